@@ -1,0 +1,34 @@
+//! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞ and λ0.
+//!
+//! Everything here follows `SPEC.md` §1. Layout conventions (column-major faer matrices):
+//! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);
+//! - first-layer weights `W` are `m × d` with rows w_r; second-layer weights `a` have length m;
+//! - pre-activations `Z = X Wᵀ` are `n × m`, so column r holds neuron r on every input.
+//!
+//! Parallelism is explicit and deterministic: work is cut into blocks whose boundaries do not
+//! depend on the number of threads ([`par::COLUMN_BLOCK`]); each block runs sequential kernels
+//! and blocks are combined in a fixed order. The rayon pool the caller installs decides only the
+//! speed, never the bits.
+
+pub mod data;
+pub mod error;
+pub mod gram;
+pub mod linalg;
+pub mod network;
+pub mod npy;
+pub mod par;
+pub mod patterns;
+pub mod rng;
+
+pub use data::{Dataset, RowNorms};
+pub use error::ModelError;
+pub use gram::{
+    gram_g, gram_g_direct, gram_h, gram_h_direct, g_infinity, h_infinity, input_gram, lambda0,
+};
+pub use linalg::{lambda_max, lambda_min, spectral_norm_symmetric, symmetric_eigenvalues};
+pub use network::{Network, Forward};
+pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};
+pub use rng::{Purpose, stream};
+
+/// Result type of this crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,313 @@
+//! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients (SPEC.md §1).
+
+use faer::{Accum, Col, ColRef, Mat, MatRef};
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+use crate::data::{check_finite_col, check_finite_mat};
+use crate::par::{COLUMN_BLOCK, column_blocks_mut, column_ranges, matmul_par};
+use crate::rng::{Purpose, stream};
+use crate::{Dataset, ModelError, Result};
+
+/// Largest allocation the model will attempt for one array, in bytes (16 GiB of the machine's 24).
+pub const MEMORY_LIMIT_BYTES: u64 = 16 << 30;
+
+/// Errors with [`ModelError::TooLarge`] when `bytes` exceeds [`MEMORY_LIMIT_BYTES`]; call before allocating.
+pub fn ensure_fits(what: &str, bytes: u64) -> Result<()> {
+    if bytes > MEMORY_LIMIT_BYTES {
+        return Err(ModelError::TooLarge {
+            what: what.to_string(),
+            needed_mib: bytes >> 20,
+            limit_mib: MEMORY_LIMIT_BYTES >> 20,
+        });
+    }
+    Ok(())
+}
+
+/// Weights of the two-layer network: `w` is m × d (row r is w_r), `a` has length m.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// First layer W, m × d.
+    pub w: Mat<f64>,
+    /// Second layer a, length m.
+    pub a: Col<f64>,
+}
+
+/// The forward pass on a data set: pre-activations Z = X Wᵀ (n × m) and predictions u (length n).
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// Z_ir = w_rᵀ x_i.
+    pub z: Mat<f64>,
+    /// u_i = m^{−1/2} Σ_r a_r σ(Z_ir).
+    pub u: Col<f64>,
+}
+
+impl Network {
+    /// Random init of SPEC.md §1: w_r ~ N(0, I_d) from stream `(seed, trial, FirstLayer)`, drawn
+    /// row by row, and a_r ~ unif{−1, +1} from `(seed, trial, SecondLayer)`.
+    ///
+    /// The streams are consumed neuron by neuron, so the first m′ neurons of a width-m network are
+    /// the width-m′ network of the same seed: width sweeps are nested.
+    pub fn init(m: usize, d: usize, seed: u64, trial: u64) -> Result<Self> {
+        if m == 0 {
+            return Err(ModelError::InvalidParameter { name: "m", value: "0".into(), reason: "the width must be positive".into() });
+        }
+        if d == 0 {
+            return Err(ModelError::InvalidParameter { name: "d", value: "0".into(), reason: "the input dimension must be positive".into() });
+        }
+        ensure_fits(&format!("first-layer weights W ({m} × {d})"), (m as u64).saturating_mul(d as u64).saturating_mul(8))?;
+        let mut rng = stream(seed, trial, Purpose::FirstLayer);
+        // Sample row-major into a buffer, then lay out column-major.
+        let mut buf = vec![0.0f64; m * d];
+        for v in buf.iter_mut() {
+            *v = StandardNormal.sample(&mut rng);
+        }
+        let w = Mat::from_fn(m, d, |r, k| buf[r * d + k]);
+        drop(buf);
+        let mut rng = stream(seed, trial, Purpose::SecondLayer);
+        let a = Col::from_fn(m, |_| if rng.random::<bool>() { 1.0 } else { -1.0 });
+        Ok(Network { w, a })
+    }
+
+    /// Validates given weights: W is m × d, a has length m, all finite, m ≥ 1.
+    pub fn new(w: Mat<f64>, a: Col<f64>) -> Result<Self> {
+        if w.nrows() == 0 {
+            return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" });
+        }
+        if a.nrows() != w.nrows() {
+            return Err(ModelError::Shape {
+                what: "second layer a against first layer W".into(),
+                expected: format!("{} entries (one per row of W)", w.nrows()),
+                found: format!("{} entries", a.nrows()),
+            });
+        }
+        check_finite_mat("first-layer weights W", w.as_ref())?;
+        check_finite_col("second-layer weights a", a.as_ref())?;
+        Ok(Network { w, a })
+    }
+
+    /// Width m.
+    pub fn m(&self) -> usize {
+        self.w.nrows()
+    }
+    /// Input dimension d.
+    pub fn d(&self) -> usize {
+        self.w.ncols()
+    }
+
+    /// Checks that W has d columns for this data set.
+    pub fn check_against(&self, data: &Dataset) -> Result<()> {
+        if self.d() != data.d() {
+            return Err(ModelError::Shape {
+                what: "first-layer weights W against inputs X".into(),
+                expected: format!("{} columns (the input dimension d)", data.d()),
+                found: format!("{} columns", self.d()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Forward pass on `data`. Errors if W does not have d columns.
+    pub fn forward(&self, data: &Dataset) -> Result<Forward> {
+        self.check_against(data)?;
+        ensure_fits(
+            &format!("pre-activations Z ({} × {})", data.n(), self.m()),
+            (data.n() as u64).saturating_mul(self.m() as u64).saturating_mul(8),
+        )?;
+        let z = preactivations(data.x(), self.w.as_ref());
+        let u = predictions(z.as_ref(), self.a.as_ref());
+        Ok(Forward { z, u })
+    }
+}
+
+/// Z = X Wᵀ (n × m).
+pub fn preactivations(x: MatRef<'_, f64>, w: MatRef<'_, f64>) -> Mat<f64> {
+    let mut z = Mat::<f64>::zeros(x.nrows(), w.nrows());
+    matmul_par(z.as_mut(), Accum::Replace, x, w.transpose(), 1.0);
+    z
+}
+
+/// u_i = m^{−1/2} Σ_r a_r σ(Z_ir), summed per neuron block, blocks added in order.
+pub fn predictions(z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Col<f64> {
+    let (n, m) = (z.nrows(), z.ncols());
+    let partials: Vec<Vec<f64>> = column_ranges(m)
+        .map(|(start, width)| {
+            let mut acc = vec![0.0; n];
+            for r in start..start + width {
+                let ar = a[r];
+                let col = z.col(r);
+                for (i, s) in acc.iter_mut().enumerate() {
+                    let v = col[i];
+                    if v > 0.0 {
+                        *s += ar * v;
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let scale = 1.0 / (m as f64).sqrt();
+    Col::from_fn(n, |i| partials.iter().map(|p| p[i]).sum::<f64>() * scale)
+}
+
+/// Residual u − y.
+pub fn residual(u: ColRef<'_, f64>, y: ColRef<'_, f64>) -> Col<f64> {
+    u - y
+}
+
+/// Loss L = ½ Σ_i (u_i − y_i)² (a sum, not a mean).
+pub fn loss(u: ColRef<'_, f64>, y: ColRef<'_, f64>) -> f64 {
+    0.5 * (u - y).squared_norm_l2()
+}
+
+/// ∂L/∂W (m × d): row r is m^{−1/2} a_r Σ_i (u_i − y_i) 1{w_rᵀx_i ≥ 0} x_i.
+///
+/// Computed as Dᵀ X with D = (r aᵀ/√m) ⊙ 1{Z ≥ 0} (SPEC.md §4), one neuron block at a time.
+pub fn grad_w(x: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>, resid: ColRef<'_, f64>) -> Mat<f64> {
+    let (n, m, d) = (x.nrows(), z.ncols(), x.ncols());
+    let mut g = Mat::<f64>::zeros(m, d);
+    let scale = 1.0 / (m as f64).sqrt();
+    let blocks = column_blocks_mut(g.as_mut().transpose_mut());
+    blocks.into_par_iter().for_each(|(start, gt_block)| {
+        let width = gt_block.ncols();
+        let dmat = Mat::<f64>::from_fn(n, width, |i, c| {
+            let r = start + c;
+            if z[(i, r)] >= 0.0 { resid[i] * a[r] * scale } else { 0.0 }
+        });
+        faer::linalg::matmul::matmul(gt_block, Accum::Replace, x.transpose(), dmat.as_ref(), 1.0, faer::Par::Seq);
+    });
+    debug_assert!(COLUMN_BLOCK > 0);
+    g
+}
+
+/// ∂L/∂a (length m): m^{−1/2} Σ_i (u_i − y_i) σ(w_rᵀx_i).
+pub fn grad_a(z: MatRef<'_, f64>, resid: ColRef<'_, f64>) -> Col<f64> {
+    let (n, m) = (z.nrows(), z.ncols());
+    let scale = 1.0 / (m as f64).sqrt();
+    let vals: Vec<f64> = (0..m)
+        .into_par_iter()
+        .map(|r| {
+            let col = z.col(r);
+            let mut s = 0.0;
+            for i in 0..n {
+                let v = col[i];
+                if v > 0.0 {
+                    s += resid[i] * v;
+                }
+            }
+            s * scale
+        })
+        .collect();
+    Col::from_fn(m, |r| vals[r])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(n: usize, d: usize, m: usize, seed: u64) -> (Dataset, Network) {
+        (Dataset::sphere(n, d, seed, 0).unwrap(), Network::init(m, d, seed, 0).unwrap())
+    }
+
+    fn loss_of(data: &Dataset, net: &Network) -> f64 {
+        loss(net.forward(data).unwrap().u.as_ref(), data.y())
+    }
+
+    /// Forward pass against a plain loop over the definition f = m^{−1/2} Σ_r a_r σ(w_rᵀx).
+    #[test]
+    fn forward_matches_definition() {
+        let (data, net) = setup(7, 4, 600, 3);
+        let fw = net.forward(&data).unwrap();
+        for i in 0..7 {
+            let mut f = 0.0;
+            for r in 0..600 {
+                let zr: f64 = (0..4).map(|k| net.w[(r, k)] * data.x()[(i, k)]).sum();
+                f += net.a[r] * zr.max(0.0);
+            }
+            f /= 600f64.sqrt();
+            assert!((fw.u[i] - f).abs() < 1e-13, "{} vs {f}", fw.u[i]);
+        }
+    }
+
+    /// ∂L/∂W and ∂L/∂a against central finite differences, at a point away from kinks.
+    #[test]
+    fn gradients_match_central_finite_differences() {
+        let (data, net) = setup(6, 5, 40, 11);
+        let fw = net.forward(&data).unwrap();
+        let r = residual(fw.u.as_ref(), data.y());
+        let gw = grad_w(data.x(), fw.z.as_ref(), net.a.as_ref(), r.as_ref());
+        let ga = grad_a(fw.z.as_ref(), r.as_ref());
+        let h = 1e-6;
+        let min_abs_z = fw.z.col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>()).fold(f64::INFINITY, |a, v| a.min(v.abs()));
+        assert!(min_abs_z > 1e-3, "test point too close to a kink: {min_abs_z}");
+        let mut worst: f64 = 0.0;
+        for rr in 0..40 {
+            for k in 0..5 {
+                let mut p = net.clone();
+                p.w[(rr, k)] += h;
+                let mut q = net.clone();
+                q.w[(rr, k)] -= h;
+                let fd = (loss_of(&data, &p) - loss_of(&data, &q)) / (2.0 * h);
+                worst = worst.max((fd - gw[(rr, k)]).abs() / gw[(rr, k)].abs().max(1e-3));
+            }
+            let mut p = net.clone();
+            p.a[rr] += h;
+            let mut q = net.clone();
+            q.a[rr] -= h;
+            let fd = (loss_of(&data, &p) - loss_of(&data, &q)) / (2.0 * h);
+            worst = worst.max((fd - ga[rr]).abs() / ga[rr].abs().max(1e-3));
+        }
+        assert!(worst <= 1e-6, "relative error {worst}");
+    }
+
+    #[test]
+    fn init_is_nested_in_width_and_signs_are_pm_one() {
+        let big = Network::init(500, 3, 9, 2).unwrap();
+        let small = Network::init(200, 3, 9, 2).unwrap();
+        assert_eq!(big.w.subrows(0, 200), small.w.as_ref());
+        assert_eq!(big.a.subrows(0, 200), small.a.as_ref());
+        assert!(big.a.iter().all(|&v| v == 1.0 || v == -1.0));
+        let plus = big.a.iter().filter(|&&v| v == 1.0).count();
+        assert!((200..300).contains(&plus), "{plus} of 500 signs are +1");
+    }
+
+    #[test]
+    fn bad_weights_and_widths_are_named_errors() {
+        assert!(matches!(Network::init(0, 3, 0, 0), Err(ModelError::InvalidParameter { name: "m", .. })));
+        assert!(matches!(Network::init(1 << 40, 1000, 0, 0), Err(ModelError::TooLarge { .. })));
+        let e = Network::new(Mat::zeros(3, 2), Col::zeros(2)).unwrap_err();
+        assert!(matches!(e, ModelError::Shape { .. }));
+        let mut w = Mat::<f64>::zeros(3, 2);
+        w[(2, 1)] = f64::NAN;
+        assert!(matches!(Network::new(w, Col::zeros(3)), Err(ModelError::NonFinite { row: 2, col: 1, .. })));
+        let data = Dataset::sphere(4, 3, 0, 0).unwrap();
+        let net = Network::init(5, 4, 0, 0).unwrap();
+        assert!(matches!(net.forward(&data), Err(ModelError::Shape { .. })));
+    }
+
+    /// E‖y − u(0)‖² = ‖y‖² + n/2 (SPEC.md §1: E f = 0, E f² = 1/2, exact at every width), over
+    /// 2000 seeds with the data fixed. Band: five standard errors of the seed mean (CLT), which a
+    /// correct implementation leaves with probability below 10⁻⁶. The slide's ‖y‖² + n must fall
+    /// outside the same band.
+    #[test]
+    fn expected_initial_residual_is_y_squared_plus_half_n() {
+        let (n, d, m, seeds) = (8usize, 6usize, 50usize, 2000u64);
+        let data = Dataset::sphere(n, d, 5, 0).unwrap();
+        let y2 = data.y().squared_norm_l2();
+        let excess: Vec<f64> = (0..seeds)
+            .map(|t| {
+                let net = Network::init(m, d, 77, t).unwrap();
+                let u = net.forward(&data).unwrap().u;
+                (data.y() - u).squared_norm_l2() - y2
+            })
+            .collect();
+        let s = seeds as f64;
+        let mean = excess.iter().sum::<f64>() / s;
+        let var = excess.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (s - 1.0);
+        let band = 5.0 * (var / s).sqrt();
+        let half_n = n as f64 / 2.0;
+        assert!((mean - half_n).abs() < band, "mean {mean}, expected {half_n} ± {band}");
+        assert!((mean - n as f64).abs() > band, "mean {mean} cannot tell n/2 from n (band {band})");
+    }
+}

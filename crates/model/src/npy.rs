@@ -1,0 +1,224 @@
+//! Reading and writing X, y, W and a as NumPy `.npy` files (float64, C or Fortran order).
+//!
+//! This module and nothing else in the model crate touches the file system. Writes are atomic
+//! (a temporary file in the same folder, then a rename), so an interrupted write leaves nothing.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use faer::{Col, ColRef, Mat, MatRef};
+use npyz::{DType, NpyFile, Order, WriterBuilder};
+
+use crate::{ModelError, Result};
+
+fn err(path: &Path, reason: impl Into<String>) -> ModelError {
+    ModelError::Npy { path: path.to_path_buf(), reason: reason.into() }
+}
+
+/// A parsed array: its shape and its values in row-major (C) order.
+struct Array {
+    shape: Vec<usize>,
+    values: Vec<f64>,
+}
+
+fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
+    let file = NpyFile::new(bytes).map_err(|e| err(path, format!("not a valid .npy file ({e})")))?;
+    let header = file.header().clone();
+    let shape: Vec<usize> = header.shape().iter().map(|&s| s as usize).collect();
+    let len: usize = shape.iter().product();
+    let (width, is_f32) = match header.dtype() {
+        DType::Plain(ty) => match ty.to_string().as_str() {
+            "<f8" | ">f8" => (8, false),
+            "<f4" | ">f4" => (4, true),
+            other => return Err(err(path, format!("dtype {other} is not supported: save it as float64 (np.float64)"))),
+        },
+        other => return Err(err(path, format!("dtype {} is not supported: save a plain float64 array", other.descr()))),
+    };
+    let rest = file.into_inner();
+    if rest.len() < len * width {
+        return Err(err(path, format!("truncated: the header promises {len} values of {width} bytes, the file holds {} bytes of data", rest.len())));
+    }
+    let order = header.order();
+    let data = NpyFile::with_header(header, rest);
+    let raw: Vec<f64> = if is_f32 {
+        data.into_vec::<f32>().map_err(|e| err(path, format!("cannot read values ({e})")))?.into_iter().map(f64::from).collect()
+    } else {
+        data.into_vec::<f64>().map_err(|e| err(path, format!("cannot read values ({e})")))?
+    };
+    let values = if order == Order::Fortran && shape.len() == 2 {
+        let (r, c) = (shape[0], shape[1]);
+        (0..r * c).map(|k| raw[(k % c) * r + k / c]).collect()
+    } else {
+        raw
+    };
+    Ok(Array { shape, values })
+}
+
+/// Parses a 2-D float64 (or float32) `.npy` image; `path` only names the source in errors.
+pub fn matrix_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Mat<f64>> {
+    let a = parse(bytes, path)?;
+    if a.shape.len() != 2 {
+        return Err(err(path, format!("expected a 2-D array, found shape {:?}", a.shape)));
+    }
+    let (r, c) = (a.shape[0], a.shape[1]);
+    Ok(Mat::from_fn(r, c, |i, j| a.values[i * c + j]))
+}
+
+/// Parses a 1-D float64 (or float32) `.npy` image (an n × 1 or 1 × n array is accepted too).
+pub fn vector_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Col<f64>> {
+    let a = parse(bytes, path)?;
+    let ok = a.shape.len() == 1 || (a.shape.len() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
+    if !ok {
+        return Err(err(path, format!("expected a 1-D array, found shape {:?}", a.shape)));
+    }
+    Ok(Col::from_fn(a.values.len(), |i| a.values[i]))
+}
+
+/// The `.npy` image of a matrix (float64, C order).
+pub fn matrix_to_npy_bytes(m: MatRef<'_, f64>) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    {
+        let mut w = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[m.nrows() as u64, m.ncols() as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory");
+        for i in 0..m.nrows() {
+            for j in 0..m.ncols() {
+                w.push(&m[(i, j)]).expect("writing to memory");
+            }
+        }
+        w.finish().expect("writing to memory");
+    }
+    buf.into_inner()
+}
+
+/// The `.npy` image of a vector (float64, 1-D).
+pub fn vector_to_npy_bytes(v: ColRef<'_, f64>) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    {
+        let mut w = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[v.nrows() as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory");
+        for i in 0..v.nrows() {
+            w.push(&v[i]).expect("writing to memory");
+        }
+        w.finish().expect("writing to memory");
+    }
+    buf.into_inner()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| err(path, format!("cannot read ({e})")))
+}
+
+/// Reads a 2-D array from a `.npy` file.
+pub fn read_matrix(path: impl AsRef<Path>) -> Result<Mat<f64>> {
+    let path = path.as_ref();
+    matrix_from_npy_bytes(&read(path)?, path)
+}
+
+/// Reads a 1-D array from a `.npy` file.
+pub fn read_vector(path: impl AsRef<Path>) -> Result<Col<f64>> {
+    let path = path.as_ref();
+    vector_from_npy_bytes(&read(path)?, path)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let path = path.as_ref();
+    let name = path.file_name().ok_or_else(|| err(path, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(path, format!("cannot write ({e})"))
+    })
+}
+
+/// Writes a matrix as a float64 `.npy` file (atomically).
+pub fn write_matrix(path: impl AsRef<Path>, m: MatRef<'_, f64>) -> Result<()> {
+    write_atomic(path, &matrix_to_npy_bytes(m))
+}
+
+/// Writes a vector as a 1-D float64 `.npy` file (atomically).
+pub fn write_vector(path: impl AsRef<Path>, v: ColRef<'_, f64>) -> Result<()> {
+    write_atomic(path, &vector_to_npy_bytes(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("test.npy")
+    }
+
+    #[test]
+    fn round_trip_in_memory_and_on_disk() {
+        let m = Mat::from_fn(3, 4, |i, j| (i as f64) * 10.0 + j as f64 + 0.125);
+        let v = Col::from_fn(5, |i| -(i as f64) / 3.0);
+        assert_eq!(matrix_from_npy_bytes(&matrix_to_npy_bytes(m.as_ref()), p()).unwrap(), m);
+        assert_eq!(vector_from_npy_bytes(&vector_to_npy_bytes(v.as_ref()), p()).unwrap(), v);
+        let dir = std::env::temp_dir().join(format!("model-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        write_matrix(dir.join("x.npy"), m.as_ref()).unwrap();
+        write_vector(dir.join("y.npy"), v.as_ref()).unwrap();
+        assert_eq!(read_matrix(dir.join("x.npy")).unwrap(), m);
+        assert_eq!(read_vector(dir.join("y.npy")).unwrap(), v);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file as NumPy writes it: `np.save('a.npy', np.array([[1., 2., 3.], [4., 5., 6.]], order='F'))`.
+    #[test]
+    fn reads_numpy_fortran_order_header() {
+        let header = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let total = 10 + header.len() + 1;
+        let pad = total.div_ceil(64) * 64 - total;
+        let hlen = (header.len() + pad + 1) as u16;
+        bytes.extend_from_slice(&hlen.to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend(std::iter::repeat_n(b' ', pad));
+        bytes.push(b'\n');
+        for v in [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let m = matrix_from_npy_bytes(&bytes, p()).unwrap();
+        assert_eq!(m, Mat::from_fn(2, 3, |i, j| (i * 3 + j + 1) as f64));
+    }
+
+    #[test]
+    fn malformed_files_are_clear_errors() {
+        let good = matrix_to_npy_bytes(Mat::<f64>::zeros(4, 4).as_ref());
+        let message = |r: Result<Mat<f64>>| r.unwrap_err().to_string();
+        assert!(message(matrix_from_npy_bytes(&good[..good.len() - 9], p())).contains("truncated"));
+        assert!(message(matrix_from_npy_bytes(b"hello world, not numpy", p())).contains("not a valid .npy"));
+        assert!(message(matrix_from_npy_bytes(&good[..20], p())).contains("test.npy"));
+        let v = vector_to_npy_bytes(Col::<f64>::zeros(3).as_ref());
+        assert!(message(matrix_from_npy_bytes(&v, p())).contains("expected a 2-D array"));
+        assert!(read_matrix("/nonexistent/dir/x.npy").unwrap_err().to_string().contains("cannot read"));
+        let mut ints = Cursor::new(Vec::new());
+        {
+            let mut w = npyz::WriteOptions::<i64>::new().default_dtype().shape(&[2, 2]).writer(&mut ints).begin_nd().unwrap();
+            for k in 0..4i64 {
+                w.push(&k).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        assert!(message(matrix_from_npy_bytes(&ints.into_inner(), p())).contains("float64"));
+    }
+}
