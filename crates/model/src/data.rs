@@ -171,10 +171,18 @@ impl Dataset {
 
 fn check_sizes(n: usize, d: usize) -> Result<()> {
     if n == 0 {
-        return Err(ModelError::InvalidParameter { name: "n", value: "0".into(), reason: "need at least one input".into() });
+        return Err(ModelError::InvalidParameter {
+            name: "n",
+            value: "0".into(),
+            reason: "need at least one input".into(),
+        });
     }
     if d == 0 {
-        return Err(ModelError::InvalidParameter { name: "d", value: "0".into(), reason: "need a positive input dimension".into() });
+        return Err(ModelError::InvalidParameter {
+            name: "d",
+            value: "0".into(),
+            reason: "need a positive input dimension".into(),
+        });
     }
     crate::network::ensure_fits("inputs X and their Gram matrix", (n as u64) * (n as u64 + d as u64) * 8)
 }

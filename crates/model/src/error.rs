@@ -30,9 +30,7 @@ pub enum ModelError {
         tolerance: f64,
     },
     /// Two inputs are parallel (or anti-parallel), so λ0 = λmin(H∞) = 0 and the theory does not apply.
-    #[error(
-        "input rows {i} and {j} are parallel (cosine {cosine}); λ0 = λmin(H∞) would be 0: remove one of them"
-    )]
+    #[error("input rows {i} and {j} are parallel (cosine {cosine}); λ0 = λmin(H∞) would be 0: remove one of them")]
     ParallelRows {
         /// First row index.
         i: usize,

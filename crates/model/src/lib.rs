@@ -22,11 +22,9 @@ pub mod rng;
 
 pub use data::{Dataset, RowNorms};
 pub use error::ModelError;
-pub use gram::{
-    gram_g, gram_g_direct, gram_h, gram_h_direct, g_infinity, h_infinity, input_gram, lambda0,
-};
+pub use gram::{g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, h_infinity, input_gram, lambda0};
 pub use linalg::{lambda_max, lambda_min, spectral_norm_symmetric, symmetric_eigenvalues};
-pub use network::{Network, Forward};
+pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};
 pub use rng::{Purpose, stream};
 

@@ -1,8 +1,8 @@
 //! Symmetric eigenvalues, λmin, λmax and the spectral norm of a symmetric matrix (through faer).
 
+use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
-use faer::diag::Diag;
 use faer::{MatRef, Par};
 
 use crate::{ModelError, Result};

@@ -51,12 +51,23 @@ impl Network {
     /// the width-m′ network of the same seed: width sweeps are nested.
     pub fn init(m: usize, d: usize, seed: u64, trial: u64) -> Result<Self> {
         if m == 0 {
-            return Err(ModelError::InvalidParameter { name: "m", value: "0".into(), reason: "the width must be positive".into() });
+            return Err(ModelError::InvalidParameter {
+                name: "m",
+                value: "0".into(),
+                reason: "the width must be positive".into(),
+            });
         }
         if d == 0 {
-            return Err(ModelError::InvalidParameter { name: "d", value: "0".into(), reason: "the input dimension must be positive".into() });
+            return Err(ModelError::InvalidParameter {
+                name: "d",
+                value: "0".into(),
+                reason: "the input dimension must be positive".into(),
+            });
         }
-        ensure_fits(&format!("first-layer weights W ({m} × {d})"), (m as u64).saturating_mul(d as u64).saturating_mul(8))?;
+        ensure_fits(
+            &format!("first-layer weights W ({m} × {d})"),
+            (m as u64).saturating_mul(d as u64).saturating_mul(8),
+        )?;
         let mut rng = stream(seed, trial, Purpose::FirstLayer);
         // Sample row-major into a buffer, then lay out column-major.
         let mut buf = vec![0.0f64; m * d];
@@ -239,7 +250,10 @@ mod tests {
         let gw = grad_w(data.x(), fw.z.as_ref(), net.a.as_ref(), r.as_ref());
         let ga = grad_a(fw.z.as_ref(), r.as_ref());
         let h = 1e-6;
-        let min_abs_z = fw.z.col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>()).fold(f64::INFINITY, |a, v| a.min(v.abs()));
+        let min_abs_z =
+            fw.z.col_iter()
+                .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+                .fold(f64::INFINITY, |a, v| a.min(v.abs()));
         assert!(min_abs_z > 1e-3, "test point too close to a kink: {min_abs_z}");
         let mut worst: f64 = 0.0;
         for rr in 0..40 {

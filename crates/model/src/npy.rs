@@ -32,16 +32,28 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
             "<f4" | ">f4" => (4, true),
             other => return Err(err(path, format!("dtype {other} is not supported: save it as float64 (np.float64)"))),
         },
-        other => return Err(err(path, format!("dtype {} is not supported: save a plain float64 array", other.descr()))),
+        other => {
+            return Err(err(path, format!("dtype {} is not supported: save a plain float64 array", other.descr())));
+        }
     };
     let rest = file.into_inner();
     if rest.len() < len * width {
-        return Err(err(path, format!("truncated: the header promises {len} values of {width} bytes, the file holds {} bytes of data", rest.len())));
+        return Err(err(
+            path,
+            format!(
+                "truncated: the header promises {len} values of {width} bytes, the file holds {} bytes of data",
+                rest.len()
+            ),
+        ));
     }
     let order = header.order();
     let data = NpyFile::with_header(header, rest);
     let raw: Vec<f64> = if is_f32 {
-        data.into_vec::<f32>().map_err(|e| err(path, format!("cannot read values ({e})")))?.into_iter().map(f64::from).collect()
+        data.into_vec::<f32>()
+            .map_err(|e| err(path, format!("cannot read values ({e})")))?
+            .into_iter()
+            .map(f64::from)
+            .collect()
     } else {
         data.into_vec::<f64>().map_err(|e| err(path, format!("cannot read values ({e})")))?
     };
@@ -213,7 +225,8 @@ mod tests {
         assert!(read_matrix("/nonexistent/dir/x.npy").unwrap_err().to_string().contains("cannot read"));
         let mut ints = Cursor::new(Vec::new());
         {
-            let mut w = npyz::WriteOptions::<i64>::new().default_dtype().shape(&[2, 2]).writer(&mut ints).begin_nd().unwrap();
+            let mut w =
+                npyz::WriteOptions::<i64>::new().default_dtype().shape(&[2, 2]).writer(&mut ints).begin_nd().unwrap();
             for k in 0..4i64 {
                 w.push(&k).unwrap();
             }
