@@ -1,9 +1,16 @@
-//! The runner: `cargo xtask verify-lemmas` and the data commands.
+//! The runner: `cargo xtask verify-lemmas` (the main job) and the data commands; the only crate that writes files and draws progress bars.
+
+mod verify;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Checks Du et al. (ICLR 2019) by simulation", arg_required_else_help = true)]
+#[command(
+    name = "cargo xtask",
+    about = "Checks Du, Zhai, Póczos, Singh (ICLR 2019) by simulation",
+    arg_required_else_help = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -11,32 +18,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The main job: check every claim (for now: what exists, the model's λ0 on the default data).
-    VerifyLemmas {
-        /// Number of inputs n.
-        #[arg(long, default_value_t = 20)]
-        n: usize,
-        /// Input dimension d.
-        #[arg(long, default_value_t = 20)]
-        d: usize,
-        /// Master seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-    },
+    /// The main job: check every claim by Monte Carlo and write the reports (default profile: quick).
+    VerifyLemmas(verify::Args),
 }
 
-fn main() {
+/// A user error: printed as one line, exit status 2.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl<E: std::fmt::Display> From<E> for UserError {
+    fn from(e: E) -> Self {
+        UserError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::VerifyLemmas { n, d, seed } => {
-            println!("The lemmas crate is not built yet: running what exists (the model crate).");
-            match model::Dataset::sphere(n, d, seed, 0).and_then(|data| model::lambda0(&data)) {
-                Ok(l0) => println!("sphere data n = {n}, d = {d}, seed {seed}: λ0 = λmin(H∞) = {l0:.6}"),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::exit(2);
-                }
-            }
+    let result = match cli.command {
+        Command::VerifyLemmas(args) => verify::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UserError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
         }
     }
 }

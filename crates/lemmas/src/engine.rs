@@ -41,6 +41,10 @@ pub struct ExpectationSpec {
     pub relation: Relation,
     /// Reference value.
     pub reference: f64,
+    /// A floor on the per-seed standard deviation implied by the reference model at width m
+    /// (e.g. √(p(1 − p)/m) for a per-seed mean of m i.i.d. per-neuron fractions with mean p), so
+    /// that a rare event never seen in a few seeds is not declared impossible.
+    pub sd_floor: Option<fn(f64, usize) -> f64>,
 }
 
 /// What one seed at one width produced: one observation per event, one value per expectation.
@@ -154,7 +158,8 @@ pub fn measure(
                 .iter()
                 .map(|(m, outs)| {
                     let values: Vec<f64> = outs.iter().map(|o| o.values[v]).collect();
-                    expectation_row(*m, &values, spec.reference, spec.relation)
+                    let floor = spec.sd_floor.map_or(0.0, |f| f(spec.reference, *m) / (values.len() as f64).sqrt());
+                    expectation_row(*m, &values, spec.reference, spec.relation, floor)
                 })
                 .collect(),
         })
@@ -195,9 +200,11 @@ fn width_row(m: usize, premise_met: bool, target: Target, outs: &[SeedOutcome], 
 }
 
 /// Compares a mean with its reference: refuted beyond [`EXPECTATION_Z`] standard errors on the
-/// wrong side; for ≤ / ≥, supported when the whole ±z·se band is on the right side.
-pub fn expectation_row(m: usize, values: &[f64], reference: f64, relation: Relation) -> ExpectationRow {
+/// wrong side; for ≤ / ≥, supported when the whole ±z·se band is on the right side. The standard
+/// error is at least `se_floor`.
+pub fn expectation_row(m: usize, values: &[f64], reference: f64, relation: Relation, se_floor: f64) -> ExpectationRow {
     let (mean, se) = mean_and_standard_error(values);
+    let se = se.max(se_floor);
     let z = EXPECTATION_Z * se;
     let verdict = match relation {
         Relation::AtMost if mean - z > reference => Verdict::Refuted,

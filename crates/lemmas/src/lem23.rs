@@ -100,21 +100,21 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
     let expectations = [
         ExpectationSpec {
             key: "flip-probability",
-            description: "fraction of (i, r) with |w_r(0)ᵀx_i| < R equals P(A_ir) = erf(R/√2)".into(),
+            description: format!(
+                "fraction of (i, r) with |w_r(0)ᵀx_i| < R equals P(A_ir) = erf(R/√2) = {:.6e}, which the proof bounds by 2R/√(2π) = {:.6e} (anti-concentration)",
+                erf(r / 2f64.sqrt()),
+                2.0 * r / (2.0 * PI).sqrt()
+            ),
             relation: Relation::Equal,
             reference: erf(r / 2f64.sqrt()),
-        },
-        ExpectationSpec {
-            key: "anti-concentration",
-            description: "P(A_ir) ≤ 2R/√(2π)".into(),
-            relation: Relation::AtMost,
-            reference: 2.0 * r / (2.0 * PI).sqrt(),
+            sd_floor: Some(|p, m| (p * (1.0 - p) / m as f64).sqrt()),
         },
         ExpectationSpec {
             key: "expected-certificate",
             description: "E B ≤ 4n²R/√(2π) (then Markov: P(B ≥ λ0/4) ≤ δ)".into(),
             relation: Relation::AtMost,
             reference: 4.0 * (n * n) as f64 * r / (2.0 * PI).sqrt(),
+            sd_floor: None,
         },
     ];
     let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
@@ -133,7 +133,7 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
                 Observation::below(moved, lambda0 / 4.0),
                 Observation { holds: lmin_adv > lambda0 / 2.0, ..Observation::at_least(lmin_adv, lambda0 / 2.0) },
             ],
-            values: vec![flips, flips, b],
+            values: vec![flips, b],
         })
     };
     let premise = |_m: usize| true;

@@ -10,11 +10,13 @@ pub mod config;
 pub mod engine;
 pub mod lem22;
 pub mod lem23;
+pub mod profile;
 pub mod result;
 pub mod stats;
 
 pub use config::{CheckConfig, ClaimId, DataKind};
 pub use engine::{NoProgress, Progress};
+pub use profile::Profile;
 pub use result::ClaimResult;
 pub use stats::Verdict;
 
