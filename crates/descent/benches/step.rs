@@ -1,0 +1,28 @@
+//! Criterion benches of one GD step: weight space (two n×d×m GEMMs) against kernel space (one n×n×m GEMM).
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use descent::{DescentConfig, Method, Problem, StepSize};
+use model::{Dataset, Network};
+use std::time::Duration;
+
+fn steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("descent_step");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for (n, d, m) in [(100usize, 100usize, 10_000usize), (1000, 1000, 10_000)] {
+        let data = Dataset::sphere(n, d, 0, 0).unwrap();
+        let net = Network::init(m, d, 0, 0).unwrap();
+        let label = format!("n{n}_d{d}_m{m}");
+        for method in [Method::WeightSpace, Method::KernelSpace] {
+            let config = DescentConfig { step_size: StepSize::Fixed(0.1), method, ..Default::default() };
+            let problem = Problem::new(&data, &net, &config).unwrap();
+            let mut state = problem.initial_state().unwrap();
+            group.bench_function(BenchmarkId::new(format!("{method:?}"), &label), |b| {
+                b.iter(|| problem.step(&mut state).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, steps);
+criterion_main!(benches);

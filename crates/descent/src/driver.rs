@@ -1,0 +1,169 @@
+//! The driver: runs the steps, owns stopping (iteration count, divergence) and calls observers.
+
+use faer::Col;
+use model::{Dataset, Network};
+
+use crate::{DescentConfig, DescentError, Problem, Result, State};
+
+/// Something that looks at the state after each accepted iteration (k = 0 first, then 1, 2, …).
+///
+/// The driver calls `observe` only with finite states: a diverged iterate is never shown.
+/// An observer error stops the run and is returned.
+pub trait Observer {
+    /// Looks at the state after iteration `state.iteration()`.
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()>;
+}
+
+/// The observer that does nothing.
+impl Observer for () {
+    fn observe(&mut self, _problem: &Problem<'_>, _state: &State) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+        (**self).observe(problem, state)
+    }
+}
+
+/// Two observers, called in order.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+        self.0.observe(problem, state)?;
+        self.1.observe(problem, state)
+    }
+}
+
+/// Any number of observers, called in order.
+impl Observer for Vec<Box<dyn Observer + '_>> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+        self.iter_mut().try_for_each(|o| o.observe(problem, state))
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// All configured iterations ran.
+    Completed,
+    /// At iteration `at_iteration` the loss exceeded `divergence_factor · L(0)` or some value was
+    /// non-finite; the run stopped there. `loss` is the loss at that iteration, or +∞ if it was
+    /// not finite (never NaN). Expected when η is past the stability limit 2/λmax(H).
+    Diverged {
+        /// The first iteration that failed the check.
+        at_iteration: usize,
+        /// Its loss (+∞ if non-finite).
+        loss: f64,
+    },
+}
+
+/// The result of a run: how it ended, and the last accepted iterate's summary. All values finite.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Completed or diverged.
+    pub status: Status,
+    /// The step size η used.
+    pub eta: f64,
+    /// λ0 = λmin(H∞) if it was computed during the run (theorem step or recorder), else `None`.
+    pub lambda0: Option<f64>,
+    /// L(0).
+    pub initial_loss: f64,
+    /// The last accepted iteration k (the configured count unless diverged).
+    pub iterations: usize,
+    /// L(k) at that iteration.
+    pub final_loss: f64,
+    /// max_k L(k) over the accepted iterates: above L(0) when the step is past the stability limit
+    /// 2/λmax(H) even if the run then recovers (a "catapult": patterns change until λmax(H) < 2/η).
+    pub peak_loss: f64,
+    /// u(k) at that iteration.
+    pub final_predictions: Col<f64>,
+    /// max_r ‖w_r(k) − w_r(0)‖₂ at that iteration.
+    pub final_max_weight_distance: f64,
+    /// ‖W(k) − W(0)‖_F at that iteration.
+    pub final_frobenius_distance: f64,
+}
+
+impl Problem<'_> {
+    /// Runs `config.iterations` steps from the initial state, calling `observer` at k = 0 and after
+    /// every accepted step. Stops early with [`Status::Diverged`] when the loss exceeds
+    /// `divergence_factor · L(0)` or anything kept is non-finite.
+    pub fn run<O: Observer + ?Sized>(&self, observer: &mut O) -> Result<Outcome> {
+        let state = self.initial_state()?;
+        self.run_from(state, observer)
+    }
+
+    /// As [`Problem::run`], from a given state (made by this problem), for `config.iterations`
+    /// more steps; the divergence threshold is relative to the loss of the state given.
+    pub fn run_from<O: Observer + ?Sized>(&self, mut state: State, observer: &mut O) -> Result<Outcome> {
+        if !state.is_finite() {
+            return Err(DescentError::InvalidParameter {
+                name: "state",
+                value: format!("iteration {}", state.iteration()),
+                reason: "holds non-finite values; a run cannot start from it".into(),
+            });
+        }
+        let initial_loss = state.loss();
+        let mut last = Summary::of(&state);
+        let mut peak_loss = initial_loss;
+        let mut status = Status::Completed;
+        observer.observe(self, &state)?;
+        let limit = self.config().divergence_factor * initial_loss;
+        for _ in 0..self.config().iterations {
+            self.step(&mut state)?;
+            let loss = state.loss();
+            if !state.is_finite() || loss > limit {
+                let loss = if loss.is_finite() { loss } else { f64::INFINITY };
+                status = Status::Diverged { at_iteration: state.iteration(), loss };
+                break;
+            }
+            observer.observe(self, &state)?;
+            last = Summary::of(&state);
+            peak_loss = peak_loss.max(loss);
+        }
+        Ok(Outcome {
+            status,
+            eta: self.eta(),
+            lambda0: self.lambda0_if_known(),
+            initial_loss,
+            iterations: last.iteration,
+            final_loss: last.loss,
+            peak_loss,
+            final_predictions: last.predictions,
+            final_max_weight_distance: last.max_weight_distance,
+            final_frobenius_distance: last.frobenius_distance,
+        })
+    }
+}
+
+/// Runs gradient descent of the first layer on `data` from `net` (W(0), a fixed) with `config`,
+/// calling `observer` at every accepted iteration. See [`Problem::run`].
+pub fn run<O: Observer + ?Sized>(
+    data: &Dataset,
+    net: &Network,
+    config: &DescentConfig,
+    observer: &mut O,
+) -> Result<Outcome> {
+    Problem::new(data, net, config)?.run(observer)
+}
+
+/// The last accepted (finite) iterate.
+struct Summary {
+    iteration: usize,
+    loss: f64,
+    predictions: Col<f64>,
+    max_weight_distance: f64,
+    frobenius_distance: f64,
+}
+
+impl Summary {
+    fn of(state: &State) -> Self {
+        Summary {
+            iteration: state.iteration(),
+            loss: state.loss(),
+            predictions: state.predictions().to_owned(),
+            max_weight_distance: state.max_weight_distance(),
+            frobenius_distance: state.frobenius_distance(),
+        }
+    }
+}

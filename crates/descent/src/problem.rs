@@ -1,0 +1,398 @@
+//! The descent problem (data, initial network, η) and its GD step, in weight space or in kernel space.
+//!
+//! One step is W(k+1) = W(k) − η G(k) with G = Dᵀ X, D = (r̃ aᵀ/√m) ⊙ 1{Z(k) ≥ 0} (n × m), where
+//! r̃ = u(k) − y for full-batch GD (G = ∂L/∂W) and the masked, n/b-scaled residual for SGD.
+//!
+//! Kernel space (SPEC.md §4). Since Z = X Wᵀ, the step is Z ← Z − η X Xᵀ D = Z − η K D, one
+//! n×n by n×m GEMM. The first layer itself is kept as coefficients C (n × m) with
+//! W(k) − W(0) = Cᵀ X (the move of w_r lies in the span of the x_i), updated by C ← C − η D.
+//! With c_r, d_r, p_r the columns of C, D and P = K D, the squared distance
+//! q_r = ‖w_r(k) − w_r(0)‖² = c_rᵀ K c_r updates in O(n) per neuron, using K = Kᵀ:
+//!
+//! q_r ← (c_r − η d_r)ᵀ K (c_r − η d_r) = q_r − 2η p_rᵀ c_r + η² d_rᵀ p_r.
+
+use std::sync::{Arc, OnceLock};
+
+use faer::{Accum, Col, Mat, MatRef};
+use model::network::{ensure_fits, grad_w, predictions};
+use model::par::{COLUMN_BLOCK, column_blocks_mut, matmul_par};
+use model::{Dataset, ModelError, Network, PatternBits};
+use rayon::prelude::*;
+
+use crate::sgd::MinibatchSampler;
+use crate::state::{Position, State};
+use crate::{DescentConfig, DescentError, InfiniteWidth, Method, Result, Sampling, StepSize};
+
+/// A descent problem: data, the initial network (W(0), a), and a validated configuration with
+/// its step size η resolved.
+///
+/// Only the first layer is trained; a stays fixed. H∞ and its spectrum (O(n³)) are computed once,
+/// on first use (the theorem's step, the recorder's bound and u∞), or handed in.
+#[derive(Debug)]
+pub struct Problem<'a> {
+    data: &'a Dataset,
+    net: &'a Network,
+    config: DescentConfig,
+    eta: f64,
+    infinite: OnceLock<Arc<InfiniteWidth>>,
+}
+
+impl<'a> Problem<'a> {
+    /// Validates the configuration and the network against the data, and resolves η
+    /// (η = c_η λ0/n² for [`StepSize::Theorem`], which computes H∞'s spectrum here).
+    pub fn new(data: &'a Dataset, net: &'a Network, config: &DescentConfig) -> Result<Self> {
+        Self::build(data, net, config, OnceLock::new())
+    }
+
+    /// As [`Problem::new`], reusing an H∞ spectrum already computed for `data` (e.g. across a width sweep).
+    pub fn with_infinite_width(
+        data: &'a Dataset,
+        net: &'a Network,
+        config: &DescentConfig,
+        infinite: Arc<InfiniteWidth>,
+    ) -> Result<Self> {
+        if infinite.n() != data.n() {
+            return Err(DescentError::InvalidParameter {
+                name: "infinite",
+                value: format!("H∞ of size {}", infinite.n()),
+                reason: format!("the data set has n = {} inputs", data.n()),
+            });
+        }
+        let cell = OnceLock::new();
+        let _ = cell.set(infinite);
+        Self::build(data, net, config, cell)
+    }
+
+    fn build(
+        data: &'a Dataset,
+        net: &'a Network,
+        config: &DescentConfig,
+        infinite: OnceLock<Arc<InfiniteWidth>>,
+    ) -> Result<Self> {
+        config.validate(data.n())?;
+        check_network(data, net)?;
+        let (n, m) = (data.n() as u64, net.m() as u64);
+        let arrays = match config.method {
+            Method::WeightSpace => 1,
+            Method::KernelSpace => 4,
+        };
+        ensure_fits(&format!("{arrays} descent arrays of {n} × {m}"), n.saturating_mul(m).saturating_mul(8 * arrays))?;
+        let mut problem = Problem { data, net, config: config.clone(), eta: 0.0, infinite };
+        problem.eta = match config.step_size {
+            StepSize::Fixed(eta) => eta,
+            StepSize::Theorem { c_eta } => {
+                let lambda0 = problem.infinite_width()?.lambda0();
+                let eta = c_eta * lambda0 / (data.n() as f64).powi(2);
+                if !(eta.is_finite() && eta > 0.0) {
+                    return Err(DescentError::InvalidStepSize {
+                        name: "eta",
+                        value: eta,
+                        reason: format!("the theorem's η = c_η λ0/n² is not positive (λ0 = {lambda0})"),
+                    });
+                }
+                eta
+            }
+        };
+        Ok(problem)
+    }
+
+    /// The data set.
+    pub fn data(&self) -> &'a Dataset {
+        self.data
+    }
+    /// The initial network (W(0), a).
+    pub fn initial_network(&self) -> &'a Network {
+        self.net
+    }
+    /// The configuration.
+    pub fn config(&self) -> &DescentConfig {
+        &self.config
+    }
+    /// The step size η.
+    pub fn eta(&self) -> f64 {
+        self.eta
+    }
+    /// Number of inputs n.
+    pub fn n(&self) -> usize {
+        self.data.n()
+    }
+    /// Width m.
+    pub fn m(&self) -> usize {
+        self.net.m()
+    }
+
+    /// H∞ with its spectrum, computed on first call (O(n³)).
+    pub fn infinite_width(&self) -> Result<&InfiniteWidth> {
+        if let Some(iw) = self.infinite.get() {
+            return Ok(iw);
+        }
+        let iw = Arc::new(InfiniteWidth::of(self.data)?);
+        Ok(self.infinite.get_or_init(|| iw))
+    }
+
+    /// λ0 = λmin(H∞), computed on first call (O(n³)).
+    pub fn lambda0(&self) -> Result<f64> {
+        Ok(self.infinite_width()?.lambda0())
+    }
+
+    /// λ0 if H∞'s spectrum has been computed already (never computes it).
+    pub fn lambda0_if_known(&self) -> Option<f64> {
+        self.infinite.get().map(|iw| iw.lambda0())
+    }
+
+    /// The state at k = 0: Z(0), u(0), zero distances, the initial patterns, the sampler.
+    pub fn initial_state(&self) -> Result<State> {
+        let (n, m) = (self.n(), self.m());
+        let forward = self.net.forward(self.data)?;
+        if let Some(i) = forward.u.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite { what: "predictions u(0)", row: i, col: 0, value: forward.u[i] }.into());
+        }
+        for r in 0..m {
+            if let Some(i) = column_slice(forward.z.as_ref(), r).iter().position(|v| !v.is_finite()) {
+                let value = forward.z[(i, r)];
+                return Err(ModelError::NonFinite { what: "pre-activations Z(0)", row: i, col: r, value }.into());
+            }
+        }
+        let residual = &forward.u - self.data.y();
+        let residual_norm_sq = residual.squared_norm_l2();
+        let initial_patterns = PatternBits::from_preactivations(forward.z.as_ref());
+        let (position, d, p) = match self.config.method {
+            Method::WeightSpace => (Position::Weights(self.net.w.clone()), Mat::zeros(0, 0), Mat::zeros(0, 0)),
+            Method::KernelSpace => (Position::Coefficients(Mat::zeros(n, m)), Mat::zeros(n, m), Mat::zeros(n, m)),
+        };
+        let sampler = match self.config.sampling {
+            Sampling::FullBatch => None,
+            Sampling::Minibatch { batch_size, seed, trial } => Some(MinibatchSampler::new(n, batch_size, seed, trial)),
+        };
+        Ok(State {
+            iteration: 0,
+            initial_predictions: forward.u.clone(),
+            z: forward.z,
+            u: forward.u,
+            step_residual: residual.clone(),
+            residual,
+            residual_norm_sq,
+            squared_distances: vec![0.0; m],
+            position,
+            initial_patterns,
+            sampler,
+            d,
+            p,
+        })
+    }
+
+    fn check_state(&self, state: &State) -> Result<()> {
+        let (n, m) = (self.n(), self.m());
+        let shape_ok = state.z.nrows() == n && state.z.ncols() == m;
+        let method_ok = matches!(
+            (&state.position, self.config.method),
+            (Position::Weights(_), Method::WeightSpace) | (Position::Coefficients(_), Method::KernelSpace)
+        );
+        let sampling_ok = state.sampler.is_some() == matches!(self.config.sampling, Sampling::Minibatch { .. });
+        if !(shape_ok && method_ok && sampling_ok) {
+            return Err(DescentError::StateMismatch {
+                reason: format!(
+                    "state: Z {}×{}, problem: n = {n}, m = {m}, {:?}, {:?}",
+                    state.z.nrows(),
+                    state.z.ncols(),
+                    self.config.method,
+                    self.config.sampling
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// One step k → k + 1 (no divergence check: the driver [`Problem::run`] owns stopping).
+    pub fn step(&self, state: &mut State) -> Result<()> {
+        self.check_state(state)?;
+        match &mut state.sampler {
+            None => state.step_residual.copy_from(&state.residual),
+            Some(sampler) => sampler.masked_residual(state.residual.as_ref(), state.step_residual.as_mut()),
+        }
+        let State { position, z, squared_distances, step_residual, d, p, .. } = &mut *state;
+        match position {
+            Position::Weights(w) => self.weight_space_step(w, z, squared_distances, step_residual),
+            Position::Coefficients(c) => self.kernel_space_step(c, z, squared_distances, step_residual, d, p),
+        }
+        state.u = predictions(state.z.as_ref(), self.net.a.as_ref());
+        state.residual = &state.u - self.data.y();
+        state.residual_norm_sq = state.residual.squared_norm_l2();
+        state.iteration += 1;
+        Ok(())
+    }
+
+    /// W ← W − η Dᵀ X, Z = X Wᵀ, q_r = ‖w_r − w_r(0)‖² directly: the reference path.
+    fn weight_space_step(&self, w: &mut Mat<f64>, z: &mut Mat<f64>, q: &mut [f64], rt: &Col<f64>) {
+        let x = self.data.x();
+        let g = grad_w(x, z.as_ref(), self.net.a.as_ref(), rt.as_ref());
+        let eta = self.eta;
+        let w0 = self.net.w.as_ref();
+        q.iter_mut().for_each(|v| *v = 0.0);
+        for k in 0..w.ncols() {
+            let wk = column_slice_mut(w.as_mut(), k);
+            for (((wv, &gv), &w0v), qv) in
+                wk.iter_mut().zip(column_slice(g.as_ref(), k)).zip(column_slice(w0, k)).zip(q.iter_mut())
+            {
+                *wv -= eta * gv;
+                let delta = *wv - w0v;
+                *qv += delta * delta;
+            }
+        }
+        matmul_par(z.as_mut(), Accum::Replace, x, w.as_ref().transpose(), 1.0);
+    }
+
+    /// D, P = K D, then per neuron: q_r, c_r ← c_r − η d_r, z_r ← z_r − η p_r (see the module docs).
+    fn kernel_space_step(
+        &self,
+        c: &mut Mat<f64>,
+        z: &mut Mat<f64>,
+        q: &mut [f64],
+        rt: &Col<f64>,
+        d: &mut Mat<f64>,
+        p: &mut Mat<f64>,
+    ) {
+        let a = self.net.a.as_ref();
+        let scale = 1.0 / (self.m() as f64).sqrt();
+        let eta = self.eta;
+        {
+            let z = z.as_ref();
+            let rt = column_slice_of(rt.as_ref());
+            column_blocks_mut(d.as_mut()).into_par_iter().for_each(|(start, mut block)| {
+                for col in 0..block.ncols() {
+                    let r = start + col;
+                    let ar = a[r];
+                    let dr = column_slice_mut(block.as_mut(), col);
+                    for ((dv, &zv), &rv) in dr.iter_mut().zip(column_slice(z, r)).zip(rt) {
+                        *dv = if zv >= 0.0 { rv * ar * scale } else { 0.0 };
+                    }
+                }
+            });
+        }
+        matmul_par(p.as_mut(), Accum::Replace, self.data.input_gram(), d.as_ref(), 1.0);
+        let (d, p) = (d.as_ref(), p.as_ref());
+        let z_blocks = column_blocks_mut(z.as_mut());
+        let c_blocks = column_blocks_mut(c.as_mut());
+        z_blocks.into_par_iter().zip(c_blocks).zip(q.par_chunks_mut(COLUMN_BLOCK)).for_each(
+            |(((start, mut z_block), (_, mut c_block)), q_block)| {
+                for (col, q) in q_block.iter_mut().enumerate() {
+                    let r = start + col;
+                    let (dr, pr) = (column_slice(d, r), column_slice(p, r));
+                    let cr = column_slice_mut(c_block.as_mut(), col);
+                    let mut p_dot_c = 0.0;
+                    let mut d_dot_p = 0.0;
+                    for ((&pv, &cv), &dv) in pr.iter().zip(cr.iter()).zip(dr) {
+                        p_dot_c += pv * cv;
+                        d_dot_p += dv * pv;
+                    }
+                    *q += -2.0 * eta * p_dot_c + eta * eta * d_dot_p;
+                    for (cv, &dv) in cr.iter_mut().zip(dr) {
+                        *cv -= eta * dv;
+                    }
+                    for (zv, &pv) in column_slice_mut(z_block.as_mut(), col).iter_mut().zip(pr) {
+                        *zv -= eta * pv;
+                    }
+                }
+            },
+        );
+    }
+
+    /// W(k), materialised: the kept W in weight space, W(0) + Cᵀ X in kernel space (one m×n×d GEMM).
+    pub fn weights(&self, state: &State) -> Result<Mat<f64>> {
+        self.check_state(state)?;
+        Ok(match &state.position {
+            Position::Weights(w) => w.clone(),
+            Position::Coefficients(c) => {
+                let mut w = self.net.w.clone();
+                matmul_par(w.as_mut(), Accum::Add, c.as_ref().transpose(), self.data.x(), 1.0);
+                w
+            }
+        })
+    }
+
+    /// The network (W(k), a) at this state.
+    pub fn network(&self, state: &State) -> Result<Network> {
+        Ok(Network { w: self.weights(state)?, a: self.net.a.clone() })
+    }
+
+    /// H(k) = H(W(k)) (n × n) from K and Z(k): H_ij = (1/m) x_iᵀx_j Σ_r a_r² s_ir s_jr.
+    pub fn gram_h(&self, state: &State) -> Result<Mat<f64>> {
+        self.check_state(state)?;
+        Ok(model::gram_h(self.data.input_gram(), state.z.as_ref(), self.net.a.as_ref()))
+    }
+
+    /// λmin(H(k)), O(n²m/64 + n³).
+    pub fn lambda_min_h(&self, state: &State) -> Result<f64> {
+        Ok(model::lambda_min(self.gram_h(state)?.as_ref())?)
+    }
+}
+
+/// Rejects a network that does not fit the data: W must have d columns and m ≥ 1 rows, a must
+/// have m entries, all finite.
+fn check_network(data: &Dataset, net: &Network) -> Result<()> {
+    if net.w.nrows() == 0 {
+        return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" }.into());
+    }
+    net.check_against(data)?;
+    if net.a.nrows() != net.w.nrows() {
+        return Err(ModelError::Shape {
+            what: "second layer a against first layer W".into(),
+            expected: format!("{} entries (one per row of W)", net.w.nrows()),
+            found: format!("{} entries", net.a.nrows()),
+        }
+        .into());
+    }
+    for k in 0..net.w.ncols() {
+        for (r, &v) in column_slice(net.w.as_ref(), k).iter().enumerate() {
+            if !v.is_finite() {
+                return Err(ModelError::NonFinite { what: "first-layer weights W", row: r, col: k, value: v }.into());
+            }
+        }
+    }
+    if let Some(r) = net.a.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::NonFinite { what: "second-layer weights a", row: r, col: 0, value: net.a[r] }.into());
+    }
+    Ok(())
+}
+
+#[inline]
+fn column_slice(m: MatRef<'_, f64>, j: usize) -> &[f64] {
+    m.col(j).try_as_col_major().expect("faer matrices keep columns contiguous").as_slice()
+}
+
+#[inline]
+fn column_slice_of(c: faer::ColRef<'_, f64>) -> &[f64] {
+    c.try_as_col_major().expect("faer columns are contiguous").as_slice()
+}
+
+#[inline]
+fn column_slice_mut(m: faer::MatMut<'_, f64>, j: usize) -> &mut [f64] {
+    m.col_mut(j).try_as_col_major_mut().expect("faer matrices keep columns contiguous").as_slice_mut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The running q_r against c_rᵀ K c_r recomputed from C, after 30 kernel-space steps.
+    #[test]
+    fn running_squared_distances_equal_the_quadratic_form() {
+        let data = Dataset::sphere(9, 4, 2, 0).unwrap();
+        let net = Network::init(300, 4, 2, 0).unwrap();
+        let config = DescentConfig { step_size: StepSize::Fixed(0.8), ..Default::default() };
+        let problem = Problem::new(&data, &net, &config).unwrap();
+        let mut state = problem.initial_state().unwrap();
+        for _ in 0..30 {
+            problem.step(&mut state).unwrap();
+        }
+        let c = state.coefficients().unwrap();
+        let kc = data.input_gram() * c;
+        let mut worst: f64 = 0.0;
+        for r in 0..300 {
+            let direct: f64 = (0..9).map(|i| c[(i, r)] * kc[(i, r)]).sum();
+            worst = worst.max((direct - state.squared_neuron_distances()[r]).abs());
+        }
+        assert!(worst < 1e-13, "{worst}");
+        assert!(state.max_weight_distance() > 1e-3, "the test must move the weights");
+    }
+}

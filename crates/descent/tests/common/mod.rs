@@ -1,0 +1,65 @@
+//! Shared test helpers: an observer that keeps every iterate, and exact/approximate comparisons.
+#![allow(dead_code)]
+
+use descent::{Observer, Problem, Result, State};
+use faer::{Col, ColRef, Mat, MatRef};
+
+/// One kept iterate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub iteration: usize,
+    pub z: Mat<f64>,
+    pub u: Col<f64>,
+    pub loss: f64,
+    pub squared_distances: Vec<f64>,
+    /// W(k) materialised, when asked for at this iteration.
+    pub w: Option<Mat<f64>>,
+}
+
+/// Keeps every iterate; materialises W(k) at the iterations listed.
+#[derive(Debug, Default)]
+pub struct KeepAll {
+    pub materialise_at: Vec<usize>,
+    pub snapshots: Vec<Snapshot>,
+}
+
+impl Observer for KeepAll {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+        let k = state.iteration();
+        let w = if self.materialise_at.contains(&k) { Some(problem.weights(state)?) } else { None };
+        self.snapshots.push(Snapshot {
+            iteration: k,
+            z: state.preactivations().to_owned(),
+            u: state.predictions().to_owned(),
+            loss: state.loss(),
+            squared_distances: state.squared_neuron_distances().to_vec(),
+            w,
+        });
+        Ok(())
+    }
+}
+
+pub fn max_abs_mat(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+    assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
+    (a - b).norm_max()
+}
+
+pub fn max_abs_col(a: ColRef<'_, f64>, b: ColRef<'_, f64>) -> f64 {
+    assert_eq!(a.nrows(), b.nrows());
+    (a - b).norm_max()
+}
+
+pub fn max_abs_slice(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+/// Whether any f64 in the snapshot list is NaN.
+pub fn any_nan(snapshots: &[Snapshot]) -> bool {
+    snapshots.iter().any(|s| {
+        s.loss.is_nan()
+            || s.u.iter().any(|v| v.is_nan())
+            || s.z.col_iter().any(|c| c.iter().any(|v| v.is_nan()))
+            || s.squared_distances.iter().any(|v| v.is_nan())
+    })
+}
