@@ -125,6 +125,8 @@ pub struct CheckConfig {
     pub step: f64,
     /// c_η of the theorem step size η = c_η λ0 / n² (Thm 3.1).
     pub c_eta: f64,
+    /// Iterations of discrete gradient descent (Thm 3.1).
+    pub iterations: usize,
     /// Bisection steps refining the empirical width threshold between two widths of the sweep.
     pub bisection_steps: u32,
 }
@@ -143,6 +145,7 @@ impl Default for CheckConfig {
             horizon: 5.0,
             step: 0.05,
             c_eta: 1.0,
+            iterations: 300,
             bisection_steps: 4,
         }
     }
@@ -186,6 +189,9 @@ impl CheckConfig {
         }
         if !(self.c_eta.is_finite() && self.c_eta > 0.0) {
             return bad("c_eta", self.c_eta.to_string(), "c_η must be positive and finite");
+        }
+        if self.iterations == 0 {
+            return bad("iterations", "0".into(), "need at least one gradient-descent iteration");
         }
         Ok(())
     }

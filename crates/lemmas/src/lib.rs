@@ -8,11 +8,13 @@
 
 pub mod config;
 pub mod engine;
+pub mod figure1;
 pub mod lem22;
 pub mod lem23;
 pub mod profile;
 pub mod result;
 pub mod stats;
+pub mod thm31;
 
 pub use config::{CheckConfig, ClaimId, DataKind};
 pub use engine::{NoProgress, Progress};
@@ -59,6 +61,7 @@ pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Resu
     match claim {
         ClaimId::Lem22 => lem22::check(cfg, progress),
         ClaimId::Lem23 => lem23::check(cfg, progress),
+        ClaimId::Thm31 => thm31::check(cfg, progress),
         other => Err(LemmaError::Dynamics(format!("the check of {} is not built yet", other.slide()))),
     }
 }

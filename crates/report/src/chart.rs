@@ -1,0 +1,632 @@
+//! SVG charts drawn with plotters into strings: line charts (log axes, error bars, reference lines) and grouped bar charts.
+//!
+//! Values that cannot be placed are handled here, never passed to plotters: NaN points (and points
+//! whose x is not finite, or not positive on a log axis) are skipped; y values that are ±∞, of
+//! magnitude ≥ [`HUGE`], or ≤ 0 on a log axis are drawn at the edge of the plot with a triangle
+//! marker and a legend entry "off scale". Axis ranges come from the placeable values only.
+//! The legend sits in a panel right of the plot, so it never hides data. Log axes get ticks at
+//! 1-2-5 multiples of powers of ten chosen here (plotters' own start at the first power of ten
+//! inside the range, which leaves e.g. [0.3, 6] with a single label).
+
+use plotters::coord::Shift;
+use plotters::coord::combinators::BindKeyPoints;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::format::{HUGE, number, number_with_digits};
+
+/// Width of every chart in pixels (plot and legend panel).
+pub const CHART_WIDTH: u32 = 800;
+/// Height of every chart in pixels.
+pub const CHART_HEIGHT: u32 = 440;
+
+/// A named polyline: points (x, y) in the caller's order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    /// Legend text; an empty label adds no legend entry.
+    pub label: String,
+    /// The points, joined in this order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A vertical interval [low, high] at x (e.g. a Clopper–Pearson interval).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErrorBar {
+    /// Position on the x axis.
+    pub x: f64,
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+}
+
+/// A set of error bars sharing one legend entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ErrorBars {
+    /// Legend text; empty for none.
+    pub label: String,
+    /// The bars.
+    pub bars: Vec<ErrorBar>,
+}
+
+/// A horizontal line across the whole plot (e.g. y = 1 − δ, slack = 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceLine {
+    /// Legend text; empty for none.
+    pub label: String,
+    /// Its height.
+    pub y: f64,
+}
+
+/// A line chart: series with markers, optional error bars and reference lines, linear or log axes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineChart {
+    /// Caption above the plot.
+    pub title: String,
+    /// Description of the x axis.
+    pub x_label: String,
+    /// Description of the y axis.
+    pub y_label: String,
+    /// Logarithmic x axis.
+    pub log_x: bool,
+    /// Logarithmic y axis.
+    pub log_y: bool,
+    /// Fixed y range (low, high); None fits the data. Ignored unless finite, low < high, and
+    /// 0 < low on a log axis.
+    pub y_range: Option<(f64, f64)>,
+    /// The polylines; a series of more than 30 points is drawn without a marker per point.
+    pub series: Vec<Series>,
+    /// Error bars, drawn in grey beneath the series.
+    pub error_bars: Vec<ErrorBars>,
+    /// Horizontal reference lines.
+    pub reference_lines: Vec<ReferenceLine>,
+}
+
+/// A line chart of `series` with a linear x axis and a linear or logarithmic y axis; the runner's
+/// Fig. 1 panels (loss, pattern-change fraction, distance against iteration) are of this kind.
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series], log_y: bool) -> String {
+    render_line_chart(&LineChart {
+        title: title.into(),
+        x_label: x_label.into(),
+        y_label: y_label.into(),
+        log_y,
+        series: series.to_vec(),
+        ..Default::default()
+    })
+}
+
+/// One named set of bars: one optional value per category.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarSeries {
+    /// Legend text; empty for none.
+    pub label: String,
+    /// One value per category; None (or an unplaceable value) draws no bar.
+    pub values: Vec<Option<f64>>,
+}
+
+/// A grouped bar chart: categories along x, one bar per series in each category, value printed above.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarChart {
+    /// Caption above the plot.
+    pub title: String,
+    /// Description of the y axis.
+    pub y_label: String,
+    /// Logarithmic y axis (bars rise from the bottom edge).
+    pub log_y: bool,
+    /// Category names along x.
+    pub categories: Vec<String>,
+    /// The series; each has one value per category.
+    pub series: Vec<BarSeries>,
+}
+
+/// Colours of successive series (Tableau 10).
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+const REFERENCE_COLOURS: [RGBColor; 3] = [RGBColor(200, 0, 0), RGBColor(90, 90, 90), RGBColor(0, 120, 0)];
+const ERROR_BAR_COLOUR: RGBColor = RGBColor(110, 110, 110);
+/// Series with more points than this are drawn as plain lines, without a marker per point.
+const MARKER_LIMIT: usize = 30;
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Where a y value goes on an axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    /// Inside the axis' domain.
+    At(f64),
+    /// Above every placeable value (+∞, ≥ 1e300).
+    High,
+    /// Below every placeable value (−∞, ≤ −1e300, ≤ 0 on a log axis).
+    Low,
+    /// Not drawn (NaN).
+    Skip,
+}
+
+fn place(v: f64, log: bool) -> Place {
+    if v.is_nan() {
+        Place::Skip
+    } else if v >= HUGE {
+        Place::High
+    } else if v <= -HUGE || (log && v <= 0.0) {
+        Place::Low
+    } else {
+        Place::At(v)
+    }
+}
+
+/// x values are never clamped: a point whose x cannot be placed is dropped.
+fn place_x(x: f64, log: bool) -> Option<f64> {
+    (x.is_finite() && x.abs() < HUGE && (!log || x > 0.0)).then_some(x)
+}
+
+/// The y at which a placed value is drawn: clamped into the range, off-scale values at the edges.
+fn y_drawn(p: Place, y_range: (f64, f64)) -> Option<f64> {
+    match p {
+        Place::At(v) => Some(v.clamp(y_range.0, y_range.1)),
+        Place::High => Some(y_range.1),
+        Place::Low => Some(y_range.0),
+        Place::Skip => None,
+    }
+}
+
+/// A padded range around `values` (or `fallback` if empty).
+fn fit_range(values: impl IntoIterator<Item = f64>, log: bool, fallback: (f64, f64)) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        (lo, hi) = fallback;
+    }
+    if log {
+        let (llo, lhi) = (lo.log10(), hi.log10());
+        let pad = ((lhi - llo) * 0.06).max(0.08);
+        (10f64.powf(llo - pad), 10f64.powf(lhi + pad))
+    } else {
+        let span = hi - lo;
+        let pad = if span > 0.0 { span * 0.06 } else { lo.abs().max(1.0) * 0.1 };
+        (lo - pad, hi + pad)
+    }
+}
+
+/// Ticks of a log axis over `range` (labelled, light): the densest of 10^k, {1, 2, 5}·10^k,
+/// {1, …, 9}·10^k that gives at most 10 labels and at least 2 (every n-th power of ten beyond 10
+/// decades; linear 1-2-5 steps when even {1, …, 9}·10^k gives fewer than 2).
+fn log_ticks(range: (f64, f64)) -> (Vec<f64>, Vec<f64>) {
+    let (lo, hi) = range;
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let within = |mantissas: &[f64]| -> Vec<f64> {
+        (e0..=e1)
+            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| *v >= lo * (1.0 - 1e-12) && *v <= hi * (1.0 + 1e-12))
+            .collect()
+    };
+    let all = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+    let light = if e1 - e0 <= 6 { within(&all) } else { within(&[1.0]) };
+    for mantissas in [&all[..], &[1.0, 2.0, 5.0], &[1.0]] {
+        let ticks = within(mantissas);
+        if ticks.len() <= 10 {
+            if ticks.len() >= 2 {
+                return (ticks, light);
+            }
+            if mantissas.len() == all.len() {
+                return (linear_ticks(range), light);
+            }
+        }
+    }
+    let powers = within(&[1.0]);
+    let stride = powers.len().div_ceil(10);
+    (powers.into_iter().step_by(stride.max(1)).collect(), vec![])
+}
+
+/// About five ticks at a 1-2-5 step inside `range`.
+fn linear_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    let raw = (hi - lo) / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+fn tick(v: &f64) -> String {
+    // Round away binary noise (0.30000000000000004) before printing.
+    number_with_digits(*v, 3)
+}
+
+fn svg_fallback(title: &str, error: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    format!(
+        "<svg width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" viewBox=\"0 0 {CHART_WIDTH} {CHART_HEIGHT}\" \
+         xmlns=\"http://www.w3.org/2000/svg\">\n<text x=\"20\" y=\"40\">{}</text>\n<text x=\"20\" y=\"70\">\
+         could not draw: {}</text>\n</svg>\n",
+        esc(title),
+        esc(error)
+    )
+}
+
+/// What a legend entry shows beside its text.
+#[derive(Debug, Clone, Copy)]
+enum Glyph {
+    Line(RGBColor),
+    LineWithMarker(RGBColor),
+    ErrorBar,
+    Bar(RGBColor),
+    OffScale,
+}
+
+/// Width of the legend panel for these labels (0 without labels).
+fn legend_width(entries: &[(String, Glyph)]) -> u32 {
+    let longest = entries.iter().map(|(l, _)| l.chars().count()).max();
+    longest.map_or(0, |n| (48 + 7 * n as u32).clamp(110, 300))
+}
+
+/// Draws the title, then the plot (left) and the legend panel (right); a drawing error yields a
+/// small SVG that names it.
+fn svg(title: &str, legend: &[(String, Glyph)], draw: impl FnOnce(&Area<'_>) -> DrawResult) -> String {
+    let mut buf = String::new();
+    let outcome: DrawResult = (|| {
+        let root = SVGBackend::with_string(&mut buf, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = root.titled(title, ("sans-serif", 20))?;
+        let lw = legend_width(legend);
+        let (plot, panel) = body.split_horizontally(CHART_WIDTH - lw);
+        draw(&plot)?;
+        draw_legend(&panel, legend)?;
+        root.present()?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => buf,
+        Err(e) => svg_fallback(title, &e.to_string()),
+    }
+}
+
+fn draw_legend(panel: &Area<'_>, entries: &[(String, Glyph)]) -> DrawResult {
+    let text = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (label, glyph)) in entries.iter().enumerate() {
+        let y = 30 + 22 * i as i32;
+        let at = EmptyElement::at((4, y));
+        match *glyph {
+            Glyph::Line(c) => panel.draw(&(at + PathElement::new([(0, 0), (24, 0)], c.stroke_width(2))))?,
+            Glyph::LineWithMarker(c) => panel.draw(
+                &(at + PathElement::new([(0, 0), (24, 0)], c.stroke_width(2)) + Circle::new((12, 0), 3, c.filled())),
+            )?,
+            Glyph::ErrorBar => {
+                let s = ERROR_BAR_COLOUR.stroke_width(1);
+                panel.draw(
+                    &(at + PathElement::new([(12, -7), (12, 7)], s)
+                        + PathElement::new([(7, -7), (17, -7)], s)
+                        + PathElement::new([(7, 7), (17, 7)], s)),
+                )?
+            }
+            Glyph::Bar(c) => panel.draw(&(at + Rectangle::new([(5, -6), (19, 6)], c.filled())))?,
+            Glyph::OffScale => panel.draw(&(at + Polygon::new([(12, -6), (6, 4), (18, 4)], BLACK.filled())))?,
+        }
+        panel.draw(&Text::new(label.clone(), (34, y), text.clone()))?;
+    }
+    Ok(())
+}
+
+/// Renders a [`LineChart`] as an SVG document.
+pub fn render_line_chart(chart: &LineChart) -> String {
+    let (lx, ly) = (chart.log_x, chart.log_y);
+    let xs = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(chart.error_bars.iter().flat_map(|e| e.bars.iter().map(|b| b.x)))
+        .filter_map(|x| place_x(x, lx));
+    let x_range = fit_range(xs, lx, if lx { (1.0, 10.0) } else { (0.0, 1.0) });
+    let fixed = chart.y_range.filter(|&(lo, hi)| lo < hi && lo.is_finite() && hi.is_finite() && (!ly || lo > 0.0));
+    let y_range = match fixed {
+        Some(r) => r,
+        None => {
+            let series_ys =
+                chart.series.iter().flat_map(|s| s.points.iter().filter(|p| place_x(p.0, lx).is_some()).map(|p| p.1));
+            let bar_ys = chart
+                .error_bars
+                .iter()
+                .flat_map(|e| e.bars.iter().filter(|b| place_x(b.x, lx).is_some()).flat_map(|b| [b.low, b.high]));
+            let line_ys = chart.reference_lines.iter().map(|l| l.y);
+            let ys = series_ys.chain(bar_ys).chain(line_ys).filter_map(|y| match place(y, ly) {
+                Place::At(v) => Some(v),
+                _ => None,
+            });
+            fit_range(ys, ly, if ly { (1.0, 10.0) } else { (0.0, 1.0) })
+        }
+    };
+
+    // A point is off scale when drawn at an edge rather than at its value (matches draw_lines).
+    let off_scale = chart.series.iter().flat_map(|s| &s.points).any(|&(x, y)| {
+        place_x(x, lx).is_some()
+            && match place(y, ly) {
+                Place::At(v) => v < y_range.0 || v > y_range.1,
+                Place::High | Place::Low => true,
+                Place::Skip => false,
+            }
+    });
+    let mut legend = Vec::new();
+    for (i, l) in chart.reference_lines.iter().enumerate() {
+        if !l.label.is_empty() && matches!(place(l.y, ly), Place::At(y) if y >= y_range.0 && y <= y_range.1) {
+            legend.push((l.label.clone(), Glyph::Line(REFERENCE_COLOURS[i % REFERENCE_COLOURS.len()])));
+        }
+    }
+    for e in chart.error_bars.iter().filter(|e| !e.label.is_empty()) {
+        legend.push((e.label.clone(), Glyph::ErrorBar));
+    }
+    for (i, s) in chart.series.iter().enumerate().filter(|(_, s)| !s.label.is_empty()) {
+        let c = PALETTE[i % PALETTE.len()];
+        legend.push((
+            s.label.clone(),
+            if s.points.len() <= MARKER_LIMIT { Glyph::LineWithMarker(c) } else { Glyph::Line(c) },
+        ));
+    }
+    if off_scale {
+        legend.push(("off scale (drawn at the edge)".into(), Glyph::OffScale));
+    }
+
+    let (xr, yr) = (x_range.0..x_range.1, y_range.0..y_range.1);
+    let (xt, xl) = log_ticks(x_range);
+    let (yt, yl) = log_ticks(y_range);
+    svg(&chart.title, &legend, |area| match (lx, ly) {
+        (false, false) => draw_lines(area, chart, xr, yr, y_range),
+        (true, false) => draw_lines(area, chart, xr.log_scale().with_key_points(xt).with_light_points(xl), yr, y_range),
+        (false, true) => draw_lines(area, chart, xr, yr.log_scale().with_key_points(yt).with_light_points(yl), y_range),
+        (true, true) => draw_lines(
+            area,
+            chart,
+            xr.log_scale().with_key_points(xt).with_light_points(xl),
+            yr.log_scale().with_key_points(yt).with_light_points(yl),
+            y_range,
+        ),
+    })
+}
+
+fn draw_lines<XS, YS>(area: &Area<'_>, chart: &LineChart, x_spec: XS, y_spec: YS, y_range: (f64, f64)) -> DrawResult
+where
+    XS: AsRangedCoord<Value = f64>,
+    YS: AsRangedCoord<Value = f64>,
+    XS::CoordDescType: ValueFormatter<f64>,
+    YS::CoordDescType: ValueFormatter<f64>,
+{
+    let (lx, ly) = (chart.log_x, chart.log_y);
+    let mut cc = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_spec, y_spec)?;
+    cc.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .bold_line_style(BLACK.mix(0.15))
+        .light_line_style(BLACK.mix(0.04))
+        .draw()?;
+    let (x_lo, x_hi) = {
+        let r = cc.x_range();
+        (r.start, r.end)
+    };
+    let y_at = |p: Place| y_drawn(p, y_range);
+
+    for (i, line) in chart.reference_lines.iter().enumerate() {
+        let Place::At(y) = place(line.y, ly) else { continue };
+        if y < y_range.0 || y > y_range.1 {
+            continue;
+        }
+        let colour = REFERENCE_COLOURS[i % REFERENCE_COLOURS.len()];
+        cc.draw_series(LineSeries::new([(x_lo, y), (x_hi, y)], colour.stroke_width(2)))?;
+    }
+
+    for bars in &chart.error_bars {
+        let style = ERROR_BAR_COLOUR.stroke_width(1);
+        let mut stems = Vec::new();
+        let mut caps = Vec::new();
+        for b in &bars.bars {
+            let Some(x) = place_x(b.x, lx) else { continue };
+            let (Some(lo), Some(hi)) = (y_at(place(b.low, ly)), y_at(place(b.high, ly))) else { continue };
+            stems.push(PathElement::new([(x, lo), (x, hi)], style));
+            caps.extend([lo, hi].map(|y| EmptyElement::at((x, y)) + PathElement::new([(-5, 0), (5, 0)], style)));
+        }
+        cc.draw_series(stems)?;
+        cc.draw_series(caps)?;
+    }
+
+    for (i, s) in chart.series.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let mut on_scale = Vec::new();
+        let mut off_scale = Vec::new();
+        let mut path = Vec::new();
+        for &(x, y) in &s.points {
+            let Some(x) = place_x(x, lx) else { continue };
+            let p = place(y, ly);
+            let Some(yy) = y_at(p) else { continue };
+            path.push((x, yy));
+            match p {
+                Place::At(v) if v >= y_range.0 && v <= y_range.1 => on_scale.push((x, yy)),
+                Place::At(v) => off_scale.push((x, yy, v < y_range.0)),
+                other => off_scale.push((x, yy, other == Place::Low)),
+            }
+        }
+        cc.draw_series(LineSeries::new(path, colour.stroke_width(2)))?;
+        if s.points.len() <= MARKER_LIMIT {
+            cc.draw_series(on_scale.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+        }
+        cc.draw_series(off_scale.into_iter().map(|(x, y, low)| {
+            // A triangle pointing off the plot: up at the top edge, down at the bottom edge.
+            let tip = if low { 7 } else { -7 };
+            EmptyElement::at((x, y)) + Polygon::new([(0, tip), (-6, 0), (6, 0)], colour.filled())
+        }))?;
+    }
+    Ok(())
+}
+
+/// One bar of a bar chart, in chart coordinates.
+struct Bar {
+    series: usize,
+    x0: f64,
+    x1: f64,
+    top: f64,
+    value: f64,
+}
+
+/// Renders a [`BarChart`] as an SVG document.
+pub fn render_bar_chart(chart: &BarChart) -> String {
+    let ly = chart.log_y;
+    let values = chart.series.iter().flat_map(|s| s.values.iter().take(chart.categories.len()).flatten());
+    let ys = values.filter_map(|&v| match place(v, ly) {
+        Place::At(v) => Some(v),
+        _ => None,
+    });
+    // Bars rise from 0 on a linear axis: include it, and leave room for the value printed above.
+    let ys: Vec<f64> = if ly { ys.collect() } else { ys.chain([0.0]).collect() };
+    let (mut lo, mut hi) = fit_range(ys, ly, if ly { (1.0, 10.0) } else { (0.0, 1.0) });
+    // Off-scale bars stop here, below the headroom where values are printed.
+    let off_scale_top = hi;
+    if ly {
+        hi *= (hi / lo).powf(0.08);
+    } else {
+        hi += (hi - lo) * 0.08;
+        lo = lo.min(0.0);
+    }
+    let y_range = (lo, hi);
+
+    let group = 0.8;
+    let s_count = chart.series.len().max(1) as f64;
+    let mut bars = Vec::new();
+    for (s, series) in chart.series.iter().enumerate() {
+        for (c, v) in series.values.iter().take(chart.categories.len()).enumerate() {
+            let Some(v) = *v else { continue };
+            let top = match place(v, ly) {
+                Place::At(v) => v.clamp(lo, hi),
+                // An off-scale bar reaches the top; its printed value ("≥ 1e300", "∞") says why.
+                Place::High => off_scale_top,
+                Place::Low | Place::Skip => continue,
+            };
+            let x0 = c as f64 - group / 2.0 + group * s as f64 / s_count;
+            bars.push(Bar { series: s, x0, x1: x0 + group / s_count, top, value: v });
+        }
+    }
+    let legend: Vec<(String, Glyph)> = chart
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.label.is_empty())
+        .map(|(i, s)| (s.label.clone(), Glyph::Bar(PALETTE[i % PALETTE.len()])))
+        .collect();
+
+    let k = chart.categories.len().max(1);
+    let xr = -0.5..k as f64 - 0.5;
+    svg(&chart.title, &legend, |area| {
+        if ly {
+            let (yt, yl) = log_ticks(y_range);
+            draw_bars(area, chart, &bars, xr, (lo..hi).log_scale().with_key_points(yt).with_light_points(yl), y_range)
+        } else {
+            draw_bars(area, chart, &bars, xr, lo..hi, y_range)
+        }
+    })
+}
+
+fn draw_bars<YS>(
+    area: &Area<'_>,
+    chart: &BarChart,
+    bars: &[Bar],
+    x_spec: std::ops::Range<f64>,
+    y_spec: YS,
+    y_range: (f64, f64),
+) -> DrawResult
+where
+    YS: AsRangedCoord<Value = f64>,
+    YS::CoordDescType: ValueFormatter<f64>,
+{
+    let k = chart.categories.len();
+    let category = |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < k {
+            chart.categories[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    let mut cc = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_spec, y_spec)?;
+    // With at most k + 1 labels the nicest step over [−0.5, k − 0.5] is 1: one label per category.
+    cc.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(k + 1)
+        .x_label_formatter(&category)
+        .y_label_formatter(&tick)
+        .y_desc(chart.y_label.as_str())
+        .bold_line_style(BLACK.mix(0.15))
+        .light_line_style(BLACK.mix(0.04))
+        .draw()?;
+    let base = if chart.log_y { y_range.0 } else { 0.0 };
+    let text = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
+    for s in 0..chart.series.len() {
+        let colour = PALETTE[s % PALETTE.len()];
+        let mine = || bars.iter().filter(move |b| b.series == s);
+        cc.draw_series(mine().map(|b| Rectangle::new([(b.x0 + 0.01, base), (b.x1 - 0.01, b.top)], colour.filled())))?;
+        cc.draw_series(mine().map(|b| {
+            EmptyElement::at(((b.x0 + b.x1) / 2.0, b.top)) + Text::new(number(b.value), (0, -4), text.clone())
+        }))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_padded() {
+        let (lo, hi) = fit_range([50.0, 400.0], true, (1.0, 10.0));
+        assert!(lo < 50.0 && hi > 400.0);
+        let (lo, hi) = fit_range([], false, (0.0, 1.0));
+        assert!(lo < 0.0 && hi > 1.0);
+        let (lo, hi) = fit_range([3.0], false, (0.0, 1.0));
+        assert!(lo < 3.0 && hi > 3.0);
+    }
+
+    #[test]
+    fn log_ticks_label_every_range() {
+        let close = |t: Vec<f64>, want: &[f64]| {
+            assert_eq!(t.len(), want.len(), "{t:?}");
+            assert!(t.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9 * b), "{t:?}");
+        };
+        close(log_ticks((0.3, 6.0)).0, &[0.5, 1.0, 2.0, 5.0]);
+        close(log_ticks((0.3, 0.95)).0, &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+        close(log_ticks((38.0, 520.0)).0, &[50.0, 100.0, 200.0, 500.0]);
+        let (t, _) = log_ticks((1e-3, 1e12));
+        assert!(t.len() <= 10 && t.len() >= 2, "{t:?}");
+        let (t, _) = log_ticks((2.1, 2.9));
+        assert!(t.len() >= 2 && t.iter().all(|v| (2.1..=2.9).contains(v)), "{t:?}");
+    }
+
+    #[test]
+    fn places_of_special_values() {
+        assert_eq!(place(f64::NAN, false), Place::Skip);
+        assert_eq!(place(1e300, true), Place::High);
+        assert_eq!(place(f64::INFINITY, false), Place::High);
+        assert_eq!(place(0.0, true), Place::Low);
+        assert_eq!(place(0.0, false), Place::At(0.0));
+        assert_eq!(place_x(0.0, true), None);
+        assert_eq!(place_x(f64::NAN, false), None);
+    }
+}
