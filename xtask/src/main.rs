@@ -1,9 +1,8 @@
-//! The runner: `cargo xtask verify-lemmas` (the main job) and the data commands; the only crate that writes files and draws progress bars.
-
-mod verify;
+//! The runner: `cargo xtask verify-lemmas` (the main job), `figure1` and the data commands; the only program that writes files and draws progress bars.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use xtask::{UserError, figure1, verify};
 
 #[derive(Parser)]
 #[command(
@@ -20,22 +19,15 @@ struct Cli {
 enum Command {
     /// The main job: check every claim by Monte Carlo and write the reports (default profile: quick).
     VerifyLemmas(verify::Args),
-}
-
-/// A user error: printed as one line, exit status 2.
-#[derive(Debug)]
-pub struct UserError(pub String);
-
-impl<E: std::fmt::Display> From<E> for UserError {
-    fn from(e: E) -> Self {
-        UserError(e.to_string())
-    }
+    /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
+    Figure1(figure1::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::VerifyLemmas(args) => verify::run(args),
+        Command::Figure1(args) => figure1::run(args),
     };
     match result {
         Ok(code) => code,

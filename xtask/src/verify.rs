@@ -6,35 +6,36 @@ use std::process::ExitCode;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use lemmas::{CheckConfig, ClaimId, ClaimResult, Profile, Verdict};
 
-use crate::UserError;
+use crate::files::{write_file, write_pages};
+use crate::{UserError, VERSION};
 
 /// Options of `verify-lemmas`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
     /// Profile: quick (minutes; its reports are committed), paper (the large widths), tiny (seconds).
     #[arg(long, default_value = "quick")]
-    profile: String,
+    pub profile: String,
     /// Seeds per width (overrides the profile).
     #[arg(long)]
-    seeds: Option<u64>,
+    pub seeds: Option<u64>,
     /// Widths, comma-separated and increasing (overrides the profile), e.g. 100,1000,10000.
     #[arg(long, value_delimiter = ',')]
-    widths: Option<Vec<usize>>,
+    pub widths: Option<Vec<usize>>,
     /// Failure probability δ in (0, 1) (overrides the profile).
     #[arg(long)]
-    delta: Option<f64>,
+    pub delta: Option<f64>,
     /// Master seed (data and every initialisation derive from it).
     #[arg(long)]
-    master_seed: Option<u64>,
+    pub master_seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
-    threads: Option<usize>,
+    pub threads: Option<usize>,
     /// Output folder for the reports and the JSON of all results.
     #[arg(long, default_value = "docs")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Claims to check, comma-separated (e.g. lem-2.2,thm-3.1); default all.
     #[arg(long, value_delimiter = ',')]
-    claims: Option<Vec<String>>,
+    pub claims: Option<Vec<String>>,
 }
 
 /// The configuration of each selected claim, with command-line overrides applied and validated.
@@ -127,12 +128,11 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     for s in &skipped {
         println!("skipped: {s}");
     }
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| UserError(format!("{}: cannot create ({e})", args.out.display())))?;
-    let json = serde_json::to_string_pretty(&results).expect("results serialise");
+    let (json, pages) = render(&args, profile, &plan, &results);
     let path = args.out.join(format!("results-{}.json", profile.name()));
-    model::npy::write_atomic(&path, json.as_bytes())?;
-    println!("wrote {}", path.display());
+    write_file(&path, json.as_bytes())?;
+    write_pages(&args.out, &pages)?;
+    println!("wrote {} and {} report files under {}", path.display(), pages.len(), args.out.display());
     let refuted = results.iter().any(|r| r.verdict == Verdict::Refuted);
     Ok(if refuted { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -157,4 +157,56 @@ fn print_table(results: &[ClaimResult]) {
             r.title
         );
     }
+}
+
+/// The command line that reproduces these results: the profile and every override that changes
+/// them (not the output folder or the thread count, which do not).
+pub fn canonical_command(args: &Args, profile: Profile) -> String {
+    let mut c = format!("cargo xtask verify-lemmas --profile {}", profile.name());
+    if let Some(s) = args.seeds {
+        c.push_str(&format!(" --seeds {s}"));
+    }
+    if let Some(w) = &args.widths {
+        c.push_str(&format!(" --widths {}", w.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")));
+    }
+    if let Some(d) = args.delta {
+        c.push_str(&format!(" --delta {d}"));
+    }
+    if let Some(s) = args.master_seed {
+        c.push_str(&format!(" --master-seed {s}"));
+    }
+    if let Some(cl) = &args.claims {
+        c.push_str(&format!(" --claims {}", cl.join(",")));
+    }
+    c
+}
+
+/// The JSON of all results and the rendered report pages.
+pub fn render(
+    args: &Args,
+    profile: Profile,
+    plan: &[(ClaimId, CheckConfig)],
+    results: &[ClaimResult],
+) -> (String, Vec<report::Page>) {
+    let json = serde_json::to_string_pretty(results).expect("results serialise") + "\n";
+    let prov = report::Provenance {
+        command: canonical_command(args, profile),
+        profile: profile.name().into(),
+        version: VERSION.into(),
+        seeds: plan.iter().map(|(_, c)| c.seeds).max().unwrap_or(0),
+        notes: vec![
+            "Seeds differ per claim; each claim's page lists its configuration.".into(),
+            "The paper's Fig. 1 is on its own page: [figure1.md](figure1.md) (`cargo xtask figure1`).".into(),
+        ],
+    };
+    (json, report::render_claims(results, &prov))
+}
+
+/// Runs the checks of a plan (no progress bars, no files): what the docs-freshness test regenerates.
+pub fn compute(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<ClaimResult>, UserError> {
+    plan.iter()
+        .map(|(c, cfg)| {
+            lemmas::check(*c, cfg, &lemmas::NoProgress).map_err(|e| UserError(format!("{}: {e}", c.slide())))
+        })
+        .collect()
 }

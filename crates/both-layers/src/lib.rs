@@ -1,1 +1,21 @@
-//! placeholder
+//! Gradient flow and gradient descent on both layers (W, a), reusing flow's RK4, driver, observers and recorder.
+//!
+//! Slide Thm 2.6 (paper Thm 3.3): with both layers trained, ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖²
+//! for m = Ω(n⁶ log(m/δ)/(λ0⁴ δ³)). The flow d(W, a)/dt = −(∂L/∂W, ∂L/∂a) gives
+//! du/dt = (H(t) + G(t))(y − u) with H weighted by a_r(t)².
+//!
+//! - [`run`]: the flow, integrated by [`flow::run_with_field`] with [`BothLayersField`] (state
+//!   [`model::Network`], an [`flow::OdeState`]); same [`flow::FlowConfig`] and [`flow::RunOutcome`].
+//! - [`descend`]: plain GD with step η and a divergence status ([`GdConfig`], [`GdOutcome`]).
+//! - [`Recorder`]: flow's [`flow::Recorder`] plus λmin(H + G), ‖a(t) − a(0)‖ (an [`flow::Observer`]
+//!   for both `run` and `descend`); [`infinite_width`] gives K∞ = H∞ + G∞.
+//!
+//! Errors are [`flow::FlowError`] (it wraps `model::ModelError`); divergence is a status.
+
+pub mod field;
+pub mod gd;
+pub mod recorder;
+
+pub use field::{BothLayersField, run};
+pub use gd::{GdConfig, GdOutcome, descend};
+pub use recorder::{Recorder, Sample, Trajectory, infinite_width};

@@ -1,1 +1,39 @@
-//! placeholder
+//! Gradient flow of the first layer (a fixed), integrated with classical RK4, with observers and a trajectory recorder.
+//!
+//! Checks slide Thm 2.1 (paper Thm 3.2) and Lem 2.4 (paper Lem 3.3) along simulated trajectories:
+//! the flow dW/dt = −∂L/∂W gives du/dt = H(t)(y − u), and under λmin(H(s)) ≥ λ0/2 on [0, t],
+//! ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R' = 2√n‖y − u(0)‖/(√m λ0).
+//!
+//! Layout (argmin's separation):
+//! - *problem*: a [`VectorField`] — [`FirstLayerField`] here, the (W, a) field in `both_layers`;
+//! - *step*: [`Rk4`], generic over any [`OdeState`] (implemented for `Col`, `Mat` and [`model::Network`]);
+//! - *state*: time and weights inside [`integrate`]; observers see a [`Snapshot`] with the cached
+//!   forward pass (Z, u, u − y);
+//! - *driver*: [`integrate`] (generic: schedule, divergence, error estimate) and [`run`] /
+//!   [`run_with_field`] (concrete: validation, step selection, observers).
+//!
+//! Determinism: every kernel has thread-count-independent blocks and ordered reductions (the
+//! model crate's GEMMs, this crate's chunked axpy and norms, sequential eigensolvers), so a run
+//! gives the same bits on 1 and N threads.
+
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod infinite;
+pub mod ode;
+pub mod recorder;
+pub mod state;
+
+pub use config::{FlowConfig, SampleTimes, StepSize};
+pub use driver::{
+    FirstLayerField, NoObserver, Observer, RunOutcome, SampleError, Snapshot, final_predictions, negate, run,
+    run_with_field, validate_network,
+};
+pub use error::{FlowError, Result};
+pub use infinite::{InfiniteTrajectory, InfiniteWidth, expm_symmetric, symmetric_eigen};
+pub use ode::{
+    ANY_ORDER_FACTOR, Control, Divergence, ErrorEstimate, ErrorReport, Evaluation, Integration, MAX_STEPS, OdeState,
+    Rk4, RunStatus, SampleEvent, Schedule, StepChoice, StepDoubling, StepSelection, VectorField, choose_step,
+    integrate, steps_for,
+};
+pub use recorder::{Recorder, RecorderOptions, Sample, Trajectory, ratio_to_bound, safe_ratio};

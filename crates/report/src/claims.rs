@@ -54,7 +54,7 @@ fn largest_width(res: &ClaimResult) -> Option<usize> {
     events.chain(expectations).max()
 }
 
-fn provenance_section(prov: &Provenance) -> String {
+pub(crate) fn provenance_section(prov: &Provenance) -> String {
     let mut s = String::from("## Provenance\n\n");
     s.push_str(&format!("- Command: {}\n", code_span(&prov.command)));
     s.push_str(&format!("- Profile: {}\n", prov.profile));

@@ -13,6 +13,7 @@
 
 pub mod chart;
 mod claims;
+mod figure1;
 pub mod format;
 
 pub use chart::{
@@ -20,6 +21,7 @@ pub use chart::{
     render_line_chart,
 };
 pub use claims::render_claims;
+pub use figure1::render_figure1;
 pub use format::markdown_table;
 
 /// What produced a report; every page states it.

@@ -1,0 +1,44 @@
+//! The both-layer gradient flow d(W, a)/dt = −(∂L/∂W, ∂L/∂a), integrated with flow's RK4 driver.
+//!
+//! Under this flow du/dt = (H(t) + G(t))(y − u), with H carrying the weights a_r(t)²:
+//! H_ij = (1/m) x_iᵀx_j Σ_r a_r² 1{w_rᵀx_i ≥ 0} 1{w_rᵀx_j ≥ 0}, G_ij = (1/m) Σ_r σ(w_rᵀx_i) σ(w_rᵀx_j)
+//! (slide Thm 2.6 = paper Thm 3.3).
+
+use model::network::{grad_a, grad_w, preactivations, predictions};
+use model::{Dataset, Network};
+
+use faer::Col;
+use flow::{Evaluation, FlowConfig, Observer, Result, RunOutcome, VectorField};
+
+/// d(W, a)/dt = −(∂L/∂W, ∂L/∂a), with the loss at (W, a).
+#[derive(Debug, Clone, Copy)]
+pub struct BothLayersField<'a> {
+    /// The data set.
+    pub data: &'a Dataset,
+}
+
+impl VectorField for BothLayersField<'_> {
+    type State = Network;
+    fn evaluate(&self, _t: f64, x: &Network) -> Result<Evaluation<Network>> {
+        let z = preactivations(self.data.x(), x.w.as_ref());
+        let u = predictions(z.as_ref(), x.a.as_ref());
+        let r = &u - self.data.y();
+        let loss = 0.5 * r.squared_norm_l2();
+        let mut w = grad_w(self.data.x(), z.as_ref(), x.a.as_ref(), r.as_ref());
+        flow::negate(&mut w);
+        let ga = grad_a(z.as_ref(), r.as_ref());
+        let a = Col::from_fn(ga.nrows(), |k| -ga[k]);
+        Ok(Evaluation { derivative: Network { w, a }, loss })
+    }
+}
+
+/// Gradient flow of both layers from `net` (slide Thm 2.6 = paper Thm 3.3), with flow's RK4 driver:
+/// same [`FlowConfig`], error estimate, divergence status and [`Observer`]s as [`flow::run`].
+pub fn run<O: Observer + ?Sized>(
+    data: &Dataset,
+    net: &Network,
+    config: &FlowConfig,
+    observer: &mut O,
+) -> Result<RunOutcome> {
+    flow::run_with_field(&BothLayersField { data }, data, net, config, observer)
+}

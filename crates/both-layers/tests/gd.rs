@@ -1,0 +1,86 @@
+//! Gradient descent on (W, a): first order against the flow, monotone loss at a small step, divergence status.
+
+use flow::{FlowConfig, NoObserver, RecorderOptions, SampleTimes, StepSize};
+use model::{Dataset, Network};
+
+use both_layers::{GdConfig, descend};
+
+fn setup() -> (Dataset, Network) {
+    (Dataset::sphere(8, 5, 6, 0).unwrap(), Network::init(400, 5, 6, 0).unwrap())
+}
+
+/// GD is Euler's method on the flow: at t = kη its predictions differ from the flow's by O(η),
+/// so halving η halves the gap (ratio in [1.5, 2.5]). The flow reference is RK4 with h = 1e-3,
+/// whose own error estimate (of the weights; RK4 loses order at pattern flips) must be below 5% of the gaps.
+#[test]
+fn gd_tracks_the_both_layer_flow_to_first_order() {
+    let (data, net) = setup();
+    let config = FlowConfig {
+        t_end: 1.0,
+        step: StepSize::Fixed(1e-3),
+        samples: SampleTimes::Uniform { intervals: 1 },
+        ..FlowConfig::default()
+    };
+    let flow_out = both_layers::run(&data, &net, &config, &mut NoObserver).unwrap();
+    let gap = |eta: f64, iterations: usize| {
+        let gd = descend(
+            &data,
+            &net,
+            &GdConfig { eta, iterations, sample_every: iterations, ..Default::default() },
+            &mut NoObserver,
+        )
+        .unwrap();
+        assert_eq!(gd.status, flow::RunStatus::Completed);
+        gd.u.iter().zip(&flow_out.u).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
+    };
+    let (coarse, fine) = (gap(4e-3, 250), gap(2e-3, 500));
+    println!(
+        "‖u_GD − u_flow‖ at t = 1: η = 4e-3: {coarse:.3e}, η = 2e-3: {fine:.3e}, ratio {:.3}; flow error estimate {:.1e}",
+        coarse / fine,
+        flow_out.error.final_state_error
+    );
+    assert!((1.5..=2.5).contains(&(coarse / fine)), "GD is not first order in η: {coarse} / {fine}");
+    assert!(flow_out.error.final_state_error < 0.05 * fine, "the RK4 reference is not accurate enough");
+}
+
+/// With η well below 2/λmax(H + G) the GD loss never increases; the recorder sees t = kη and the
+/// discrete bound ratio, and a moves.
+#[test]
+fn gd_loss_decreases_with_a_small_step() {
+    let (data, net) = setup();
+    let reference = both_layers::infinite_width(&data).unwrap();
+    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
+    let config = GdConfig { eta: 0.05, iterations: 300, sample_every: 5, ..Default::default() };
+    let out = descend(&data, &net, &config, &mut recorder).unwrap();
+    assert_eq!((out.status, out.iterations), (flow::RunStatus::Completed, 300));
+    let tr = recorder.into_trajectory();
+    assert_eq!(tr.samples.len(), 61);
+    for pair in tr.samples.windows(2) {
+        assert!(pair[1].base.loss <= pair[0].base.loss, "GD loss rose at k = {}", pair[1].base.step);
+    }
+    let last = tr.samples.last().unwrap();
+    assert_eq!((last.base.step, last.base.t), (300, 300.0 * 0.05));
+    assert!(last.base.discrete_bound_ratio.is_some() && last.base.state_error_estimate.is_none());
+    assert!(last.a_distance > 0.0 && last.base.loss < 0.1 * tr.samples[0].base.loss);
+    assert_eq!(out.loss, last.base.loss);
+}
+
+/// A huge step makes GD blow up: Diverged, with the last finite state, and nothing recorded is NaN.
+#[test]
+fn gd_divergence_is_a_status_not_nan() {
+    let (data, net) = setup();
+    let reference = both_layers::infinite_width(&data).unwrap();
+    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let config = GdConfig { eta: 50.0, iterations: 1000, sample_every: 1, ..Default::default() };
+    let out = descend(&data, &net, &config, &mut recorder).unwrap();
+    assert!(out.status.diverged(), "{:?}", out.status);
+    assert!(out.iterations < 1000);
+    assert!(out.loss.is_finite() && out.u.iter().all(|v| v.is_finite()));
+    assert!(out.network.w.norm_l2().is_finite() && out.network.a.norm_l2().is_finite());
+    for s in recorder.samples() {
+        let b = &s.base;
+        let values = [b.loss, b.bound_ratio, b.distance_over_r_prime, b.u_infinity_gap, s.a_distance];
+        assert!(values.iter().all(|v| !v.is_nan()) && b.u.iter().all(|v| v.is_finite()), "{s:?}");
+    }
+    println!("η = 50: {:?} after {} iterations", out.status, out.iterations);
+}

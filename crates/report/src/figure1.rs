@@ -1,0 +1,93 @@
+//! The Fig. 1 page: loss, pattern-change fraction, distance, λmin(H(k)) and the gap to u∞(k) against iteration, one line per width.
+
+use lemmas::figure1::{Figure1Result, Figure1Sample};
+
+use crate::chart::{LineChart, Series, render_line_chart};
+use crate::format::{markdown_table, number};
+use crate::{Page, Provenance};
+
+/// Renders `figure1.md` and its panels under `img/`.
+pub fn render_figure1(res: &Figure1Result, prov: &Provenance) -> Vec<Page> {
+    type Get = fn(&Figure1Sample) -> Option<f64>;
+    let panels: [(&str, &str, &str, bool, Get); 5] = [
+        ("a-loss", "(a) training loss L(k)", "loss", true, |s| Some(s.loss)),
+        ("b-patterns", "(b) pattern-change fraction", "fraction of (i, r) flipped", false, |s| {
+            Some(s.pattern_change_fraction)
+        }),
+        ("c-distance", "(c) max_r ‖w_r(k) − w_r(0)‖", "distance", false, |s| Some(s.max_weight_distance)),
+        ("d-lambda-min", "(d) λmin(H(k))", "λmin", false, |s| s.lambda_min_h),
+        ("e-gap", "(e) ‖u(k) − u∞(k)‖", "gap to infinite width", true, |s| Some(s.infinite_width_gap)),
+    ];
+    let mut pages = Vec::new();
+    let mut md = String::new();
+    md.push_str("# Fig. 1 (paper Sec. 5): gradient descent on sphere data at several widths\n\n");
+    md.push_str(&format!(
+        "n = {}, d = {}: x_i uniform on the unit sphere, y_i ~ N(0, 1); full-batch GD of the first layer for {} iterations, one initialisation per width (master seed {}).\n\n",
+        res.config.n, res.config.d, res.config.iterations, res.config.seed
+    ));
+    md.push_str(&format!(
+        "- Step: η = {} — {}.\n- λ0 = λmin(H∞) = {}, λmax(H∞) = {}.\n- Widths: {}.\n\n",
+        number(res.eta),
+        res.eta_rule,
+        number(res.lambda0),
+        number(res.lambda_max_infinity),
+        res.config.widths.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+    ));
+    md.push_str("The paper's finding: larger m converges faster, changes fewer patterns and moves less.\n\n");
+    for (key, title, y_label, log_y, get) in panels {
+        let series: Vec<Series> = res
+            .runs
+            .iter()
+            .map(|r| Series {
+                label: format!("m = {}", r.m),
+                points: r.samples.iter().filter_map(|s| get(s).map(|v| (s.k as f64, v))).collect(),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let svg = render_line_chart(&LineChart {
+            title: title.into(),
+            x_label: "iteration k".into(),
+            y_label: y_label.into(),
+            log_y,
+            series,
+            ..Default::default()
+        });
+        let path = format!("img/figure1-{key}.svg");
+        md.push_str(&format!("![{title}]({path})\n\n"));
+        pages.push(Page { path, contents: svg });
+    }
+    md.push_str("## Summary per width\n\n");
+    let rows: Vec<Vec<String>> = res
+        .runs
+        .iter()
+        .map(|r| {
+            let last = r.samples.last();
+            vec![
+                r.m.to_string(),
+                r.status.clone(),
+                last.map_or("—".into(), |s| number(s.loss)),
+                last.map_or("—".into(), |s| number(s.pattern_change_fraction)),
+                last.map_or("—".into(), |s| number(s.max_weight_distance)),
+                r.samples.iter().filter_map(|s| s.lambda_min_h).reduce(f64::min).map_or("—".into(), number),
+                number(r.max_infinite_width_gap),
+            ]
+        })
+        .collect();
+    md.push_str(&markdown_table(
+        &["m", "status", "final loss", "final pattern change", "final max distance", "min λmin(H(k))", "max ‖u − u∞‖"],
+        &rows,
+    ));
+    md.push('\n');
+    if let Some(slope) = res.gap_slope {
+        md.push_str(&format!(
+            "Least-squares slope of log max‖u(k) − u∞(k)‖ against log m: {} (the 1/√m prediction is −0.5).\n\n",
+            number(slope)
+        ));
+    }
+    md.push_str(&crate::claims::provenance_section(prov));
+    pages.insert(0, Page { path: "figure1.md".into(), contents: md });
+    pages
+}

@@ -1,0 +1,132 @@
+//! `cargo xtask figure1`: the paper's Fig. 1 experiment, its JSON and its report page.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use lemmas::figure1::{Figure1Config, Figure1Result};
+
+use crate::files::{write_file, write_pages};
+use crate::{UserError, VERSION};
+
+/// Options of `figure1`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Args {
+    /// Profile: quick (n = d = 100) or paper (n = d = 1000).
+    #[arg(long, default_value = "quick")]
+    pub profile: String,
+    /// Widths, comma-separated (overrides the profile).
+    #[arg(long, value_delimiter = ',')]
+    pub widths: Option<Vec<usize>>,
+    /// Fixed step η (default: 1/λmax(H∞) rounded down to two significant digits).
+    #[arg(long)]
+    pub eta: Option<f64>,
+    /// Iterations (default 100, as in the paper).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Master seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder.
+    #[arg(long, default_value = "docs")]
+    pub out: PathBuf,
+}
+
+/// The configuration with overrides applied.
+pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
+    let mut cfg = match args.profile.as_str() {
+        "quick" => Figure1Config::quick(),
+        "paper" => Figure1Config::paper(),
+        other => return Err(UserError(format!("unknown profile '{other}': use quick or paper"))),
+    };
+    if let Some(w) = &args.widths {
+        cfg.widths = w.clone();
+    }
+    if let Some(e) = args.eta {
+        if !(e.is_finite() && e > 0.0) {
+            return Err(UserError(format!("--eta {e}: the step η must be a positive number")));
+        }
+        cfg.eta = Some(e);
+    }
+    if let Some(k) = args.iterations {
+        if k == 0 {
+            return Err(UserError("--iterations 0: need at least one iteration".into()));
+        }
+        cfg.iterations = k;
+    }
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    Ok(cfg)
+}
+
+/// The command line that reproduces a Fig. 1 result.
+pub fn canonical_command(args: &Args) -> String {
+    let mut c = format!("cargo xtask figure1 --profile {}", args.profile);
+    if let Some(w) = &args.widths {
+        c.push_str(&format!(" --widths {}", w.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")));
+    }
+    if let Some(e) = args.eta {
+        c.push_str(&format!(" --eta {e}"));
+    }
+    if let Some(k) = args.iterations {
+        c.push_str(&format!(" --iterations {k}"));
+    }
+    if let Some(s) = args.seed {
+        c.push_str(&format!(" --seed {s}"));
+    }
+    c
+}
+
+/// The JSON and the pages of a Fig. 1 result.
+pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
+    let json = serde_json::to_string_pretty(res).expect("results serialise") + "\n";
+    let prov = report::Provenance {
+        command: canonical_command(args),
+        profile: args.profile.clone(),
+        version: VERSION.into(),
+        seeds: 1,
+        notes: vec![],
+    };
+    (json, report::render_figure1(res, &prov))
+}
+
+/// Runs Fig. 1, writes `figure1-<profile>.json` and `figure1.md` with its panels.
+pub fn run(args: Args) -> Result<ExitCode, UserError> {
+    let cfg = config(&args)?;
+    if let Some(t) = args.threads {
+        if t == 0 {
+            return Err(UserError("--threads must be at least 1".into()));
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
+    }
+    let bar = ProgressBar::new(cfg.widths.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("  Fig. 1 [{bar:30}] {pos}/{len} widths  {elapsed}")
+            .expect("valid")
+            .progress_chars("=> "),
+    );
+    let res = lemmas::figure1::run(&cfg, |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    println!("Fig. 1: n = {}, d = {}, η = {} ({})", cfg.n, cfg.d, res.eta, res.eta_rule);
+    println!(
+        "{:>8} {:>26} {:>12} {:>14} {:>14} {:>12}",
+        "m", "status", "final loss", "pattern chg", "max distance", "max gap u∞"
+    );
+    for r in &res.runs {
+        let last = r.samples.last().expect("k = 0 is always recorded");
+        println!(
+            "{:>8} {:>26} {:>12.4e} {:>14.4e} {:>14.4e} {:>12.4e}",
+            r.m, r.status, last.loss, last.pattern_change_fraction, last.max_weight_distance, r.max_infinite_width_gap
+        );
+    }
+    let (json, pages) = render(&args, &res);
+    let path = args.out.join(format!("figure1-{}.json", args.profile));
+    write_file(&path, json.as_bytes())?;
+    write_pages(&args.out, &pages)?;
+    println!("wrote {} and {} report files under {}", path.display(), pages.len(), args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
