@@ -215,6 +215,7 @@ pub fn expectation_row(m: usize, values: &[f64], reference: f64, relation: Relat
         Relation::Equal => Verdict::Supported,
         _ => Verdict::Inconclusive,
     };
+    let (mean, se) = (crate::result::finite(mean), crate::result::finite(se));
     ExpectationRow { m, mean, standard_error: se, reference, slack: crate::result::ratio(mean, reference), verdict }
 }
 

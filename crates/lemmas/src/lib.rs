@@ -11,10 +11,15 @@ pub mod engine;
 pub mod figure1;
 pub mod lem22;
 pub mod lem23;
+pub mod lem24;
+pub mod lem25;
 pub mod profile;
 pub mod result;
 pub mod stats;
+pub mod thm21;
+pub mod thm26;
 pub mod thm31;
+pub mod trajectory;
 
 pub use config::{CheckConfig, ClaimId, DataKind};
 pub use engine::{NoProgress, Progress};
@@ -61,8 +66,11 @@ pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Resu
     match claim {
         ClaimId::Lem22 => lem22::check(cfg, progress),
         ClaimId::Lem23 => lem23::check(cfg, progress),
+        ClaimId::Lem24 => lem24::check(cfg, progress),
+        ClaimId::Lem25 => lem25::check(cfg, progress),
+        ClaimId::Thm21 => thm21::check(cfg, progress),
+        ClaimId::Thm26 => thm26::check(cfg, progress),
         ClaimId::Thm31 => thm31::check(cfg, progress),
-        other => Err(LemmaError::Dynamics(format!("the check of {} is not built yet", other.slide()))),
     }
 }
 

@@ -63,18 +63,57 @@ impl Profile {
             (Profile::Paper, ClaimId::Lem23) => {
                 CheckConfig { n: 20, d: 20, widths: vec![10, 100, 1_000, 10_000, 100_000], seeds: 400, ..base }
             }
-            (Profile::Quick, _) => CheckConfig { n: 10, d: 10, widths: vec![100, 1_000, 10_000], seeds: 50, ..base },
-            (Profile::Paper, ClaimId::Lem25) => CheckConfig {
+            (Profile::Quick, ClaimId::Lem25) => CheckConfig {
                 n: 3,
                 d: 3,
                 data: DataKind::Orthonormal,
-                widths: vec![10_000_000],
+                widths: vec![1_000, 10_000, 100_000],
                 seeds: 20,
                 delta: 0.5,
                 ..base
             },
+            (Profile::Quick, ClaimId::Thm31) => {
+                CheckConfig { n: 10, d: 10, widths: vec![100, 1_000, 10_000], seeds: 50, iterations: 300, ..base }
+            }
+            (Profile::Quick, ClaimId::Lem24) => CheckConfig {
+                n: 10,
+                d: 10,
+                widths: vec![100, 1_000, 10_000],
+                seeds: 20,
+                horizon: 4.0,
+                step: 0.05,
+                ..base
+            },
+            (Profile::Quick, _) => CheckConfig {
+                n: 10,
+                d: 10,
+                widths: vec![100, 1_000, 10_000],
+                seeds: 40,
+                horizon: 4.0,
+                step: 0.05,
+                ..base
+            },
+            (Profile::Paper, ClaimId::Lem25) => CheckConfig {
+                n: 3,
+                d: 3,
+                data: DataKind::Orthonormal,
+                widths: vec![1_000_000, 12_000_000],
+                seeds: 10,
+                delta: 0.5,
+                horizon: 2.0,
+                step: 0.1,
+                ..base
+            },
+            (Profile::Paper, ClaimId::Thm31) => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![100, 1_000, 10_000, 100_000],
+                seeds: 200,
+                iterations: 2_000,
+                ..base
+            },
             (Profile::Paper, _) => {
-                CheckConfig { n: 20, d: 20, widths: vec![100, 1_000, 10_000, 100_000], seeds: 200, ..base }
+                CheckConfig { n: 20, d: 20, widths: vec![100, 1_000, 10_000, 100_000], seeds: 100, ..base }
             }
         }
     }

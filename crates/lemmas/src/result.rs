@@ -21,17 +21,20 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// An upper-bound event "measured ≤ bound".
+    /// An upper-bound event "measured ≤ bound" (a NaN never holds).
     pub fn at_most(measured: f64, bound: f64) -> Self {
-        Observation { holds: measured <= bound, measured, bound, slack: ratio(measured, bound), time: None }
+        let (holds, slack) = (measured <= bound, ratio(measured, bound));
+        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
     }
-    /// A strict upper-bound event "measured < bound".
+    /// A strict upper-bound event "measured < bound" (a NaN never holds).
     pub fn below(measured: f64, bound: f64) -> Self {
-        Observation { holds: measured < bound, measured, bound, slack: ratio(measured, bound), time: None }
+        let (holds, slack) = (measured < bound, ratio(measured, bound));
+        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
     }
-    /// A lower-bound event "measured ≥ bound" (slack = bound ÷ measured).
+    /// A lower-bound event "measured ≥ bound" (slack = bound ÷ measured; a NaN never holds).
     pub fn at_least(measured: f64, bound: f64) -> Self {
-        Observation { holds: measured >= bound, measured, bound, slack: ratio(bound, measured), time: None }
+        let (holds, slack) = (measured >= bound, ratio(bound, measured));
+        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
     }
     /// The same observation with a time attached.
     pub fn at_time(mut self, t: f64) -> Self {
@@ -40,9 +43,16 @@ impl Observation {
     }
 }
 
-/// a ÷ b kept finite for serialisation: a non-positive denominator gives ±1e300.
+/// x kept finite for serialisation: ±∞ become ±1e300 and NaN becomes 1e300 (the worst value).
+pub fn finite(x: f64) -> f64 {
+    if x.is_nan() { 1e300 } else { x.clamp(-1e300, 1e300) }
+}
+
+/// a ÷ b kept finite for serialisation: a non-positive denominator gives ±1e300, NaN gives 1e300.
 pub fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
+    if a.is_nan() || b.is_nan() {
+        1e300
+    } else if b > 0.0 {
         (a / b).clamp(-1e300, 1e300)
     } else if a <= 0.0 && b == 0.0 {
         0.0

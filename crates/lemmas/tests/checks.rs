@@ -5,7 +5,7 @@ use lemmas::result::{Observation, Target};
 use lemmas::{CheckConfig, ClaimId, NoProgress, Verdict, check};
 
 fn tiny() -> CheckConfig {
-    CheckConfig { n: 4, d: 4, widths: vec![50, 400], seeds: 12, delta: 0.2, bisection_steps: 2, ..Default::default() }
+    lemmas::Profile::Tiny.config(ClaimId::Lem22)
 }
 
 /// Rounds every float in a JSON tree to 6 significant digits, so snapshots survive last-bit noise.
@@ -84,9 +84,10 @@ fn lemma_2_2_at_its_proof_width_is_supported() {
 
 #[test]
 fn results_are_identical_on_one_and_two_threads() {
-    for claim in [ClaimId::Lem22, ClaimId::Lem23] {
-        let one = on_threads(1, || serde_json::to_string(&check(claim, &tiny(), &NoProgress).unwrap()).unwrap());
-        let two = on_threads(2, || serde_json::to_string(&check(claim, &tiny(), &NoProgress).unwrap()).unwrap());
+    for claim in ClaimId::ALL {
+        let cfg = lemmas::Profile::Tiny.config(claim);
+        let one = on_threads(1, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
+        let two = on_threads(2, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
         assert_eq!(one, two, "{}", claim.slide());
     }
 }
@@ -101,14 +102,80 @@ fn bad_configurations_are_named_errors() {
     assert!(e.to_string().contains("seeds"), "{e}");
 }
 
+fn snapshot(claim: ClaimId) -> serde_json::Value {
+    let res = check(claim, &lemmas::Profile::Tiny.config(claim), &NoProgress).unwrap();
+    rounded(serde_json::to_value(&res).unwrap())
+}
+
 #[test]
 fn snapshot_lemma_2_2() {
-    let res = check(ClaimId::Lem22, &tiny(), &NoProgress).unwrap();
-    insta::assert_json_snapshot!(rounded(serde_json::to_value(&res).unwrap()));
+    insta::assert_json_snapshot!(snapshot(ClaimId::Lem22));
 }
 
 #[test]
 fn snapshot_lemma_2_3() {
-    let res = check(ClaimId::Lem23, &tiny(), &NoProgress).unwrap();
-    insta::assert_json_snapshot!(rounded(serde_json::to_value(&res).unwrap()));
+    insta::assert_json_snapshot!(snapshot(ClaimId::Lem23));
+}
+
+#[test]
+fn snapshot_lemma_2_4() {
+    insta::assert_json_snapshot!(snapshot(ClaimId::Lem24));
+}
+
+#[test]
+fn snapshot_lemma_2_5() {
+    insta::assert_json_snapshot!(snapshot(ClaimId::Lem25));
+}
+
+#[test]
+fn snapshot_theorem_2_1() {
+    insta::assert_json_snapshot!(snapshot(ClaimId::Thm21));
+}
+
+#[test]
+fn snapshot_theorem_2_6() {
+    insta::assert_json_snapshot!(snapshot(ClaimId::Thm26));
+}
+
+#[test]
+fn snapshot_theorem_3_1() {
+    insta::assert_json_snapshot!(snapshot(ClaimId::Thm31));
+}
+
+/// Thm 3.1 with a step far past the stability limit: the runs diverge, and the results say so
+/// (the `no-divergence` event is refuted, the statement fails) without a NaN anywhere.
+#[test]
+fn a_divergent_step_is_reported_as_divergence() {
+    let cfg = CheckConfig { c_eta: 20_000.0, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Thm31) };
+    let res = check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
+    let no_div = res.events.iter().find(|e| e.key == "no-divergence").unwrap();
+    assert!(no_div.rows.iter().all(|r| r.verdict == Verdict::Refuted && r.successes == 0), "{:?}", no_div.rows);
+    assert!(res.events[0].rows.iter().all(|r| r.successes == 0));
+    let json = serde_json::to_string(&res).unwrap();
+    assert!(!json.contains("NaN") && !json.contains("null,\"bound\""), "{json}");
+}
+
+/// A deterministic claim with a false bound — Lem 2.4's distance bound with R′ replaced by R′/100 —
+/// is refuted on the first violating seed, with the time of the violation as witness.
+#[test]
+fn a_deterministic_bound_scaled_down_is_refuted() {
+    let cfg = lemmas::Profile::Tiny.config(ClaimId::Lem24);
+    let data = lemmas::make_data(&cfg).unwrap();
+    let reference = flow::InfiniteWidth::first_layer(&data).unwrap();
+    let flow_cfg = lemmas::trajectory::flow_config(&cfg);
+    let events = [EventSpec { key: "scaled", description: "distance ≤ R′/100".into(), target: Target::Always }];
+    let eval = |m: usize, trial: u64| {
+        let net = model::Network::init(m, data.d(), cfg.master_seed, trial)?;
+        let run = lemmas::trajectory::run(&data, &net, &reference, &flow_cfg, false)?;
+        let last = run.points.last().unwrap();
+        Ok(SeedOutcome {
+            events: vec![Observation::at_most(last.max_distance, run.r_prime / 100.0).at_time(last.t)],
+            values: vec![],
+        })
+    };
+    let cfg1 = CheckConfig { widths: vec![400], seeds: 3, ..cfg.clone() };
+    let out = measure(ClaimId::Lem24, &cfg1, &events, &[], &|_| true, &eval, &NoProgress).unwrap();
+    let row = &out.events[0].rows[0];
+    assert_eq!(row.verdict, Verdict::Refuted, "{row:?}");
+    assert!(row.witness.slack > 1.0 && row.witness.time == Some(cfg.horizon));
 }
