@@ -1,6 +1,7 @@
 //! The runner's library: command implementations, report generation and file writing, shared by the `xtask` binary and its tests.
 
 pub mod figure1;
+pub mod data;
 pub mod files;
 pub mod verify;
 

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::{UserError, figure1, verify};
+use xtask::{UserError, data, figure1, verify};
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +21,10 @@ enum Command {
     VerifyLemmas(verify::Args),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
     Figure1(figure1::Args),
+    /// H∞, G∞ and λ0 of your own inputs X (`.npy`).
+    Kernel(data::KernelArgs),
+    /// Train on your own X, y (and optionally W(0), a(0)) from `.npy` files; write the trajectory as JSON or CSV.
+    Train(data::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +32,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::VerifyLemmas(args) => verify::run(args),
         Command::Figure1(args) => figure1::run(args),
+        Command::Kernel(args) => data::kernel(args),
+        Command::Train(args) => data::train(args),
     };
     match result {
         Ok(code) => code,
