@@ -25,6 +25,10 @@ pub struct Figure1Config {
     pub seed: u64,
     /// Record λmin(H(k)) every this many iterations (0 = never; it costs O(n³) each time).
     pub lambda_min_every: usize,
+    /// Epochs of the GD-against-SGD comparison at the middle width (0 = skip it).
+    pub sgd_epochs: usize,
+    /// SGD batch size of that comparison.
+    pub sgd_batch_size: usize,
 }
 
 impl Figure1Config {
@@ -38,6 +42,8 @@ impl Figure1Config {
             eta: None,
             seed: 0,
             lambda_min_every: 1,
+            sgd_epochs: 30,
+            sgd_batch_size: 10,
         }
     }
     /// The paper profile: n = d = 1000, widths 1000 … 16000, 100 iterations.
@@ -50,6 +56,8 @@ impl Figure1Config {
             eta: None,
             seed: 0,
             lambda_min_every: 5,
+            sgd_epochs: 10,
+            sgd_batch_size: 100,
         }
     }
 }
@@ -101,6 +109,26 @@ pub struct Figure1Result {
     pub runs: Vec<Figure1Run>,
     /// Least-squares slope of log max-gap against log m (≈ −1/2 expected).
     pub gap_slope: Option<f64>,
+    /// GD against minibatch SGD from the same init (the slide deck's closing question): at
+    /// Fig. 1's η, and at η·b/n (the step whose per-example size matches GD's).
+    pub sgd: Vec<SgdSummary>,
+}
+
+/// Full-batch GD against minibatch SGD at one width, by epoch (about n examples seen per epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SgdSummary {
+    /// Width m.
+    pub m: usize,
+    /// Batch size b.
+    pub batch_size: usize,
+    /// Common step η.
+    pub eta: f64,
+    /// SGD steps per epoch ⌈n/b⌉.
+    pub steps_per_epoch: usize,
+    /// "completed" or "diverged at iteration k", for GD and SGD.
+    pub status: (String, String),
+    /// Per epoch e: (e, GD loss, SGD loss, GD pattern change, SGD pattern change, GD max distance, SGD max distance).
+    pub by_epoch: Vec<(usize, f64, f64, f64, f64, f64, f64)>,
 }
 
 /// Runs Fig. 1.
@@ -196,7 +224,70 @@ pub fn run(cfg: &Figure1Config, mut progress: impl FnMut(usize, usize)) -> Resul
         let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
         sxy / sxx
     });
-    Ok(Figure1Result { config: cfg.clone(), eta, eta_rule, lambda0, lambda_max_infinity: lambda_max, runs, gap_slope })
+    let b = cfg.sgd_batch_size.clamp(1, cfg.n);
+    let sgd = if cfg.sgd_epochs > 0 {
+        vec![sgd_summary(cfg, &data, eta)?, sgd_summary(cfg, &data, eta * b as f64 / cfg.n as f64)?]
+    } else {
+        Vec::new()
+    };
+    Ok(Figure1Result {
+        config: cfg.clone(),
+        eta,
+        eta_rule,
+        lambda0,
+        lambda_max_infinity: lambda_max,
+        runs,
+        gap_slope,
+        sgd,
+    })
+}
+
+fn sgd_summary(cfg: &Figure1Config, data: &Dataset, eta: f64) -> Result<SgdSummary, LemmaError> {
+    let m = cfg.widths[cfg.widths.len() / 2];
+    let net = Network::init(m, cfg.d, cfg.seed, 1)?;
+    let b = cfg.sgd_batch_size.clamp(1, cfg.n);
+    let c = descent::compare_gd_sgd(
+        data,
+        &net,
+        &descent::SgdComparisonConfig {
+            step_size: StepSize::Fixed(eta),
+            batch_size: b,
+            epochs: cfg.sgd_epochs,
+            seed: cfg.seed,
+            trial: 0,
+            ..Default::default()
+        },
+    )
+    .map_err(dynamics)?;
+    let status = |s: Status| match s {
+        Status::Completed => "completed".to_string(),
+        Status::Diverged { at_iteration, .. } => format!("diverged at iteration {at_iteration}"),
+    };
+    let by_epoch = c
+        .gd_by_epoch
+        .iter()
+        .zip(&c.sgd_by_epoch)
+        .enumerate()
+        .map(|(e, (g, s))| {
+            (
+                e,
+                g.loss,
+                s.loss,
+                g.pattern_change_fraction,
+                s.pattern_change_fraction,
+                g.max_weight_distance,
+                s.max_weight_distance,
+            )
+        })
+        .collect();
+    Ok(SgdSummary {
+        m,
+        batch_size: b,
+        eta,
+        steps_per_epoch: c.steps_per_epoch,
+        status: (status(c.gd_status), status(c.sgd_status)),
+        by_epoch,
+    })
 }
 
 /// Records λmin(H(k)) every `every` iterations.

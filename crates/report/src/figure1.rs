@@ -87,7 +87,51 @@ pub fn render_figure1(res: &Figure1Result, prov: &Provenance) -> Vec<Page> {
             number(slope)
         ));
     }
+    md.push_str(&sgd_section(res));
     md.push_str(&crate::claims::provenance_section(prov));
     pages.insert(0, Page { path: "figure1.md".into(), contents: md });
     pages
+}
+
+/// The GD-against-SGD section of the Fig. 1 page.
+pub(crate) fn sgd_section(res: &Figure1Result) -> String {
+    if res.sgd.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("## What changes under SGD\n\n");
+    md.push_str("The slide deck closes by asking what changes under SGD. Same data and initialisation; SGD draws batches of b inputs without replacement (a seeded stream) and scales the batch gradient by n/b, so it is unbiased. An epoch is one GD step or ⌈n/b⌉ SGD steps (about n examples seen). Both runs use the same step: first Fig. 1's η, then η·b/n.\n\n");
+    for s in &res.sgd {
+        md.push_str(&sgd_table(s));
+    }
+    md
+}
+
+fn sgd_table(s: &lemmas::figure1::SgdSummary) -> String {
+    let mut md = format!(
+        "### η = {}, b = {}, m = {}\n\nGD: {}; SGD: {}.\n\n",
+        number(s.eta),
+        s.batch_size,
+        s.m,
+        s.status.0,
+        s.status.1
+    );
+    let pick: Vec<_> = s.by_epoch.iter().filter(|r| r.0 % 5 == 0 || r.0 + 1 == s.by_epoch.len()).collect();
+    let rows: Vec<Vec<String>> = pick
+        .iter()
+        .map(|r| vec![r.0.to_string(), number(r.1), number(r.2), number(r.3), number(r.4), number(r.5), number(r.6)])
+        .collect();
+    md.push_str(&markdown_table(
+        &[
+            "epoch",
+            "GD loss",
+            "SGD loss",
+            "GD pattern change",
+            "SGD pattern change",
+            "GD max distance",
+            "SGD max distance",
+        ],
+        &rows,
+    ));
+    md.push('\n');
+    md
 }
