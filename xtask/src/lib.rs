@@ -1,7 +1,8 @@
 //! The runner's library: command implementations, report generation and file writing, shared by the `xtask` binary and its tests.
 
-pub mod figure1;
+pub mod checkpoint;
 pub mod data;
+pub mod figure1;
 pub mod files;
 pub mod verify;
 

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::{UserError, data, figure1, verify};
+use xtask::{UserError, checkpoint, data, figure1, verify};
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// The main job: check every claim by Monte Carlo and write the reports (default profile: quick).
     VerifyLemmas(verify::Args),
+    /// Combines the shard checkpoints of `verify-lemmas --shard K/N` into the results one process would write.
+    Merge(checkpoint::MergeArgs),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
     Figure1(figure1::Args),
     /// H∞, G∞ and λ0 of your own inputs X (`.npy`).
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::VerifyLemmas(args) => verify::run(args),
+        Command::Merge(args) => checkpoint::merge(args),
         Command::Figure1(args) => figure1::run(args),
         Command::Kernel(args) => data::kernel(args),
         Command::Train(args) => data::train(args),

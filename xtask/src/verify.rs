@@ -1,11 +1,13 @@
-//! `cargo xtask verify-lemmas`: run every claim's check under a profile, print the verdict table, write JSON and reports.
+//! `cargo xtask verify-lemmas`: run every claim's check under a profile (and a config file), print the verdict table, write JSON and reports; checkpointed, resumable and shardable.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use lemmas::{CheckConfig, ClaimId, ClaimResult, Profile, Verdict};
+use lemmas::{CheckConfig, ClaimId, ClaimResult, Profile, RunContext, Shard, Verdict};
+use serde_json::{Map, Value};
 
+use crate::checkpoint::{self, Checkpoint, Header};
 use crate::files::{write_file, write_pages};
 use crate::{UserError, VERSION};
 
@@ -36,6 +38,77 @@ pub struct Args {
     /// Claims to check, comma-separated (e.g. lem-2.2,thm-3.1); default all.
     #[arg(long, value_delimiter = ',')]
     pub claims: Option<Vec<String>>,
+    /// JSON file of per-claim settings over the profile's, e.g. {"lem-2.2": {"seeds": 400, "n": 20}};
+    /// the key "all" applies to every claim. The flags above override it.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
+    /// Continue an interrupted run from its checkpoint in --out (finished seeds are not redone).
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard K of N (the seeds t with t mod N = K, K = 0..N−1) and keep them in its
+    /// checkpoint; `cargo xtask merge` combines the N shards into the results.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+}
+
+/// The settings a config file may give: the fields of [`CheckConfig`], in alphabetical order.
+fn known_settings() -> Vec<String> {
+    match serde_json::to_value(CheckConfig::default()).expect("serialises") {
+        Value::Object(o) => o.keys().cloned().collect(),
+        _ => unreachable!("a struct"),
+    }
+}
+
+/// The settings of a config file for one claim (`None`: the key "all").
+type ClaimSettings = (Option<ClaimId>, Map<String, Value>);
+
+/// Reads a config file: a JSON object mapping claim keys (or "all") to objects of settings.
+/// Every key and setting is checked here, for every claim, selected or not.
+fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, UserError> {
+    let err = |msg: String| UserError(format!("config {}: {msg}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it ({e}): check the path")))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON ({e}): fix the file")))?;
+    let Value::Object(claims) = value else {
+        return Err(err(
+            "expected a JSON object mapping claim keys to settings, e.g. {\"lem-2.2\": {\"seeds\": 100}}".into()
+        ));
+    };
+    let known = known_settings();
+    let mut out = Vec::new();
+    for (key, settings) in claims {
+        let claim = if key == "all" {
+            None
+        } else {
+            Some(ClaimId::parse(&key).ok_or_else(|| {
+                let keys: Vec<&str> = ClaimId::ALL.iter().map(|c| c.key()).collect();
+                err(format!("unknown claim \"{key}\": use one of {} or \"all\"", keys.join(", ")))
+            })?)
+        };
+        let Value::Object(settings) = settings else {
+            return Err(err(format!("\"{key}\" must map to an object of settings, e.g. {{\"seeds\": 100}}")));
+        };
+        if let Some(unknown) = settings.keys().find(|k| !known.contains(k)) {
+            return Err(err(format!("\"{key}\": unknown setting \"{unknown}\": use one of {}", known.join(", "))));
+        }
+        // Each value must have its setting's type (checked against the defaults, one at a time).
+        let mut probe = serde_json::to_value(CheckConfig::default()).expect("serialises");
+        for (name, v) in &settings {
+            probe[name] = v.clone();
+            serde_json::from_value::<CheckConfig>(probe.clone())
+                .map_err(|e| err(format!("\"{key}\": setting \"{name}\" = {v}: {e}: fix its value")))?;
+        }
+        out.push((claim, settings));
+    }
+    Ok(out)
+}
+
+/// `base` with the settings of a config file applied (their types were checked on reading).
+fn apply_settings(base: &CheckConfig, settings: &Map<String, Value>) -> CheckConfig {
+    let mut v = serde_json::to_value(base).expect("serialises");
+    for (name, value) in settings {
+        v[name] = value.clone();
+    }
+    serde_json::from_value(v).expect("checked when the file was read")
 }
 
 /// The configuration of each selected claim, with command-line overrides applied and validated.
@@ -54,9 +127,21 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
             })
             .collect::<Result<_, _>>()?,
     };
+    let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
     let mut out = Vec::new();
     for claim in claims {
         let mut cfg = profile.config(claim);
+        if let Some(path) = &args.config {
+            // "all" first, then the claim's own settings.
+            for (_, settings) in
+                file.iter().filter(|(c, _)| c.is_none()).chain(file.iter().filter(|(c, _)| *c == Some(claim)))
+            {
+                cfg = apply_settings(&cfg, settings);
+            }
+            let in_file = |e: lemmas::LemmaError| UserError(format!("config {}: {}: {e}", path.display(), claim.key()));
+            cfg.validate().map_err(in_file)?;
+            lemmas::engine::ensure_fits_in_memory(&cfg).map_err(in_file)?;
+        }
         if let Some(s) = args.seeds {
             cfg.seeds = s;
         }
@@ -70,9 +155,31 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
             cfg.master_seed = s;
         }
         cfg.validate().map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
+        lemmas::engine::ensure_fits_in_memory(&cfg).map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
         out.push((claim, cfg));
     }
     Ok((profile, out))
+}
+
+/// Parses `--shard K/N`.
+pub fn parse_shard(s: &str) -> Result<Shard, UserError> {
+    let parsed =
+        s.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    let Some((k, n)) = parsed else {
+        return Err(UserError(format!("--shard {s}: expected K/N with 0 ≤ K < N, e.g. --shard 0/4")));
+    };
+    Shard::new(k, n).map_err(|e| UserError(format!("--shard {s}: {e}")))
+}
+
+/// Sets the size of rayon's global pool (once per process).
+pub fn set_threads(threads: Option<usize>) -> Result<(), UserError> {
+    if let Some(t) = threads {
+        if t == 0 {
+            return Err(UserError("--threads must be at least 1".into()));
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
+    }
+    Ok(())
 }
 
 struct Bars {
@@ -88,14 +195,21 @@ impl lemmas::Progress for Bars {
 }
 
 /// Runs the checks, prints the verdict table, writes the results; exit status 1 when a claim is refuted.
+/// Every finished seed goes to the run's checkpoint first; with `--shard` the checkpoint is the output.
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let (profile, plan) = plan(&args)?;
-    if let Some(t) = args.threads {
-        if t == 0 {
-            return Err(UserError("--threads must be at least 1".into()));
-        }
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
-    }
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    set_threads(args.threads)?;
+    let header = Header::new(canonical_command(&args, profile), profile, shard, &plan);
+    let store = Checkpoint::open(&checkpoint::path(&args.out, profile, shard), &header, args.resume)?;
+    execute(&header, &args.out, store)
+}
+
+/// Runs the plan of `header` with `store` as the seed store. A whole run prints the verdict table,
+/// writes the JSON and the reports (each atomically) and then deletes the checkpoint; a shard keeps
+/// its checkpoint for `merge`.
+pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCode, UserError> {
+    let plan = header.plan();
     let multi = MultiProgress::new();
     let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} seeds  {elapsed}")
         .expect("valid template")
@@ -104,37 +218,100 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         bars: plan
             .iter()
             .map(|(c, cfg)| {
-                let bar = multi.add(ProgressBar::new(cfg.seeds * cfg.widths.len() as u64));
+                let seeds = header.shard.map_or(cfg.seeds, |s| s.seeds_in(cfg.seeds));
+                let bar = multi.add(ProgressBar::new(seeds * cfg.widths.len() as u64));
                 bar.set_style(style.clone());
                 bar.set_prefix(c.slide());
                 (*c, bar)
             })
             .collect(),
     };
+    let ctx = RunContext { progress: &bars, store: &store, shard: header.shard };
     let mut results: Vec<ClaimResult> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
     for (claim, cfg) in &plan {
-        match lemmas::check(*claim, cfg, &bars) {
-            Ok(r) => results.push(r),
+        match lemmas::check_with(*claim, cfg, &ctx) {
+            Ok(Some(r)) => results.push(r),
+            Ok(None) => {}
             Err(lemmas::LemmaError::Dynamics(msg)) if msg.contains("not built yet") => skipped.push(msg),
-            Err(e) => return Err(UserError(format!("{}: {e}", claim.slide()))),
+            Err(e) => {
+                multi.clear().ok();
+                return Err(UserError(format!(
+                    "{}: {e} (finished seeds are kept in {}: fix the cause, then rerun with --resume)",
+                    claim.slide(),
+                    store.path().display()
+                )));
+            }
         }
         if let Some((_, bar)) = bars.bars.iter().find(|(c, _)| c == claim) {
             bar.finish();
         }
     }
     multi.clear().ok();
+    let seeds_line = |s: &Checkpoint| {
+        let mut parts = Vec::new();
+        if s.preloaded() > 0 {
+            parts.push(format!("{} from the shards", s.preloaded()));
+        }
+        if s.resumed() > 0 {
+            parts.push(format!("{} resumed from {}", s.resumed(), s.path().display()));
+        }
+        parts.push(format!("{} computed", s.computed()));
+        format!("seeds: {}", parts.join(", "))
+    };
+    if let Some(shard) = header.shard {
+        println!("{}", seeds_line(&store));
+        println!(
+            "shard {}/{} done: its seeds are in {}; when all {} shards are done, combine them with `cargo xtask merge <their files or folders> --out <folder>`",
+            shard.index,
+            shard.count,
+            store.path().display(),
+            shard.count
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     print_table(&results);
+    for line in divergence_lines(&results) {
+        println!("{line}");
+    }
     for s in &skipped {
         println!("skipped: {s}");
     }
-    let (json, pages) = render(&args, profile, &plan, &results);
-    let path = args.out.join(format!("results-{}.json", profile.name()));
+    if store.resumed() > 0 || store.preloaded() > 0 {
+        println!("{}", seeds_line(&store));
+    }
+    let (json, pages) = render_with_command(header.command.clone(), header.profile, &plan, &results);
+    let path = out.join(format!("results-{}.json", header.profile.name()));
     write_file(&path, json.as_bytes())?;
-    write_pages(&args.out, &pages)?;
-    println!("wrote {} and {} report files under {}", path.display(), pages.len(), args.out.display());
+    write_pages(out, &pages)?;
+    store.remove()?;
+    println!("wrote {} and {} report files under {}", path.display(), pages.len(), out.display());
     let refuted = results.iter().any(|r| r.verdict == Verdict::Refuted);
     Ok(if refuted { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One line per claim whose runs diverged (its `no-divergence` event failed on some seed): the
+/// widths, how many seeds, and what to do.
+pub fn divergence_lines(results: &[ClaimResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let event = r.events.iter().find(|e| e.key == "no-divergence")?;
+            let rows: Vec<String> = event
+                .rows
+                .iter()
+                .filter(|row| row.successes < row.seeds)
+                .map(|row| format!("m = {} ({} of {} seeds)", row.m, row.seeds - row.successes, row.seeds))
+                .collect();
+            (!rows.is_empty()).then(|| {
+                format!(
+                    "diverged: {} at {}: the step η = c_η λ0/n² is past the stability limit; lower c_eta",
+                    r.slide,
+                    rows.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 fn print_table(results: &[ClaimResult]) {
@@ -160,9 +337,12 @@ fn print_table(results: &[ClaimResult]) {
 }
 
 /// The command line that reproduces these results: the profile and every override that changes
-/// them (not the output folder or the thread count, which do not).
+/// them (not the output folder, the thread count, `--resume` or `--shard`, which do not).
 pub fn canonical_command(args: &Args, profile: Profile) -> String {
     let mut c = format!("cargo xtask verify-lemmas --profile {}", profile.name());
+    if let Some(p) = &args.config {
+        c.push_str(&format!(" --config {}", p.display()));
+    }
     if let Some(s) = args.seeds {
         c.push_str(&format!(" --seeds {s}"));
     }
@@ -188,9 +368,19 @@ pub fn render(
     plan: &[(ClaimId, CheckConfig)],
     results: &[ClaimResult],
 ) -> (String, Vec<report::Page>) {
+    render_with_command(canonical_command(args, profile), profile, plan, results)
+}
+
+/// [`render`] with the reproducing command given (a merge takes it from the shards).
+pub fn render_with_command(
+    command: String,
+    profile: Profile,
+    plan: &[(ClaimId, CheckConfig)],
+    results: &[ClaimResult],
+) -> (String, Vec<report::Page>) {
     let json = serde_json::to_string_pretty(results).expect("results serialise") + "\n";
     let prov = report::Provenance {
-        command: canonical_command(args, profile),
+        command,
         profile: profile.name().into(),
         version: VERSION.into(),
         seeds: plan.iter().map(|(_, c)| c.seeds).max().unwrap_or(0),

@@ -3,7 +3,7 @@
 use model::network::preactivations;
 use model::{Network, gram_h, h_infinity, lambda_min, spectral_norm_symmetric};
 
-use crate::engine::{EventSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Target};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
 
@@ -31,6 +31,11 @@ pub fn slide_radius(n: usize, delta: f64, m: usize) -> f64 {
 
 /// Checks Lem 2.2 and its two proof steps (entrywise Hoeffding, spectral step) by Monte Carlo.
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -91,8 +96,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         })
     };
     let premise = |m: usize| m as f64 >= m_spec;
-    let measured = measure(ClaimId::Lem22, cfg, &events, &[], &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Lem22, cfg, &events, &[], &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Lem22,
         cfg,
         lambda0,
@@ -111,5 +118,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         ],
         measured,
         vec!["The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into()],
-    ))
+    )))
 }

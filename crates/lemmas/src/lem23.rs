@@ -6,7 +6,7 @@ use model::{Dataset, Network, PatternBits, gram_h, h_infinity, lambda_min, spect
 use statrs::function::erf::erf;
 use std::f64::consts::PI;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
 
@@ -70,6 +70,11 @@ pub fn adversarial_weights(data: &Dataset, net: &Network, z: faer::MatRef<'_, f6
 
 /// Checks Lem 2.3: the certificate B, an adversarial W, and the proof's anti-concentration and Markov steps.
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -137,8 +142,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         })
     };
     let premise = |_m: usize| true;
-    let measured = measure(ClaimId::Lem23, cfg, &events, &expectations, &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Lem23, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Lem23,
         cfg,
         lambda0,
@@ -152,5 +159,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         vec![format!(
             "R = {r:.4e}: the ball is so small that almost no pattern can flip; the slack columns show how loose the bound is."
         )],
-    ))
+    )))
 }

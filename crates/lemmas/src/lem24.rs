@@ -3,7 +3,7 @@
 use flow::InfiniteWidth;
 use model::Network;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::trajectory::{Point, ROUNDING, dynamics, flow_config, run, worst_decay};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
@@ -33,6 +33,11 @@ fn audit(
 
 /// Checks Lem 2.4 on gradient-flow trajectories, over the span where its premise held.
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n() as f64;
@@ -106,8 +111,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         Ok(SeedOutcome { events: vec![statement, distance, gradient, integrand, slide], values: vec![span_fraction] })
     };
     let premise = |_m: usize| true;
-    let measured = measure(ClaimId::Lem24, cfg, &events, &expectations, &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Lem24, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Lem24,
         cfg,
         lambda0,
@@ -119,5 +126,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
             "Each seed is judged on the samples where λmin(H(s)) ≥ λ0/2 held at every sample so far; a violation beyond the integrator's own error estimate (×15/8, valid at any order) would be a bug or a refutation, never noise.".into(),
             "The slide prints e^{−λ0 s} in the integrand bound; the proof needs e^{−λ0 s/2}. Both are audited.".into(),
         ],
-    ))
+    )))
 }

@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 use flow::{ErrorEstimate, InfiniteWidth};
 use model::Network;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::trajectory::{dynamics, flow_config, run, worst_decay};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
@@ -17,6 +17,11 @@ pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: 
 
 /// Checks Lem 2.5 end to end where R′ < R can hold (tiny n, orthonormal inputs), and elsewhere how far m is from it.
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -65,9 +70,11 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         Ok(SeedOutcome { events: vec![statement, premise], values: vec![r_prime / big_r] })
     };
     let premise = |m: usize| m as f64 >= m_needed;
-    let measured = measure(ClaimId::Lem25, cfg, &events, &expectations, &premise, &eval, progress)?;
+    let Some(measured) = measure_with(ClaimId::Lem25, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
     let largest = *cfg.widths.last().expect("validated") as f64;
-    Ok(crate::assemble(
+    Ok(Some(crate::assemble(
         ClaimId::Lem25,
         cfg,
         lambda0,
@@ -83,5 +90,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
             largest as u64,
             largest / m_needed
         )],
-    ))
+    )))
 }

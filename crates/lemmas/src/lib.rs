@@ -5,6 +5,8 @@
 //! and results are collected in trial order, so they are identical for any thread count.
 //! The data of a check are drawn once from `master_seed` (trial 0 of the input and label streams);
 //! seed `trial` initialises the network from the first- and second-layer streams of that trial.
+//! [`check_with`] also takes a seed store (the runner's checkpoint: finished seeds are not redone)
+//! and an optional shard (a deterministic slice of the seeds), without changing any result.
 
 pub mod config;
 pub mod engine;
@@ -22,7 +24,7 @@ pub mod thm31;
 pub mod trajectory;
 
 pub use config::{CheckConfig, ClaimId, DataKind};
-pub use engine::{NoProgress, Progress};
+pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedOutcome, SeedStore, Shard};
 pub use profile::Profile;
 pub use result::ClaimResult;
 pub use stats::Verdict;
@@ -51,6 +53,9 @@ pub enum LemmaError {
     /// A dynamics run failed.
     #[error("{0}")]
     Dynamics(String),
+    /// The seed store (the runner's checkpoint) failed or holds something unusable.
+    #[error("{0}")]
+    Store(String),
 }
 
 /// The data set of a check (trial 0 of the data streams of `master_seed`).
@@ -63,15 +68,27 @@ pub fn make_data(cfg: &CheckConfig) -> Result<Dataset, LemmaError> {
 
 /// Runs the check of `claim`.
 pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    complete(check_with(claim, cfg, &RunContext::new(progress)))
+}
+
+/// Runs the check of `claim` with a seed store and an optional shard (see [`RunContext`]).
+/// Without a shard the result is `Some`, and identical to [`check`]'s whatever the store held;
+/// with a shard it is `None` and the shard's seeds are in the store.
+pub fn check_with(claim: ClaimId, cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     match claim {
-        ClaimId::Lem22 => lem22::check(cfg, progress),
-        ClaimId::Lem23 => lem23::check(cfg, progress),
-        ClaimId::Lem24 => lem24::check(cfg, progress),
-        ClaimId::Lem25 => lem25::check(cfg, progress),
-        ClaimId::Thm21 => thm21::check(cfg, progress),
-        ClaimId::Thm26 => thm26::check(cfg, progress),
-        ClaimId::Thm31 => thm31::check(cfg, progress),
+        ClaimId::Lem22 => lem22::check_with(cfg, ctx),
+        ClaimId::Lem23 => lem23::check_with(cfg, ctx),
+        ClaimId::Lem24 => lem24::check_with(cfg, ctx),
+        ClaimId::Lem25 => lem25::check_with(cfg, ctx),
+        ClaimId::Thm21 => thm21::check_with(cfg, ctx),
+        ClaimId::Thm26 => thm26::check_with(cfg, ctx),
+        ClaimId::Thm31 => thm31::check_with(cfg, ctx),
     }
+}
+
+/// The result of a check run without a shard (which always has one).
+pub(crate) fn complete(r: Result<Option<ClaimResult>, LemmaError>) -> Result<ClaimResult, LemmaError> {
+    r.map(|r| r.expect("without a shard a check returns its result"))
 }
 
 /// Builds a [`ClaimResult`] from what was measured: verdict from the statement's premise rows,

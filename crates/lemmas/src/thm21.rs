@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 use flow::InfiniteWidth;
 use model::Network;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::trajectory::{dynamics, flow_config, late_decay_rate, run, worst_decay};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
@@ -18,6 +18,11 @@ pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
 
 /// Checks Thm 2.1 on RK4 gradient-flow trajectories over [0, T], plus the Markov step on ‖y − u(0)‖².
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -80,8 +85,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         })
     };
     let premise = |m: usize| m as f64 >= m21;
-    let measured = measure(ClaimId::Thm21, cfg, &events, &expectations, &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Thm21, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Thm21,
         cfg,
         lambda0,
@@ -96,5 +103,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
             format!("Gradient flow integrated by RK4 with h = {} on [0, {}], sampled at {} times.", cfg.step, cfg.horizon, crate::trajectory::SAMPLE_INTERVALS + 1),
             "The bound is checked on [0, T] only; 'for all t' is outside any simulation.".into(),
         ],
-    ))
+    )))
 }

@@ -2,7 +2,7 @@
 
 use model::Network;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::trajectory::{dynamics, flow_config, late_decay_rate, run, worst_decay};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
@@ -14,6 +14,11 @@ pub fn width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
 
 /// Checks Thm 2.6 on RK4 trajectories of the flow on (W, a).
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -61,8 +66,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         Ok(SeedOutcome { events: vec![statement, g], values: vec![late_decay_rate(&r.points) / lambda0] })
     };
     let premise = |_m: usize| false;
-    let measured = measure(ClaimId::Thm26, cfg, &events, &expectations, &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Thm26, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Thm26,
         cfg,
         lambda0,
@@ -77,5 +84,5 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
             "H(t) now carries a_r(t)², and G(t) adds to the decay: du/dt = (H + G)(y − u).".into(),
             "The width constant is implicit, so no width can be said to meet the premise: the claim's verdict stays inconclusive and the rows measure the event.".into(),
         ],
-    ))
+    )))
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use descent::{DescentConfig, InfiniteWidth, Method, Problem, Recorder, RecorderConfig, Schedule, Status, StepSize};
 use model::Network;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, SeedOutcome, measure};
+use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
 
@@ -19,6 +19,11 @@ pub fn width_order(n: usize, delta: f64, lambda0: f64) -> f64 {
 
 /// Checks Thm 3.1 on full-batch GD with the theorem's step, recording every iteration.
 pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    crate::complete(check_with(cfg, &RunContext::new(progress)))
+}
+
+/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
+pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
     cfg.validate()?;
     let data = make_data(cfg)?;
     let n = data.n();
@@ -91,8 +96,10 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
         })
     };
     let premise = |_m: usize| false;
-    let measured = measure(ClaimId::Thm31, cfg, &events, &expectations, &premise, &eval, progress)?;
-    Ok(crate::assemble(
+    let Some(measured) = measure_with(ClaimId::Thm31, cfg, &events, &expectations, &premise, &eval, ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::assemble(
         ClaimId::Thm31,
         cfg,
         lambda0,
@@ -107,7 +114,7 @@ pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, 
             "The width and step constants are implicit in the paper, so no width run can be said to meet the premise: the claim's verdict stays inconclusive and the per-width rows measure the event itself.".into(),
             format!("η = c_η λ0/n² with c_η = {}.", cfg.c_eta),
         ],
-    ))
+    )))
 }
 
 fn dynamics(e: impl std::fmt::Display) -> LemmaError {

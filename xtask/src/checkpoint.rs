@@ -1,0 +1,506 @@
+//! Checkpoints: the append-only file of finished seeds behind `verify-lemmas --resume` and `--shard K/N`, and the `merge` command that combines shards.
+//!
+//! A checkpoint is a JSON-lines file in the output folder, `checkpoint-<profile>.jsonl` for a whole
+//! run and `checkpoint-<profile>-shard-K-of-N.jsonl` for shard K of N. Its first line is a
+//! [`Header`] (written atomically when the file is created): the command, the profile, the shard
+//! and every claim's configuration with its fingerprint. Each further line is one finished seed, a
+//! [`SeedLine`], appended and flushed as soon as the seed is done, so a killed run loses at most the
+//! seeds that were running. A last line cut short by the kill is ignored (and cut off on resume);
+//! any other unreadable line is an error.
+//!
+//! Resuming takes every stored seed instead of recomputing it; f64 values round-trip exactly
+//! through the JSON (serde_json's `float_roundtrip`; each line is read back and compared bit for
+//! bit before it is written), so a resumed or merged run gives byte-identical results.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lemmas::result::Observation;
+use lemmas::{CheckConfig, ClaimId, LemmaError, Profile, SeedOutcome, SeedStore, Shard};
+use serde::{Deserialize, Serialize};
+
+use crate::UserError;
+use crate::files::write_file;
+
+/// Version of the file format, in every header.
+pub const FORMAT: u32 = 1;
+
+/// One claim of a run: its configuration and the configuration's fingerprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimPlan {
+    /// Which claim.
+    pub claim: ClaimId,
+    /// [`fingerprint`] of `config`; every seed line of the claim carries it.
+    pub fingerprint: String,
+    /// The configuration the seeds were run with.
+    pub config: CheckConfig,
+}
+
+/// The first line of a checkpoint: what run its seeds belong to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The command that reproduces the results (without `--shard`, `--resume`, `--out`, `--threads`).
+    pub command: String,
+    /// The profile.
+    pub profile: Profile,
+    /// The shard this file holds, or `None` for a whole run.
+    pub shard: Option<Shard>,
+    /// Every claim of the run, in order.
+    pub claims: Vec<ClaimPlan>,
+}
+
+impl Header {
+    /// The header of a run of `plan`.
+    pub fn new(command: String, profile: Profile, shard: Option<Shard>, plan: &[(ClaimId, CheckConfig)]) -> Self {
+        let claims = plan
+            .iter()
+            .map(|(claim, config)| ClaimPlan {
+                claim: *claim,
+                fingerprint: fingerprint(*claim, config),
+                config: config.clone(),
+            })
+            .collect();
+        Header { format: FORMAT, command, profile, shard, claims }
+    }
+
+    /// The plan: each claim with its configuration.
+    pub fn plan(&self) -> Vec<(ClaimId, CheckConfig)> {
+        self.claims.iter().map(|c| (c.claim, c.config.clone())).collect()
+    }
+
+    /// Why a run with header `other` cannot continue this one (None when it can): the first
+    /// difference, named.
+    pub fn difference(&self, other: &Header) -> Option<String> {
+        if self.format != other.format {
+            return Some(format!("file format {} there, {} now", self.format, other.format));
+        }
+        if self.profile != other.profile {
+            return Some(format!("profile {} there, {} now", self.profile.name(), other.profile.name()));
+        }
+        if self.shard != other.shard {
+            let s = |s: Option<Shard>| s.map_or("no shard".to_string(), |s| format!("shard {}/{}", s.index, s.count));
+            return Some(format!("{} there, {} now", s(self.shard), s(other.shard)));
+        }
+        let keys = |h: &Header| h.claims.iter().map(|c| c.claim.key()).collect::<Vec<_>>().join(",");
+        if keys(self) != keys(other) {
+            return Some(format!("claims {} there, {} now", keys(self), keys(other)));
+        }
+        for (a, b) in self.claims.iter().zip(&other.claims) {
+            if a.config != b.config || a.fingerprint != b.fingerprint {
+                return Some(format!("{}: {}", a.claim.key(), config_difference(&a.config, &b.config)));
+            }
+        }
+        None
+    }
+}
+
+/// The first field in which two configurations differ, e.g. "seeds = 12 there, 20 now".
+fn config_difference(there: &CheckConfig, now: &CheckConfig) -> String {
+    let (a, b) = (serde_json::to_value(there).expect("serialises"), serde_json::to_value(now).expect("serialises"));
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (a, b) else { unreachable!("a struct") };
+    a.iter()
+        .find(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k} = {v} there, {} now", b.get(k).map_or("nothing".into(), |x| x.to_string())))
+        .unwrap_or_else(|| "another configuration fingerprint".into())
+}
+
+/// A short, stable fingerprint of a claim's configuration: FNV-1a (64 bits) of the claim key and
+/// the configuration's JSON, in hex.
+pub fn fingerprint(claim: ClaimId, config: &CheckConfig) -> String {
+    let text = format!("{}|{}", claim.key(), serde_json::to_string(config).expect("serialises"));
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// One finished seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedLine {
+    /// Which claim.
+    pub claim: ClaimId,
+    /// The fingerprint of the claim's configuration (as in the header).
+    pub fingerprint: String,
+    /// Width m.
+    pub m: usize,
+    /// Seed (trial) index.
+    pub trial: u64,
+    /// What the seed produced.
+    pub outcome: SeedOutcome,
+}
+
+/// A seed's identity in a run.
+pub type Key = (ClaimId, usize, u64);
+
+/// The checkpoint of a whole run or shard.
+pub fn path(out: &Path, profile: Profile, shard: Option<Shard>) -> PathBuf {
+    match shard {
+        None => out.join(format!("checkpoint-{}.jsonl", profile.name())),
+        Some(s) => out.join(format!("checkpoint-{}-shard-{}-of-{}.jsonl", profile.name(), s.index, s.count)),
+    }
+}
+
+/// Whether two outcomes are the same bit for bit (any NaN equals any NaN: they aggregate alike).
+pub fn same_bits(a: &SeedOutcome, b: &SeedOutcome) -> bool {
+    let f = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+    let o = |x: &Observation, y: &Observation| {
+        x.holds == y.holds
+            && f(x.measured, y.measured)
+            && f(x.bound, y.bound)
+            && f(x.slack, y.slack)
+            && match (x.time, y.time) {
+                (None, None) => true,
+                (Some(s), Some(t)) => f(s, t),
+                _ => false,
+            }
+    };
+    a.events.len() == b.events.len()
+        && a.values.len() == b.values.len()
+        && a.events.iter().zip(&b.events).all(|(x, y)| o(x, y))
+        && a.values.iter().zip(&b.values).all(|(&x, &y)| f(x, y))
+}
+
+/// A checkpoint read from disk.
+pub struct Loaded {
+    /// Its header.
+    pub header: Header,
+    /// Its finished seeds.
+    pub entries: HashMap<Key, SeedOutcome>,
+    /// Bytes up to the end of the last complete line.
+    pub complete_len: u64,
+    /// Whether a last line cut short (by a kill) was ignored.
+    pub cut_short: bool,
+}
+
+/// Reads a checkpoint: header, then seed lines; a last line without its newline is ignored.
+pub fn load(path: &Path) -> Result<Loaded, UserError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| UserError(format!("{}: cannot read it ({e}): check the path", path.display())))?;
+    let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let corrupt = |line: usize, why: String| {
+        UserError(format!(
+            "{} line {line} is corrupt ({why}): the file was edited or comes from another program; delete it and rerun",
+            path.display()
+        ))
+    };
+    let text = std::str::from_utf8(&bytes[..complete_len]).map_err(|e| corrupt(0, e.to_string()))?;
+    let mut lines = text.lines();
+    let header: Header = match lines.next() {
+        None => return Err(UserError(format!("{} has no header line: it is not a checkpoint; delete it and rerun", path.display()))),
+        Some(l) => serde_json::from_str(l).map_err(|e| {
+            UserError(format!(
+                "{} is not a verify-lemmas checkpoint (its first line does not read as a header: {e}); delete it or pass another file",
+                path.display()
+            ))
+        })?,
+    };
+    if header.format != FORMAT {
+        return Err(UserError(format!(
+            "{} has checkpoint format {}, this program reads format {FORMAT}: rerun with this version",
+            path.display(),
+            header.format
+        )));
+    }
+    let fingerprints: HashMap<ClaimId, &str> =
+        header.claims.iter().map(|c| (c.claim, c.fingerprint.as_str())).collect();
+    let mut entries = HashMap::new();
+    for (i, l) in lines.enumerate() {
+        let line_no = i + 2;
+        let seed: SeedLine = serde_json::from_str(l).map_err(|e| corrupt(line_no, e.to_string()))?;
+        match fingerprints.get(&seed.claim) {
+            None => return Err(corrupt(line_no, format!("{} is not a claim of this run", seed.claim.key()))),
+            Some(fp) if *fp != seed.fingerprint => {
+                return Err(corrupt(
+                    line_no,
+                    format!("configuration fingerprint {} is not the header's {fp}", seed.fingerprint),
+                ));
+            }
+            Some(_) => {}
+        }
+        let key = (seed.claim, seed.m, seed.trial);
+        if let Some(old) = entries.get(&key)
+            && !same_bits(old, &seed.outcome)
+        {
+            return Err(corrupt(
+                line_no,
+                format!("seed {} of {} at m = {} is stored twice, differently", seed.trial, seed.claim.key(), seed.m),
+            ));
+        }
+        entries.insert(key, seed.outcome);
+    }
+    Ok(Loaded { header, entries, complete_len: complete_len as u64, cut_short: complete_len < bytes.len() })
+}
+
+/// A checkpoint file open for appending: the seed store of a run.
+pub struct Checkpoint {
+    path: PathBuf,
+    fingerprints: HashMap<ClaimId, String>,
+    entries: Mutex<HashMap<Key, SeedOutcome>>,
+    file: Mutex<File>,
+    from_file: u64,
+    preloaded: u64,
+    computed: AtomicU64,
+}
+
+impl Checkpoint {
+    /// Opens the checkpoint at `path` for a run with `header`. Without `resume`, an existing file
+    /// is an error (it is never overwritten); with it, the file's seeds are taken (the header must
+    /// match) and a last line cut short is cut off. A missing file is created with its header.
+    pub fn open(path: &Path, header: &Header, resume: bool) -> Result<Self, UserError> {
+        let exists = path.try_exists().map_err(|e| UserError(format!("{}: cannot check it ({e})", path.display())))?;
+        let mut entries = HashMap::new();
+        if exists {
+            if !resume {
+                return Err(UserError(format!(
+                    "{} holds the finished seeds of an earlier run: pass --resume to continue it, or delete it to start over",
+                    path.display()
+                )));
+            }
+            let loaded = load(path)?;
+            if let Some(diff) = loaded.header.difference(header) {
+                return Err(UserError(format!(
+                    "{} was made with other parameters ({diff}): resume with the same options, or delete it to start over",
+                    path.display()
+                )));
+            }
+            if loaded.cut_short {
+                let f = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
+                f.set_len(loaded.complete_len).map_err(|e| io_error(path, e))?;
+            }
+            entries = loaded.entries;
+        } else {
+            let line = serde_json::to_string(header).expect("a header serialises") + "\n";
+            write_file(path, line.as_bytes())?;
+        }
+        let file = OpenOptions::new().append(true).open(path).map_err(|e| io_error(path, e))?;
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            fingerprints: header.claims.iter().map(|c| (c.claim, c.fingerprint.clone())).collect(),
+            from_file: entries.len() as u64,
+            entries: Mutex::new(entries),
+            file: Mutex::new(file),
+            preloaded: 0,
+            computed: AtomicU64::new(0),
+        })
+    }
+
+    /// Adds seeds finished elsewhere (the shards of a merge); they are not written to this file.
+    pub fn preload(&mut self, seeds: HashMap<Key, SeedOutcome>) {
+        let entries = self.entries.get_mut().expect("not poisoned");
+        for (k, v) in seeds {
+            if entries.insert(k, v).is_none() {
+                self.preloaded += 1;
+            }
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Seeds taken from this file when it was opened (a resume).
+    pub fn resumed(&self) -> u64 {
+        self.from_file
+    }
+
+    /// Seeds added by [`Checkpoint::preload`].
+    pub fn preloaded(&self) -> u64 {
+        self.preloaded
+    }
+
+    /// Seeds computed (and appended) since the file was opened.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    /// Deletes the file (after the results it served are written).
+    pub fn remove(self) -> Result<(), UserError> {
+        drop(self.file);
+        std::fs::remove_file(&self.path).map_err(|e| io_error(&self.path, e))
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> UserError {
+    UserError(format!("{}: {e}", path.display()))
+}
+
+impl SeedStore for Checkpoint {
+    fn get(&self, claim: ClaimId, m: usize, trial: u64) -> Option<SeedOutcome> {
+        self.entries.lock().expect("not poisoned").get(&(claim, m, trial)).cloned()
+    }
+
+    fn put(&self, claim: ClaimId, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
+        let fingerprint = self.fingerprints.get(&claim).cloned().unwrap_or_default();
+        let seed = SeedLine { claim, fingerprint, m, trial, outcome: outcome.clone() };
+        let line = serde_json::to_string(&seed).expect("a seed line serialises") + "\n";
+        let back: SeedLine = serde_json::from_str(&line).map_err(|e| LemmaError::Store(e.to_string()))?;
+        if !same_bits(&back.outcome, outcome) {
+            return Err(LemmaError::Store(format!(
+                "seed {trial} of {} at m = {m} does not survive JSON exactly ({line:?}): a bug; please report it",
+                claim.slide()
+            )));
+        }
+        {
+            let mut file = self.file.lock().expect("not poisoned");
+            file.write_all(line.as_bytes()).and_then(|()| file.flush()).map_err(|e| {
+                LemmaError::Store(format!(
+                    "{}: cannot append a finished seed ({e}); make room, then rerun with --resume",
+                    self.path.display()
+                ))
+            })?;
+        }
+        self.entries.lock().expect("not poisoned").insert((claim, m, trial), outcome.clone());
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Options of `merge`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The shard checkpoints (`checkpoint-<profile>-shard-K-of-N.jsonl`, K = 0..N−1), or folders holding them.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder for the reports and the JSON of all results (as for verify-lemmas).
+    #[arg(long, default_value = "docs")]
+    pub out: PathBuf,
+    /// Worker threads for the seeds the merge computes itself (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Continue an interrupted merge from its own checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// The shard files among `inputs` (a folder contributes its `checkpoint-*-shard-*.jsonl`).
+fn shard_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, UserError> {
+    let mut files = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| io_error(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.starts_with("checkpoint-") && name.contains("-shard-") && name.ends_with(".jsonl")
+                })
+                .collect();
+            if found.is_empty() {
+                return Err(UserError(format!(
+                    "merge: {} holds no shard checkpoint (checkpoint-<profile>-shard-K-of-N.jsonl): pass the shards' output folders or files",
+                    p.display()
+                )));
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and checks the shards of one run: same run, every shard once, every shard finished.
+/// Returns the run's header (without a shard) and the union of the shards' seeds.
+pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutcome>), UserError> {
+    let files = shard_files(inputs)?;
+    let mut shards: BTreeMap<u64, (PathBuf, Loaded)> = BTreeMap::new();
+    let mut first: Option<(PathBuf, Header)> = None;
+    for f in files {
+        let loaded = load(&f)?;
+        let Some(shard) = loaded.header.shard else {
+            return Err(UserError(format!(
+                "merge: {} is the checkpoint of a whole run, not of a shard: merge only the files written with --shard K/N",
+                f.display()
+            )));
+        };
+        if let Some((f0, h0)) = &first {
+            let unsharded = |h: &Header| Header { shard: None, ..h.clone() };
+            let count0 = h0.shard.expect("a shard").count;
+            if shard.count != count0 {
+                return Err(UserError(format!(
+                    "merge: {} is a shard of {} and {} a shard of {count0}: merge the shards of one run only",
+                    f.display(),
+                    shard.count,
+                    f0.display()
+                )));
+            }
+            if let Some(diff) = unsharded(h0).difference(&unsharded(&loaded.header)) {
+                return Err(UserError(format!(
+                    "merge: {} and {} come from different runs ({diff}): merge the shards of one run only",
+                    f0.display(),
+                    f.display()
+                )));
+            }
+        } else {
+            first = Some((f.clone(), loaded.header.clone()));
+        }
+        if let Some((f0, _)) = shards.get(&shard.index) {
+            return Err(UserError(format!(
+                "merge: shard {}/{} is given twice ({} and {}): pass each shard once",
+                shard.index,
+                shard.count,
+                f0.display(),
+                f.display()
+            )));
+        }
+        shards.insert(shard.index, (f, loaded));
+    }
+    let (_, header) = first.ok_or_else(|| UserError("merge: no shard checkpoints given".into()))?;
+    let count = header.shard.expect("a shard").count;
+    let missing: Vec<String> = (0..count).filter(|k| !shards.contains_key(k)).map(|k| format!("{k}/{count}")).collect();
+    if !missing.is_empty() {
+        return Err(UserError(format!(
+            "merge: shard {} missing: run it (`{} --shard K/N`) and pass all {count} shard files",
+            missing.join(", "),
+            header.command
+        )));
+    }
+    let mut union = HashMap::new();
+    for (f, loaded) in shards.into_values() {
+        let shard = loaded.header.shard.expect("a shard");
+        for c in &loaded.header.claims {
+            let cfg = &c.config;
+            for &m in &cfg.widths {
+                let have = (0..cfg.seeds)
+                    .filter(|&t| shard.contains(t) && loaded.entries.contains_key(&(c.claim, m, t)))
+                    .count();
+                let want = shard.seeds_in(cfg.seeds) as usize;
+                if have < want {
+                    let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    return Err(UserError(format!(
+                        "merge: {} (shard {}/{}) is unfinished: {} has {have} of {want} seeds at m = {m}; finish it with `{} --shard {}/{} --resume --out {}`",
+                        f.display(),
+                        shard.index,
+                        shard.count,
+                        c.claim.key(),
+                        header.command,
+                        shard.index,
+                        shard.count,
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        union.extend(loaded.entries);
+    }
+    Ok((Header { shard: None, ..header }, union))
+}
+
+/// `cargo xtask merge`: combines the shards of a run into the results and reports a single process
+/// running every seed would write, byte for byte. The shards hold every seed of the sweep widths;
+/// the bisection widths depend on all of them, so the merge computes their seeds itself (with its
+/// own checkpoint in --out, so an interrupted merge can --resume).
+pub fn merge(args: MergeArgs) -> Result<ExitCode, UserError> {
+    let (header, seeds) = read_shards(&args.inputs)?;
+    crate::verify::set_threads(args.threads)?;
+    let mut store = Checkpoint::open(&path(&args.out, header.profile, None), &header, args.resume)?;
+    store.preload(seeds);
+    crate::verify::execute(&header, &args.out, store)
+}

@@ -1,0 +1,92 @@
+//! Helpers shared by the process-level tests: run the `xtask` binary, fresh temporary folders, and the one-line-error check.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs the binary with `args` and waits for it.
+pub fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().expect("runs")
+}
+
+/// Its standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Its standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh, empty folder (unique per process and call, so tests running in parallel never share one).
+pub fn temp(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("xtask-test-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `dir/file` as a string argument.
+pub fn arg(dir: &Path, file: &str) -> String {
+    dir.join(file).to_str().unwrap().to_string()
+}
+
+/// A bad-input run: exit status 2, one line on stderr starting "error:" and containing `needle`.
+pub fn assert_user_error(o: &Output, needle: &str) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {e}");
+    assert!(e.starts_with("error: ") && e.trim_end().lines().count() == 1, "not one line: {e}");
+    assert!(e.contains(needle), "{e:?} does not mention {needle:?}");
+}
+
+/// The names of the files under `dir` (recursively, sorted), for "nothing was written" checks.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file under `dir` with its bytes, keyed by the path relative to `dir`.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|f| {
+            let rel = Path::new(&f).strip_prefix(dir).unwrap().display().to_string();
+            let bytes = std::fs::read(&f).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
+/// Asserts two output folders hold the same files with the same bytes.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb), "different files in {} and {}", a.display(), b.display());
+    for ((name, x), (_, y)) in ta.iter().zip(&tb) {
+        assert!(x == y, "{name} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+/// Writes a unit-sphere data set (n × d) as `x.npy`, `y.npy` in `dir`.
+pub fn write_sphere(dir: &Path, n: usize, d: usize) -> model::Dataset {
+    let data = model::Dataset::sphere(n, d, 3, 0).unwrap();
+    model::npy::write_matrix(dir.join("x.npy"), data.x()).unwrap();
+    model::npy::write_vector(dir.join("y.npy"), data.y()).unwrap();
+    data
+}

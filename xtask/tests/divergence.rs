@@ -1,0 +1,57 @@
+//! A step η too large is detected and shown as divergence: in Thm 3.1's results, its report and the run summary, and in `train`'s status.
+
+mod common;
+
+use common::{arg, stderr, stdout, temp, write_sphere, xtask};
+
+#[test]
+fn a_divergent_theorem_step_is_shown_in_results_report_and_summary() {
+    let dir = temp("div-thm");
+    std::fs::write(dir.join("config.json"), r#"{"thm-3.1": {"c_eta": 20000, "bisection_steps": 0}}"#).unwrap();
+    let out = dir.join("out");
+    let o = xtask(&[
+        "verify-lemmas",
+        "--profile",
+        "tiny",
+        "--claims",
+        "thm-3.1",
+        "--config",
+        &arg(&dir, "config.json"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("diverged: Thm 3.1 at m = 50 (12 of 12 seeds), m = 400 (12 of 12 seeds)"),
+        "{}",
+        stdout(&o)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results-tiny.json")).unwrap()).unwrap();
+    let no_div = r[0]["events"].as_array().unwrap().iter().find(|e| e["key"] == "no-divergence").unwrap();
+    for row in no_div["rows"].as_array().unwrap() {
+        assert_eq!((row["successes"].as_u64(), row["verdict"].as_str()), (Some(0), Some("refuted")), "{row}");
+    }
+    let page = std::fs::read_to_string(out.join("thm-3.1.md")).unwrap();
+    let section = &page[page.find("### `no-divergence`").expect("a no-divergence section")..];
+    assert!(section.contains("| 50 | no | 0 / 12 | 0 |") && section.contains("refuted"), "{section}");
+    // The default step does not diverge, and the summary says nothing.
+    let out = dir.join("default");
+    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "thm-3.1", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success() && !stdout(&o).contains("diverged"), "{}", stdout(&o));
+}
+
+#[test]
+fn train_reports_a_divergent_step_as_divergence() {
+    let dir = temp("div-train");
+    write_sphere(&dir, 6, 4);
+    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.json"));
+    let o =
+        xtask(&["train", "--x", &x, "--y", &y, "--width", "200", "--eta", "20", "--iterations", "50", "--out", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("diverged at iteration"), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(v["status"].as_str().unwrap().starts_with("diverged at iteration"), "{}", v["status"]);
+    // Only finite iterates are recorded.
+    assert!(v["samples"].as_array().unwrap().iter().all(|s| s["loss"].as_f64().is_some_and(f64::is_finite)));
+}

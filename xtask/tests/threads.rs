@@ -1,0 +1,41 @@
+//! Results do not depend on the thread count: every claim (the whole tiny profile) and Fig. 1 on 1 and 2 threads, byte for byte.
+
+mod common;
+
+use common::{assert_same_tree, stderr, temp, xtask};
+
+#[test]
+fn every_claim_gives_identical_results_on_one_and_two_threads() {
+    let dir = temp("threads");
+    for t in ["1", "2"] {
+        let out = dir.join(t);
+        let o = xtask(&["verify-lemmas", "--profile", "tiny", "--threads", t, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let json = std::fs::read_to_string(dir.join("1/results-tiny.json")).unwrap();
+    for claim in lemmas::ClaimId::ALL {
+        assert!(json.contains(&format!("\"claim\": \"{claim:?}\"")), "{} was run", claim.slide());
+    }
+    assert_same_tree(&dir.join("1"), &dir.join("2"));
+}
+
+#[test]
+fn figure1_is_identical_on_one_and_two_threads() {
+    let dir = temp("threads-f1");
+    for t in ["1", "2"] {
+        let out = dir.join(t);
+        let o = xtask(&[
+            "figure1",
+            "--widths",
+            "100,2000",
+            "--iterations",
+            "20",
+            "--threads",
+            t,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_same_tree(&dir.join("1"), &dir.join("2"));
+}
