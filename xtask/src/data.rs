@@ -34,7 +34,16 @@ fn load_data(x: &Path, y: Option<&Path>, normalise: bool) -> Result<Dataset, Use
         None => Col::zeros(xm.nrows()),
     };
     let norms = if normalise { RowNorms::Normalise } else { RowNorms::default() };
-    Dataset::new(xm, yv, norms).map_err(|e| UserError(format!("{}: {e}", x.display())))
+    Dataset::new(xm, yv, norms).map_err(|e| {
+        // Name the file that holds the problem: the labels' file for a label error.
+        let about_labels = matches!(&e, model::ModelError::NonFinite { what: "labels y", .. })
+            || matches!(&e, model::ModelError::Shape { what, .. } if what.starts_with("labels"));
+        let file = match (about_labels, y) {
+            (true, Some(p)) => p,
+            _ => x,
+        };
+        UserError(format!("{}: {e}", file.display()))
+    })
 }
 
 /// Prints λ0 = λmin(H∞), λmax(H∞), λmin(G∞) and writes H∞ / G∞ when asked.
@@ -152,6 +161,12 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     }
     if args.every == 0 {
         return Err(UserError("--every 0: must be at least 1".into()));
+    }
+    if args.iterations == 0 && matches!(args.method, Method::Gd | Method::BothGd) {
+        return Err(UserError("--iterations 0: gradient descent needs at least one iteration".into()));
+    }
+    if !(args.horizon.is_finite() && args.horizon > 0.0) && matches!(args.method, Method::Flow | Method::BothFlow) {
+        return Err(UserError(format!("--horizon {}: the flow's horizon T must be positive", args.horizon)));
     }
     let data = load_data(&args.x, Some(&args.y), args.normalise)?;
     let net = match (&args.w, &args.a) {

@@ -261,3 +261,26 @@ fn train_output_must_be_json_or_csv() {
     assert_user_error(&xtask(&["train", "--x", &x, "--y", &y, "--out", &out]), "must end in .json or .csv");
     assert!(!dir.join("t.txt").exists());
 }
+
+#[test]
+fn train_zero_iterations_are_named() {
+    let dir = temp("train-iter0");
+    write_sphere(&dir, 5, 3);
+    train_refuses(&dir, &["--method", "gd", "--iterations", "0"], "--iterations 0");
+}
+
+#[test]
+fn train_horizon_not_positive_is_named() {
+    let dir = temp("train-horizon0");
+    write_sphere(&dir, 5, 3);
+    train_refuses(&dir, &["--method", "flow", "--horizon", "0"], "--horizon 0");
+}
+
+#[test]
+fn a_bad_label_file_is_the_file_named() {
+    let dir = temp("ylabel");
+    write_sphere(&dir, 5, 3);
+    model::npy::write_vector(dir.join("y.npy"), Col::from_fn(5, |i| if i == 3 { f64::NAN } else { 0.0 }).as_ref())
+        .unwrap();
+    train_refuses(&dir, &[], "y.npy: labels y holds a non-finite value");
+}

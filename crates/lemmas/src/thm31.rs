@@ -42,7 +42,7 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
         },
         EventSpec {
             key: "no-divergence",
-            description: "the run completes without divergence (η below the stability limit 2/λmax(H))".into(),
+            description: format!("the run completes all {k} iterations without divergence (measured: iterations before divergence; bound {k})"),
             target: Target::Always,
         },
     ];
@@ -90,7 +90,8 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
         Ok(SeedOutcome {
             events: vec![
                 statement,
-                Observation { holds: completed, measured: 0.0, bound: 0.0, slack: 0.0, time: None },
+                // Iterations accepted before divergence, against the K asked for.
+                Observation::at_least(outcome.iterations as f64, k as f64).at_time(outcome.iterations as f64),
             ],
             values: vec![if completed { per_step / bound_rate } else { 0.0 }],
         })
