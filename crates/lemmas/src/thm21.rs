@@ -7,7 +7,7 @@ use model::Network;
 
 use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{dynamics, flow_config, late_decay_rate, run, worst_decay};
+use crate::trajectory::{decay_statement, dynamics, flow_config, late_decay_rate, run};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
 
 /// m₂.₁ = 512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴): Lem 2.5's premise chained with Markov on ‖y − u(0)‖².
@@ -73,9 +73,7 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
     let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
         let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
         let r = run(&data, &net, &reference, &flow_cfg, false)?;
-        let (t, worst, holds) = worst_decay(&r.points);
-        let mut statement = Observation::at_most(worst, 1.0).at_time(t);
-        statement.holds = holds && r.completed;
+        let statement = decay_statement(&r);
         let r0sq = r.initial_residual_norm.powi(2);
         let rate = late_decay_rate(&r.points);
         let last = r.points.last().expect("T is sampled");

@@ -4,7 +4,7 @@ use model::Network;
 
 use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{dynamics, flow_config, late_decay_rate, run, worst_decay};
+use crate::trajectory::{decay_statement, dynamics, flow_config, late_decay_rate, run};
 use crate::{CheckConfig, ClaimId, LemmaError, make_data};
 
 /// The order of the width, n⁶ log(m/δ) / (λ0⁴ δ³), with the implicit constant set to 1.
@@ -53,9 +53,7 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
     let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
         let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
         let r = run(&data, &net, &reference, &flow_cfg, true)?;
-        let (t, worst, holds) = worst_decay(&r.points);
-        let mut statement = Observation::at_most(worst, 1.0).at_time(t);
-        statement.holds = holds && r.completed;
+        let statement = decay_statement(&r);
         let (gt, gap) = r
             .points
             .iter()

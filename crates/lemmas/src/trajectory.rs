@@ -158,6 +158,15 @@ pub fn worst_decay(points: &[Point]) -> (f64, f64, bool) {
     (worst.0, worst.1, holds)
 }
 
+/// The decay statement ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² at every sample t > 0 of a completed run,
+/// measured by its worst ratio (with the time it occurred).
+pub fn decay_statement(r: &Run) -> crate::result::Observation {
+    let (t, worst, holds) = worst_decay(&r.points);
+    let mut o = crate::result::Observation::at_most(worst, 1.0).at_time(t);
+    o.holds = holds && r.completed;
+    o
+}
+
 /// Observed decay rate of ‖y − u‖² over the second half of the run: −log(r(T)/r(T/2)) / (T/2).
 pub fn late_decay_rate(points: &[Point]) -> f64 {
     let (a, b) = (&points[points.len() / 2], &points[points.len() - 1]);
