@@ -177,14 +177,19 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
             net
         }
         (None, None) => Network::init(args.width, data.d(), args.seed, 0)?,
-        _ => return Err(UserError("give both --w and --a, or neither (then --width and --seed init the network)".into())),
+        _ => {
+            return Err(UserError(
+                "give both --w and --a, or neither (then --width and --seed init the network)".into(),
+            ));
+        }
     };
     let (rows, status) = match args.method {
         Method::Gd => run_gd(&data, &net, &args)?,
         Method::Flow | Method::BothFlow | Method::BothGd => run_flowlike(&data, &net, &args)?,
     };
     let text = if ext == "json" {
-        serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise") + "\n"
+        serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise")
+            + "\n"
     } else {
         to_csv(&rows)
     };
@@ -239,7 +244,12 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
     let status = match args.method {
         Method::BothGd => {
             let eta = args.eta.unwrap_or(0.01);
-            let cfg = both_layers::GdConfig { eta, iterations: args.iterations, sample_every: args.every, ..Default::default() };
+            let cfg = both_layers::GdConfig {
+                eta,
+                iterations: args.iterations,
+                sample_every: args.every,
+                ..Default::default()
+            };
             let out = both_layers::descend(data, net, &cfg, &mut rec)?;
             format!("{:?} after {} iterations with η = {eta}", out.status, out.iterations)
         }
@@ -250,7 +260,8 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
                 samples: flow::SampleTimes::Uniform { intervals: args.every.max(1) * 50 },
                 ..Default::default()
             };
-            let out = if both { both_layers::run(data, net, &cfg, &mut rec)? } else { flow::run(data, net, &cfg, &mut rec)? };
+            let out =
+                if both { both_layers::run(data, net, &cfg, &mut rec)? } else { flow::run(data, net, &cfg, &mut rec)? };
             format!(
                 "{:?} at t = {} (h = {}, estimated state error {:.3e})",
                 out.status, out.t, out.h, out.error.max_state_error
@@ -277,7 +288,8 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
 
 fn to_csv(rows: &[Row]) -> String {
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:e}"));
-    let mut s = String::from("t,step,loss,residual_sq,bound_ratio,pattern_change_fraction,max_weight_distance,lambda_min_h\n");
+    let mut s =
+        String::from("t,step,loss,residual_sq,bound_ratio,pattern_change_fraction,max_weight_distance,lambda_min_h\n");
     for r in rows {
         s.push_str(&format!(
             "{:e},{},{:e},{:e},{},{:e},{:e},{}\n",

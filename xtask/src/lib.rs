@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod figure1;
 pub mod files;
+pub mod peers;
 pub mod verify;
 
 /// A user error: printed as one line, exit status 2.

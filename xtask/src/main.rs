@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::{UserError, checkpoint, data, figure1, verify};
+use xtask::{UserError, checkpoint, data, figure1, peers, verify};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     Kernel(data::KernelArgs),
     /// Train on your own X, y (and optionally W(0), a(0)) from `.npy` files; write the trajectory as JSON or CSV.
     Train(data::TrainArgs),
+    /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
+    BenchPeers(peers::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::VerifyLemmas(args) => verify::run(args),
         Command::Merge(args) => checkpoint::merge(args),
         Command::Figure1(args) => figure1::run(args),
+        Command::BenchPeers(args) => peers::run(args),
         Command::Kernel(args) => data::kernel(args),
         Command::Train(args) => data::train(args),
     };

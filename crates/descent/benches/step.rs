@@ -1,7 +1,7 @@
-//! Criterion benches of one GD step: weight space (two n×d×m GEMMs) against kernel space (one n×n×m GEMM).
+//! Criterion benches of one GD step: weight space (two n×d×m GEMMs), kernel space (one fused n×n×m GEMM pass), and the Fig. 1 step with its diagnostics.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use descent::{DescentConfig, Method, Problem, StepSize};
+use descent::{DescentConfig, Method, Observer, Problem, Recorder, RecorderConfig, StepSize};
 use model::{Dataset, Network};
 use std::time::Duration;
 
@@ -20,6 +20,26 @@ fn steps(c: &mut Criterion) {
                 b.iter(|| problem.step(&mut state).unwrap())
             });
         }
+        // The Fig. 1 step: kernel-space step, then H(k), warm-started λmin(H(k)), pattern changes
+        // and distances through the recorder.
+        let config = DescentConfig { step_size: StepSize::Fixed(0.1), ..Default::default() };
+        let problem = Problem::new(&data, &net, &config).unwrap();
+        let mut state = problem.initial_state().unwrap();
+        let mut recorder = Recorder::new(RecorderConfig {
+            lambda_min_h: true,
+            predictions: false,
+            theorem_bound: false,
+            infinite_width: false,
+            ..Default::default()
+        })
+        .unwrap();
+        recorder.observe(&problem, &state).unwrap();
+        group.bench_function(BenchmarkId::new("KernelSpaceWithDiagnostics", &label), |b| {
+            b.iter(|| {
+                problem.step(&mut state).unwrap();
+                recorder.observe(&problem, &state).unwrap();
+            })
+        });
     }
     group.finish();
 }

@@ -10,12 +10,20 @@
 //! q_r = ‖w_r(k) − w_r(0)‖² = c_rᵀ K c_r updates in O(n) per neuron, using K = Kᵀ:
 //!
 //! q_r ← (c_r − η d_r)ᵀ K (c_r − η d_r) = q_r − 2η p_rᵀ c_r + η² d_rᵀ p_r.
+//!
+//! The kernel-space step is fused per column block of [`COLUMN_BLOCK`] neurons: D and P exist
+//! only for the block (in per-task scratch), and the pass that updates the block's C, Z and q
+//! also packs the new patterns, adds the block's share of u(k+1) and checks finiteness, so Z is
+//! read and written once per step. Each block runs one sequential faer GEMM and the blocks'
+//! shares are combined in block order: the bits do not depend on the thread count.
 
 use std::sync::{Arc, OnceLock};
 
-use faer::{Accum, Col, Mat, MatRef};
-use model::network::{ensure_fits, grad_w, predictions};
+use faer::{Accum, Col, Mat, MatMut, MatRef, Par};
+use model::network::{add_relu_column, combine_prediction_partials, ensure_fits, grad_w, predictions};
 use model::par::{COLUMN_BLOCK, column_blocks_mut, matmul_par};
+use model::patterns::pattern_words;
+use model::simd::{SimdKernel, dispatch};
 use model::{Dataset, ModelError, Network, PatternBits};
 use rayon::prelude::*;
 
@@ -74,7 +82,7 @@ impl<'a> Problem<'a> {
         let (n, m) = (data.n() as u64, net.m() as u64);
         let arrays = match config.method {
             Method::WeightSpace => 1,
-            Method::KernelSpace => 4,
+            Method::KernelSpace => 2,
         };
         ensure_fits(&format!("{arrays} descent arrays of {n} × {m}"), n.saturating_mul(m).saturating_mul(8 * arrays))?;
         let mut problem = Problem { data, net, config: config.clone(), eta: 0.0, infinite };
@@ -156,9 +164,9 @@ impl<'a> Problem<'a> {
         let residual = &forward.u - self.data.y();
         let residual_norm_sq = residual.squared_norm_l2();
         let initial_patterns = PatternBits::from_preactivations(forward.z.as_ref());
-        let (position, d, p) = match self.config.method {
-            Method::WeightSpace => (Position::Weights(self.net.w.clone()), Mat::zeros(0, 0), Mat::zeros(0, 0)),
-            Method::KernelSpace => (Position::Coefficients(Mat::zeros(n, m)), Mat::zeros(n, m), Mat::zeros(n, m)),
+        let position = match self.config.method {
+            Method::WeightSpace => Position::Weights(self.net.w.clone()),
+            Method::KernelSpace => Position::Coefficients(Mat::zeros(n, m)),
         };
         let sampler = match self.config.sampling {
             Sampling::FullBatch => None,
@@ -174,10 +182,11 @@ impl<'a> Problem<'a> {
             residual_norm_sq,
             squared_distances: vec![0.0; m],
             position,
+            patterns: initial_patterns.clone(),
             initial_patterns,
             sampler,
-            d,
-            p,
+            z_finite: true,
+            lambda_min_warm: Default::default(),
         })
     }
 
@@ -210,12 +219,19 @@ impl<'a> Problem<'a> {
             None => state.step_residual.copy_from(&state.residual),
             Some(sampler) => sampler.masked_residual(state.residual.as_ref(), state.step_residual.as_mut()),
         }
-        let State { position, z, squared_distances, step_residual, d, p, .. } = &mut *state;
-        match position {
-            Position::Weights(w) => self.weight_space_step(w, z, squared_distances, step_residual),
-            Position::Coefficients(c) => self.kernel_space_step(c, z, squared_distances, step_residual, d, p),
-        }
-        state.u = predictions(state.z.as_ref(), self.net.a.as_ref());
+        let State { position, z, squared_distances, step_residual, .. } = &mut *state;
+        let (u, patterns, z_finite) = match position {
+            Position::Weights(w) => {
+                self.weight_space_step(w, z, squared_distances, step_residual);
+                let u = predictions(z.as_ref(), self.net.a.as_ref());
+                let finite = z.col_iter().all(|c| c.iter().all(|v| v.is_finite()));
+                (u, PatternBits::from_preactivations(z.as_ref()), finite)
+            }
+            Position::Coefficients(c) => self.kernel_space_step(c, z, squared_distances, step_residual),
+        };
+        state.u = u;
+        state.patterns = patterns;
+        state.z_finite = z_finite;
         state.residual = &state.u - self.data.y();
         state.residual_norm_sq = state.residual.squared_norm_l2();
         state.iteration += 1;
@@ -242,59 +258,67 @@ impl<'a> Problem<'a> {
         matmul_par(z.as_mut(), Accum::Replace, x, w.as_ref().transpose(), 1.0);
     }
 
-    /// D, P = K D, then per neuron: q_r, c_r ← c_r − η d_r, z_r ← z_r − η p_r (see the module docs).
+    /// Per column block: D, P = K D, then per neuron q_r, c_r ← c_r − η d_r, z_r ← z_r − η p_r
+    /// (see the module docs), the new patterns, the block's share of u(k+1) and finiteness.
+    /// Returns u(k+1), the patterns of Z(k+1) and whether Z(k+1) is finite.
     fn kernel_space_step(
         &self,
         c: &mut Mat<f64>,
         z: &mut Mat<f64>,
         q: &mut [f64],
         rt: &Col<f64>,
-        d: &mut Mat<f64>,
-        p: &mut Mat<f64>,
-    ) {
-        let a = self.net.a.as_ref();
-        let scale = 1.0 / (self.m() as f64).sqrt();
+    ) -> (Col<f64>, PatternBits, bool) {
+        let (n, m) = (self.n(), self.m());
+        let a_slice = column_slice_of(self.net.a.as_ref());
+        let k = self.data.input_gram();
+        let scale = 1.0 / (m as f64).sqrt();
         let eta = self.eta;
-        {
-            let z = z.as_ref();
-            let rt = column_slice_of(rt.as_ref());
-            column_blocks_mut(d.as_mut()).into_par_iter().for_each(|(start, mut block)| {
-                for col in 0..block.ncols() {
-                    let r = start + col;
-                    let ar = a[r];
-                    let dr = column_slice_mut(block.as_mut(), col);
-                    for ((dv, &zv), &rv) in dr.iter_mut().zip(column_slice(z, r)).zip(rt) {
-                        *dv = if zv >= 0.0 { rv * ar * scale } else { 0.0 };
-                    }
-                }
-            });
-        }
-        matmul_par(p.as_mut(), Accum::Replace, self.data.input_gram(), d.as_ref(), 1.0);
-        let (d, p) = (d.as_ref(), p.as_ref());
+        let rt = column_slice_of(rt.as_ref());
+        let words_per_block = COLUMN_BLOCK / 64;
+        let mut bits = vec![0u64; n * pattern_words(m)];
         let z_blocks = column_blocks_mut(z.as_mut());
         let c_blocks = column_blocks_mut(c.as_mut());
-        z_blocks.into_par_iter().zip(c_blocks).zip(q.par_chunks_mut(COLUMN_BLOCK)).for_each(
-            |(((start, mut z_block), (_, mut c_block)), q_block)| {
-                for (col, q) in q_block.iter_mut().enumerate() {
-                    let r = start + col;
-                    let (dr, pr) = (column_slice(d, r), column_slice(p, r));
-                    let cr = column_slice_mut(c_block.as_mut(), col);
-                    let mut p_dot_c = 0.0;
-                    let mut d_dot_p = 0.0;
-                    for ((&pv, &cv), &dv) in pr.iter().zip(cr.iter()).zip(dr) {
-                        p_dot_c += pv * cv;
-                        d_dot_p += dv * pv;
+        let results: Vec<(Vec<f64>, bool)> = z_blocks
+            .into_par_iter()
+            .zip(c_blocks)
+            .zip(q.par_chunks_mut(COLUMN_BLOCK))
+            .zip(bits.par_chunks_mut((n * words_per_block).max(1)))
+            .map(|((((start, mut z_block), (_, mut c_block)), q_block), bits_block)| {
+                debug_assert_eq!(start % 64, 0, "column blocks must start on a pattern word");
+                SCRATCH.with_borrow_mut(|scratch| {
+                    if scratch.0.nrows() != n {
+                        *scratch = (Mat::<f64>::zeros(n, COLUMN_BLOCK), Mat::<f64>::zeros(n, COLUMN_BLOCK));
                     }
-                    *q += -2.0 * eta * p_dot_c + eta * eta * d_dot_p;
-                    for (cv, &dv) in cr.iter_mut().zip(dr) {
-                        *cv -= eta * dv;
-                    }
-                    for (zv, &pv) in column_slice_mut(z_block.as_mut(), col).iter_mut().zip(pr) {
-                        *zv -= eta * pv;
-                    }
-                }
-            },
-        );
+                    let (d_scratch, p_scratch) = scratch;
+                    let width = z_block.ncols();
+                    let mut d = d_scratch.as_mut().subcols_mut(0, width);
+                    dispatch(BuildD {
+                        d: d.as_mut(),
+                        z: z_block.as_ref(),
+                        rt,
+                        a: &a_slice[start..start + width],
+                        scale,
+                    });
+                    let mut p = p_scratch.as_mut().subcols_mut(0, width);
+                    faer::linalg::matmul::matmul(p.as_mut(), Accum::Replace, k, d.as_ref(), 1.0, Par::Seq);
+                    let (acc, finite) = dispatch(UpdateBlock {
+                        d: d.as_ref(),
+                        p: p.as_ref(),
+                        c: c_block.as_mut(),
+                        z: z_block.as_mut(),
+                        q: q_block,
+                        bits: bits_block,
+                        a: &a_slice[start..start + width],
+                        eta,
+                    });
+                    (acc, finite)
+                })
+            })
+            .collect();
+        let finite = results.iter().all(|(_, f)| *f);
+        let partials: Vec<Vec<f64>> = results.into_iter().map(|(acc, _)| acc).collect();
+        let u = combine_prediction_partials(&partials, n, m);
+        (u, PatternBits::from_word_major(n, m, bits), finite)
     }
 
     /// W(k), materialised: the kept W in weight space, W(0) + Cᵀ X in kernel space (one m×n×d GEMM).
@@ -315,14 +339,28 @@ impl<'a> Problem<'a> {
         Ok(Network { w: self.weights(state)?, a: self.net.a.clone() })
     }
 
-    /// H(k) = H(W(k)) (n × n) from K and Z(k): H_ij = (1/m) x_iᵀx_j Σ_r a_r² s_ir s_jr.
+    /// H(k) = H(W(k)) (n × n) from K and Z(k): H_ij = (1/m) x_iᵀx_j Σ_r a_r² s_ir s_jr, from the
+    /// state's packed patterns (AND + popcount) when every |a_r| = 1.
     pub fn gram_h(&self, state: &State) -> Result<Mat<f64>> {
         self.check_state(state)?;
+        if self.net.a.iter().all(|v| v.abs() == 1.0) {
+            return Ok(model::gram_h_from_patterns(self.data.input_gram(), &state.patterns));
+        }
         Ok(model::gram_h(self.data.input_gram(), state.z.as_ref(), self.net.a.as_ref()))
     }
 
-    /// λmin(H(k)), O(n²m/64 + n³).
+    /// λmin(H(k)), O(n²m/64) for H plus the eigenvalue: the dense solver on the first call of a
+    /// run, then warm-started shifted inverse iteration from the previous call's eigenvector
+    /// ([`model::lambda_min_warm_started`], agreeing with the dense solver to 10⁻¹²; the warm
+    /// start travels with the state).
     pub fn lambda_min_h(&self, state: &State) -> Result<f64> {
+        let h = self.gram_h(state)?;
+        let mut warm = state.lambda_min_warm.0.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(model::lambda_min_warm_started(h.as_ref(), &mut warm)?)
+    }
+
+    /// λmin(H(k)) by the dense solver alone (the oracle of [`Problem::lambda_min_h`]), O(n³).
+    pub fn lambda_min_h_dense(&self, state: &State) -> Result<f64> {
         Ok(model::lambda_min(self.gram_h(state)?.as_ref())?)
     }
 }
@@ -353,6 +391,108 @@ fn check_network(data: &Dataset, net: &Network) -> Result<()> {
         return Err(ModelError::NonFinite { what: "second-layer weights a", row: r, col: 0, value: net.a[r] }.into());
     }
     Ok(())
+}
+
+thread_local! {
+    /// Per-thread scratch of the fused kernel-space step: D and P for one column block (n ×
+    /// [`COLUMN_BLOCK`] each), kept between steps so that no step pays for fresh pages.
+    static SCRATCH: std::cell::RefCell<(Mat<f64>, Mat<f64>)> = std::cell::RefCell::new((Mat::zeros(0, 0), Mat::zeros(0, 0)));
+}
+
+/// Fills D for one column block: d_ir = r̃_i a_r m^{−1/2} if z_ir ≥ 0, else 0 (a select, so that it vectorises).
+struct BuildD<'a> {
+    d: MatMut<'a, f64>,
+    z: MatRef<'a, f64>,
+    rt: &'a [f64],
+    a: &'a [f64],
+    scale: f64,
+}
+
+impl SimdKernel for BuildD<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let BuildD { mut d, z, rt, a, scale } = self;
+        for (col, &ar) in a.iter().enumerate() {
+            let dr = column_slice_mut(d.as_mut(), col);
+            let n = dr.len();
+            let (zr, rt) = (&column_slice(z, col)[..n], &rt[..n]);
+            for i in 0..n {
+                dr[i] = if zr[i] >= 0.0 { rt[i] * ar * scale } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// After P = K D for one column block, per neuron r of the block: q_r += −2η p_rᵀc_r + η² d_rᵀp_r,
+/// c_r −= η d_r, z_r −= η p_r, then the new patterns of z_r into `bits` (the block's words,
+/// word-major) and a_r σ(z_r) into the block's share of u. Returns that share and whether the
+/// new z is finite.
+struct UpdateBlock<'a> {
+    d: MatRef<'a, f64>,
+    p: MatRef<'a, f64>,
+    c: MatMut<'a, f64>,
+    z: MatMut<'a, f64>,
+    q: &'a mut [f64],
+    bits: &'a mut [u64],
+    a: &'a [f64],
+    eta: f64,
+}
+
+impl SimdKernel for UpdateBlock<'_> {
+    type Output = (Vec<f64>, bool);
+    #[inline(always)]
+    fn run(self) -> (Vec<f64>, bool) {
+        let UpdateBlock { d, p, mut c, mut z, q, bits, a, eta } = self;
+        let n = z.nrows();
+        let mut acc = vec![0.0; n];
+        let mut finite = true;
+        for (col, (q, &ar)) in q.iter_mut().zip(a).enumerate() {
+            let (dr, pr) = (column_slice(d, col), column_slice(p, col));
+            let cr = column_slice_mut(c.as_mut(), col);
+            let (p_dot_c, d_dot_p) = two_dots(pr, cr, dr);
+            *q += -2.0 * eta * p_dot_c + eta * eta * d_dot_p;
+            for (cv, &dv) in cr.iter_mut().zip(dr) {
+                *cv -= eta * dv;
+            }
+            let zr = column_slice_mut(z.as_mut(), col);
+            for (zv, &pv) in zr.iter_mut().zip(pr) {
+                *zv -= eta * pv;
+            }
+            finite &= zr.iter().fold(true, |all, v| all & v.is_finite());
+            let (word, bit) = (col / 64, (col % 64) as u32);
+            for (o, &v) in bits[word * n..(word + 1) * n].iter_mut().zip(zr.iter()) {
+                *o |= ((v >= 0.0) as u64) << bit;
+            }
+            add_relu_column(&mut acc, zr, ar);
+        }
+        (acc, finite)
+    }
+}
+
+/// Lanes of the partial sums in [`two_dots`].
+const DOT_LANES: usize = 8;
+
+/// (pᵀc, dᵀp) with [`DOT_LANES`] interleaved partial sums added in a fixed order at the end (so
+/// that the loop vectorises; the order depends only on the length).
+#[inline]
+fn two_dots(p: &[f64], c: &[f64], d: &[f64]) -> (f64, f64) {
+    let mut pc = [0.0f64; DOT_LANES];
+    let mut dp = [0.0f64; DOT_LANES];
+    let (pch, cch, dch) = (p.chunks_exact(DOT_LANES), c.chunks_exact(DOT_LANES), d.chunks_exact(DOT_LANES));
+    let (pt, ct, dt) = (pch.remainder(), cch.remainder(), dch.remainder());
+    for ((pv, cv), dv) in pch.zip(cch).zip(dch) {
+        for l in 0..DOT_LANES {
+            pc[l] += pv[l] * cv[l];
+            dp[l] += dv[l] * pv[l];
+        }
+    }
+    for l in 0..pt.len() {
+        pc[l] += pt[l] * ct[l];
+        dp[l] += dt[l] * pt[l];
+    }
+    let fold = |v: [f64; DOT_LANES]| ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    (fold(pc), fold(dp))
 }
 
 #[inline]

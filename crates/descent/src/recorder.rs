@@ -24,7 +24,7 @@ impl Schedule {
     /// Whether iteration k is sampled.
     pub fn contains(&self, k: usize) -> bool {
         match self {
-            Schedule::Every(s) => k % s == 0,
+            Schedule::Every(s) => k.is_multiple_of(*s),
             Schedule::At(list) => list.binary_search(&k).is_ok(),
         }
     }

@@ -1,7 +1,9 @@
 //! The iterate of a descent run: k, Z(k) = X W(k)ᵀ, u(k), the residual and per-neuron distances to init.
 
+use std::sync::Mutex;
+
 use faer::{Col, ColRef, Mat, MatRef};
-use model::PatternBits;
+use model::{LambdaMinWarmStart, PatternBits};
 
 use crate::sgd::MinibatchSampler;
 
@@ -34,9 +36,24 @@ pub struct State {
     pub(crate) sampler: Option<MinibatchSampler>,
     /// The residual the last step used: u − y (full batch) or its masked, n/b-scaled minibatch form.
     pub(crate) step_residual: Col<f64>,
-    /// Kernel-space scratch: D = (r aᵀ/√m) ⊙ 1{Z ≥ 0} and P = K D (n × m each; 0 × 0 otherwise).
-    pub(crate) d: Mat<f64>,
-    pub(crate) p: Mat<f64>,
+    /// The patterns of Z(k), s_ir(k) = 1{Z_ir(k) ≥ 0}, packed by the step that made Z(k).
+    pub(crate) patterns: PatternBits,
+    /// Whether every entry of Z(k) is finite (found by the step that made Z(k)).
+    pub(crate) z_finite: bool,
+    /// The eigenvector of λmin(H) from the last [`crate::Problem::lambda_min_h`] call on this
+    /// run, which warm-starts the next one.
+    pub(crate) lambda_min_warm: WarmCell,
+}
+
+/// A [`LambdaMinWarmStart`] behind a lock, so that `&State` readers can update it; cloning a
+/// state clones the warm start.
+#[derive(Debug, Default)]
+pub(crate) struct WarmCell(pub(crate) Mutex<LambdaMinWarmStart>);
+
+impl Clone for WarmCell {
+    fn clone(&self) -> Self {
+        WarmCell(Mutex::new(self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()))
+    }
 }
 
 impl State {
@@ -99,15 +116,37 @@ impl State {
             _ => None,
         }
     }
-    /// Pattern-change fraction against k = 0, (1/(mn)) Σ_{r,i} 1{s_ir(k) ≠ s_ir(0)} (Fig. 1(b)). O(nm).
+    /// The activation patterns at k, s_ir(k) = 1{Z_ir(k) ≥ 0}.
+    pub fn patterns(&self) -> &PatternBits {
+        &self.patterns
+    }
+    /// Pattern-change fraction against k = 0, (1/(mn)) Σ_{r,i} 1{s_ir(k) ≠ s_ir(0)} (Fig. 1(b)),
+    /// from the packed patterns: O(nm/64).
     pub fn pattern_change_fraction(&self) -> f64 {
-        let now = PatternBits::from_preactivations(self.z.as_ref());
-        model::pattern_change_fraction(&now, &self.initial_patterns)
+        model::pattern_change_fraction(&self.patterns, &self.initial_patterns)
+    }
+    /// Bytes this state keeps on the heap: Z, the position (C in kernel space, W in weight space),
+    /// the per-neuron distances, the patterns of k and of 0, and the length-n vectors. The
+    /// kernel-space step adds per-thread scratch of 2 · n · `COLUMN_BLOCK` f64 (model::par),
+    /// independent of m; the problem holds W(0) (m × d) and K (n × n).
+    pub fn heap_bytes(&self) -> usize {
+        let f = std::mem::size_of::<f64>();
+        let mat = |rows: usize, cols: usize| rows * cols * f;
+        let position = match &self.position {
+            Position::Weights(w) => mat(w.nrows(), w.ncols()),
+            Position::Coefficients(c) => mat(c.nrows(), c.ncols()),
+        };
+        let patterns = (self.patterns.word_major().len() + self.initial_patterns.word_major().len()) * 8;
+        let n = self.z.nrows();
+        mat(self.z.nrows(), self.z.ncols()) + position + self.squared_distances.len() * f + patterns + 5 * n * f
+    }
+    /// How the λmin(H) calls on this run were answered so far: (dense solves, warm-started solves).
+    pub fn lambda_min_solves(&self) -> (usize, usize) {
+        let warm = self.lambda_min_warm.0.lock().unwrap_or_else(|e| e.into_inner());
+        (warm.dense_solves(), warm.warm_solves())
     }
     /// Whether every kept value is finite (checked by the driver after each step).
     pub(crate) fn is_finite(&self) -> bool {
-        self.residual_norm_sq.is_finite()
-            && self.squared_distances.iter().all(|q| q.is_finite())
-            && self.z.col_iter().all(|c| c.iter().all(|v| v.is_finite()))
+        self.residual_norm_sq.is_finite() && self.squared_distances.iter().all(|q| q.is_finite()) && self.z_finite
     }
 }

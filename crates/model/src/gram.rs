@@ -52,13 +52,23 @@ pub fn gram_h(k: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Mat
     assert_eq!(a.nrows(), m, "gram_h: a must have m entries");
     let inv_m = 1.0 / m as f64;
     if a.iter().all(|v| v.abs() == 1.0) {
-        let counts = PatternBits::from_preactivations(z).co_activation_counts();
-        return Mat::from_fn(n, n, |i, j| k[(i, j)] * (counts[i * n + j] as f64 * inv_m));
+        return gram_h_from_patterns(k, &PatternBits::from_preactivations(z));
     }
     let s = Mat::from_fn(n, m, |i, r| if z[(i, r)] >= 0.0 { a[r].abs() } else { 0.0 });
     let mut ssa = Mat::<f64>::zeros(n, n);
     matmul_par(ssa.as_mut(), Accum::Replace, s.as_ref(), s.transpose(), 1.0);
     symmetric_from_lower(n, |i, j| k[(i, j)] * (ssa[(i, j)] * inv_m))
+}
+
+/// H(W) = K ⊙ (S Sᵀ)/m from packed patterns S (the first layer alone, every |a_r| = 1): the
+/// bit-packed path of [`gram_h`], for callers that keep the patterns already.
+pub fn gram_h_from_patterns(k: MatRef<'_, f64>, patterns: &PatternBits) -> Mat<f64> {
+    let (n, m) = (patterns.n(), patterns.m());
+    assert_eq!((k.nrows(), k.ncols()), (n, n), "gram_h_from_patterns: K must be n × n");
+    let inv_m = 1.0 / m as f64;
+    let counts = patterns.co_activation_counts();
+    // counts is symmetric: read it along its rows, which are the columns of H.
+    Mat::from_fn(n, n, |i, j| k[(i, j)] * (counts[j * n + i] as f64 * inv_m))
 }
 
 /// H(W) by a plain loop over the definition (the oracle for [`gram_h`]).

@@ -10,6 +10,8 @@
 //! and blocks are combined in a fixed order. The rayon pool the caller installs decides only the
 //! speed, never the bits.
 
+mod bitcount;
+pub mod chacha;
 pub mod data;
 pub mod error;
 pub mod gram;
@@ -19,14 +21,21 @@ pub mod npy;
 pub mod par;
 pub mod patterns;
 pub mod rng;
+pub mod sampler;
+pub mod simd;
 
 pub use data::{Dataset, RowNorms};
 pub use error::ModelError;
-pub use gram::{g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, h_infinity, input_gram, lambda0};
-pub use linalg::{lambda_max, lambda_min, spectral_norm_symmetric, symmetric_eigenvalues};
+pub use gram::{
+    g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_patterns, h_infinity, input_gram, lambda0,
+};
+pub use linalg::{
+    LambdaMinWarmStart, lambda_max, lambda_min, lambda_min_warm_started, spectral_norm_symmetric, symmetric_eigenvalues,
+};
 pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};
 pub use rng::{Purpose, stream};
+pub use sampler::GaussianPreactivations;
 
 /// Result type of this crate.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;

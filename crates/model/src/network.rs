@@ -2,11 +2,11 @@
 
 use faer::{Accum, Col, ColRef, Mat, MatRef};
 use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
+
 use rayon::prelude::*;
 
 use crate::data::{check_finite_col, check_finite_mat};
-use crate::par::{COLUMN_BLOCK, column_blocks_mut, column_ranges, matmul_par};
+use crate::par::{column_blocks_mut, column_ranges, matmul_par};
 use crate::rng::{Purpose, stream};
 use crate::{Dataset, ModelError, Result};
 
@@ -24,6 +24,9 @@ pub fn ensure_fits(what: &str, bytes: u64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Rows of W drawn per block in [`Network::init`] (the draw order is row by row regardless).
+const INIT_ROWS: usize = 64;
 
 /// Weights of the two-layer network: `w` is m × d (row r is w_r), `a` has length m.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,14 +71,23 @@ impl Network {
             &format!("first-layer weights W ({m} × {d})"),
             (m as u64).saturating_mul(d as u64).saturating_mul(8),
         )?;
-        let mut rng = stream(seed, trial, Purpose::FirstLayer);
-        // Sample row-major into a buffer, then lay out column-major.
-        let mut buf = vec![0.0f64; m * d];
-        for v in buf.iter_mut() {
-            *v = StandardNormal.sample(&mut rng);
+        // The FirstLayer stream, through the vectorised block function (the same numbers).
+        let mut rng = crate::chacha::ChaCha8Blocks::new(seed, trial, Purpose::FirstLayer);
+        // Draw row by row (the stream's order) into a buffer of INIT_ROWS rows, then lay the
+        // rows out column-major; the block keeps both sides of the transposition in cache.
+        let mut w = Mat::<f64>::zeros(m, d);
+        let mut buf = vec![0.0f64; INIT_ROWS * d];
+        for r0 in (0..m).step_by(INIT_ROWS) {
+            let rows = INIT_ROWS.min(m - r0);
+            let buf = &mut buf[..rows * d];
+            rng.fill_standard_normals(buf);
+            for k in 0..d {
+                let col = w.col_mut(k).try_as_col_major_mut().expect("faer columns are contiguous").as_slice_mut();
+                for (rr, out) in col[r0..r0 + rows].iter_mut().enumerate() {
+                    *out = buf[rr * d + k];
+                }
+            }
         }
-        let w = Mat::from_fn(m, d, |r, k| buf[r * d + k]);
-        drop(buf);
         let mut rng = stream(seed, trial, Purpose::SecondLayer);
         let a = Col::from_fn(m, |_| if rng.random::<bool>() { 1.0 } else { -1.0 });
         Ok(Network { w, a })
@@ -140,24 +152,43 @@ pub fn preactivations(x: MatRef<'_, f64>, w: MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// u_i = m^{−1/2} Σ_r a_r σ(Z_ir), summed per neuron block, blocks added in order.
+///
+/// The per-block sums are [`add_relu_column`] over the block's neurons in order, combined by
+/// [`combine_prediction_partials`]; fused kernels that visit Z block by block use the same two
+/// functions and so get the same bits.
 pub fn predictions(z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Col<f64> {
     let (n, m) = (z.nrows(), z.ncols());
     let partials: Vec<Vec<f64>> = column_ranges(m)
         .map(|(start, width)| {
             let mut acc = vec![0.0; n];
             for r in start..start + width {
-                let ar = a[r];
-                let col = z.col(r);
-                for (i, s) in acc.iter_mut().enumerate() {
-                    let v = col[i];
-                    if v > 0.0 {
-                        *s += ar * v;
+                match z.col(r).try_as_col_major() {
+                    Some(col) => add_relu_column(&mut acc, col.as_slice(), a[r]),
+                    None => {
+                        let col: Vec<f64> = z.col(r).iter().copied().collect();
+                        add_relu_column(&mut acc, &col, a[r]);
                     }
                 }
             }
             acc
         })
         .collect();
+    combine_prediction_partials(&partials, n, m)
+}
+
+/// acc_i += a_r σ(z_i) for one neuron's column z (terms with z_i ≤ 0 are skipped, not added as 0).
+#[inline]
+pub fn add_relu_column(acc: &mut [f64], z: &[f64], a_r: f64) {
+    assert_eq!(acc.len(), z.len(), "add_relu_column: lengths differ");
+    for (s, &v) in acc.iter_mut().zip(z) {
+        // A select, not a branch, so that it vectorises; the same bits as `if v > 0 { *s += a_r v }`.
+        *s = if v > 0.0 { *s + a_r * v } else { *s };
+    }
+}
+
+/// u_i = m^{−1/2} Σ_blocks partial_i, blocks added in the order given (one partial per
+/// [`crate::par::COLUMN_BLOCK`] of neurons, as [`predictions`] makes them).
+pub fn combine_prediction_partials(partials: &[Vec<f64>], n: usize, m: usize) -> Col<f64> {
     let scale = 1.0 / (m as f64).sqrt();
     Col::from_fn(n, |i| partials.iter().map(|p| p[i]).sum::<f64>() * scale)
 }
@@ -188,7 +219,6 @@ pub fn grad_w(x: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>, resid:
         });
         faer::linalg::matmul::matmul(gt_block, Accum::Replace, x.transpose(), dmat.as_ref(), 1.0, faer::Par::Seq);
     });
-    debug_assert!(COLUMN_BLOCK > 0);
     g
 }
 
@@ -216,6 +246,7 @@ pub fn grad_a(z: MatRef<'_, f64>, resid: ColRef<'_, f64>) -> Col<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_distr::{Distribution, StandardNormal};
 
     fn setup(n: usize, d: usize, m: usize, seed: u64) -> (Dataset, Network) {
         (Dataset::sphere(n, d, seed, 0).unwrap(), Network::init(m, d, seed, 0).unwrap())
@@ -273,6 +304,20 @@ mod tests {
             worst = worst.max((fd - ga[rr]).abs() / ga[rr].abs().max(1e-3));
         }
         assert!(worst <= 1e-6, "relative error {worst}");
+    }
+
+    /// W is the stream's normals laid out row by row (the blocked copy in `init` changes nothing).
+    #[test]
+    fn init_draws_row_by_row_from_the_first_layer_stream() {
+        let (m, d) = (150, 7);
+        let net = Network::init(m, d, 4, 9).unwrap();
+        let mut rng = stream(4, 9, Purpose::FirstLayer);
+        for r in 0..m {
+            for k in 0..d {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                assert_eq!(net.w[(r, k)].to_bits(), v.to_bits(), "({r}, {k})");
+            }
+        }
     }
 
     #[test]

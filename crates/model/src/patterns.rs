@@ -3,12 +3,14 @@
 use faer::MatRef;
 use rayon::prelude::*;
 
-/// Rows of the pattern matrix handled by one parallel task when packing.
-const ROW_CHUNK: usize = 16;
+use crate::bitcount::{self, Isa};
 
-/// The n × m pattern matrix S, s_ir = 1{Z_ir ≥ 0}, packed 64 neurons to a word, row-major.
+/// The n × m pattern matrix S, s_ir = 1{Z_ir ≥ 0}, packed 64 neurons to a word.
 ///
-/// Bits past m in each row's last word are zero, so popcounts need no masking.
+/// Layout (word-major): word `w·n + i` holds neurons 64w … 64w + 63 on input i, neuron 64w + b in
+/// bit b. So a block of 64 neurons is one contiguous run of n words, and a kernel that owns a
+/// column block of Z (a multiple of 64 neurons) owns a contiguous slice of the bits. Bits past m
+/// in the last word are zero, so popcounts need no masking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatternBits {
     n: usize,
@@ -17,26 +19,39 @@ pub struct PatternBits {
     bits: Vec<u64>,
 }
 
+/// Words of a packed pattern column block: the number of 64-neuron words covering m neurons.
+pub fn pattern_words(m: usize) -> usize {
+    m.div_ceil(64)
+}
+
 impl PatternBits {
-    /// Packs the signs of the pre-activations Z (n × m).
+    /// Packs the signs of the pre-activations Z (n × m), 64 neurons per parallel task.
     pub fn from_preactivations(z: MatRef<'_, f64>) -> Self {
         let (n, m) = (z.nrows(), z.ncols());
-        let words = m.div_ceil(64);
+        let words = pattern_words(m);
         let mut bits = vec![0u64; n * words];
-        bits.par_chunks_mut(ROW_CHUNK * words.max(1)).enumerate().for_each(|(chunk, rows)| {
-            let i0 = chunk * ROW_CHUNK;
-            let rows_here = if words == 0 { 0 } else { rows.len() / words };
-            for r in 0..m {
-                let col = z.col(r);
-                let (w, b) = (r / 64, r % 64);
-                for li in 0..rows_here {
-                    if col[i0 + li] >= 0.0 {
-                        rows[li * words + w] |= 1u64 << b;
-                    }
-                }
-            }
-        });
+        if n > 0 {
+            let isa = Isa::detect();
+            bits.par_chunks_mut(n).enumerate().for_each(|(w, out)| pack_word_column(isa, z, 64 * w, out));
+        }
         PatternBits { n, m, words, bits }
+    }
+
+    /// Takes already packed bits in the word-major layout of [`PatternBits`] (length
+    /// n · ⌈m/64⌉). Panics on a wrong length or a set bit past m.
+    pub fn from_word_major(n: usize, m: usize, bits: Vec<u64>) -> Self {
+        let words = pattern_words(m);
+        assert_eq!(bits.len(), n * words, "from_word_major: expected n·⌈m/64⌉ words");
+        if !m.is_multiple_of(64) && words > 0 {
+            let mask = !0u64 << (m % 64);
+            assert!(bits[(words - 1) * n..].iter().all(|w| w & mask == 0), "from_word_major: bits set past m");
+        }
+        PatternBits { n, m, words, bits }
+    }
+
+    /// The packed words, in the word-major layout described on [`PatternBits`].
+    pub fn word_major(&self) -> &[u64] {
+        &self.bits
     }
 
     /// Number of inputs n.
@@ -50,22 +65,24 @@ impl PatternBits {
     /// s_ir.
     pub fn get(&self, i: usize, r: usize) -> bool {
         assert!(i < self.n && r < self.m, "pattern index out of range");
-        self.bits[i * self.words + r / 64] >> (r % 64) & 1 == 1
-    }
-    fn row(&self, i: usize) -> &[u64] {
-        &self.bits[i * self.words..(i + 1) * self.words]
+        self.bits[(r / 64) * self.n + i] >> (r % 64) & 1 == 1
     }
 
     /// (S Sᵀ)_ij = #{r : s_ir = s_jr = 1}, by AND and popcount (SPEC.md §4); row-major n × n.
+    ///
+    /// Tiles of the lower triangle run in parallel (rows in fixed groups); the counts are exact
+    /// integers, so neither the schedule nor the instruction set can change them.
     pub fn co_activation_counts(&self) -> Vec<u32> {
         let n = self.n;
         let mut counts = vec![0u32; n * n];
-        counts.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, out)| {
-            let ri = self.row(i);
-            for (j, o) in out.iter_mut().enumerate().take(i + 1) {
-                let rj = self.row(j);
-                *o = ri.iter().zip(rj).map(|(a, b)| (a & b).count_ones()).sum();
-            }
+        if n == 0 {
+            return counts;
+        }
+        let isa = Isa::detect();
+        let rows = bitcount::task_rows();
+        counts.par_chunks_mut(rows * n).enumerate().for_each(|(t, out)| {
+            let i0 = t * rows;
+            bitcount::counts_rows(isa, &self.bits, n, self.words, i0, out.len() / n, out);
         });
         for i in 0..n {
             for j in i + 1..n {
@@ -78,8 +95,36 @@ impl PatternBits {
     /// Number of (i, r) with s_ir ≠ s′_ir. Panics if the shapes differ.
     pub fn changed_count(&self, other: &PatternBits) -> u64 {
         assert_eq!((self.n, self.m), (other.n, other.m), "pattern shapes differ");
-        self.bits.par_iter().zip(&other.bits).map(|(a, b)| (a ^ b).count_ones() as u64).sum()
+        let isa = Isa::detect();
+        let chunk = 1 << 14;
+        self.bits.par_chunks(chunk).zip(other.bits.par_chunks(chunk)).map(|(a, b)| bitcount::xor_count(isa, a, b)).sum()
     }
+}
+
+/// ORs the patterns of neurons `r0 .. r0 + 64` (those below m) of Z into `out` (n words, neuron
+/// r0 + b in bit b); `out` starts zeroed.
+fn pack_word_column(isa: Isa, z: MatRef<'_, f64>, r0: usize, out: &mut [u64]) {
+    let m = z.ncols();
+    for r in r0..(r0 + 64).min(m) {
+        let bit = (r - r0) as u32;
+        match z.col(r).try_as_col_major() {
+            Some(col) => bitcount::pack_signs(isa, col.as_slice(), bit, out),
+            None => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o |= ((z[(i, r)] >= 0.0) as u64) << bit;
+                }
+            }
+        }
+    }
+}
+
+/// ORs 1{z_i ≥ 0} into bit `bit` of `out[i]` (a NaN gives 0): the packing step of
+/// [`PatternBits`] for one neuron, for kernels that build the word-major bits themselves (see
+/// [`PatternBits::from_word_major`]).
+pub fn pack_column_signs(z: &[f64], bit: u32, out: &mut [u64]) {
+    assert!(bit < 64, "pack_column_signs: bit {bit} out of range");
+    assert_eq!(z.len(), out.len(), "pack_column_signs: lengths differ");
+    bitcount::pack_signs(Isa::detect(), z, bit, out)
 }
 
 /// Pattern-change fraction (1/(mn)) Σ_{r,i} 1{s_ir ≠ s′_ir} (SPEC.md §1, Fig. 1(b)).
