@@ -1,7 +1,6 @@
 //! Slide Lem 2.2 (paper Lem 3.1): if m ≥ m₂.₂ then w.p. ≥ 1 − δ, ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.
 
-use model::network::preactivations;
-use model::{Network, gram_h, h_infinity, lambda_min, spectral_norm_symmetric};
+use model::{GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric};
 
 use crate::engine::{EventSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Target};
@@ -71,10 +70,12 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
             target: Target::Probability(p),
         },
     ];
+    // H(0) depends on W(0) only through the patterns of Z(0) = X W(0)ᵀ, whose columns are
+    // i.i.d. N(0, K): draw them directly (z_r = L ξ_r, K = L Lᵀ, SPEC.md §4) when d ≥ n.
+    let sampler = GaussianPreactivations::new(&data);
     let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let z = preactivations(data.x(), net.w.as_ref());
-        let h = gram_h(data.input_gram(), z.as_ref(), net.a.as_ref());
+        let z = sampler.sample(m, cfg.master_seed, trial)?;
+        let h = gram_h_from_patterns(data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
         let diff = &h - &hinf;
         let spectral = spectral_norm_symmetric(diff.as_ref())?;
         let entry_max =
@@ -117,6 +118,9 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
             },
         ],
         measured,
-        vec!["The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into()],
+        vec![
+            "The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into(),
+            "Z(0) = X W(0)ᵀ is drawn directly from its law (each column N(0, K), through a Cholesky factor of K when d ≥ n; SPEC.md §4): the same distribution as drawing W(0), not the same random numbers.".into(),
+        ],
     )))
 }

@@ -42,7 +42,9 @@ pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<Clai
         },
         EventSpec {
             key: "no-divergence",
-            description: format!("the run completes all {k} iterations without divergence (measured: iterations before divergence; bound {k})"),
+            description: format!(
+                "the run completes all {k} iterations without divergence (measured: iterations before divergence; bound {k})"
+            ),
             target: Target::Always,
         },
     ];
