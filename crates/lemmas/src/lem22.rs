@@ -1,6 +1,8 @@
 //! Slide Lem 2.2 (paper Lem 3.1): if m ≥ m₂.₂ then w.p. ≥ 1 − δ, ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.
 
-use model::{GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric};
+use model::{
+    GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric,
+};
 
 use crate::engine::{EventSpec, Progress, RunContext, SeedOutcome, measure_with};
 use crate::result::{ClaimResult, Observation, ProofWidth, Target};
