@@ -368,29 +368,7 @@ impl<'a> Problem<'a> {
 /// Rejects a network that does not fit the data: W must have d columns and m ≥ 1 rows, a must
 /// have m entries, all finite.
 fn check_network(data: &Dataset, net: &Network) -> Result<()> {
-    if net.w.nrows() == 0 {
-        return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" }.into());
-    }
-    net.check_against(data)?;
-    if net.a.nrows() != net.w.nrows() {
-        return Err(ModelError::Shape {
-            what: "second layer a against first layer W".into(),
-            expected: format!("{} entries (one per row of W)", net.w.nrows()),
-            found: format!("{} entries", net.a.nrows()),
-        }
-        .into());
-    }
-    for k in 0..net.w.ncols() {
-        for (r, &v) in column_slice(net.w.as_ref(), k).iter().enumerate() {
-            if !v.is_finite() {
-                return Err(ModelError::NonFinite { what: "first-layer weights W", row: r, col: k, value: v }.into());
-            }
-        }
-    }
-    if let Some(r) = net.a.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite { what: "second-layer weights a", row: r, col: 0, value: net.a[r] }.into());
-    }
-    Ok(())
+    Ok(net.validate_against(data)?)
 }
 
 thread_local! {

@@ -7,7 +7,7 @@
 
 use faer::{Col, ColRef, MatRef};
 use model::network::{grad_w, preactivations, predictions};
-use model::{Dataset, ModelError, Network};
+use model::{Dataset, Network};
 
 use crate::config::{FlowConfig, StepSize};
 use crate::error::{FlowError, Result};
@@ -141,34 +141,7 @@ pub fn negate(m: &mut faer::Mat<f64>) {
 
 /// Checks a network against a data set: W is m × d, a has m entries, all finite, m ≥ 1.
 pub fn validate_network(data: &Dataset, net: &Network) -> Result<()> {
-    if net.w.nrows() == 0 {
-        return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" }.into());
-    }
-    net.check_against(data)?;
-    if net.a.nrows() != net.w.nrows() {
-        return Err(ModelError::Shape {
-            what: "second layer a against first layer W".into(),
-            expected: format!("{} entries (one per row of W)", net.w.nrows()),
-            found: format!("{} entries", net.a.nrows()),
-        }
-        .into());
-    }
-    for j in 0..net.w.ncols() {
-        for i in 0..net.w.nrows() {
-            let v = net.w[(i, j)];
-            if !v.is_finite() {
-                return Err(ModelError::NonFinite { what: "first-layer weights W", row: i, col: j, value: v }.into());
-            }
-        }
-    }
-    for i in 0..net.a.nrows() {
-        if !net.a[i].is_finite() {
-            return Err(
-                ModelError::NonFinite { what: "second-layer weights a", row: i, col: 0, value: net.a[i] }.into()
-            );
-        }
-    }
-    Ok(())
+    Ok(net.validate_against(data)?)
 }
 
 /// Gradient flow of the first layer (a fixed) from `net`, integrated with RK4 (slide Thm 2.1 = paper Thm 3.2).

@@ -95,19 +95,35 @@ impl Network {
 
     /// Validates given weights: W is m × d, a has length m, all finite, m ≥ 1.
     pub fn new(w: Mat<f64>, a: Col<f64>) -> Result<Self> {
-        if w.nrows() == 0 {
+        let net = Network { w, a };
+        net.validate()?;
+        Ok(net)
+    }
+
+    /// What [`Network::new`] checks, for a network whose public fields may have been set directly:
+    /// m ≥ 1, a has m entries, W and a finite.
+    pub fn validate(&self) -> Result<()> {
+        if self.w.nrows() == 0 {
             return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" });
         }
-        if a.nrows() != w.nrows() {
+        if self.a.nrows() != self.w.nrows() {
             return Err(ModelError::Shape {
                 what: "second layer a against first layer W".into(),
-                expected: format!("{} entries (one per row of W)", w.nrows()),
-                found: format!("{} entries", a.nrows()),
+                expected: format!("{} entries (one per row of W)", self.w.nrows()),
+                found: format!("{} entries", self.a.nrows()),
             });
         }
-        check_finite_mat("first-layer weights W", w.as_ref())?;
-        check_finite_col("second-layer weights a", a.as_ref())?;
-        Ok(Network { w, a })
+        check_finite_mat("first-layer weights W", self.w.as_ref())?;
+        check_finite_col("second-layer weights a", self.a.as_ref())
+    }
+
+    /// [`Network::validate`] and [`Network::check_against`] together: the network can run on `data`.
+    pub fn validate_against(&self, data: &Dataset) -> Result<()> {
+        if self.w.nrows() == 0 {
+            return Err(ModelError::Empty { what: "first-layer weights W (no neurons)" });
+        }
+        self.check_against(data)?;
+        self.validate()
     }
 
     /// Width m.
