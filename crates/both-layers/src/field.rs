@@ -4,11 +4,11 @@
 //! H_ij = (1/m) x_iᵀx_j Σ_r a_r² 1{w_rᵀx_i ≥ 0} 1{w_rᵀx_j ≥ 0}, G_ij = (1/m) Σ_r σ(w_rᵀx_i) σ(w_rᵀx_j)
 //! (slide Thm 2.6 = paper Thm 3.3).
 
-use model::network::{grad_a, grad_w, preactivations, predictions};
+use model::network::grad_a;
 use model::{Dataset, Network};
 
 use faer::Col;
-use flow::{Evaluation, FlowConfig, Observer, Result, RunOutcome, VectorField};
+use flow::{Evaluation, FirstLayerTerms, FlowConfig, Observer, Result, RunOutcome, VectorField};
 
 /// d(W, a)/dt = −(∂L/∂W, ∂L/∂a), with the loss at (W, a).
 #[derive(Debug, Clone, Copy)]
@@ -20,15 +20,10 @@ pub struct BothLayersField<'a> {
 impl VectorField for BothLayersField<'_> {
     type State = Network;
     fn evaluate(&self, _t: f64, x: &Network) -> Result<Evaluation<Network>> {
-        let z = preactivations(self.data.x(), x.w.as_ref());
-        let u = predictions(z.as_ref(), x.a.as_ref());
-        let r = &u - self.data.y();
-        let loss = 0.5 * r.squared_norm_l2();
-        let mut w = grad_w(self.data.x(), z.as_ref(), x.a.as_ref(), r.as_ref());
-        flow::negate(&mut w);
-        let ga = grad_a(z.as_ref(), r.as_ref());
+        let t = FirstLayerTerms::of(self.data, x);
+        let ga = grad_a(t.z.as_ref(), t.residual.as_ref());
         let a = Col::from_fn(ga.nrows(), |k| -ga[k]);
-        Ok(Evaluation { derivative: Network { w, a }, loss })
+        Ok(Evaluation { derivative: Network { w: t.minus_grad_w, a }, loss: t.loss })
     }
 }
 

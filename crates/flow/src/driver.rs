@@ -120,13 +120,34 @@ pub struct FirstLayerField<'a> {
 impl VectorField for FirstLayerField<'_> {
     type State = Network;
     fn evaluate(&self, _t: f64, x: &Network) -> Result<Evaluation<Network>> {
-        let z = preactivations(self.data.x(), x.w.as_ref());
+        let t = FirstLayerTerms::of(self.data, x);
+        Ok(Evaluation { derivative: Network { w: t.minus_grad_w, a: Col::zeros(x.a.nrows()) }, loss: t.loss })
+    }
+}
+
+/// What every vector field on (W, a) starts from: the forward pass, the residual, the loss and −∂L/∂W.
+#[derive(Debug, Clone)]
+pub struct FirstLayerTerms {
+    /// Z = X Wᵀ (n × m).
+    pub z: faer::Mat<f64>,
+    /// r = u − y.
+    pub residual: Col<f64>,
+    /// L = ½‖r‖².
+    pub loss: f64,
+    /// −∂L/∂W (m × d).
+    pub minus_grad_w: faer::Mat<f64>,
+}
+
+impl FirstLayerTerms {
+    /// Computes them at `x` on `data`.
+    pub fn of(data: &Dataset, x: &Network) -> Self {
+        let z = preactivations(data.x(), x.w.as_ref());
         let u = predictions(z.as_ref(), x.a.as_ref());
-        let r = &u - self.data.y();
-        let loss = 0.5 * r.squared_norm_l2();
-        let mut g = grad_w(self.data.x(), z.as_ref(), x.a.as_ref(), r.as_ref());
-        negate(&mut g);
-        Ok(Evaluation { derivative: Network { w: g, a: Col::zeros(x.a.nrows()) }, loss })
+        let residual = &u - data.y();
+        let loss = 0.5 * residual.squared_norm_l2();
+        let mut minus_grad_w = grad_w(data.x(), z.as_ref(), x.a.as_ref(), residual.as_ref());
+        negate(&mut minus_grad_w);
+        FirstLayerTerms { z, residual, loss, minus_grad_w }
     }
 }
 

@@ -26,8 +26,8 @@ pub mod state;
 
 pub use config::{FlowConfig, SampleTimes, StepSize};
 pub use driver::{
-    FirstLayerField, NoObserver, Observer, RunOutcome, SampleError, Snapshot, final_predictions, negate, run,
-    run_with_field, validate_network,
+    FirstLayerField, FirstLayerTerms, NoObserver, Observer, RunOutcome, SampleError, Snapshot, final_predictions,
+    negate, run, run_with_field, validate_network,
 };
 pub use error::{FlowError, Result};
 pub use infinite::{InfiniteTrajectory, InfiniteWidth, expm_symmetric, symmetric_eigen};
