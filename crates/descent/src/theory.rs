@@ -1,9 +1,6 @@
 //! What the theory predicts for discrete GD: the Thm 3.1 bound, the infinite-width trajectory u∞(k), the stability limit.
 
-use faer::diag::Diag;
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::evd::{self, ComputeEigenvectors};
-use faer::{Col, ColRef, Mat, MatRef, Par};
+use faer::{Col, ColRef, Mat, MatRef};
 use model::{Dataset, ModelError, h_infinity};
 
 use crate::Result;
@@ -67,42 +64,8 @@ impl InfiniteWidth {
     /// The eigendecomposition of a given symmetric H (lower triangle read); used for H∞, and by
     /// tests for H(0).
     pub fn from_matrix(h: Mat<f64>) -> Result<Self> {
-        let n = h.nrows();
-        if h.ncols() != n {
-            return Err(ModelError::Shape {
-                what: "symmetric matrix".into(),
-                expected: format!("{n}×{n}"),
-                found: format!("{n}×{}", h.ncols()),
-            }
-            .into());
-        }
-        if n == 0 {
-            return Err(ModelError::Empty { what: "symmetric matrix" }.into());
-        }
-        for j in 0..n {
-            for i in j..n {
-                let v = h[(i, j)];
-                if !v.is_finite() {
-                    return Err(ModelError::NonFinite { what: "symmetric matrix", row: i, col: j, value: v }.into());
-                }
-            }
-        }
-        let par = Par::Seq;
-        let mut s = Diag::<f64>::zeros(n);
-        let mut v = Mat::<f64>::zeros(n, n);
-        let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, par, Default::default());
-        let mut mem = MemBuffer::new(req);
-        evd::self_adjoint_evd(
-            h.as_ref(),
-            s.as_mut(),
-            Some(v.as_mut()),
-            par,
-            MemStack::new(&mut mem),
-            Default::default(),
-        )
-        .map_err(|_| ModelError::EigenSolver { n })?;
-        let eigenvalues = s.column_vector().iter().copied().collect();
-        Ok(InfiniteWidth { h, eigenvalues, eigenvectors: v })
+        let (eigenvalues, eigenvectors) = model::symmetric_eigen(h.as_ref())?;
+        Ok(InfiniteWidth { h, eigenvalues, eigenvectors })
     }
 
     /// n.

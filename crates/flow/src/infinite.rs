@@ -6,10 +6,7 @@
 //! eigendecomposition K = U diag(s) Uᵀ (faer's self-adjoint solver, run sequentially so the bits
 //! do not depend on the thread count): e^{τK} = U diag(e^{τ s}) Uᵀ.
 
-use faer::diag::Diag;
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::evd::{self, ComputeEigenvectors};
-use faer::{Col, ColRef, Mat, MatRef, Par};
+use faer::{Col, ColRef, Mat, MatRef};
 use model::{Dataset, ModelError};
 
 use crate::error::{Result, invalid};
@@ -18,34 +15,7 @@ use crate::error::{Result, invalid};
 ///
 /// Reads only the lower triangle. Errors on a non-square, empty or non-finite matrix.
 pub fn symmetric_eigen(a: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
-    let n = a.nrows();
-    if a.ncols() != n {
-        return Err(ModelError::Shape {
-            what: "symmetric matrix".into(),
-            expected: format!("{n}×{n}"),
-            found: format!("{n}×{}", a.ncols()),
-        }
-        .into());
-    }
-    if n == 0 {
-        return Err(ModelError::Empty { what: "symmetric matrix" }.into());
-    }
-    for j in 0..n {
-        for i in j..n {
-            let v = a[(i, j)];
-            if !v.is_finite() {
-                return Err(ModelError::NonFinite { what: "symmetric matrix", row: i, col: j, value: v }.into());
-            }
-        }
-    }
-    let par = Par::Seq;
-    let mut s = Diag::<f64>::zeros(n);
-    let mut u = Mat::<f64>::zeros(n, n);
-    let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, par, Default::default());
-    let mut mem = MemBuffer::new(req);
-    evd::self_adjoint_evd(a, s.as_mut(), Some(u.as_mut()), par, MemStack::new(&mut mem), Default::default())
-        .map_err(|_| ModelError::EigenSolver { n })?;
-    Ok((s.column_vector().iter().copied().collect(), u))
+    Ok(model::symmetric_eigen(a)?)
 }
 
 /// e^{τ A} for a symmetric A, as U diag(e^{τ s}) Uᵀ (exactly symmetric).

@@ -30,7 +30,8 @@ pub use gram::{
     g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_patterns, h_infinity, input_gram, lambda0,
 };
 pub use linalg::{
-    LambdaMinWarmStart, lambda_max, lambda_min, lambda_min_warm_started, spectral_norm_symmetric, symmetric_eigenvalues,
+    LambdaMinWarmStart, lambda_max, lambda_min, lambda_min_warm_started, spectral_norm_symmetric, symmetric_eigen,
+    symmetric_eigenvalues,
 };
 pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};

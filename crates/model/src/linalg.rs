@@ -24,6 +24,21 @@ pub fn symmetric_eigenvalues(a: MatRef<'_, f64>) -> Result<Vec<f64>> {
     Ok(s.column_vector().iter().copied().collect())
 }
 
+/// Eigenvalues (nondecreasing) and orthonormal eigenvectors (one per column, same order) of the
+/// symmetric matrix `a` (lower triangle read); sequential like [`symmetric_eigenvalues`].
+pub fn symmetric_eigen(a: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
+    check_symmetric_input(a)?;
+    let n = a.nrows();
+    let par = Par::Seq;
+    let mut s = Diag::<f64>::zeros(n);
+    let mut u = Mat::<f64>::zeros(n, n);
+    let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, par, Default::default());
+    let mut mem = MemBuffer::new(req);
+    evd::self_adjoint_evd(a, s.as_mut(), Some(u.as_mut()), par, MemStack::new(&mut mem), Default::default())
+        .map_err(|_| ModelError::EigenSolver { n })?;
+    Ok((s.column_vector().iter().copied().collect(), u))
+}
+
 /// Square, non-empty, finite lower triangle.
 fn check_symmetric_input(a: MatRef<'_, f64>) -> Result<()> {
     let n = a.nrows();
@@ -322,6 +337,18 @@ fn inverse_iteration(
 mod tests {
     use super::*;
     use faer::Mat;
+
+    #[test]
+    fn eigenvectors_satisfy_a_v_equals_lambda_v() {
+        let a = Mat::from_fn(4, 4, |i, j| 1.0 / (1.0 + i as f64 + j as f64));
+        let (ev, u) = symmetric_eigen(a.as_ref()).unwrap();
+        assert_eq!(ev, symmetric_eigenvalues(a.as_ref()).unwrap());
+        for k in 0..4 {
+            let v = u.col(k);
+            let resid = (&a * v - v * ev[k]).norm_l2();
+            assert!(resid < 1e-13 && (v.norm_l2() - 1.0).abs() < 1e-13, "pair {k}: residual {resid}");
+        }
+    }
 
     #[test]
     fn eigenvalues_of_a_known_matrix() {
