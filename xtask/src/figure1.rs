@@ -27,6 +27,13 @@ pub struct Args {
     /// Master seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Initialisations per width (default: quick 6, paper 6).
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Nest the initialisations across widths (common random numbers: seed s uses one stream at
+    /// every width). For pictures only; by default every (width, seed) pair is independent.
+    #[arg(long)]
+    pub nested: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -60,6 +67,15 @@ pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
+    if let Some(s) = args.seeds {
+        if s == 0 || s > lemmas::figure1::MAX_SEEDS {
+            return Err(UserError(format!("--seeds {s}: give between 1 and 2^20 initialisations per width")));
+        }
+        cfg.seeds = s;
+    }
+    if args.nested {
+        cfg.nesting = lemmas::figure1::Nesting::Nested;
+    }
     Ok(cfg)
 }
 
@@ -78,6 +94,12 @@ pub fn canonical_command(args: &Args) -> String {
     if let Some(s) = args.seed {
         c.push_str(&format!(" --seed {s}"));
     }
+    if let Some(s) = args.seeds {
+        c.push_str(&format!(" --seeds {s}"));
+    }
+    if args.nested {
+        c.push_str(" --nested");
+    }
     c
 }
 
@@ -88,8 +110,8 @@ pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
         command: canonical_command(args),
         profile: args.profile.clone(),
         version: VERSION.into(),
-        seeds: 1,
-        notes: vec![],
+        seeds: res.config.seeds as u64,
+        notes: vec![format!("Initialisations: {}", res.config.nesting.label())],
     };
     (json, report::render_figure1(res, &prov))
 }
@@ -103,25 +125,49 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         }
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
     }
-    let bar = ProgressBar::new(cfg.widths.len() as u64);
+    let bar = ProgressBar::new((cfg.widths.len() * cfg.seeds) as u64);
     bar.set_style(
-        ProgressStyle::with_template("  Fig. 1 [{bar:30}] {pos}/{len} widths  {elapsed}")
+        ProgressStyle::with_template("  Fig. 1 [{bar:30}] {pos}/{len} runs (width, seed)  {elapsed}")
             .expect("valid")
             .progress_chars("=> "),
     );
     let res = lemmas::figure1::run(&cfg, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    println!("Fig. 1: n = {}, d = {}, η = {} ({})", cfg.n, cfg.d, res.eta, res.eta_rule);
     println!(
-        "{:>8} {:>26} {:>12} {:>14} {:>14} {:>12}",
-        "m", "status", "final loss", "pattern chg", "max distance", "max gap u∞"
+        "Fig. 1: n = {}, d = {}, η = {} ({}), {} seeds per width, {}",
+        cfg.n,
+        cfg.d,
+        res.eta,
+        res.eta_rule,
+        cfg.seeds,
+        cfg.nesting.label()
     );
-    for r in &res.runs {
-        let last = r.samples.last().expect("k = 0 is always recorded");
+    println!(
+        "{:>8} {:>10} {:>14} {:>14} {:>12}  (medians over seeds)",
+        "m", "completed", "pattern chg", "max distance", "max gap u∞"
+    );
+    let f = &res.findings;
+    for (i, w) in res.widths.iter().enumerate() {
+        let med = |t: &lemmas::figure1::Trend| t.per_width[i].median.map_or(f64::NAN, |v| v);
         println!(
-            "{:>8} {:>26} {:>12.4e} {:>14.4e} {:>14.4e} {:>12.4e}",
-            r.m, r.status, last.loss, last.pattern_change_fraction, last.max_weight_distance, r.max_infinite_width_gap
+            "{:>8} {:>10} {:>14.4e} {:>14.4e} {:>12.4e}",
+            w.m,
+            format!("{}/{}", w.runs.iter().filter(|r| r.completed()).count(), w.runs.len()),
+            med(&f.final_pattern_change),
+            med(&f.final_max_distance),
+            med(&f.max_infinite_width_gap)
         );
+    }
+    if let Some(g) = &res.gap_slope {
+        match g.interval {
+            Some((lo, hi)) => println!(
+                "slope of ln max-gap on ln m: {:.4}, {}% t-interval [{lo:.4}, {hi:.4}] over {} seeds",
+                g.mean,
+                100.0 * g.confidence,
+                g.seeds_used
+            ),
+            None => println!("slope of ln max-gap on ln m: {:.4} (one seed, no interval)", g.mean),
+        }
     }
     let (json, pages) = render(&args, &res);
     let path = args.out.join(format!("figure1-{}.json", args.profile));

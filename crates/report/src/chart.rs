@@ -59,6 +59,17 @@ pub struct ReferenceLine {
     pub y: f64,
 }
 
+/// A shaded region between two curves (e.g. the min–max over seeds around a median line).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Band {
+    /// Legend text; empty for none.
+    pub label: String,
+    /// Index of the series whose colour it takes (so a band matches its line).
+    pub colour_of_series: usize,
+    /// Points (x, low, high) in x order.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
 /// A line chart: series with markers, optional error bars and reference lines, linear or log axes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineChart {
@@ -135,6 +146,8 @@ const PALETTE: [RGBColor; 10] = [
 ];
 const REFERENCE_COLOURS: [RGBColor; 3] = [RGBColor(200, 0, 0), RGBColor(90, 90, 90), RGBColor(0, 120, 0)];
 const ERROR_BAR_COLOUR: RGBColor = RGBColor(110, 110, 110);
+/// Opacity of a [`Band`]'s fill.
+const BAND_OPACITY: f64 = 0.18;
 /// Series with more points than this are drawn as plain lines, without a marker per point.
 const MARKER_LIMIT: usize = 30;
 
@@ -266,6 +279,7 @@ enum Glyph {
     ErrorBar,
     Bar(RGBColor),
     OffScale,
+    Band(RGBColor),
 }
 
 /// Width of the legend panel for these labels (0 without labels).
@@ -315,6 +329,7 @@ fn draw_legend(panel: &Area<'_>, entries: &[(String, Glyph)]) -> DrawResult {
             }
             Glyph::Bar(c) => panel.draw(&(at + Rectangle::new([(5, -6), (19, 6)], c.filled())))?,
             Glyph::OffScale => panel.draw(&(at + Polygon::new([(12, -6), (6, 4), (18, 4)], BLACK.filled())))?,
+            Glyph::Band(c) => panel.draw(&(at + Rectangle::new([(0, -6), (24, 6)], c.mix(BAND_OPACITY).filled())))?,
         }
         panel.draw(&Text::new(label.clone(), (34, y), text.clone()))?;
     }
@@ -323,12 +338,19 @@ fn draw_legend(panel: &Area<'_>, entries: &[(String, Glyph)]) -> DrawResult {
 
 /// Renders a [`LineChart`] as an SVG document.
 pub fn render_line_chart(chart: &LineChart) -> String {
+    render_line_chart_with_bands(chart, &[])
+}
+
+/// Renders a [`LineChart`] with shaded [`Band`]s beneath its series (the y range covers the bands).
+/// Band values that cannot be placed (NaN, ±∞, ≤ 0 on a log axis) are clamped to the plot's edge.
+pub fn render_line_chart_with_bands(chart: &LineChart, bands: &[Band]) -> String {
     let (lx, ly) = (chart.log_x, chart.log_y);
     let xs = chart
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .chain(chart.error_bars.iter().flat_map(|e| e.bars.iter().map(|b| b.x)))
+        .chain(bands.iter().flat_map(|b| b.points.iter().map(|p| p.0)))
         .filter_map(|x| place_x(x, lx));
     let x_range = fit_range(xs, lx, if lx { (1.0, 10.0) } else { (0.0, 1.0) });
     let fixed = chart.y_range.filter(|&(lo, hi)| lo < hi && lo.is_finite() && hi.is_finite() && (!ly || lo > 0.0));
@@ -342,7 +364,10 @@ pub fn render_line_chart(chart: &LineChart) -> String {
                 .iter()
                 .flat_map(|e| e.bars.iter().filter(|b| place_x(b.x, lx).is_some()).flat_map(|b| [b.low, b.high]));
             let line_ys = chart.reference_lines.iter().map(|l| l.y);
-            let ys = series_ys.chain(bar_ys).chain(line_ys).filter_map(|y| match place(y, ly) {
+            let band_ys = bands
+                .iter()
+                .flat_map(|b| b.points.iter().filter(|p| place_x(p.0, lx).is_some()).flat_map(|p| [p.1, p.2]));
+            let ys = series_ys.chain(bar_ys).chain(line_ys).chain(band_ys).filter_map(|y| match place(y, ly) {
                 Place::At(v) => Some(v),
                 _ => None,
             });
@@ -368,6 +393,9 @@ pub fn render_line_chart(chart: &LineChart) -> String {
     for e in chart.error_bars.iter().filter(|e| !e.label.is_empty()) {
         legend.push((e.label.clone(), Glyph::ErrorBar));
     }
+    for b in bands.iter().filter(|b| !b.label.is_empty()) {
+        legend.push((b.label.clone(), Glyph::Band(PALETTE[b.colour_of_series % PALETTE.len()])));
+    }
     for (i, s) in chart.series.iter().enumerate().filter(|(_, s)| !s.label.is_empty()) {
         let c = PALETTE[i % PALETTE.len()];
         legend.push((
@@ -383,12 +411,17 @@ pub fn render_line_chart(chart: &LineChart) -> String {
     let (xt, xl) = log_ticks(x_range);
     let (yt, yl) = log_ticks(y_range);
     svg(&chart.title, &legend, |area| match (lx, ly) {
-        (false, false) => draw_lines(area, chart, xr, yr, y_range),
-        (true, false) => draw_lines(area, chart, xr.log_scale().with_key_points(xt).with_light_points(xl), yr, y_range),
-        (false, true) => draw_lines(area, chart, xr, yr.log_scale().with_key_points(yt).with_light_points(yl), y_range),
+        (false, false) => draw_lines(area, chart, bands, xr, yr, y_range),
+        (true, false) => {
+            draw_lines(area, chart, bands, xr.log_scale().with_key_points(xt).with_light_points(xl), yr, y_range)
+        }
+        (false, true) => {
+            draw_lines(area, chart, bands, xr, yr.log_scale().with_key_points(yt).with_light_points(yl), y_range)
+        }
         (true, true) => draw_lines(
             area,
             chart,
+            bands,
             xr.log_scale().with_key_points(xt).with_light_points(xl),
             yr.log_scale().with_key_points(yt).with_light_points(yl),
             y_range,
@@ -396,7 +429,14 @@ pub fn render_line_chart(chart: &LineChart) -> String {
     })
 }
 
-fn draw_lines<XS, YS>(area: &Area<'_>, chart: &LineChart, x_spec: XS, y_spec: YS, y_range: (f64, f64)) -> DrawResult
+fn draw_lines<XS, YS>(
+    area: &Area<'_>,
+    chart: &LineChart,
+    bands: &[Band],
+    x_spec: XS,
+    y_spec: YS,
+    y_range: (f64, f64),
+) -> DrawResult
 where
     XS: AsRangedCoord<Value = f64>,
     YS: AsRangedCoord<Value = f64>,
@@ -422,6 +462,18 @@ where
         (r.start, r.end)
     };
     let y_at = |p: Place| y_drawn(p, y_range);
+
+    for band in bands {
+        let colour = PALETTE[band.colour_of_series % PALETTE.len()].mix(BAND_OPACITY);
+        let edge = |v: f64| y_at(place(v, ly)).unwrap_or(y_range.0);
+        let pts: Vec<(f64, f64, f64)> =
+            band.points.iter().filter_map(|&(x, lo, hi)| Some((place_x(x, lx)?, edge(lo), edge(hi)))).collect();
+        let outline: Vec<(f64, f64)> =
+            pts.iter().map(|p| (p.0, p.2)).chain(pts.iter().rev().map(|p| (p.0, p.1))).collect();
+        if outline.len() >= 3 {
+            cc.draw_series(std::iter::once(Polygon::new(outline, colour.filled())))?;
+        }
+    }
 
     for (i, line) in chart.reference_lines.iter().enumerate() {
         let Place::At(y) = place(line.y, ly) else { continue };
