@@ -40,6 +40,10 @@ pub struct Args {
     /// Output folder.
     #[arg(long, default_value = "docs")]
     pub out: PathBuf,
+    /// Render the pages again from a result JSON written earlier with the same options, without
+    /// recomputing (the JSON is left as it is).
+    #[arg(long)]
+    pub from_json: Option<PathBuf>,
 }
 
 /// The configuration with overrides applied.
@@ -116,9 +120,30 @@ pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
     (json, report::render_figure1(res, &prov))
 }
 
+/// Reads a result JSON and checks that it was computed with `cfg`.
+fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Result, UserError> {
+    let text = std::fs::read_to_string(path).map_err(|e| UserError(format!("--from-json {}: {e}", path.display())))?;
+    let res: Figure1Result = serde_json::from_str(&text)
+        .map_err(|e| UserError(format!("--from-json {}: not a Fig. 1 result of this version: {e}", path.display())))?;
+    if &res.config != cfg {
+        return Err(UserError(format!(
+            "--from-json {}: computed with another configuration than these options give; pass the options it was run with",
+            path.display()
+        )));
+    }
+    Ok(res)
+}
+
 /// Runs Fig. 1, writes `figure1-<profile>.json` and `figure1.md` with its panels.
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let cfg = config(&args)?;
+    if let Some(path) = &args.from_json {
+        let res = read_result(path, &cfg)?;
+        let (_, pages) = render(&args, &res);
+        write_pages(&args.out, &pages)?;
+        println!("rendered {} report files under {} from {}", pages.len(), args.out.display(), path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(t) = args.threads {
         if t == 0 {
             return Err(UserError("--threads must be at least 1".into()));

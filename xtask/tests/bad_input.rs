@@ -216,6 +216,35 @@ fn figure1_zero_iterations_are_named() {
 }
 
 #[test]
+fn figure1_zero_seeds_are_named() {
+    let out = temp("f1s0");
+    assert_user_error(&xtask(&["figure1", "--seeds", "0", "--out", out.to_str().unwrap()]), "--seeds 0");
+    assert_eq!(files_under(&out), Vec::<String>::new());
+}
+
+#[test]
+fn figure1_from_json_renders_the_same_pages_and_refuses_other_options() {
+    let dir = temp("f1json");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let opts = ["figure1", "--widths", "30,60", "--iterations", "5", "--seeds", "2"];
+    let o = xtask(&[&opts[..], &["--out", a.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let json = a.join("figure1-quick.json");
+    let o = xtask(&[&opts[..], &["--out", b.to_str().unwrap(), "--from-json", json.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let c = dir.join("c");
+    let o = xtask(&["figure1", "--widths", "30,60", "--out", c.to_str().unwrap(), "--from-json", "/nonexistent.json"]);
+    assert_user_error(&o, "--from-json /nonexistent.json");
+    let o = xtask(
+        &[&opts[..5], &["--seeds", "3", "--out", c.to_str().unwrap(), "--from-json", json.to_str().unwrap()]].concat(),
+    );
+    assert_user_error(&o, "another configuration");
+    assert_eq!(files_under(&c), Vec::<String>::new());
+    std::fs::remove_file(&json).unwrap();
+    common::assert_same_tree(&a, &b);
+}
+
+#[test]
 fn train_eta_not_positive_is_named() {
     let dir = temp("treta");
     write_sphere(&dir, 4, 3);

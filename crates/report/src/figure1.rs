@@ -139,12 +139,6 @@ pub(crate) fn findings_lines(res: &Figure1Result) -> Vec<String> {
         if !agree.is_empty() {
             parts.push(format!("borne out for \"{}\" (the medians fall at every step)", agree.join("\", \"")));
         }
-        let overlapping: Vec<&str> = verdicts.iter().filter(|(_, t)| !t.separated).map(|v| v.0).collect();
-        if !overlapping.is_empty() && overlapping.len() < verdicts.len() {
-            parts.push(format!("the seeds' ranges of adjacent widths overlap for \"{}\"", overlapping.join("\", \"")));
-        } else if overlapping.len() == verdicts.len() {
-            parts.push("the seeds' ranges of adjacent widths overlap somewhere for all three".into());
-        }
         if !weak.is_empty() {
             parts.push(format!(
                 "only weakly for \"{}\" (the medians never rise but tie somewhere)",
@@ -153,6 +147,15 @@ pub(crate) fn findings_lines(res: &Figure1Result) -> Vec<String> {
         }
         if !against.is_empty() {
             parts.push(format!("not borne out for \"{}\" (a median rises with m)", against.join("\", \"")));
+        }
+        let overlapping: Vec<&str> = verdicts.iter().filter(|(_, t)| !t.separated).map(|v| v.0).collect();
+        if !overlapping.is_empty() && overlapping.len() < verdicts.len() {
+            parts.push(format!("the seeds' ranges of adjacent widths overlap for \"{}\"", overlapping.join("\", \"")));
+        } else if overlapping.len() == verdicts.len() {
+            parts.push("the seeds' ranges of adjacent widths overlap somewhere for all three".into());
+        }
+        if agree.is_empty() && weak.is_empty() && against.is_empty() {
+            parts.insert(0, "no comparison across widths (some width has no completed run)".into());
         }
         s.push_str(&parts.join("; "));
         s.push('.');
@@ -178,7 +181,8 @@ fn trend_sentence(t: &Trend, fmt: impl Fn(Option<f64>) -> String) -> String {
     let medians =
         t.per_width.iter().map(|w| format!("{} at m = {}", fmt(w.median), w.m)).collect::<Vec<_>>().join(", ");
     let head = match t.direction {
-        None => return format!("one width only, median {medians}."),
+        None if t.per_width.len() < 2 => return format!("one width only, median {medians}."),
+        None => return format!("no comparison across widths, since some width has no completed run ({medians})."),
         Some(Direction::Falls) => "the median over seeds falls as m grows, at every step".to_string(),
         Some(Direction::NeverRises) => {
             "the median over seeds never rises as m grows, but it does not fall at every step".to_string()
