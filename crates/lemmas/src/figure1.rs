@@ -560,22 +560,33 @@ pub fn least_squares_slope(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// The mean of i.i.d. values with its spread and Student-t interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanInterval {
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation (None with one value).
+    pub standard_deviation: Option<f64>,
+    /// mean ± t_{(1+c)/2, S−1} · sd/√S (None with one value).
+    pub interval: Option<(f64, f64)>,
+}
+
 /// Mean, sample standard deviation and the two-sided Student-t interval
-/// mean ± t_{(1+c)/2, S−1} · sd/√S of i.i.d. values (sd and interval None when S < 2).
-pub fn t_interval(values: &[f64], confidence: f64) -> Option<(f64, Option<f64>, Option<(f64, f64)>)> {
+/// mean ± t_{(1+c)/2, S−1} · sd/√S of i.i.d. values (None for no values).
+pub fn t_interval(values: &[f64], confidence: f64) -> Option<MeanInterval> {
     if values.is_empty() {
         return None;
     }
     let s = values.len() as f64;
     let mean = values.iter().sum::<f64>() / s;
     if values.len() < 2 {
-        return Some((mean, None, None));
+        return Some(MeanInterval { mean, standard_deviation: None, interval: None });
     }
     let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (s - 1.0)).sqrt();
     let t =
         StudentsT::new(0.0, 1.0, s - 1.0).expect("S − 1 ≥ 1 degrees of freedom").inverse_cdf((1.0 + confidence) / 2.0);
     let half = t * sd / s.sqrt();
-    Some((mean, Some(sd), Some((mean - half, mean + half))))
+    Some(MeanInterval { mean, standard_deviation: Some(sd), interval: Some((mean - half, mean + half)) })
 }
 
 fn gap_slope(widths: &[Figure1Width], confidence: f64) -> Option<GapSlope> {
@@ -597,7 +608,7 @@ fn gap_slope(widths: &[Figure1Width], confidence: f64) -> Option<GapSlope> {
         })
         .collect();
     let used: Vec<f64> = per_seed.iter().flatten().copied().collect();
-    let (mean, standard_deviation, interval) = t_interval(&used, confidence)?;
+    let MeanInterval { mean, standard_deviation, interval } = t_interval(&used, confidence)?;
     Some(GapSlope { seeds_used: used.len(), per_seed, mean, standard_deviation, interval, confidence })
 }
 
@@ -791,7 +802,7 @@ struct LambdaMins {
 
 impl descent::Observer for LambdaMins {
     fn observe(&mut self, problem: &Problem<'_>, state: &descent::State) -> descent::Result<()> {
-        if self.every > 0 && state.iteration() % self.every == 0 {
+        if self.every > 0 && state.iteration().is_multiple_of(self.every) {
             self.values.push((state.iteration(), problem.lambda_min_h(state)?));
         }
         Ok(())

@@ -1,8 +1,8 @@
 //! Fig. 1's statistics can fail: independent inits per (width, seed), bands that hold every seed, a slope interval that covers a planted slope, and findings that follow the numbers.
 
 use lemmas::figure1::{
-    Direction, Figure1Config, Figure1Curves, Figure1Result, Figure1Run, Figure1Width, LOSS_TARGET, Nesting, Panel,
-    init_trial, initialisation, iterations_to_target, least_squares_slope, t_interval,
+    Direction, Figure1Config, Figure1Curves, Figure1Result, Figure1Run, Figure1Width, LOSS_TARGET, MeanInterval,
+    Nesting, Panel, init_trial, initialisation, iterations_to_target, least_squares_slope, t_interval,
 };
 use model::Network;
 use model::chacha::ChaCha8Blocks;
@@ -91,12 +91,12 @@ fn bands_contain_every_seed_and_runs_repeat() {
 #[test]
 fn t_interval_matches_the_closed_form() {
     // Values 1, 2, 3: mean 2, sd 1, t_{0.975, 2} = 4.302652729911275.
-    let (mean, sd, interval) = t_interval(&[1.0, 2.0, 3.0], 0.95).unwrap();
+    let MeanInterval { mean, standard_deviation: sd, interval } = t_interval(&[1.0, 2.0, 3.0], 0.95).unwrap();
     let half = 4.302652729911275 / 3f64.sqrt();
     assert!((mean - 2.0).abs() < 1e-15 && (sd.unwrap() - 1.0).abs() < 1e-15);
     let (lo, hi) = interval.unwrap();
     assert!((lo - (2.0 - half)).abs() < 1e-9 && (hi - (2.0 + half)).abs() < 1e-9, "{lo} {hi}");
-    assert_eq!(t_interval(&[5.0], 0.95), Some((5.0, None, None)));
+    assert_eq!(t_interval(&[5.0], 0.95), Some(MeanInterval { mean: 5.0, standard_deviation: None, interval: None }));
     assert_eq!(t_interval(&[], 0.95), None);
     assert_eq!(least_squares_slope(&[(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]), Some(2.0));
     assert_eq!(least_squares_slope(&[(1.0, 1.0), (1.0, 3.0)]), None);
