@@ -89,7 +89,7 @@ impl Default for Args {
     }
 }
 
-/// Seed of the GD benchmark's data and network (as `figure1`: data trial 0, network trial 1).
+/// Seed of the GD benchmark's data and network (as `figure1 --nested`, seed 0: data trial 0, network trial 1).
 const SEED: u64 = 0;
 /// Relative tolerance of the trajectory agreement.
 const TRAJECTORY_TOLERANCE: f64 = 1e-8;
