@@ -43,6 +43,9 @@ pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
         other => return Err(UserError(format!("unknown profile '{other}': use quick or paper"))),
     };
     if let Some(w) = &args.widths {
+        if let Some(m) = crate::parse::first_repeated(w) {
+            return Err(UserError(format!("--widths names m = {m} twice: name each width once")));
+        }
         cfg.widths = w.clone();
     }
     if let Some(e) = args.eta {
@@ -98,9 +101,7 @@ pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let cfg = config(&args)?;
     if let Some(t) = args.threads {
-        if t == 0 {
-            return Err(UserError("--threads must be at least 1".into()));
-        }
+        crate::estimate::check_threads(t)?;
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
     }
     let bar = ProgressBar::new(cfg.widths.len() as u64);
