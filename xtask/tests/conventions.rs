@@ -1,0 +1,55 @@
+//! The command-line conventions of `verify-lemmas`: a one-line plan before it starts, where the reports are and what the exit status means at the end, `--json` for scripts, and `--help` listing the outputs and exit statuses.
+
+mod common;
+
+use common::{stderr, stdout, temp, xtask};
+
+const RUN: [&str; 7] = ["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--seeds", "2"];
+
+#[test]
+fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
+    let out = temp("plan");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap()]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with("plan: 1 claims (lem-2.2), profile tiny, largest width m = "), "{first}");
+    for part in ["seeds; about", "threads,", "of memory", "checkpoint up to"] {
+        assert!(first.contains(part), "{first} lacks {part}");
+    }
+    let last = text.lines().last().unwrap();
+    assert!(last.contains(&out.join("index.md").display().to_string()), "{last}");
+    assert!(last.contains("exit status 0: every claim supported or inconclusive"), "{last}");
+}
+
+#[test]
+fn json_prints_the_results_on_stdout_and_the_rest_on_stderr() {
+    let out = temp("json");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap(), "--json"]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let parsed: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is only the JSON");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results-tiny.json")).unwrap()).unwrap();
+    assert_eq!(parsed, file);
+    assert_eq!(parsed[0]["claim"], "Lem22", "{}", parsed[0]["claim"]);
+    assert!(stderr(&o).starts_with("plan: ") && stderr(&o).contains("exit status 0"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_lists_the_outputs_and_the_exit_statuses() {
+    let h = stdout(&xtask(&["verify-lemmas", "--help"]));
+    for needle in ["index.md", "results-<profile>.json", "checkpoint-<profile>.jsonl", ".overparam.lock", "--json"] {
+        assert!(h.contains(needle), "verify-lemmas --help lacks {needle}");
+    }
+    for code in ["0  every claim", "1  some claim refuted", "2  bad input", "3  some claim's verdict is `error`"] {
+        assert!(h.contains(code), "verify-lemmas --help lacks exit status {code}");
+    }
+    let t = stdout(&xtask(&["train", "--help"]));
+    assert!(t.contains("4  diverged") && t.contains("100000"), "{t}");
+    let top = stdout(&xtask(&["--help"]));
+    assert!(top.contains("4 train diverged"), "{top}");
+}
