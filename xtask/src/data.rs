@@ -256,14 +256,14 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     let estimate = train_estimate(&data, net.w.nrows(), &args);
     if !(estimate.seconds <= estimate::TIME_LIMIT_SECONDS) {
         return Err(UserError(format!(
-            "train would take about {} ({} steps; more than {}): lower --iterations or --horizon, or raise --step",
+            "train would take up to about {} by a flop bound ({} steps; more than {}): lower --iterations or --horizon, or raise --step",
             estimate::duration(estimate.seconds),
             estimate.work,
             estimate::duration(estimate::TIME_LIMIT_SECONDS)
         )));
     }
     println!(
-        "train: {:?}, n = {}, d = {}, m = {}, {} steps; about {}, {} of memory",
+        "train: {:?}, n = {}, d = {}, m = {}, {} steps; time at most about {} (a flop bound), {} of memory",
         args.method,
         data.n(),
         data.d(),

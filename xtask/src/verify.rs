@@ -219,7 +219,9 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         crate::output::reserve_stdout_for_json();
     }
     let estimate = crate::estimate::plan_estimate(&plan, rayon::current_num_threads());
+    crate::estimate::check_data_memory(&plan)?;
     crate::estimate::check_plan(&estimate)?;
+    crate::estimate::check_data(&plan)?;
     println!("{}", crate::estimate::plan_line(profile, &plan, &estimate, rayon::current_num_threads()));
     let _lock = crate::lock::OutputLock::acquire_for(&args.out, shard.map(|s| (s.index, s.count)))?;
     let header = Header::new(canonical_command(&args, profile), profile, shard, &plan);

@@ -525,3 +525,21 @@ fn clap_errors_are_one_line_with_the_usage() {
         assert!(stderr(&o).contains("(usage: xtask") && stderr(&o).contains("see --help)"), "{}", stderr(&o));
     }
 }
+
+/// Configurations whose derived quantities are impossible are refused before anything is written
+/// (they used to be refused only once seeds had run, leaving a checkpoint behind).
+#[test]
+fn derived_quantities_are_validated_before_the_start() {
+    let dir = temp("derived");
+    let cases = [
+        (r#"{"lem-2.2": {"data": "orthonormal", "n": 5, "d": 3}}"#, "orthonormal inputs need d ≥ n = 5"),
+        (r#"{"lem-2.2": {"n": 4, "d": 1}}"#, "the sphere in d = 1"),
+        (r#"{"thm-2.1": {"step": 1e-300}}"#, "would take up to about"),
+        (r#"{"lem-2.2": {"n": 100000}}"#, "the data of n = 100000 inputs"),
+    ];
+    for (i, (config, needle)) in cases.iter().enumerate() {
+        let file = dir.join(format!("c{i}.json"));
+        std::fs::write(&file, config).unwrap();
+        verify_refuses(&format!("derived-{i}"), &["--profile", "tiny", "--config", file.to_str().unwrap()], needle);
+    }
+}

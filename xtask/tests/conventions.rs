@@ -16,7 +16,7 @@ fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
     let text = stdout(&o);
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("plan: 1 claims (lem-2.2), profile tiny, largest width m = "), "{first}");
-    for part in ["seeds; about", "threads,", "of memory", "checkpoint up to"] {
+    for part in ["seeds; time at most about", "threads (a flop bound", "of memory", "checkpoint up to"] {
         assert!(first.contains(part), "{first} lacks {part}");
     }
     let last = text.lines().last().unwrap();
@@ -52,4 +52,28 @@ fn help_lists_the_outputs_and_the_exit_statuses() {
     assert!(t.contains("4  diverged") && t.contains("100000"), "{t}");
     let top = stdout(&xtask(&["--help"]));
     assert!(top.contains("4 train diverged"), "{top}");
+}
+
+/// The checkpoint estimate bounds the real checkpoint: a shard keeps its checkpoint, whose seed
+/// lines must fit the estimate (and not by an absurd margin).
+#[test]
+fn the_checkpoint_estimate_bounds_the_real_checkpoint() {
+    let out = temp("disk");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap(), "--shard", "0/1"]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("checkpoint-tiny-shard-0-of-1.jsonl")).unwrap();
+    let seed_bytes: usize = text.lines().skip(1).map(|l| l.len() + 1).sum();
+    let args = xtask::verify::Args {
+        profile: "tiny".into(),
+        claims: Some(vec!["lem-2.2".into()]),
+        seeds: Some(2),
+        ..Default::default()
+    };
+    let (_, plan) = xtask::verify::plan(&args).unwrap();
+    let e = xtask::estimate::plan_estimate(&plan, 1);
+    assert!(text.lines().count() > 1, "seeds were stored");
+    assert!(e.disk_bytes as usize >= seed_bytes, "estimate {} < actual {seed_bytes}", e.disk_bytes);
+    assert!((e.disk_bytes as usize) < 50 * seed_bytes, "estimate {} ≫ actual {seed_bytes}", e.disk_bytes);
 }
