@@ -207,7 +207,7 @@ fn check_lambda0_bound(k: MatRef<'_, f64>) -> Result<()> {
             cosine: p.cosine,
             bound: p.lambda0_bound,
             tolerance: LAMBDA0_TOLERANCE,
-            log10_width: -4.0 * p.lambda0_bound.max(f64::MIN_POSITIVE).log10(),
+            log10_width: -4.0 * p.lambda0_bound.log10(),
         }),
         _ => Ok(()),
     }
@@ -333,7 +333,7 @@ mod tests {
         // θ = 1e-12: the cosine rounds to 1 in f64, H∞ is singular: refused with the value.
         let e = Dataset::new(x(1e-12), y.clone(), RowNorms::default()).unwrap_err();
         assert!(matches!(e, ModelError::SmallLambda0 { bound, .. } if bound < LAMBDA0_TOLERANCE), "{e}");
-        assert!(e.to_string().contains("decimal digits") && e.to_string().contains("nearly parallel"), "{e}");
+        assert!(e.to_string().contains("unbounded at λ0 = 0") && e.to_string().contains("nearly parallel"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,15 @@
 
 use std::path::PathBuf;
 
+/// The widths a bound on λ0 implies, for [`ModelError::SmallLambda0`].
+fn widths_implied(log10_width: f64) -> String {
+    if log10_width.is_finite() {
+        format!("here a factor λ0^−4 ≥ 1e{log10_width:.0}")
+    } else {
+        "unbounded at λ0 = 0".into()
+    }
+}
+
 /// What can be wrong with data, weights or files given to the model.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ModelError {
@@ -45,7 +54,7 @@ pub enum ModelError {
     /// (Cauchy interlacing on their 2×2 block of H∞: λ0 ≤ 1/2 − |H∞_ij|) already shows it. Rows that
     /// coincide (cosine 1) give λ0 = 0; antipodal rows x, −x have H∞_ij = 0 and are fine.
     #[error(
-        "input rows {i} and {j} are nearly parallel (cosine {cosine}): λ0 = λmin(H∞) ≤ 1/2 − H∞_ij = {bound:.3e} in f64, below the tolerance {tolerance:e}; the widths the theory needs grow like λ0^−4 (Thm 2.1: m = Ω(n⁶/(λ0⁴δ³))), here past {log10_width:.0} decimal digits: remove one of the two rows"
+        "input rows {i} and {j} are nearly parallel (cosine {cosine}): λ0 = λmin(H∞) ≤ 1/2 − H∞_ij = {bound:.3e} in f64, below the tolerance {tolerance:e}; the widths the theory needs grow like λ0^−4 (Thm 2.1: m = Ω(n⁶/(λ0⁴δ³))), {}: remove one of the two rows", widths_implied(*log10_width)
     )]
     SmallLambda0 {
         /// First row index.
@@ -58,7 +67,7 @@ pub enum ModelError {
         bound: f64,
         /// The tolerance it fell below.
         tolerance: f64,
-        /// log10 of 1/bound⁴ (the λ0-dependent factor of Thm 2.1's width), for the message.
+        /// log10 of 1/bound⁴ (the λ0-dependent factor of Thm 2.1's width; +∞ at bound 0), for the message.
         log10_width: f64,
     },
     /// A label is so large that the loss ½‖y − u‖² overflows f64.
