@@ -351,7 +351,9 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
         theorem_bound: true,
         infinite_width: false,
     })?;
-    let outcome = descent::run(data, net, &cfg, &mut rec)?;
+    let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
+    let outcome = descent::run(data, net, &cfg, &mut (&mut rec, &mut bar))?;
+    bar.0.finish_and_clear();
     let traj = rec.into_trajectory();
     let rows = traj
         .samples
@@ -394,7 +396,9 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
             let stride = gd_stride(args.iterations, args.every);
             let cfg =
                 both_layers::GdConfig { eta, iterations: args.iterations, sample_every: stride, ..Default::default() };
-            let out = both_layers::descend(data, net, &cfg, &mut rec)?;
+            let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
+            let out = both_layers::descend(data, net, &cfg, &mut FlowProgress { inner: &mut rec, bar: &mut bar })?;
+            bar.0.finish_and_clear();
             let mut status = match flow_status_sentence(&out.status) {
                 Some(s) => format!("{s}, with η = {eta}"),
                 None => format!("completed {} iterations with η = {eta}", out.iterations),
@@ -414,8 +418,15 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
                 samples: flow::SampleTimes::Uniform { intervals: args.every.max(1) * 50 },
                 ..Default::default()
             };
-            let out =
-                if both { both_layers::run(data, net, &cfg, &mut rec)? } else { flow::run(data, net, &cfg, &mut rec)? };
+            let steps = (args.horizon / args.step).ceil() as u64;
+            let mut bar = TrainProgress::new(steps, "RK4 steps");
+            let mut observer = FlowProgress { inner: &mut rec, bar: &mut bar };
+            let out = if both {
+                both_layers::run(data, net, &cfg, &mut observer)?
+            } else {
+                flow::run(data, net, &cfg, &mut observer)?
+            };
+            bar.0.finish_and_clear();
             let what = flow_status_sentence(&out.status).unwrap_or_else(|| format!("completed at t = {}", out.t));
             let status = format!("{what} (h = {}, estimated state error {:.3e})", out.h, out.error.max_state_error);
             (status, out.status.diverged())
@@ -437,6 +448,40 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
         })
         .collect();
     Ok((rows, status, diverged))
+}
+
+/// The progress bar of a `train` run (drawn on stderr when it is a terminal, hidden otherwise).
+struct TrainProgress(indicatif::ProgressBar);
+
+impl TrainProgress {
+    fn new(len: u64, unit: &str) -> Self {
+        let bar = indicatif::ProgressBar::new(len);
+        let template = format!("   train [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "),
+        );
+        TrainProgress(bar)
+    }
+}
+
+impl descent::Observer for TrainProgress {
+    fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
+        self.0.set_position(state.iteration() as u64);
+        Ok(())
+    }
+}
+
+/// A flow observer that also moves the progress bar to each sample's step.
+struct FlowProgress<'a, O: flow::Observer> {
+    inner: &'a mut O,
+    bar: &'a mut TrainProgress,
+}
+
+impl<O: flow::Observer> flow::Observer for FlowProgress<'_, O> {
+    fn observe(&mut self, snapshot: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
+        self.bar.0.set_position(snapshot.step as u64);
+        self.inner.observe(snapshot)
+    }
 }
 
 fn to_csv(rows: &[Row]) -> String {
