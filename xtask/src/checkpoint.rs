@@ -512,9 +512,9 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
 pub fn merge(args: MergeArgs) -> Result<ExitCode, UserError> {
     let (header, seeds) = read_shards(&args.inputs)?;
     crate::verify::set_threads(args.threads)?;
-    let _lock = crate::lock::OutputLock::acquire(&args.out)?;
+    let lock = crate::lock::OutputLock::acquire(&args.out)?;
     let mut store = Checkpoint::open(&path(&args.out, header.profile, None), &header, args.resume)?;
-    if let Some(note) = _lock.takeover_note() {
+    if let Some(note) = lock.takeover_note() {
         eprintln!("{note}");
     }
     store.preload(seeds);

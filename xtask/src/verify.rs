@@ -223,10 +223,10 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     crate::estimate::check_plan(&estimate)?;
     crate::estimate::check_data(&plan)?;
     println!("{}", crate::estimate::plan_line(profile, &plan, &estimate, rayon::current_num_threads()));
-    let _lock = crate::lock::OutputLock::acquire_for(&args.out, shard.map(|s| (s.index, s.count)))?;
+    let lock = crate::lock::OutputLock::acquire_for(&args.out, shard.map(|s| (s.index, s.count)))?;
     let header = Header::new(canonical_command(&args, profile), profile, shard, &plan);
     let store = Checkpoint::open(&checkpoint::path(&args.out, profile, shard), &header, args.resume)?;
-    if let Some(note) = _lock.takeover_note() {
+    if let Some(note) = lock.takeover_note() {
         eprintln!("{note}");
     }
     let code = execute(&header, &args.out, store)?;
