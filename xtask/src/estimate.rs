@@ -102,7 +102,7 @@ pub fn plan_estimate(plan: &[(ClaimId, CheckConfig)], threads: usize) -> Estimat
 pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
     if e.work > SEED_LIMIT {
         return Err(UserError(format!(
-            "the run would compute {} seeds (more than {SEED_LIMIT}), its checkpoint would grow to about {} and it would take about {}: lower --seeds or --widths",
+            "the run would compute {} seeds (more than {SEED_LIMIT}), its checkpoint would grow to up to about {} and it would take up to about {} by a flop bound: lower --seeds or --widths",
             e.work,
             bytes(e.disk_bytes),
             duration(e.seconds)
