@@ -14,13 +14,22 @@ pub fn json_on_stdout() -> bool {
     JSON_ON_STDOUT.load(Ordering::Relaxed)
 }
 
-/// Prints one human-readable line where it belongs.
+/// Prints one human-readable line where it belongs. A closed pipe (`… | head`) is not an error:
+/// the run goes on and writes its files; the line is dropped.
 pub fn human_line(line: &str) {
+    use std::io::Write;
     if json_on_stdout() {
-        eprintln!("{line}");
+        let _ = writeln!(std::io::stderr(), "{line}");
     } else {
-        std::println!("{line}");
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
+}
+
+/// Prints `text` to stdout as it is (the results JSON), ignoring a closed pipe.
+pub fn raw_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// What an exit status of `verify-lemmas` or `merge` means, in one line.

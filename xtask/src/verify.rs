@@ -242,7 +242,7 @@ pub fn finish(out: &Path, profile: Profile, code: ExitCode) -> Result<(), UserEr
     let path = out.join(format!("results-{}.json", profile.name()));
     if crate::output::json_on_stdout() {
         let text = std::fs::read_to_string(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
-        std::print!("{text}");
+        crate::output::raw_stdout(&text);
     }
     let status = (0..=4u8).find(|&k| ExitCode::from(k) == code).unwrap_or(255);
     println!(

@@ -77,3 +77,23 @@ fn the_checkpoint_estimate_bounds_the_real_checkpoint() {
     assert!(e.disk_bytes as usize >= seed_bytes, "estimate {} < actual {seed_bytes}", e.disk_bytes);
     assert!((e.disk_bytes as usize) < 50 * seed_bytes, "estimate {} ≫ actual {seed_bytes}", e.disk_bytes);
 }
+
+/// Output piped into a reader that closes early (`| head -1`) is no panic: the run still writes
+/// its results and exits 0.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let out = temp("pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(RUN)
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(out.join("results-tiny.json").exists());
+}
