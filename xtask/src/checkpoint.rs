@@ -236,6 +236,12 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
     Ok(Loaded { header, entries, complete_len: complete_len as u64, cut_short: complete_len < bytes.len() })
 }
 
+/// Whether the file at `path` is a readable checkpoint with no seed line (only its header, perhaps
+/// followed by a line cut short).
+pub fn holds_only_a_header(path: &Path) -> bool {
+    load(path).is_ok_and(|l| l.entries.is_empty())
+}
+
 /// A checkpoint file open for appending: the seed store of a run.
 pub struct Checkpoint {
     path: PathBuf,
@@ -252,8 +258,14 @@ impl Checkpoint {
     /// is an error (it is never overwritten); with it, the file's seeds are taken (the header must
     /// match) and a last line cut short is cut off. A missing file is created with its header.
     pub fn open(path: &Path, header: &Header, resume: bool) -> Result<Self, UserError> {
-        let exists = path.try_exists().map_err(|e| UserError(format!("{}: cannot check it ({e})", path.display())))?;
+        let mut exists =
+            path.try_exists().map_err(|e| UserError(format!("{}: cannot check it ({e})", path.display())))?;
         let mut entries = HashMap::new();
+        // A checkpoint that holds only its header (a run stopped before its first seed finished)
+        // has nothing to keep: it never blocks a new run or a --resume with other options.
+        if exists && holds_only_a_header(path) {
+            exists = false;
+        }
         if exists {
             if !resume {
                 return Err(UserError(format!(
@@ -500,7 +512,13 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
 pub fn merge(args: MergeArgs) -> Result<ExitCode, UserError> {
     let (header, seeds) = read_shards(&args.inputs)?;
     crate::verify::set_threads(args.threads)?;
+    let lock = crate::lock::OutputLock::acquire(&args.out)?;
     let mut store = Checkpoint::open(&path(&args.out, header.profile, None), &header, args.resume)?;
+    if let Some(note) = lock.takeover_note() {
+        eprintln!("{note}");
+    }
     store.preload(seeds);
-    crate::verify::execute(&header, &args.out, store)
+    let code = crate::verify::execute(&header, &args.out, store)?;
+    crate::verify::finish(&args.out, header.profile, code)?;
+    Ok(code)
 }

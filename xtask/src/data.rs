@@ -8,12 +8,23 @@ use model::{Dataset, Network, RowNorms};
 use serde::Serialize;
 
 use crate::UserError;
-use crate::files::write_file;
+use crate::estimate::{self, MAX_TRAIN_SAMPLES};
+use crate::files::{write_all, write_file};
+
+/// Lines go through [`crate::output::human_line`], so a closed pipe (`… | head`) is not a panic.
+/// This shadows std's `println!` in this file.
+macro_rules! println {
+    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
+}
+
+/// Exit status of `train` when the run diverged (the trajectory up to the last finite iterate is
+/// still written). 0 completed, 2 bad input, 4 diverged.
+pub const EXIT_DIVERGED: u8 = 4;
 
 /// Options of `kernel`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct KernelArgs {
-    /// Inputs X as a 2-D float64 `.npy` file (n × d, unit rows).
+    /// Inputs X as a 2-D float64 (or float32) `.npy` file (n × d, unit rows).
     #[arg(long)]
     pub x: PathBuf,
     /// Divide each row of X by its norm instead of rejecting non-unit rows.
@@ -27,28 +38,62 @@ pub struct KernelArgs {
     pub g_out: Option<PathBuf>,
 }
 
-fn load_data(x: &Path, y: Option<&Path>, normalise: bool) -> Result<Dataset, UserError> {
-    let xm = model::npy::read_matrix(x)?;
+/// Reads X (and y), checks `bytes_for(n, d)` fits in memory before anything of size n² is
+/// allocated, and validates the data set. float32 inputs get float32's norm tolerance.
+fn load_data(
+    x: &Path,
+    y: Option<&Path>,
+    normalise: bool,
+    bytes_for: impl Fn(usize, usize) -> (String, u64),
+) -> Result<Dataset, UserError> {
+    let (xm, precision) = model::npy::read_matrix_and_precision(x)?;
+    let (what, bytes) = bytes_for(xm.nrows(), xm.ncols());
+    model::network::ensure_fits(&what, bytes).map_err(|e| UserError(format!("{}: {e}", x.display())))?;
     let yv = match y {
         Some(p) => model::npy::read_vector(p)?,
         None => Col::zeros(xm.nrows()),
     };
-    let norms = if normalise { RowNorms::Normalise } else { RowNorms::default() };
-    Dataset::new(xm, yv, norms).map_err(|e| {
+    let norms = match (normalise, precision) {
+        (true, _) => RowNorms::Normalise,
+        (false, model::npy::Precision::Float32) => RowNorms::Float32,
+        (false, model::npy::Precision::Float64) => RowNorms::default(),
+    };
+    let data = Dataset::new(xm, yv, norms).map_err(|e| {
         // Name the file that holds the problem: the labels' file for a label error.
         let about_labels = matches!(&e, model::ModelError::NonFinite { what: "labels y", .. })
+            || matches!(&e, model::ModelError::LabelsOverflow { .. })
             || matches!(&e, model::ModelError::Shape { what, .. } if what.starts_with("labels"));
         let file = match (about_labels, y) {
             (true, Some(p)) => p,
             _ => x,
         };
         UserError(format!("{}: {e}", file.display()))
-    })
+    })?;
+    if let Some(p) = data.closest_pair().filter(|p| p.lambda0_bound < NEARLY_PARALLEL_BOUND) {
+        eprintln!(
+            "note: {}: rows {} and {} are nearly parallel (cosine {}): λ0 ≤ 1/2 − H∞_ij = {:.3e}, and the widths the theory needs grow like λ0^−4 (here ≥ 1e{:.0})",
+            x.display(),
+            p.i,
+            p.j,
+            p.cosine,
+            p.lambda0_bound,
+            -4.0 * p.lambda0_bound.log10()
+        );
+    }
+    Ok(data)
 }
+
+/// Below this bound on λ0 (from the closest pair of rows) `kernel` and `train` print a note.
+pub const NEARLY_PARALLEL_BOUND: f64 = 1e-3;
 
 /// Prints λ0 = λmin(H∞), λmax(H∞), λmin(G∞) and writes H∞ / G∞ when asked.
 pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
-    let data = load_data(&args.x, None, args.normalise)?;
+    // K, H∞, G∞, H∞ + G∞ and the eigensolver's two n × n workspaces: six n × n f64 arrays.
+    let kernel_bytes = |n: usize, _d: usize| {
+        let bytes = (n as u64).saturating_mul(n as u64).saturating_mul(6 * 8);
+        (format!("kernel of n = {n} inputs (six {n} × {n} f64 matrices)"), bytes)
+    };
+    let data = load_data(&args.x, None, args.normalise, kernel_bytes)?;
     let h = model::h_infinity(data.input_gram());
     let g = model::g_infinity(data.input_gram());
     let hev = model::symmetric_eigenvalues(h.as_ref())?;
@@ -58,12 +103,23 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
     println!("λmax(H∞)      = {:.10e}", hev[hev.len() - 1]);
     println!("λmin(G∞)      = {:.10e}", gmin);
     println!("λmin(H∞ + G∞) = {:.10e}", model::lambda_min((&h + &g).as_ref())?);
+    // Both outputs or neither.
+    let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &args.h_out {
-        model::npy::write_matrix(p, h.as_ref())?;
-        println!("wrote {}", p.display());
+        outputs.push((p.clone(), model::npy::matrix_to_npy_bytes(h.as_ref())));
     }
     if let Some(p) = &args.g_out {
-        model::npy::write_matrix(p, g.as_ref())?;
+        outputs.push((p.clone(), model::npy::matrix_to_npy_bytes(g.as_ref())));
+    }
+    if outputs.len() == 2 && outputs[0].0 == outputs[1].0 {
+        return Err(UserError(format!(
+            "--h-out and --g-out are the same file {}: give two paths",
+            outputs[0].0.display()
+        )));
+    }
+    let files: Vec<(PathBuf, &[u8])> = outputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
+    write_all(&files)?;
+    for (p, _) in &outputs {
         println!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -118,7 +174,8 @@ pub struct TrainArgs {
     /// RK4 step h.
     #[arg(long, default_value_t = 0.01)]
     pub step: f64,
-    /// Record every k-th iteration (GD) / this many sample intervals (flow).
+    /// Record every k-th iteration (GD; raised so that at most 100000 samples are kept, the last
+    /// iterate always among them) / 50·k sample intervals (flow).
     #[arg(long, default_value_t = 1)]
     pub every: usize,
     /// Also record λmin(H) at each sample (O(n³) each).
@@ -168,7 +225,26 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     if !(args.horizon.is_finite() && args.horizon > 0.0) && matches!(args.method, Method::Flow | Method::BothFlow) {
         return Err(UserError(format!("--horizon {}: the flow's horizon T must be positive", args.horizon)));
     }
-    let data = load_data(&args.x, Some(&args.y), args.normalise)?;
+    if matches!(args.method, Method::Flow | Method::BothFlow) && !(args.step.is_finite() && args.step > 0.0) {
+        return Err(UserError(format!("--step {}: the RK4 step h must be finite and positive", args.step)));
+    }
+    if matches!(args.method, Method::Flow | Method::BothFlow) && args.every.saturating_mul(50) > MAX_TRAIN_SAMPLES {
+        return Err(UserError(format!(
+            "--every {}: the flow would keep {} samples (50 per unit of --every), more than {MAX_TRAIN_SAMPLES}: lower --every",
+            args.every,
+            args.every.saturating_mul(50)
+        )));
+    }
+    let width = args.width;
+    let train_bytes = |n: usize, d: usize| {
+        // K and the n × m pre-activations dominate, besides a few m × d copies of W.
+        let m = width as u64;
+        let b = ((n as u64).saturating_mul(n as u64))
+            .saturating_add(m.saturating_mul(6 * n as u64 + 12 * d as u64))
+            .saturating_mul(8);
+        (format!("training n = {n} inputs at width m = {width}"), b)
+    };
+    let data = load_data(&args.x, Some(&args.y), args.normalise, train_bytes)?;
     let net = match (&args.w, &args.a) {
         (Some(w), Some(a)) => {
             let net = Network::new(model::npy::read_matrix(w)?, model::npy::read_vector(a)?)
@@ -183,7 +259,26 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
             ));
         }
     };
-    let (rows, status) = match args.method {
+    let estimate = train_estimate(&data, net.w.nrows(), &args);
+    if !(estimate.seconds <= estimate::TIME_LIMIT_SECONDS) {
+        return Err(UserError(format!(
+            "train would take up to about {} by a flop bound ({} steps; more than {}): lower --iterations or --horizon, or raise --step",
+            estimate::duration(estimate.seconds),
+            estimate.work,
+            estimate::duration(estimate::TIME_LIMIT_SECONDS)
+        )));
+    }
+    println!(
+        "train: {:?}, n = {}, d = {}, m = {}, {} steps; time at most about {} (a flop bound), {} of memory",
+        args.method,
+        data.n(),
+        data.d(),
+        net.w.nrows(),
+        estimate.work,
+        estimate::duration(estimate.seconds),
+        estimate::bytes(estimate.memory_bytes)
+    );
+    let (rows, status, diverged) = match args.method {
         Method::Gd => run_gd(&data, &net, &args)?,
         Method::Flow | Method::BothFlow | Method::BothGd => run_flowlike(&data, &net, &args)?,
     };
@@ -195,23 +290,76 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     };
     write_file(&args.out, text.as_bytes())?;
     println!("{status}; {} samples written to {}", rows.len(), args.out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(if diverged { ExitCode::from(EXIT_DIVERGED) } else { ExitCode::SUCCESS })
 }
 
-fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String), UserError> {
+/// Steps, time and memory of a `train` run (GD: iterations; flow: T/h RK4 steps of 4 evaluations).
+fn train_estimate(data: &Dataset, m: usize, args: &TrainArgs) -> estimate::Estimate {
+    let (n, d, mf) = (data.n() as f64, data.d() as f64, m as f64);
+    let per_eval = 8.0 * n * mf * d + 2.0 * n * n * mf;
+    let (steps, evals) = match args.method {
+        Method::Gd | Method::BothGd => (args.iterations as f64, args.iterations as f64),
+        Method::Flow | Method::BothFlow => {
+            let s = (args.horizon / args.step).ceil();
+            (s, 4.0 * s)
+        }
+    };
+    let lambda = if args.lambda_min { n * n * n * 10.0 * MAX_TRAIN_SAMPLES.min(steps as usize) as f64 } else { 0.0 };
+    let memory = ((data.n() * data.n()) as u64)
+        .saturating_add((m as u64).saturating_mul(6 * data.n() as u64 + 12 * data.d() as u64))
+        .saturating_add((MAX_TRAIN_SAMPLES as u64) * 80)
+        .saturating_mul(8);
+    estimate::Estimate {
+        work: if steps.is_finite() && steps < u64::MAX as f64 { steps as u64 } else { u64::MAX },
+        seconds: (evals * per_eval + lambda) / (estimate::FLOPS_PER_THREAD * estimate::cores() as f64),
+        memory_bytes: memory,
+        disk_bytes: 0,
+    }
+}
+
+/// The GD sampling stride: `every`, raised to ⌈K / (MAX − 1)⌉ when K / every + 2 samples would pass
+/// [`MAX_TRAIN_SAMPLES`] (K iterations; the last iterate is always kept as well).
+pub fn gd_stride(iterations: usize, every: usize) -> usize {
+    if iterations / every + 2 <= MAX_TRAIN_SAMPLES { every } else { iterations.div_ceil(MAX_TRAIN_SAMPLES - 2) }
+}
+
+/// One sentence for a flow or both-layers run that stopped early.
+fn flow_status_sentence(status: &flow::RunStatus) -> Option<String> {
+    match status {
+        flow::RunStatus::Diverged { t, step, reason } => Some(match reason {
+            flow::Divergence::NonFinite => {
+                format!(
+                    "diverged after step {step} (t = {t}): a value became non-finite; lower the step (--step, --eta)"
+                )
+            }
+            flow::Divergence::LossGrowth { loss, initial_loss, factor } => format!(
+                "diverged after step {step} (t = {t}): the loss {loss:e} passed {factor:e} × the initial loss {initial_loss:e}; lower the step (--step, --eta)"
+            ),
+        }),
+        flow::RunStatus::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
+        flow::RunStatus::Completed => None,
+    }
+}
+
+fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
     let step_size = match args.eta {
         Some(eta) => descent::StepSize::Fixed(eta),
         None => descent::StepSize::Theorem { c_eta: 1.0 },
     };
     let cfg = descent::DescentConfig { step_size, iterations: args.iterations, ..Default::default() };
+    let stride = gd_stride(args.iterations, args.every);
+    let mut at: Vec<usize> = (0..=args.iterations).step_by(stride).collect();
+    at.push(args.iterations);
     let mut rec = descent::Recorder::new(descent::RecorderConfig {
-        schedule: descent::Schedule::Every(args.every),
+        schedule: descent::Schedule::At(at),
         lambda_min_h: args.lambda_min,
         predictions: false,
         theorem_bound: true,
         infinite_width: false,
     })?;
-    let outcome = descent::run(data, net, &cfg, &mut rec)?;
+    let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
+    let outcome = descent::run(data, net, &cfg, &mut (&mut rec, &mut bar))?;
+    bar.0.finish_and_clear();
     let traj = rec.into_trajectory();
     let rows = traj
         .samples
@@ -227,31 +375,47 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
             lambda_min_h: s.lambda_min_h,
         })
         .collect();
-    let status = match outcome.status {
+    let diverged = matches!(outcome.status, descent::Status::Diverged { .. });
+    let mut status = match outcome.status {
         descent::Status::Completed => format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta),
         descent::Status::Diverged { at_iteration, loss } => {
-            format!("diverged at iteration {at_iteration} (loss {loss:e}) with η = {}", outcome.eta)
+            format!("diverged at iteration {at_iteration} (loss {loss:e}) with η = {}: lower --eta", outcome.eta)
         }
     };
-    Ok((rows, status))
+    if stride != args.every {
+        status.push_str(&format!(
+            " (sampled every {stride} iterations, not {}, to keep at most {MAX_TRAIN_SAMPLES} samples; the last iterate is kept)",
+            args.every
+        ));
+    }
+    Ok((rows, status, diverged))
 }
 
-fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String), UserError> {
+fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
     let options = flow::RecorderOptions { lambda_min_every: usize::from(args.lambda_min), keep_u: false };
     let both = args.method != Method::Flow;
     let reference = if both { both_layers::infinite_width(data)? } else { flow::InfiniteWidth::first_layer(data)? };
     let mut rec = flow::Recorder::new(&reference, options);
-    let status = match args.method {
+    let (status, diverged) = match args.method {
         Method::BothGd => {
             let eta = args.eta.unwrap_or(0.01);
-            let cfg = both_layers::GdConfig {
-                eta,
-                iterations: args.iterations,
-                sample_every: args.every,
-                ..Default::default()
+            let stride = gd_stride(args.iterations, args.every);
+            let cfg =
+                both_layers::GdConfig { eta, iterations: args.iterations, sample_every: stride, ..Default::default() };
+            let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
+            let out = both_layers::descend(data, net, &cfg, &mut FlowProgress { inner: &mut rec, bar: &mut bar })?;
+            bar.0.finish_and_clear();
+            let mut status = match flow_status_sentence(&out.status) {
+                Some(s) => format!("{s}, with η = {eta}"),
+                None => format!("completed {} iterations with η = {eta}", out.iterations),
             };
-            let out = both_layers::descend(data, net, &cfg, &mut rec)?;
-            format!("{:?} after {} iterations with η = {eta}", out.status, out.iterations)
+            if stride != args.every {
+                status.push_str(&format!(
+                    " (sampled every {stride} iterations, not {}, to keep at most {MAX_TRAIN_SAMPLES} samples; the last iterate is kept)",
+                    args.every
+                ));
+            }
+            (status, out.status.diverged())
         }
         _ => {
             let cfg = flow::FlowConfig {
@@ -260,12 +424,18 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
                 samples: flow::SampleTimes::Uniform { intervals: args.every.max(1) * 50 },
                 ..Default::default()
             };
-            let out =
-                if both { both_layers::run(data, net, &cfg, &mut rec)? } else { flow::run(data, net, &cfg, &mut rec)? };
-            format!(
-                "{:?} at t = {} (h = {}, estimated state error {:.3e})",
-                out.status, out.t, out.h, out.error.max_state_error
-            )
+            let steps = (args.horizon / args.step).ceil() as u64;
+            let mut bar = TrainProgress::new(steps, "RK4 steps");
+            let mut observer = FlowProgress { inner: &mut rec, bar: &mut bar };
+            let out = if both {
+                both_layers::run(data, net, &cfg, &mut observer)?
+            } else {
+                flow::run(data, net, &cfg, &mut observer)?
+            };
+            bar.0.finish_and_clear();
+            let what = flow_status_sentence(&out.status).unwrap_or_else(|| format!("completed at t = {}", out.t));
+            let status = format!("{what} (h = {}, estimated state error {:.3e})", out.h, out.error.max_state_error);
+            (status, out.status.diverged())
         }
     };
     let traj = rec.into_trajectory();
@@ -283,7 +453,41 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
             lambda_min_h: s.lambda_min_h,
         })
         .collect();
-    Ok((rows, status))
+    Ok((rows, status, diverged))
+}
+
+/// The progress bar of a `train` run (drawn on stderr when it is a terminal, hidden otherwise).
+struct TrainProgress(indicatif::ProgressBar);
+
+impl TrainProgress {
+    fn new(len: u64, unit: &str) -> Self {
+        let bar = indicatif::ProgressBar::new(len);
+        let template = format!("   train [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "),
+        );
+        TrainProgress(bar)
+    }
+}
+
+impl descent::Observer for TrainProgress {
+    fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
+        self.0.set_position(state.iteration() as u64);
+        Ok(())
+    }
+}
+
+/// A flow observer that also moves the progress bar to each sample's step.
+struct FlowProgress<'a, O: flow::Observer> {
+    inner: &'a mut O,
+    bar: &'a mut TrainProgress,
+}
+
+impl<O: flow::Observer> flow::Observer for FlowProgress<'_, O> {
+    fn observe(&mut self, snapshot: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
+        self.bar.0.set_position(snapshot.step as u64);
+        self.inner.observe(snapshot)
+    }
 }
 
 fn to_csv(rows: &[Row]) -> String {

@@ -54,6 +54,9 @@ pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
         other => return Err(UserError(format!("unknown profile '{other}': use quick or paper"))),
     };
     if let Some(w) = &args.widths {
+        if let Some(m) = crate::parse::first_repeated(w) {
+            return Err(UserError(format!("--widths names m = {m} twice: name each width once")));
+        }
         cfg.widths = w.clone();
     }
     if let Some(e) = args.eta {
@@ -145,9 +148,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(t) = args.threads {
-        if t == 0 {
-            return Err(UserError("--threads must be at least 1".into()));
-        }
+        crate::estimate::check_threads(t)?;
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
     }
     let bar = ProgressBar::new((cfg.widths.len() * cfg.seeds) as u64);

@@ -2,8 +2,12 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod estimate;
 pub mod figure1;
 pub mod files;
+pub mod lock;
+pub mod output;
+pub mod parse;
 pub mod peers;
 pub mod verify;
 

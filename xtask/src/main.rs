@@ -4,11 +4,42 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use xtask::{UserError, checkpoint, data, figure1, peers, verify};
 
+/// What `verify-lemmas` writes and its exit statuses, shown under its `--help`.
+const VERIFY_AFTER_HELP: &str = "\
+Writes, under --out (default docs/):
+  index.md                  the verdict table, one row per claim, linking one page per claim
+  <claim>.md                each claim's page: configuration, events, expectations, thresholds
+  results-<profile>.json    every number of every claim (also printed to stdout with --json)
+  checkpoint-<profile>.jsonl  the finished seeds while it runs (deleted at the end; kept by --shard)
+  .overparam.lock           held while it runs: a second run on the same --out is refused
+
+Before it starts it prints a one-line plan (claims, profile, largest width, estimated time and
+memory); at the end, where the reports are.
+
+Exit status:
+  0  every claim supported or inconclusive
+  1  some claim refuted
+  2  bad input (a one-line message on stderr; nothing is written)
+  3  some claim's verdict is `error`: a sanity identity failed, which is a bug (please report it)";
+
+/// What `train` writes and its exit statuses.
+const TRAIN_AFTER_HELP: &str = "\
+Writes --out (.json: {\"status\", \"samples\"}; .csv: one row per sample), atomically. At most
+100000 samples are kept: a longer GD run is sampled at a larger stride, the last iterate always kept.
+
+Exit status:
+  0  completed
+  2  bad input (a one-line message on stderr; nothing is written)
+  4  diverged (the loss grew past 10^6 × its start or became non-finite); the trajectory up to the
+     last finite iterate is written, and the status line says where";
+
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
     about = "Checks Du, Zhai, Póczos, Singh (ICLR 2019) by simulation",
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    after_help = "Exit status: 0 success, 1 a claim refuted (verify-lemmas, merge, bench-peers: a disagreement), \
+2 bad input, 3 a claim's verdict is `error` (a bug), 4 train diverged. See each command's --help."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -18,21 +49,52 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The main job: check every claim by Monte Carlo and write the reports (default profile: quick).
+    #[command(after_help = VERIFY_AFTER_HELP)]
     VerifyLemmas(verify::Args),
     /// Combines the shard checkpoints of `verify-lemmas --shard K/N` into the results one process would write.
+    #[command(after_help = "Writes what verify-lemmas writes under --out; the same exit statuses (0, 1, 2, 3).")]
     Merge(checkpoint::MergeArgs),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
     Figure1(figure1::Args),
     /// H∞, G∞ and λ0 of your own inputs X (`.npy`).
+    #[command(after_help = "Writes --h-out and --g-out both or neither. Exit status: 0 done, 2 bad input.")]
     Kernel(data::KernelArgs),
     /// Train on your own X, y (and optionally W(0), a(0)) from `.npy` files; write the trajectory as JSON or CSV.
+    #[command(after_help = TRAIN_AFTER_HELP)]
     Train(data::TrainArgs),
     /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
     BenchPeers(peers::Args),
 }
 
+/// clap's message cut to one line: its first line and a pointer to `--help`.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let usage = text.lines().find_map(|l| l.trim().strip_prefix("Usage: ")).map(str::trim);
+    match usage {
+        Some(u) => format!("{first} (usage: {u}; see --help)"),
+        None => format!("{first} (see --help)"),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            eprintln!("error: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::VerifyLemmas(args) => verify::run(args),
         Command::Merge(args) => checkpoint::merge(args),

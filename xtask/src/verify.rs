@@ -11,17 +11,24 @@ use crate::checkpoint::{self, Checkpoint, Header};
 use crate::files::{write_file, write_pages};
 use crate::{UserError, VERSION};
 
+/// Human-readable lines go through [`crate::output::human_line`]: to stdout, or to stderr under
+/// `--json` (stdout then holds only the results JSON). This shadows std's `println!` in this file.
+macro_rules! println {
+    () => { crate::output::human_line("") };
+    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
+}
+
 /// Options of `verify-lemmas`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
     /// Profile: quick (minutes; its reports are committed), paper (the large widths), tiny (seconds).
     #[arg(long, default_value = "quick")]
     pub profile: String,
-    /// Seeds per width (overrides the profile).
-    #[arg(long)]
+    /// Seeds per width (overrides the profile); 1e3 is read as 1000.
+    #[arg(long, value_parser = crate::parse::parse_count)]
     pub seeds: Option<u64>,
-    /// Widths, comma-separated and increasing (overrides the profile), e.g. 100,1000,10000.
-    #[arg(long, value_delimiter = ',')]
+    /// Widths, comma-separated and increasing (overrides the profile), e.g. 100,1000,1e4.
+    #[arg(long, value_delimiter = ',', value_parser = crate::parse::parse_usize_count)]
     pub widths: Option<Vec<usize>>,
     /// Failure probability δ in (0, 1) (overrides the profile).
     #[arg(long)]
@@ -49,6 +56,10 @@ pub struct Args {
     /// checkpoint; `cargo xtask merge` combines the N shards into the results.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Print the results JSON (the contents of results-<profile>.json) to stdout; the table and the
+    /// other human-readable lines go to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The settings a config file may give: the fields of [`CheckConfig`], in alphabetical order.
@@ -68,6 +79,9 @@ fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, UserError> {
     let err = |msg: String| UserError(format!("config {}: {msg}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it ({e}): check the path")))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON ({e}): fix the file")))?;
+    if let Some(key) = crate::parse::json_repeated_key(&text) {
+        return Err(err(format!("{key} is given twice (the last would silently win): keep one")));
+    }
     let Value::Object(claims) = value else {
         return Err(err(
             "expected a JSON object mapping claim keys to settings, e.g. {\"lem-2.2\": {\"seeds\": 100}}".into()
@@ -127,6 +141,9 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
             })
             .collect::<Result<_, _>>()?,
     };
+    if let Some(c) = crate::parse::first_repeated(&claims) {
+        return Err(UserError(format!("--claims names {} twice: name each claim once", c.key())));
+    }
     let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
     let mut out = Vec::new();
     for claim in claims {
@@ -174,9 +191,7 @@ pub fn parse_shard(s: &str) -> Result<Shard, UserError> {
 /// Sets the size of rayon's global pool (once per process).
 pub fn set_threads(threads: Option<usize>) -> Result<(), UserError> {
     if let Some(t) = threads {
-        if t == 0 {
-            return Err(UserError("--threads must be at least 1".into()));
-        }
+        crate::estimate::check_threads(t)?;
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
     }
     Ok(())
@@ -200,9 +215,43 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let (profile, plan) = plan(&args)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     set_threads(args.threads)?;
+    if args.json {
+        crate::output::reserve_stdout_for_json();
+    }
+    let estimate = crate::estimate::plan_estimate(&plan, rayon::current_num_threads());
+    crate::estimate::check_data_memory(&plan)?;
+    crate::estimate::check_plan(&estimate)?;
+    crate::estimate::check_data(&plan)?;
+    println!("{}", crate::estimate::plan_line(profile, &plan, &estimate, rayon::current_num_threads()));
+    let lock = crate::lock::OutputLock::acquire_for(&args.out, shard.map(|s| (s.index, s.count)))?;
     let header = Header::new(canonical_command(&args, profile), profile, shard, &plan);
     let store = Checkpoint::open(&checkpoint::path(&args.out, profile, shard), &header, args.resume)?;
-    execute(&header, &args.out, store)
+    if let Some(note) = lock.takeover_note() {
+        eprintln!("{note}");
+    }
+    let code = execute(&header, &args.out, store)?;
+    if shard.is_none() {
+        finish(&args.out, profile, code)?;
+    }
+    Ok(code)
+}
+
+/// The end of a whole run: the JSON on stdout under `--json`, then where the reports are and what
+/// the exit status means.
+pub fn finish(out: &Path, profile: Profile, code: ExitCode) -> Result<(), UserError> {
+    let path = out.join(format!("results-{}.json", profile.name()));
+    if crate::output::json_on_stdout() {
+        let text = std::fs::read_to_string(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        crate::output::raw_stdout(&text);
+    }
+    let status = (0..=4u8).find(|&k| ExitCode::from(k) == code).unwrap_or(255);
+    println!(
+        "reports: {} (the verdict table, one page per claim) and {}; {}",
+        out.join("index.md").display(),
+        path.display(),
+        crate::output::exit_meaning(status)
+    );
+    Ok(())
 }
 
 /// Runs the plan of `header` with `store` as the seed store. A whole run prints the verdict table,

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{arg, assert_user_error, files_under, temp, write_sphere, xtask};
+use common::{arg, assert_user_error, files_under, stderr, stdout, temp, write_sphere, xtask};
 use faer::{Col, Mat};
 
 /// Runs `verify-lemmas` with `flags` into a fresh folder; expects a one-line error with `needle`
@@ -51,11 +51,99 @@ fn a_non_unit_row_is_named_and_normalise_accepts_it() {
     assert!(xtask(&["kernel", "--x", x.to_str().unwrap(), "--normalise"]).status.success());
 }
 
+/// Antipodal rows x, −x are fine (H∞_ij = 0, λ0 = 1/2); rows that nearly coincide are refused from
+/// the bound on λ0, whose value the message gives.
 #[test]
-fn parallel_rows_are_named() {
+fn antipodal_rows_are_accepted_and_nearly_coinciding_rows_refused_by_their_lambda0_bound() {
     let dir = temp("parallel");
-    let x = write_x(&dir, "x.npy", &[&[1.0, 0.0], &[0.0, 1.0], &[-1.0, 0.0]]);
-    kernel_refuses(&x, "rows 0 and 2 are parallel");
+    let x = write_x(&dir, "x.npy", &[&[1.0], &[-1.0]]);
+    let o = xtask(&["kernel", "--x", x.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("λ0 = λmin(H∞) = 5.0000000000e-1"), "{}", stdout(&o));
+    let x = write_x(&dir, "x3.npy", &[&[1.0, 0.0], &[0.0, 1.0], &[-1.0, 0.0]]);
+    assert!(xtask(&["kernel", "--x", x.to_str().unwrap()]).status.success());
+    let t: f64 = 1e-13;
+    let x = write_x(&dir, "near.npy", &[&[1.0, 0.0], &[0.0, 1.0], &[t.cos(), t.sin()]]);
+    kernel_refuses(&x, "rows 0 and 2 are nearly parallel");
+    kernel_refuses(&x, "λ0 = λmin(H∞) ≤ 1/2 − H∞_ij = 0.000e0 in f64, below the tolerance 1e-9");
+    kernel_refuses(&x, "unbounded at λ0 = 0");
+    // At θ = 1e-6 λ0 is tiny but resolved: accepted, with a note giving the bound.
+    let t: f64 = 1e-6;
+    let x = write_x(&dir, "close.npy", &[&[1.0, 0.0], &[0.0, 1.0], &[t.cos(), t.sin()]]);
+    let o = xtask(&["kernel", "--x", x.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rows 0 and 2 are nearly parallel") && stderr(&o).contains("λ0 ≤ 1/2 − H∞_ij = 1.59"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// An `.npy` header whose element count overflows a usize is refused by its shape, not wrapped round.
+#[test]
+fn an_npy_shape_that_overflows_is_named() {
+    let dir = temp("overflow");
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+    std::fs::write(dir.join("x.npy"), npy_bytes(header, &[0u8; 64])).unwrap();
+    kernel_refuses(&dir.join("x.npy"), "more elements than this machine can address");
+}
+
+/// An `.npy` image with a hand-written header (as NumPy pads it) and raw data.
+fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let total = 10 + header.len() + 1;
+    let pad = total.div_ceil(64) * 64 - total;
+    bytes.extend_from_slice(&((header.len() + pad + 1) as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend(std::iter::repeat_n(b' ', pad));
+    bytes.push(b'\n');
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// A float32 file rounded from unit rows is accepted (float32's tolerance, then renormalised); a
+/// float32 row that is not unit is refused with a message naming float32.
+#[test]
+fn float32_inputs_are_read_with_a_float32_tolerance() {
+    let dir = temp("f32");
+    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
+    let data = |v: [f32; 4]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    std::fs::write(dir.join("x.npy"), npy_bytes(header, &data([0.6, 0.8, 0.8, -0.6]))).unwrap();
+    let o = xtask(&["kernel", "--x", dir.join("x.npy").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(dir.join("bad.npy"), npy_bytes(header, &data([0.6, 0.8, 0.9, -0.6]))).unwrap();
+    kernel_refuses(&dir.join("bad.npy"), "the tolerance for float32 inputs");
+}
+
+/// X of shape (70000, 3) would need six 70000² f64 matrices (235 GB): refused before allocating.
+#[test]
+fn a_kernel_too_large_for_memory_is_refused_before_allocating() {
+    let dir = temp("kmem");
+    model::npy::write_matrix(dir.join("x.npy"), Mat::<f64>::zeros(70000, 3).as_ref()).unwrap();
+    kernel_refuses(&dir.join("x.npy"), "kernel of n = 70000 inputs");
+    kernel_refuses(&dir.join("x.npy"), "MiB allowed");
+}
+
+/// `kernel --h-out A --g-out B` writes both or neither: B's folder is a file, so A is not written.
+#[test]
+fn kernel_writes_both_outputs_or_neither() {
+    let dir = temp("kboth");
+    write_sphere(&dir, 5, 3);
+    std::fs::write(dir.join("blocker"), b"x").unwrap();
+    let (x, h, g) = (arg(&dir, "x.npy"), arg(&dir, "h.npy"), arg(&dir, "blocker/g.npy"));
+    assert_user_error(&xtask(&["kernel", "--x", &x, "--h-out", &h, "--g-out", &g]), "nothing was written");
+    assert!(!dir.join("h.npy").exists(), "H∞ was written although G∞ failed");
+    let names: Vec<String> = files_under(&dir).into_iter().filter(|f| f.ends_with(".tmp")).collect();
+    assert_eq!(names, Vec::<String>::new(), "no temporary left");
+}
+
+#[test]
+fn labels_too_large_for_the_loss_are_the_label_file_named() {
+    let dir = temp("ybig");
+    write_sphere(&dir, 4, 3);
+    model::npy::write_vector(dir.join("y.npy"), Col::from_fn(4, |i| if i == 1 { 1e308 } else { 0.5 }).as_ref())
+        .unwrap();
+    train_refuses(&dir, &["--width", "20"], "y.npy: labels y: ‖y‖² = inf is not finite");
 }
 
 #[test]
@@ -312,4 +400,179 @@ fn a_bad_label_file_is_the_file_named() {
     model::npy::write_vector(dir.join("y.npy"), Col::from_fn(5, |i| if i == 3 { f64::NAN } else { 0.0 }).as_ref())
         .unwrap();
     train_refuses(&dir, &[], "y.npy: labels y holds a non-finite value");
+}
+
+// ---- resources a flag can scale --------------------------------------------------------
+
+#[test]
+fn a_billion_seeds_are_refused_up_front_with_the_estimate() {
+    let start = std::time::Instant::now();
+    verify_refuses(
+        "seeds1e9",
+        &["--profile", "tiny", "--seeds", "1000000000"],
+        "its checkpoint would grow to up to about",
+    );
+    verify_refuses("seeds1e9b", &["--profile", "tiny", "--seeds", "1e9"], "seeds (more than 100000000)");
+    assert!(start.elapsed().as_secs() < 20, "refused, not started");
+}
+
+#[test]
+fn too_many_threads_are_refused() {
+    verify_refuses("threads1e5", &["--profile", "tiny", "--threads", "100000"], "--threads 100000: this machine has");
+    let out = temp("f1threads");
+    assert_user_error(&xtask(&["figure1", "--threads", "100000", "--out", out.to_str().unwrap()]), "use at most");
+}
+
+/// A GD run longer than the sample cap keeps at most 100000 samples, at a stated larger stride,
+/// and always the last iterate.
+#[test]
+fn a_long_train_run_keeps_a_bounded_number_of_samples() {
+    let dir = temp("longtrain");
+    write_sphere(&dir, 3, 2);
+    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.csv"));
+    let o = xtask(&["train", "--x", &x, "--y", &y, "--width", "4", "--iterations", "1000000", "--out", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("sampled every 11 iterations, not 1, to keep at most 100000 samples"),
+        "{}",
+        stdout(&o)
+    );
+    let text = std::fs::read_to_string(dir.join("t.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1_000_000 / 11 + 2, "k = 0, 11, 22, …, and the last");
+    assert!(rows.last().unwrap().split(',').nth(1) == Some("1000000"), "the last iterate is kept");
+    assert_eq!(xtask::data::gd_stride(10_000_000, 1), 101);
+    assert!(10_000_000 / xtask::data::gd_stride(10_000_000, 1) + 2 <= xtask::estimate::MAX_TRAIN_SAMPLES);
+}
+
+// ---- two writers, and checkpoints that hold nothing --------------------------------------
+
+#[test]
+fn an_output_folder_in_use_is_refused_naming_its_holder() {
+    let out = temp("locked");
+    let lock = out.join(xtask::lock::LOCK_FILE);
+    std::fs::write(&lock, format!("{}\ncargo xtask verify-lemmas (a test)\n", std::process::id())).unwrap();
+    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--out", out.to_str().unwrap()]);
+    assert_user_error(&o, &format!("is in use by process {}", std::process::id()));
+    assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
+}
+
+#[test]
+fn a_stale_lock_of_a_killed_run_is_taken_over() {
+    let out = temp("stale");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    std::fs::write(out.join(xtask::lock::LOCK_FILE), format!("{dead}\nkilled run\n")).unwrap();
+    let o = xtask(&[
+        "verify-lemmas",
+        "--profile",
+        "tiny",
+        "--claims",
+        "lem-2.2",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("took over the lock") && stderr(&o).contains(&format!("process {dead}")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join(xtask::lock::LOCK_FILE).exists(), "released at the end");
+}
+
+/// A checkpoint holding only its header (a run stopped before any seed finished) blocks neither a
+/// new run nor a --resume with other options.
+#[test]
+fn a_header_only_checkpoint_blocks_nothing() {
+    // The header is that of `--seeds 2`; the second run asks for 3 seeds and --resume.
+    for (flags, name) in [(&["--seeds", "2"][..], "hdr-new"), (&["--resume", "--seeds", "3"][..], "hdr-resume")] {
+        let out = temp(name);
+        let args = xtask::verify::Args {
+            profile: "tiny".into(),
+            claims: Some(vec!["lem-2.2".into()]),
+            seeds: Some(2),
+            out: out.clone(),
+            ..Default::default()
+        };
+        let (profile, plan) = xtask::verify::plan(&args).unwrap();
+        let header =
+            xtask::checkpoint::Header::new(xtask::verify::canonical_command(&args, profile), profile, None, &plan);
+        let path = xtask::checkpoint::path(&out, profile, None);
+        std::fs::write(&path, serde_json::to_string(&header).unwrap() + "\n").unwrap();
+        let mut argv =
+            vec!["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--out", out.to_str().unwrap()];
+        argv.extend_from_slice(flags);
+        let o = xtask(&argv);
+        assert!(o.status.success(), "{flags:?}: {}", stderr(&o));
+        assert!(out.join("results-tiny.json").exists() && !path.exists());
+    }
+}
+
+// ---- duplicates ----------------------------------------------------------------------------
+
+#[test]
+fn a_claim_named_twice_is_refused() {
+    verify_refuses("dupclaim", &["--claims", "lem-2.2,thm-3.1,lem-2.2"], "--claims names lem-2.2 twice");
+}
+
+#[test]
+fn figure1_width_named_twice_is_refused() {
+    let out = temp("f1dup");
+    assert_user_error(&xtask(&["figure1", "--widths", "10,10", "--out", out.to_str().unwrap()]), "names m = 10 twice");
+    assert_eq!(files_under(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_repeated_key_in_a_config_file_is_refused() {
+    let dir = temp("dupkey");
+    std::fs::write(dir.join("c.json"), r#"{"lem-2.2": {"seeds": 3, "seeds": 4}}"#).unwrap();
+    verify_refuses("dupkey-out", &["--config", &arg(&dir, "c.json")], r#""lem-2.2"."seeds" is given twice"#);
+    std::fs::write(dir.join("d.json"), r#"{"all": {"seeds": 3}, "all": {"n": 4}}"#).unwrap();
+    verify_refuses("dupkey-out2", &["--config", &arg(&dir, "d.json")], r#""all" is given twice"#);
+}
+
+// ---- smaller ones --------------------------------------------------------------------------
+
+/// `1e4` is a count; `1.5` and `1e-3` are not (a one-line clap error with the usage hint).
+#[test]
+fn counts_in_scientific_notation_are_accepted_when_whole() {
+    // Parsed (the refusal is about their order, not their spelling).
+    verify_refuses("sci", &["--widths", "1e4,1e3"], "widths must be strictly increasing");
+    verify_refuses("sci2", &["--seeds", "1.5"], "1.5 is not a count");
+    verify_refuses("sci3", &["--widths", "1e-3"], "not a whole number");
+}
+
+#[test]
+fn clap_errors_are_one_line_with_the_usage() {
+    for (argv, needle) in [
+        (&["verify-lemmas", "--bogus"][..], "unexpected argument '--bogus'"),
+        (&["train", "--x", "a.npy"][..], "the following required arguments were not provided"),
+        (&["nonsense"][..], "unrecognized subcommand 'nonsense'"),
+    ] {
+        let o = xtask(argv);
+        assert_user_error(&o, needle);
+        assert!(stderr(&o).contains("(usage: xtask") && stderr(&o).contains("see --help)"), "{}", stderr(&o));
+    }
+}
+
+/// Configurations whose derived quantities are impossible are refused before anything is written
+/// (they used to be refused only once seeds had run, leaving a checkpoint behind).
+#[test]
+fn derived_quantities_are_validated_before_the_start() {
+    let dir = temp("derived");
+    let cases = [
+        (r#"{"lem-2.2": {"data": "orthonormal", "n": 5, "d": 3}}"#, "orthonormal inputs need d ≥ n = 5"),
+        (r#"{"lem-2.2": {"n": 4, "d": 1}}"#, "the sphere in d = 1"),
+        (r#"{"thm-2.1": {"step": 1e-300}}"#, "would take up to about"),
+        (r#"{"lem-2.2": {"n": 100000}}"#, "the data of n = 100000 inputs"),
+    ];
+    for (i, (config, needle)) in cases.iter().enumerate() {
+        let file = dir.join(format!("c{i}.json"));
+        std::fs::write(&file, config).unwrap();
+        verify_refuses(&format!("derived-{i}"), &["--profile", "tiny", "--config", file.to_str().unwrap()], needle);
+    }
 }

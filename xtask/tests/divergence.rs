@@ -48,10 +48,34 @@ fn train_reports_a_divergent_step_as_divergence() {
     let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.json"));
     let o =
         xtask(&["train", "--x", &x, "--y", &y, "--width", "200", "--eta", "20", "--iterations", "50", "--out", &out]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(xtask::data::EXIT_DIVERGED as i32), "{}", stderr(&o));
     assert!(stdout(&o).contains("diverged at iteration"), "{}", stdout(&o));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(v["status"].as_str().unwrap().starts_with("diverged at iteration"), "{}", v["status"]);
     // Only finite iterates are recorded.
     assert!(v["samples"].as_array().unwrap().iter().all(|s| s["loss"].as_f64().is_some_and(f64::is_finite)));
+}
+
+/// Every method reports divergence the same way: one sentence (no debug dump), exit status 4.
+#[test]
+fn every_method_reports_divergence_as_a_sentence_and_exit_status_4() {
+    let dir = temp("div-methods");
+    write_sphere(&dir, 6, 4);
+    let (x, y) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"));
+    for (method, flags) in [
+        ("both-gd", &["--eta", "1e6", "--iterations", "50"][..]),
+        ("gd", &["--eta", "1e6", "--iterations", "50"][..]),
+        ("flow", &["--step", "1e3", "--horizon", "1e5"][..]),
+        ("both-flow", &["--step", "1e3", "--horizon", "1e5"][..]),
+    ] {
+        let out = arg(&dir, &format!("{method}.json"));
+        let mut argv = vec!["train", "--x", &x, "--y", &y, "--width", "50", "--method", method, "--out", &out];
+        argv.extend_from_slice(flags);
+        let o = xtask(&argv);
+        assert_eq!(o.status.code(), Some(4), "{method}: {} {}", stdout(&o), stderr(&o));
+        let text = stdout(&o);
+        let line = text.lines().find(|l| l.starts_with("diverged")).unwrap_or_else(|| panic!("{method}: {text}"));
+        assert!(!text.contains("Diverged {") && !text.contains("LossGrowth"), "{method}: a debug dump: {text}");
+        assert!(line.contains("lower"), "{method}: {line}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Data sets: unit-norm inputs x_i ∈ R^d with labels y_i, validated on construction (SPEC.md §1).
+//! Data sets: unit-norm inputs x_i ∈ R^d with labels y_i, validated on construction (docs/theory.md §1.1, λ0 in §1.2).
 
 use faer::{Col, ColRef, Mat, MatRef};
 use rand_distr::{Distribution, StandardNormal};
@@ -6,8 +6,24 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::rng::{Purpose, stream};
 use crate::{ModelError, Result};
 
-/// Two inputs count as parallel when |x_iᵀx_j| ≥ 1 − this (an angle below about 1.4·10⁻⁶ rad).
-pub const PARALLEL_COSINE_GAP: f64 = 1e-12;
+/// Smallest λ0 = λmin(H∞) a data set may have. Below it λ0 is not resolved from 0 by f64
+/// eigenvalues of an n × n matrix with entries up to 1/2 (absolute error about n²·10⁻¹⁶ for
+/// n = 1000), and the widths the theory needs (∝ λ0^−4) pass any machine. For one pair the bound
+/// below reaches it only when the cosine rounds to within a few ulps of 1 (the bound is about
+/// θ/(2π) at angle θ, and f64 resolves θ down to about 1.5·10⁻⁸).
+///
+/// The check is the bound λ0 ≤ 1/2 − |H∞_ij| for every pair (Cauchy interlacing on the 2×2
+/// principal block [[1/2, H∞_ij], [H∞_ij, 1/2]]). It is not the paper's "no two parallel" assumption:
+/// antipodal rows x, −x have H∞_ij = 0 (cosine −1, θ = π) and give λ0 = 1/2 for X = [[1], [−1]];
+/// only rows close to coinciding (H∞_ij → 1/2 as the cosine → 1) make the bound small.
+pub const LAMBDA0_TOLERANCE: f64 = 1e-9;
+
+/// Largest ‖y‖² accepted: f64::MAX / 16 leaves room for ‖y − u‖² with |u_i| up to a few |y_i|.
+pub const LABELS_NORM_SQ_LIMIT: f64 = f64::MAX / 16.0;
+
+/// Allowed |‖x_i‖ − 1| for rows read from float32 files: float32 keeps about 7 digits
+/// (unit roundoff 2^−24 ≈ 6·10⁻⁸), so a row normalised in float32 is off by up to about d·6·10⁻⁸.
+pub const FLOAT32_NORM_TOLERANCE: f64 = 1e-5;
 
 /// Default allowed |‖x_i‖ − 1| for [`RowNorms::Require`].
 pub const DEFAULT_NORM_TOLERANCE: f64 = 1e-9;
@@ -22,6 +38,9 @@ pub enum RowNorms {
     },
     /// Divide each row by its norm (a zero row is still an error).
     Normalise,
+    /// Rows stored in float32: reject |‖x_i‖ − 1| above [`FLOAT32_NORM_TOLERANCE`] (naming float32),
+    /// then divide each row by its f64 norm, so ‖x_i‖ = 1 holds to f64 precision.
+    Float32,
 }
 
 impl Default for RowNorms {
@@ -30,7 +49,8 @@ impl Default for RowNorms {
     }
 }
 
-/// A validated data set: n ≥ 1 finite unit rows x_i ∈ R^d, no two parallel, and n finite labels.
+/// A validated data set: n ≥ 1 finite unit rows x_i ∈ R^d with λ0 not below [`LAMBDA0_TOLERANCE`]
+/// (no two rows nearly coinciding), and n finite labels with finite ‖y‖².
 ///
 /// Also keeps the input Gram matrix K = X Xᵀ, which every Gram matrix of the network uses.
 #[derive(Debug, Clone)]
@@ -41,7 +61,8 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Validates `x` (n × d) and `y` (length n): shapes, finiteness, unit rows, no parallel pair.
+    /// Validates `x` (n × d) and `y` (length n): shapes, finiteness, unit rows, the λ0 bound of
+    /// every pair (see [`LAMBDA0_TOLERANCE`]), and the memory of K = X Xᵀ before allocating it.
     pub fn new(mut x: Mat<f64>, y: Col<f64>, norms: RowNorms) -> Result<Self> {
         let (n, d) = (x.nrows(), x.ncols());
         if n == 0 {
@@ -59,6 +80,11 @@ impl Dataset {
         }
         check_finite_mat("input matrix X", x.as_ref())?;
         check_finite_col("labels y", y.as_ref())?;
+        check_label_norm(y.as_ref())?;
+        crate::network::ensure_fits(
+            &format!("the input Gram matrix K = X Xᵀ ({n} × {n})"),
+            (n as u64).saturating_mul(n as u64).saturating_mul(8),
+        )?;
         for i in 0..n {
             let norm = x.row(i).norm_l2();
             match norms {
@@ -67,9 +93,12 @@ impl Dataset {
                         return Err(ModelError::NotUnitRow { row: i, norm, tolerance });
                     }
                 }
-                RowNorms::Normalise => {
+                RowNorms::Normalise | RowNorms::Float32 => {
                     if norm == 0.0 {
                         return Err(ModelError::NotUnitRow { row: i, norm, tolerance: 0.0 });
+                    }
+                    if norms == RowNorms::Float32 && (norm - 1.0).abs() > FLOAT32_NORM_TOLERANCE {
+                        return Err(ModelError::NotUnitRowFloat32 { row: i, norm, tolerance: FLOAT32_NORM_TOLERANCE });
                     }
                     for j in 0..d {
                         x[(i, j)] /= norm;
@@ -78,14 +107,7 @@ impl Dataset {
             }
         }
         let k = input_gram_of(x.as_ref());
-        for j in 0..n {
-            for i in j + 1..n {
-                let c = k[(i, j)];
-                if c.abs() >= 1.0 - PARALLEL_COSINE_GAP {
-                    return Err(ModelError::ParallelRows { i: j, j: i, cosine: c });
-                }
-            }
-        }
+        check_lambda0_bound(k.as_ref())?;
         Ok(Dataset { x, y, k })
     }
 
@@ -98,7 +120,7 @@ impl Dataset {
             return Err(ModelError::InvalidParameter {
                 name: "d",
                 value: d.to_string(),
-                reason: "on the sphere in d = 1 any two inputs are parallel; use d ≥ 2".into(),
+                reason: "the sphere in d = 1 is {−1, +1}: two of the inputs coincide (λ0 = 0) with probability 1 − 2^{1−n}; use d ≥ 2".into(),
             });
         }
         let mut rng = stream(seed, trial, Purpose::Inputs);
@@ -155,6 +177,11 @@ impl Dataset {
     pub fn input_gram(&self) -> MatRef<'_, f64> {
         self.k.as_ref()
     }
+    /// The pair of rows closest to coinciding: the smallest bound λ0 ≤ 1/2 − |H∞_ij| over pairs
+    /// (None for n = 1). A bound far below 1/2 means λ0 is tiny and the widths the theory needs huge.
+    pub fn closest_pair(&self) -> Option<ClosestPair> {
+        closest_pair_of(self.k.as_ref())
+    }
     /// Same inputs, new labels (validated: length n, finite).
     pub fn with_labels(&self, y: Col<f64>) -> Result<Self> {
         if y.nrows() != self.n() {
@@ -165,8 +192,64 @@ impl Dataset {
             });
         }
         check_finite_col("labels y", y.as_ref())?;
+        check_label_norm(y.as_ref())?;
         Ok(Dataset { x: self.x.clone(), y, k: self.k.clone() })
     }
+}
+
+/// The bound λ0 ≤ min over pairs of 1/2 − |H∞_ij| (Cauchy interlacing on 2×2 principal blocks of
+/// H∞, docs/theory.md §1.2): an error with the bound when it is below [`LAMBDA0_TOLERANCE`].
+fn check_lambda0_bound(k: MatRef<'_, f64>) -> Result<()> {
+    match closest_pair_of(k) {
+        Some(p) if p.lambda0_bound < LAMBDA0_TOLERANCE => Err(ModelError::SmallLambda0 {
+            i: p.i,
+            j: p.j,
+            cosine: p.cosine,
+            bound: p.lambda0_bound,
+            tolerance: LAMBDA0_TOLERANCE,
+            log10_width: -4.0 * p.lambda0_bound.log10(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The pair of rows with the smallest bound λ0 ≤ 1/2 − |H∞_ij| (see [`Dataset::closest_pair`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosestPair {
+    /// First row.
+    pub i: usize,
+    /// Second row.
+    pub j: usize,
+    /// Their cosine x_iᵀx_j.
+    pub cosine: f64,
+    /// 1/2 − |H∞_ij|, an upper bound on λ0.
+    pub lambda0_bound: f64,
+}
+
+fn closest_pair_of(k: MatRef<'_, f64>) -> Option<ClosestPair> {
+    let n = k.nrows();
+    let mut worst: Option<ClosestPair> = None;
+    for j in 0..n {
+        for i in j + 1..n {
+            let c = k[(i, j)].clamp(-1.0, 1.0);
+            let h = c * (std::f64::consts::PI - c.acos()) / (2.0 * std::f64::consts::PI);
+            let bound = 0.5 - h.abs();
+            if worst.is_none_or(|w| bound < w.lambda0_bound) {
+                worst = Some(ClosestPair { i: j, j: i, cosine: c, lambda0_bound: bound });
+            }
+        }
+    }
+    worst
+}
+
+/// ‖y‖² must be finite and at most [`LABELS_NORM_SQ_LIMIT`] (labels of 1e308 overflow the loss).
+fn check_label_norm(y: ColRef<'_, f64>) -> Result<()> {
+    let norm_sq: f64 = (0..y.nrows()).map(|i| y[i] * y[i]).sum();
+    if norm_sq.is_finite() && norm_sq <= LABELS_NORM_SQ_LIMIT {
+        return Ok(());
+    }
+    let row = (0..y.nrows()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs())).unwrap_or(0);
+    Err(ModelError::LabelsOverflow { row, value: y[row], norm_sq })
 }
 
 fn check_sizes(n: usize, d: usize) -> Result<()> {
@@ -231,6 +314,41 @@ pub(crate) fn check_finite_col(what: &'static str, a: ColRef<'_, f64>) -> Result
 mod tests {
     use super::*;
 
+    /// Near-parallel rows: the bound decides, with λ0 itself checked against it. At an angle θ the
+    /// bound 1/2 − H∞_ij ≈ θ/(2π) (for small θ); λ0 computed from the eigenvalues lies below it.
+    #[test]
+    fn near_parallel_rows_are_decided_by_the_lambda0_bound() {
+        let row = |theta: f64| [theta.cos(), theta.sin()];
+        let x = |theta: f64| {
+            let (a, b) = (row(0.0), row(theta));
+            Mat::from_fn(2, 2, |i, j| if i == 0 { a[j] } else { b[j] })
+        };
+        let y = Col::from_fn(2, |i| i as f64);
+        // θ = 1e-6: bound ≈ 1.6e-7 > 1e-9, accepted; the computed λ0 is positive and below the bound.
+        let d = Dataset::new(x(1e-6), y.clone(), RowNorms::default()).unwrap();
+        let l0 = crate::lambda0(&d).unwrap();
+        assert!(l0 > 0.0 && l0 <= 1e-6 / (2.0 * std::f64::consts::PI) * 1.01, "{l0}");
+        assert_eq!(d.closest_pair().map(|p| (p.i, p.j)), Some((0, 1)));
+        assert!(d.closest_pair().unwrap().lambda0_bound >= l0);
+        // θ = 1e-12: the cosine rounds to 1 in f64, H∞ is singular: refused with the value.
+        let e = Dataset::new(x(1e-12), y.clone(), RowNorms::default()).unwrap_err();
+        assert!(matches!(e, ModelError::SmallLambda0 { bound, .. } if bound < LAMBDA0_TOLERANCE), "{e}");
+        assert!(e.to_string().contains("unbounded at λ0 = 0") && e.to_string().contains("nearly parallel"), "{e}");
+    }
+
+    #[test]
+    fn float32_rows_get_a_float32_tolerance_and_are_renormalised() {
+        let f = |v: f64| f64::from(v as f32);
+        let x = Mat::from_fn(2, 2, |i, j| [[f(0.6), f(0.8)], [f(0.8), f(-0.6)]][i][j]);
+        let y = Col::from_fn(2, |i| i as f64);
+        assert!(matches!(Dataset::new(x.clone(), y.clone(), RowNorms::default()), Err(ModelError::NotUnitRow { .. })));
+        let d = Dataset::new(x, y.clone(), RowNorms::Float32).unwrap();
+        assert!((d.x().row(0).norm_l2() - 1.0).abs() < 1e-15);
+        let e = Dataset::new(Mat::from_fn(2, 2, |i, j| if i == j { 1.001 } else { 0.0 }), y, RowNorms::Float32)
+            .unwrap_err();
+        assert!(e.to_string().contains("float32"), "{e}");
+    }
+
     #[test]
     fn sphere_rows_are_unit_and_seeded() {
         let a = Dataset::sphere(20, 5, 1, 0).unwrap();
@@ -252,13 +370,20 @@ mod tests {
         // A non-unit row.
         let e = Dataset::new(unit([[1.0, 0.0], [0.5, 0.0]]), y.clone(), RowNorms::default()).unwrap_err();
         assert!(matches!(e, ModelError::NotUnitRow { row: 1, .. }), "{e}");
-        // ... normalised only when asked; then the pair is parallel.
+        // ... normalised only when asked; then the two rows coincide and λ0 = 0, said with its bound.
         let e = Dataset::new(unit([[1.0, 0.0], [0.5, 0.0]]), y.clone(), RowNorms::Normalise).unwrap_err();
-        assert_eq!(e, ModelError::ParallelRows { i: 0, j: 1, cosine: 1.0 });
-        // Anti-parallel rows are parallel too, and the message names both rows and the cosine.
-        let e = Dataset::new(unit([[s, s], [-s, -s]]), y.clone(), RowNorms::default()).unwrap_err();
-        assert!(matches!(e, ModelError::ParallelRows { i: 0, j: 1, cosine } if (cosine + 1.0).abs() < 1e-15));
-        assert!(e.to_string().contains("rows 0 and 1"), "{e}");
+        assert!(matches!(e, ModelError::SmallLambda0 { i: 0, j: 1, cosine: 1.0, bound: 0.0, .. }), "{e}");
+        assert!(
+            e.to_string().contains("rows 0 and 1") && e.to_string().contains("≤ 1/2 − H∞_ij = 0.000e0 in f64"),
+            "{e}"
+        );
+        // Antipodal rows are fine: H∞_ij = 0, and λ0 = 1/2 for X = [[1], [−1]] (and for [[s, s], [−s, −s]]).
+        let d = Dataset::new(unit([[s, s], [-s, -s]]), y.clone(), RowNorms::default()).unwrap();
+        assert!((crate::lambda0(&d).unwrap() - 0.5).abs() < 1e-15);
+        let d =
+            Dataset::new(Mat::from_fn(2, 1, |i, _| if i == 0 { 1.0 } else { -1.0 }), y.clone(), RowNorms::default())
+                .unwrap();
+        assert!((crate::lambda0(&d).unwrap() - 0.5).abs() < 1e-15);
         // NaN in X and in y.
         let e = Dataset::new(unit([[1.0, 0.0], [f64::NAN, 1.0]]), y.clone(), RowNorms::default()).unwrap_err();
         assert!(matches!(e, ModelError::NonFinite { row: 1, col: 0, .. }));
@@ -270,6 +395,14 @@ mod tests {
         assert!(matches!(e, ModelError::Empty { .. }));
         let e = Dataset::new(unit([[1.0, 0.0], [0.0, 1.0]]), Col::zeros(3), RowNorms::default()).unwrap_err();
         assert!(matches!(e, ModelError::Shape { .. }));
+        // Labels whose ‖y‖² overflows f64 are named as labels.
+        let e = Dataset::new(
+            unit([[1.0, 0.0], [0.0, 1.0]]),
+            Col::from_fn(2, |i| if i == 1 { 1e308 } else { 1.0 }),
+            RowNorms::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ModelError::LabelsOverflow { row: 1, .. }) && e.to_string().starts_with("labels y"), "{e}");
         // Orthonormal data need d ≥ n.
         assert!(matches!(Dataset::orthonormal(3, 2, 0, 0), Err(ModelError::InvalidParameter { name: "d", .. })));
         assert!(Dataset::orthonormal(3, 3, 0, 0).is_ok());

@@ -2,6 +2,15 @@
 
 use std::path::PathBuf;
 
+/// The widths a bound on λ0 implies, for [`ModelError::SmallLambda0`].
+fn widths_implied(log10_width: f64) -> String {
+    if log10_width.is_finite() {
+        format!("here a factor λ0^−4 ≥ 1e{log10_width:.0}")
+    } else {
+        "unbounded at λ0 = 0".into()
+    }
+}
+
 /// What can be wrong with data, weights or files given to the model.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ModelError {
@@ -29,15 +38,49 @@ pub enum ModelError {
         /// Allowed |norm − 1|.
         tolerance: f64,
     },
-    /// Two inputs are parallel (or anti-parallel), so λ0 = λmin(H∞) = 0 and the theory does not apply.
-    #[error("input rows {i} and {j} are parallel (cosine {cosine}); λ0 = λmin(H∞) would be 0: remove one of them")]
-    ParallelRows {
+    /// A row of a float32 input is not of unit norm within float32's tolerance.
+    #[error(
+        "input row {row} has norm {norm} (|norm - 1| > {tolerance}, the tolerance for float32 inputs); the theory needs ‖x_i‖ = 1: normalise the rows (e.g. --normalise) or fix the data"
+    )]
+    NotUnitRowFloat32 {
+        /// Row index (0-based).
+        row: usize,
+        /// Its Euclidean norm.
+        norm: f64,
+        /// Allowed |norm − 1| for float32 rows.
+        tolerance: f64,
+    },
+    /// λ0 = λmin(H∞) is below [`crate::data::LAMBDA0_TOLERANCE`]: the bound from rows i and j
+    /// (Cauchy interlacing on their 2×2 block of H∞: λ0 ≤ 1/2 − |H∞_ij|) already shows it. Rows that
+    /// coincide (cosine 1) give λ0 = 0; antipodal rows x, −x have H∞_ij = 0 and are fine.
+    #[error(
+        "input rows {i} and {j} are nearly parallel (cosine {cosine}): λ0 = λmin(H∞) ≤ 1/2 − H∞_ij = {bound:.3e} in f64, below the tolerance {tolerance:e}; the widths the theory needs grow like λ0^−4 (Thm 2.1: m = Ω(n⁶/(λ0⁴δ³))), {}: remove one of the two rows", widths_implied(*log10_width)
+    )]
+    SmallLambda0 {
         /// First row index.
         i: usize,
         /// Second row index.
         j: usize,
         /// Their cosine x_iᵀx_j.
         cosine: f64,
+        /// The upper bound 1/2 − |H∞_ij| on λ0.
+        bound: f64,
+        /// The tolerance it fell below.
+        tolerance: f64,
+        /// log10 of 1/bound⁴ (the λ0-dependent factor of Thm 2.1's width; +∞ at bound 0), for the message.
+        log10_width: f64,
+    },
+    /// A label is so large that the loss ½‖y − u‖² overflows f64.
+    #[error(
+        "labels y: ‖y‖² = {norm_sq:e} is not finite in f64 (largest |y_i| = {value:e} at row {row}): the loss ½‖y − u‖² would overflow; rescale the labels"
+    )]
+    LabelsOverflow {
+        /// Row of the largest |y_i|.
+        row: usize,
+        /// That label.
+        value: f64,
+        /// ‖y‖² as computed (inf, or past [`crate::data::LABELS_NORM_SQ_LIMIT`]).
+        norm_sq: f64,
     },
     /// Something that must have at least one element has none.
     #[error("{what} is empty")]

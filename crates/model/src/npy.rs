@@ -1,4 +1,4 @@
-//! Reading and writing X, y, W and a as NumPy `.npy` files (float64, C or Fortran order).
+//! Reading and writing X, y, W and a as NumPy `.npy` files (float64 or float32, C or Fortran order).
 //!
 //! This module and nothing else in the model crate touches the file system. Writes are atomic
 //! (a temporary file in the same folder, then a rename), so an interrupted write leaves nothing.
@@ -15,17 +15,62 @@ fn err(path: &Path, reason: impl Into<String>) -> ModelError {
     ModelError::Npy { path: path.to_path_buf(), reason: reason.into() }
 }
 
+/// The element type a `.npy` file stored (values are always returned as f64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// float64 (`<f8` / `>f8`).
+    Float64,
+    /// float32 (`<f4` / `>f4`): each value carries a relative rounding error up to 2^−24 ≈ 6·10⁻⁸.
+    Float32,
+}
+
 /// A parsed array: its shape and its values in row-major (C) order.
 struct Array {
     shape: Vec<usize>,
     values: Vec<f64>,
+    precision: Precision,
+}
+
+/// The element count of `shape`, or an error naming the shape when the product overflows.
+///
+/// Every partial product (npyz's strides) is bounded by the product of max(s, 1), which is checked too.
+fn element_count(shape: &[u64], path: &Path) -> Result<usize> {
+    let tuple = shape.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let too_many =
+        || err(path, format!("the header's shape ({tuple}) has more elements than this machine can address"));
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &s| usize::try_from(s.max(1)).ok().and_then(|s| acc.checked_mul(s)))
+        .ok_or_else(too_many)?;
+    shape.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s as usize)).ok_or_else(too_many)
+}
+
+/// The shape written in a `.npy` header, read before npyz parses it (npyz multiplies the
+/// dimensions unchecked). `None` when the header cannot be located: npyz then names the problem.
+fn header_shape(bytes: &[u8]) -> Option<Vec<u64>> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        _ if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        _ => return None,
+    };
+    let text = std::str::from_utf8(bytes.get(start..start.checked_add(len)?)?).ok()?;
+    let after = &text[text.find("'shape'")? + "'shape'".len()..];
+    let tuple = &after[after.find('(')? + 1..];
+    let tuple = &tuple[..tuple.find(')')?];
+    tuple.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| t.parse::<u64>().ok()).collect()
 }
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
+    if let Some(shape) = header_shape(bytes) {
+        element_count(&shape, path)?;
+    }
     let file = NpyFile::new(bytes).map_err(|e| err(path, format!("not a valid .npy file ({e})")))?;
     let header = file.header().clone();
+    let len = element_count(header.shape(), path)?;
     let shape: Vec<usize> = header.shape().iter().map(|&s| s as usize).collect();
-    let len: usize = shape.iter().product();
     let (width, is_f32) = match header.dtype() {
         DType::Plain(ty) => match ty.to_string().as_str() {
             "<f8" | ">f8" => (8, false),
@@ -37,7 +82,8 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
         }
     };
     let rest = file.into_inner();
-    if rest.len() < len * width {
+    // Checked: a shape from the file must not wrap round (len ≤ usize::MAX, but len · width may not be).
+    if len.checked_mul(width).is_none_or(|bytes| rest.len() < bytes) {
         return Err(err(
             path,
             format!(
@@ -63,17 +109,23 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
     } else {
         raw
     };
-    Ok(Array { shape, values })
+    let precision = if is_f32 { Precision::Float32 } else { Precision::Float64 };
+    Ok(Array { shape, values, precision })
 }
 
 /// Parses a 2-D float64 (or float32) `.npy` image; `path` only names the source in errors.
 pub fn matrix_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Mat<f64>> {
+    Ok(matrix_and_precision_from_npy_bytes(bytes, path)?.0)
+}
+
+/// [`matrix_from_npy_bytes`], also telling which precision the file stored.
+pub fn matrix_and_precision_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<(Mat<f64>, Precision)> {
     let a = parse(bytes, path)?;
     if a.shape.len() != 2 {
         return Err(err(path, format!("expected a 2-D array, found shape {:?}", a.shape)));
     }
     let (r, c) = (a.shape[0], a.shape[1]);
-    Ok(Mat::from_fn(r, c, |i, j| a.values[i * c + j]))
+    Ok((Mat::from_fn(r, c, |i, j| a.values[i * c + j]), a.precision))
 }
 
 /// Parses a 1-D float64 (or float32) `.npy` image (an n × 1 or 1 × n array is accepted too).
@@ -132,6 +184,12 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 pub fn read_matrix(path: impl AsRef<Path>) -> Result<Mat<f64>> {
     let path = path.as_ref();
     matrix_from_npy_bytes(&read(path)?, path)
+}
+
+/// Reads a 2-D array from a `.npy` file, with the precision the file stored.
+pub fn read_matrix_and_precision(path: impl AsRef<Path>) -> Result<(Mat<f64>, Precision)> {
+    let path = path.as_ref();
+    matrix_and_precision_from_npy_bytes(&read(path)?, path)
 }
 
 /// Reads a 1-D array from a `.npy` file.
@@ -233,5 +291,60 @@ mod tests {
             w.finish().unwrap();
         }
         assert!(message(matrix_from_npy_bytes(&ints.into_inner(), p())).contains("float64"));
+    }
+
+    /// A header as a file could hold it, followed by `data`.
+    fn with_header(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let total = 10 + header.len() + 1;
+        let pad = total.div_ceil(64) * 64 - total;
+        bytes.extend_from_slice(&((header.len() + pad + 1) as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend(std::iter::repeat_n(b' ', pad));
+        bytes.push(b'\n');
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    /// A shape whose element count wraps round a usize (2^32 · 2^32 = 2^64 ≡ 0, and 2^61 · 8 bytes
+    /// wraps to 0 too) is an error naming the shape, not a wrapped count that passes the size check.
+    #[test]
+    fn a_shape_that_overflows_usize_is_refused() {
+        for shape in ["(4294967296, 4294967296)", "(2305843009213693952, 1)", "(3, 6148914691236517206)"] {
+            let bytes =
+                with_header(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"), &[0; 16]);
+            let e = matrix_from_npy_bytes(&bytes, p()).unwrap_err().to_string();
+            assert!(
+                e.contains("more elements than this machine can address") || e.contains("truncated"),
+                "{shape}: {e}"
+            );
+            assert!(!e.contains("promises 0 values"), "{shape}: a wrapped count: {e}");
+        }
+        let e = matrix_from_npy_bytes(
+            &with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", &[]),
+            p(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("(4294967296, 4294967296)") && e.contains("more elements"), "{e}");
+        // 2^61 elements fit a usize, their bytes do not: the true count is printed, not a wrapped one.
+        let e = matrix_from_npy_bytes(
+            &with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952, 1), }", &[0; 8]),
+            p(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("promises 2305843009213693952 values"), "{e}");
+    }
+
+    #[test]
+    fn float32_files_report_their_precision() {
+        let data: Vec<u8> = [0.6f32, 0.8, 1.0, 0.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", &data);
+        let (m, precision) = matrix_and_precision_from_npy_bytes(&bytes, p()).unwrap();
+        assert_eq!(precision, Precision::Float32);
+        assert_eq!(m[(0, 0)], f64::from(0.6f32));
+        let good = matrix_to_npy_bytes(Mat::<f64>::zeros(2, 2).as_ref());
+        assert_eq!(matrix_and_precision_from_npy_bytes(&good, p()).unwrap().1, Precision::Float64);
     }
 }

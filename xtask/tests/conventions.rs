@@ -1,0 +1,99 @@
+//! The command-line conventions of `verify-lemmas`: a one-line plan before it starts, where the reports are and what the exit status means at the end, `--json` for scripts, and `--help` listing the outputs and exit statuses.
+
+mod common;
+
+use common::{stderr, stdout, temp, xtask};
+
+const RUN: [&str; 7] = ["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--seeds", "2"];
+
+#[test]
+fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
+    let out = temp("plan");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap()]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with("plan: 1 claims (lem-2.2), profile tiny, largest width m = "), "{first}");
+    for part in ["seeds; time at most about", "threads (a flop bound", "of memory", "checkpoint up to"] {
+        assert!(first.contains(part), "{first} lacks {part}");
+    }
+    let last = text.lines().last().unwrap();
+    assert!(last.contains(&out.join("index.md").display().to_string()), "{last}");
+    assert!(last.contains("exit status 0: every claim supported or inconclusive"), "{last}");
+}
+
+#[test]
+fn json_prints_the_results_on_stdout_and_the_rest_on_stderr() {
+    let out = temp("json");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap(), "--json"]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let parsed: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is only the JSON");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results-tiny.json")).unwrap()).unwrap();
+    assert_eq!(parsed, file);
+    assert_eq!(parsed[0]["claim"], "Lem22", "{}", parsed[0]["claim"]);
+    assert!(stderr(&o).starts_with("plan: ") && stderr(&o).contains("exit status 0"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_lists_the_outputs_and_the_exit_statuses() {
+    let h = stdout(&xtask(&["verify-lemmas", "--help"]));
+    for needle in ["index.md", "results-<profile>.json", "checkpoint-<profile>.jsonl", ".overparam.lock", "--json"] {
+        assert!(h.contains(needle), "verify-lemmas --help lacks {needle}");
+    }
+    for code in ["0  every claim", "1  some claim refuted", "2  bad input", "3  some claim's verdict is `error`"] {
+        assert!(h.contains(code), "verify-lemmas --help lacks exit status {code}");
+    }
+    let t = stdout(&xtask(&["train", "--help"]));
+    assert!(t.contains("4  diverged") && t.contains("100000"), "{t}");
+    let top = stdout(&xtask(&["--help"]));
+    assert!(top.contains("4 train diverged"), "{top}");
+}
+
+/// The checkpoint estimate bounds the real checkpoint: a shard keeps its checkpoint, whose seed
+/// lines must fit the estimate (and not by an absurd margin).
+#[test]
+fn the_checkpoint_estimate_bounds_the_real_checkpoint() {
+    let out = temp("disk");
+    let mut argv = RUN.to_vec();
+    argv.extend(["--out", out.to_str().unwrap(), "--shard", "0/1"]);
+    let o = xtask(&argv);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("checkpoint-tiny-shard-0-of-1.jsonl")).unwrap();
+    let seed_bytes: usize = text.lines().skip(1).map(|l| l.len() + 1).sum();
+    let args = xtask::verify::Args {
+        profile: "tiny".into(),
+        claims: Some(vec!["lem-2.2".into()]),
+        seeds: Some(2),
+        ..Default::default()
+    };
+    let (_, plan) = xtask::verify::plan(&args).unwrap();
+    let e = xtask::estimate::plan_estimate(&plan, 1);
+    assert!(text.lines().count() > 1, "seeds were stored");
+    assert!(e.disk_bytes as usize >= seed_bytes, "estimate {} < actual {seed_bytes}", e.disk_bytes);
+    assert!((e.disk_bytes as usize) < 50 * seed_bytes, "estimate {} ≫ actual {seed_bytes}", e.disk_bytes);
+}
+
+/// Output piped into a reader that closes early (`| head -1`) is no panic: the run still writes
+/// its results and exits 0.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let out = temp("pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(RUN)
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(out.join("results-tiny.json").exists());
+}
