@@ -1,4 +1,4 @@
-//! Data sets: unit-norm inputs x_i ∈ R^d with labels y_i, validated on construction (SPEC.md §1).
+//! Data sets: unit-norm inputs x_i ∈ R^d with labels y_i, validated on construction (docs/theory.md §1.1).
 
 use faer::{Col, ColRef, Mat, MatRef};
 use rand_distr::{Distribution, StandardNormal};

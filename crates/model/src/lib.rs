@@ -1,6 +1,6 @@
 //! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞ and λ0.
 //!
-//! Everything here follows `SPEC.md` §1. Layout conventions (column-major faer matrices):
+//! Everything here follows docs/theory.md §1. Layout conventions (column-major faer matrices):
 //! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);
 //! - first-layer weights `W` are `m × d` with rows w_r; second-layer weights `a` have length m;
 //! - pre-activations `Z = X Wᵀ` are `n × m`, so column r holds neuron r on every input.
