@@ -4,7 +4,7 @@
 Tasks (all f64, inputs from .npy files written by the Rust harness, one JSON object on stdout):
 
 - ``gd``: plain first-layer gradient descent, W <- W - eta * dL/dW with Z = X W^T and
-  dL/dW = D^T X, D = (r a^T / sqrt(m)) * 1{Z >= 0} (SPEC.md section 1): two GEMMs per step.
+  dL/dW = D^T X, D = (r a^T / sqrt(m)) * 1{Z >= 0} (docs/theory.md §1.1): two GEMMs per step.
 - ``gd-diag``: the same step plus, at every iterate, the Fig. 1 diagnostics: H(k) = K * (S S^T) / m,
   lambda_min(H(k)), the pattern-change fraction against k = 0 and max_r ||w_r(k) - w_r(0)||.
 - ``lem22``: the Monte Carlo of slide Lem 2.2 (paper Lem 3.1): per seed W(0) ~ N(0, I), H(0), then

@@ -62,8 +62,9 @@ pub struct Args {
     /// paper`, n = d = 1000, m up to 16000, 100 iterations) with /usr/bin/time; takes minutes.
     #[arg(long)]
     pub memory: bool,
-    /// Write the Markdown table here as well.
-    #[arg(long)]
+    /// Also write the run as the page docs/performance.md (or the file given): the table, the
+    /// agreement and, with --memory, the memory figures, between the page's fixed explanations.
+    #[arg(long, num_args = 0..=1, default_missing_value = "docs/performance.md", value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// Exit with status 1 when a target ratio is missed (agreement failures always do).
     #[arg(long)]
@@ -381,9 +382,118 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
     }
     println!("{md}");
     if let Some(path) = &args.markdown {
-        crate::files::write_file(path, md.as_bytes())?;
+        let source = format!(
+            "From one run of `cargo xtask bench-peers{}` on {} (n = d = {n}, m = {m}; Lem 2.2: n = d = {}, m = {}, {} seeds).",
+            if args.memory { " --memory --markdown" } else { " --markdown" },
+            utc_date_now(),
+            args.mc_n,
+            args.mc_m,
+            args.mc_seeds,
+        );
+        crate::files::write_file(path, performance_page(&format!("{source}\n\n{md}")).as_bytes())?;
+        eprintln!("bench-peers: wrote {}", path.display());
     }
     Ok(if !agree || (args.require_targets && !targets_met) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Heading that opens the run's own section of docs/performance.md.
+pub const PERFORMANCE_RUN_HEADING: &str = "## The last run\n\n";
+/// Heading that closes it.
+pub const PERFORMANCE_AFTER_RUN_HEADING: &str = "\n## Where the time goes, and why\n";
+
+/// The page docs/performance.md around the Markdown of one run (`run`: where it comes from, the
+/// table, the agreement, optionally the memory figures). The text outside `run` explains the
+/// method and holds no measured number.
+pub fn performance_page(run: &str) -> String {
+    let mut page = String::from(
+        "# Performance
+
+<!-- Written by `cargo xtask bench-peers --markdown`; the next run replaces it. -->
+
+One command times the project's own code paths against NumPy and JAX peers that do the same
+computations on the same inputs, prints the ratios and checks that the three agree:
+
+```sh
+python3 -m pip install -r peers/requirements.txt
+cargo xtask bench-peers --markdown      # add --memory for the paper-scale Fig. 1 peak memory
+```
+
+It writes the inputs (X, y, W(0), a) as `.npy` files, runs `peers/numpy_peer.py` and
+`peers/jax_peer.py` on them (with `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` removed from their
+environment only, so that OpenBLAS picks its own kernel), alternates Rust, NumPy and JAX over
+several rounds, and reports each one's best round (median over its steps). Agreement is checked
+every run: the GD trajectories (loss, λmin(H(k)), pattern-change fraction, max distance) to a
+relative 10⁻⁸, the Lem 2.2 statistics of one given W(0) to 10⁻⁹, and the Lem 2.2 seed means
+within five standard errors (the generators differ, so only the laws can agree). The command exits
+with status 1 on a disagreement (and, with `--require-targets`, on a missed target). Criterion
+benches of each kernel: `cargo bench -p model` and `cargo bench -p descent`.
+
+The peers are plain NumPy/JAX code for the formulas of docs/theory.md §1.1: the first-layer GD step
+W ← W − η Dᵀ X with Z = X Wᵀ (two GEMMs), and for Fig. 1 at every iterate H(k) = K ⊙ (S Sᵀ)/m (a
+GEMM on the 0/1 pattern matrix), `eigvalsh`, the pattern-change fraction and max_r ‖w_r − w_r(0)‖.
+The project runs the same iteration in kernel space (docs/theory.md §4.1).
+
+",
+    );
+    page.push_str(PERFORMANCE_RUN_HEADING);
+    page.push_str(run.trim_end());
+    page.push('\n');
+    page.push_str(PERFORMANCE_AFTER_RUN_HEADING);
+    page.push_str(
+        "
+- **Kernel-space step, fused** (docs/theory.md §4.1). Z ← Z − η K D is one 2n²m GEMM instead of
+  two 2ndm GEMMs. The step runs per column block of neurons: build D for the block, one sequential
+  faer GEMM, then one pass that updates C, Z and the running distances q_r, packs the new patterns,
+  adds the block's share of u(k+1) and checks finiteness. Z is read and written once per step; D
+  and P exist only per block (per-thread scratch). The elementwise kernels are compiled for
+  AVX-512/AVX2 at run time (`model::simd`), with the arithmetic unchanged.
+- **H(k) from bits** (docs/theory.md §4.2). Patterns are packed word-major (64 neurons per word),
+  so the step packs them in place; S Sᵀ is AND + popcount in register tiles (AVX-512 `vpopcntq`
+  when present), exact.
+- **Warm-started λmin** (docs/theory.md §4.4). After the first dense solve, a Cholesky factor of
+  A − σI certifies λmin > σ, inverse iteration from the previous eigenvector gives θ, and θ is
+  accepted only with a small residual and a second successful Cholesky just below θ; otherwise the
+  dense solver answers.
+- **Random numbers.** `Network::init` draws from the same ChaCha8 streams through a sixteen-block
+  vectorised block function (`model::chacha`) and a fast path of rand_distr's ziggurat; both are
+  checked draw for draw against `rand_chacha` and `rand_distr`.
+- **Lem 2.2 sampler** (docs/theory.md §4.3). `model::GaussianPreactivations` draws Z(0) from its
+  law, z_r = L ξ_r with K = L Lᵀ (d ≥ n), from its own stream: the same distribution as
+  `Network::init` followed by X Wᵀ, not the same bits.
+- **Determinism** (docs/theory.md §4.5). Fixed column blocks with sequential faer calls inside and
+  ordered reductions; sequential eigenvalue and Cholesky work; integer counts. The same seed gives
+  the same bits on 1 and 2 threads.
+
+## Memory
+
+The kernel-space state keeps Z and C (n × m each), the running distances and two packed pattern
+matrices: about 16n + 8 + n/4 bytes per neuron, plus W(0) at 8d bytes per neuron held by the
+network. With `--memory` the run above also reports the peak resident memory of
+`cargo xtask figure1 --profile paper` and the state's size at each of its widths.
+",
+    );
+    page
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, from the system clock.
+fn utc_date_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    civil_date((secs / 86_400) as i64)
+}
+
+/// The civil date (proleptic Gregorian, YYYY-MM-DD) of `days` since 1970-01-01.
+fn civil_date(days: i64) -> String {
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The 1-minute load average (Linux), or NaN.
@@ -711,4 +821,16 @@ fn memory_report(data: &Dataset, eta: f64) -> Result<String, UserError> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn civil_dates_match_the_calendar() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_788), "2026-12-01");
+    }
 }

@@ -46,7 +46,7 @@ impl StepSize {
 pub enum Method {
     /// Keep W (m × d): gradient Dᵀ X and Z = X Wᵀ, two n×d×m GEMMs per step (the reference path).
     WeightSpace,
-    /// Keep Z = X Wᵀ and update Z ← Z − η K D with K = X Xᵀ, one n×n×m GEMM per step (SPEC.md §4).
+    /// Keep Z = X Wᵀ and update Z ← Z − η K D with K = X Xᵀ, one n×n×m GEMM per step (docs/theory.md §4.1).
     /// Cheaper than [`Method::WeightSpace`] when n < 2d; W is materialised only on request.
     #[default]
     KernelSpace,

@@ -7,10 +7,10 @@
 //!
 //! ‖y − u(k)‖² ≤ (1 − ηλ0/2)^k ‖y − u(0)‖².
 //!
-//! Shape (argmin-style, see STYLE.md):
+//! Shape (argmin-style: problem, step, state, driver with observers):
 //! - the *problem* [`Problem`]: data, initial network, the step size η resolved from [`StepSize`];
 //! - the *step* [`Problem::step`]: weight space (W, two GEMMs) or kernel space (Z ← Z − η K D, one
-//!   GEMM; SPEC.md §4), full batch or minibatch ([`Sampling`]);
+//!   GEMM; docs/theory.md §4.1), full batch or minibatch ([`Sampling`]);
 //! - the *state* [`State`]: k, Z(k), u(k), residual, per-neuron distances to init;
 //! - the *driver* [`Problem::run`] / [`run`]: stopping (iteration count, divergence past the
 //!   stability limit 2/λmax(H)) and [`Observer`]s, such as the trajectory [`Recorder`].

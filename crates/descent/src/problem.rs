@@ -3,7 +3,7 @@
 //! One step is W(k+1) = W(k) − η G(k) with G = Dᵀ X, D = (r̃ aᵀ/√m) ⊙ 1{Z(k) ≥ 0} (n × m), where
 //! r̃ = u(k) − y for full-batch GD (G = ∂L/∂W) and the masked, n/b-scaled residual for SGD.
 //!
-//! Kernel space (SPEC.md §4). Since Z = X Wᵀ, the step is Z ← Z − η X Xᵀ D = Z − η K D, one
+//! Kernel space (docs/theory.md §4.1). Since Z = X Wᵀ, the step is Z ← Z − η X Xᵀ D = Z − η K D, one
 //! n×n by n×m GEMM. The first layer itself is kept as coefficients C (n × m) with
 //! W(k) − W(0) = Cᵀ X (the move of w_r lies in the span of the x_i), updated by C ← C − η D.
 //! With c_r, d_r, p_r the columns of C, D and P = K D, the squared distance

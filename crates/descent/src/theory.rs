@@ -42,7 +42,7 @@ pub fn stability_limit(h: MatRef<'_, f64>) -> Result<f64> {
 /// The infinite-width Gram matrix H∞ of a data set with its spectral decomposition
 /// H∞ = V diag(λ) Vᵀ (λ nondecreasing, so λ0 = λ_1).
 ///
-/// Gives the infinite-width GD prediction u∞(k) = y + (I − ηH∞)^k (u(0) − y) (SPEC.md §2, Fig. 1)
+/// Gives the infinite-width GD prediction u∞(k) = y + (I − ηH∞)^k (u(0) − y) (docs/theory.md §1.3, §2.8)
 /// in O(n²) per k, and λ0 = λmin(H∞) for the theorem's step η = c_η λ0/n².
 #[derive(Debug, Clone)]
 pub struct InfiniteWidth {
@@ -128,7 +128,7 @@ impl InfiniteWidth {
         Ok(u)
     }
 
-    /// The gradient-flow counterpart y + V diag(e^{−λ_j t}) α (the no-flip flow of SPEC.md §1
+    /// The gradient-flow counterpart y + V diag(e^{−λ_j t}) α (the no-flip flow of docs/theory.md §1.3
     /// when built from H(0) instead of H∞).
     pub fn flow_prediction(&self, y: ColRef<'_, f64>, alpha: ColRef<'_, f64>, t: f64) -> Result<Col<f64>> {
         self.check_length("labels y", y)?;

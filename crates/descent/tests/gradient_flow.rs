@@ -1,6 +1,6 @@
 //! GD against two exact oracles in a regime with no pattern flips: the linear recursion
 //! u(k) = y + (I − ηH(0))^k (u(0) − y), and the gradient flow u(t) = y + e^{−H(0)t}(u(0) − y)
-//! (SPEC.md §1), whose gap to GD at t = kη is O(η).
+//! (docs/theory.md §1.3), whose gap to GD at t = kη is O(η).
 //!
 //! The horizon T comes from a certificate, not from luck: along GD with η ≤ 2/λmax(H(0)) and
 //! along the flow, while no pattern flips ‖y − u‖ does not grow and

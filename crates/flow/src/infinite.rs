@@ -1,7 +1,7 @@
 //! Infinite-width predictions u∞(t) = y + e^{−H∞ t}(u(0) − y), and the exponential of a symmetric matrix.
 //!
 //! At infinite width the kernel stays at its limit, so the predictions follow the linear ODE
-//! du/dt = K∞(y − u): K∞ = H∞ for the first layer (SPEC.md Fig. 1 "worth adding"), K∞ = H∞ + G∞
+//! du/dt = K∞(y − u): K∞ = H∞ for the first layer (docs/theory.md §2.8), K∞ = H∞ + G∞
 //! when both layers are trained. The exponential of a symmetric matrix is computed from its
 //! eigendecomposition K = U diag(s) Uᵀ (faer's self-adjoint solver, run sequentially so the bits
 //! do not depend on the thread count): e^{τK} = U diag(e^{τ s}) Uᵀ.

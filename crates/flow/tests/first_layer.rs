@@ -20,7 +20,7 @@ fn network_with_margin(data: &Dataset, m: usize, margin: f64, seed: u64) -> Netw
     Network::new(w, a).unwrap()
 }
 
-/// While no pattern flips, H is constant and u(t) = y + e^{−H(0)t}(u(0) − y) exactly (SPEC.md §1).
+/// While no pattern flips, H is constant and u(t) = y + e^{−H(0)t}(u(0) − y) exactly (docs/theory.md §1.3).
 ///
 /// Every |w_r(0)ᵀx_i| ≥ 0.3 and ‖w_r(t) − w_r(0)‖ ≤ √n ‖y − u(0)‖ t / √m (the loss never increases),
 /// which stays below 0.3 on [0, T]: no pattern can flip, and the test asserts it. RK4 with h = 0.005

@@ -1,4 +1,4 @@
-//! Gram matrices H(W), G(W) at finite width, their infinite-width limits H∞, G∞, and λ0 = λmin(H∞) (SPEC.md §1).
+//! Gram matrices H(W), G(W) at finite width, their infinite-width limits H∞, G∞, and λ0 = λmin(H∞) (docs/theory.md §1.2).
 
 use faer::{Accum, ColRef, Mat, MatRef};
 use std::f64::consts::PI;

@@ -135,7 +135,7 @@ impl LambdaMinWarmStart {
 }
 
 /// λmin of the symmetric matrix `a` (lower triangle read), warm-started from the previous call on
-/// a nearby matrix (SPEC.md §4: λmin at every step).
+/// a nearby matrix (docs/theory.md §4.4).
 ///
 /// Cold (first call, a different order, or a failed check): the dense solver of [`lambda_min`]
 /// answers, bit for bit, and the eigenvector is then found by shifted inverse iteration.

@@ -1,4 +1,4 @@
-//! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients (SPEC.md §1).
+//! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients (docs/theory.md §1.1).
 
 use faer::{Accum, Col, ColRef, Mat, MatRef};
 use rand::RngExt;
@@ -47,7 +47,7 @@ pub struct Forward {
 }
 
 impl Network {
-    /// Random init of SPEC.md §1: w_r ~ N(0, I_d) from stream `(seed, trial, FirstLayer)`, drawn
+    /// Random init of docs/theory.md §1.1: w_r ~ N(0, I_d) from stream `(seed, trial, FirstLayer)`, drawn
     /// row by row, and a_r ~ unif{−1, +1} from `(seed, trial, SecondLayer)`.
     ///
     /// The streams are consumed neuron by neuron, so the first m′ neurons of a width-m network are
@@ -221,7 +221,7 @@ pub fn loss(u: ColRef<'_, f64>, y: ColRef<'_, f64>) -> f64 {
 
 /// ∂L/∂W (m × d): row r is m^{−1/2} a_r Σ_i (u_i − y_i) 1{w_rᵀx_i ≥ 0} x_i.
 ///
-/// Computed as Dᵀ X with D = (r aᵀ/√m) ⊙ 1{Z ≥ 0} (SPEC.md §4), one neuron block at a time.
+/// Computed as Dᵀ X with D = (r aᵀ/√m) ⊙ 1{Z ≥ 0} (docs/theory.md §1.1, §4.1), one neuron block at a time.
 pub fn grad_w(x: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>, resid: ColRef<'_, f64>) -> Mat<f64> {
     let (n, m, d) = (x.nrows(), z.ncols(), x.ncols());
     let mut g = Mat::<f64>::zeros(m, d);
@@ -361,7 +361,7 @@ mod tests {
         assert!(matches!(net.forward(&data), Err(ModelError::Shape { .. })));
     }
 
-    /// E‖y − u(0)‖² = ‖y‖² + n/2 (SPEC.md §1: E f = 0, E f² = 1/2, exact at every width), over
+    /// E‖y − u(0)‖² = ‖y‖² + n/2 (docs/theory.md §1.3: E f = 0, E f² = 1/2, exact at every width), over
     /// 2000 seeds with the data fixed. Band: five standard errors of the seed mean (CLT), which a
     /// correct implementation leaves with probability below 10⁻⁶. The slide's ‖y‖² + n must fall
     /// outside the same band.

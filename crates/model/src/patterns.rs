@@ -68,7 +68,7 @@ impl PatternBits {
         self.bits[(r / 64) * self.n + i] >> (r % 64) & 1 == 1
     }
 
-    /// (S Sᵀ)_ij = #{r : s_ir = s_jr = 1}, by AND and popcount (SPEC.md §4); row-major n × n.
+    /// (S Sᵀ)_ij = #{r : s_ir = s_jr = 1}, by AND and popcount (docs/theory.md §4.2); row-major n × n.
     ///
     /// Tiles of the lower triangle run in parallel (rows in fixed groups); the counts are exact
     /// integers, so neither the schedule nor the instruction set can change them.
@@ -127,7 +127,7 @@ pub fn pack_column_signs(z: &[f64], bit: u32, out: &mut [u64]) {
     bitcount::pack_signs(Isa::detect(), z, bit, out)
 }
 
-/// Pattern-change fraction (1/(mn)) Σ_{r,i} 1{s_ir ≠ s′_ir} (SPEC.md §1, Fig. 1(b)).
+/// Pattern-change fraction (1/(mn)) Σ_{r,i} 1{s_ir ≠ s′_ir} (docs/theory.md §1.1, Fig. 1(b)).
 pub fn pattern_change_fraction(now: &PatternBits, init: &PatternBits) -> f64 {
     now.changed_count(init) as f64 / (now.n as f64 * now.m as f64)
 }

@@ -21,7 +21,7 @@ pub enum Purpose {
     SecondLayer = 3,
     /// Minibatch sampler of SGD.
     Minibatch = 4,
-    /// Pre-activations sampled directly from N(0, K) (SPEC.md §4).
+    /// Pre-activations sampled directly from N(0, K) (docs/theory.md §4.3).
     Preactivations = 5,
     /// Anything else a caller needs (adversarial search, bootstraps).
     Auxiliary = 6,

@@ -1,4 +1,4 @@
-//! Pre-activations drawn from their law: the columns of Z = X Wᵀ at init are i.i.d. N(0, K), so with K = L Lᵀ a neuron is z = L ξ, ξ ~ N(0, I_n) (SPEC.md §4).
+//! Pre-activations drawn from their law: the columns of Z = X Wᵀ at init are i.i.d. N(0, K), so with K = L Lᵀ a neuron is z = L ξ, ξ ~ N(0, I_n) (docs/theory.md §4.3).
 //!
 //! Where only the patterns s_ir = 1{z_ir ≥ 0} (or Z itself) matter — H(0) = K ⊙ (S Sᵀ)/m of
 //! slide Lem 2.2 (paper Lem 3.1), the flip certificate of Lem 2.3 — this replaces drawing W

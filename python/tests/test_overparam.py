@@ -1,0 +1,147 @@
+"""Tests of the overparam package against NumPy: closed forms, one GD step, interruption, bad input."""
+
+import _thread
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import overparam as op
+
+
+def unit_rows(n, d, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_h_and_g_infinity_match_the_closed_forms():
+    x = unit_rows(7, 5, 1)
+    c = np.clip(x @ x.T, -1.0, 1.0)
+    np.fill_diagonal(c, 1.0)  # ‖x_i‖ = 1 exactly; arccos is ill-conditioned at 1 - 1e-16
+    theta = np.arccos(c)
+    h = c * (np.pi - theta) / (2 * np.pi)
+    g = (np.sin(theta) + (np.pi - theta) * c) / (2 * np.pi)
+    np.testing.assert_allclose(op.h_infinity(x), h, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(op.g_infinity(x), g, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(np.diag(op.h_infinity(x)), 0.5, rtol=1e-15)
+    assert op.lambda0(x) == pytest.approx(np.linalg.eigvalsh(h)[0], rel=1e-12)
+
+
+def test_finite_width_grams_match_their_definitions_and_init_its_law():
+    x = unit_rows(5, 4, 2)
+    w, a = op.init(300, 4, seed=3)
+    assert w.shape == (300, 4) and a.shape == (300,) and w.dtype == np.float64
+    assert set(np.unique(a)) == {-1.0, 1.0}
+    z = x @ w.T
+    s = (z >= 0).astype(float)
+    m = w.shape[0]
+    h = (x @ x.T) * ((s * a**2) @ s.T) / m
+    g = np.maximum(z, 0) @ np.maximum(z, 0).T / m
+    np.testing.assert_allclose(op.gram_h(x, w, a), h, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(op.gram_g(x, w, a), g, rtol=1e-12, atol=1e-15)
+    # The same seed gives the same init, another seed another one.
+    w2, a2 = op.init(300, 4, seed=3)
+    assert np.array_equal(w, w2) and np.array_equal(a, a2)
+    assert not np.array_equal(w, op.init(300, 4, seed=4)[0])
+
+
+def numpy_loss(x, y, w, a):
+    u = np.maximum(x @ w.T, 0) @ a / np.sqrt(len(a))
+    return 0.5 * np.sum((u - y) ** 2)
+
+
+def test_one_gd_step_matches_the_numpy_formula():
+    n, d, m, eta = 6, 5, 200, 0.3
+    x = unit_rows(n, d, 4)
+    y = np.random.default_rng(5).standard_normal(n)
+    w, a = op.init(m, d, seed=6)
+    out = op.train(x, y, w, a, method="gd", eta=eta, iterations=1)
+    # W(1) = W(0) − η Dᵀ X with D = (r aᵀ/√m) ⊙ 1{Z ≥ 0}, r = u − y.
+    z = x @ w.T
+    r = np.maximum(z, 0) @ a / np.sqrt(m) - y
+    dmat = np.outer(r, a) / np.sqrt(m) * (z >= 0)
+    w1 = w - eta * dmat.T @ x
+    assert list(out["step"]) == [0.0, 1.0]
+    np.testing.assert_allclose(out["t"], [0.0, eta], rtol=1e-15)
+    np.testing.assert_allclose(out["loss"], [numpy_loss(x, y, w, a), numpy_loss(x, y, w1, a)], rtol=1e-12)
+    np.testing.assert_allclose(out["distance"][1], np.max(np.linalg.norm(w1 - w, axis=1)), rtol=1e-12)
+    changed = np.mean((x @ w1.T >= 0) != (z >= 0))
+    assert out["pattern_change_fraction"][1] == pytest.approx(changed, abs=1e-15)
+    assert out["eta"] == eta and out["status"].startswith("completed 1 iterations")
+
+
+def test_flow_trajectory_decays_and_records_lambda_min():
+    x = unit_rows(4, 4, 7)
+    y = np.random.default_rng(8).standard_normal(4)
+    out = op.train(x, y, method="flow", width=2000, horizon=2.0, step=0.01, lambda_min=True)
+    assert out["t"][0] == 0.0 and out["t"][-1] == pytest.approx(2.0)
+    assert out["loss"][-1] < out["loss"][0]
+    assert np.all(np.isfinite(out["lambda_min"]))
+
+
+def interrupt_after(seconds):
+    timer = threading.Timer(seconds, _thread.interrupt_main)
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize(
+    "long_call",
+    [
+        lambda: op.train(unit_rows(40, 40, 9), np.ones(40), method="gd", width=20000, iterations=10**8),
+        # A flow stops at its next recorded sample: 1000 samples of 200 RK4 steps each.
+        lambda: op.train(unit_rows(40, 40, 9), np.ones(40), method="flow", width=2000, horizon=2000.0, every=20),
+        # About 50 ms per seed: a check stops before its next seed starts.
+        lambda: op.check("lem-2.2", n=50, d=50, widths=[200000], seeds=10**4),
+    ],
+    ids=["gd", "flow", "check"],
+)
+def test_ctrl_c_interrupts_a_long_call_within_a_second(long_call):
+    start = time.monotonic()
+    timer = interrupt_after(0.5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            long_call()
+        elapsed = time.monotonic() - start
+    finally:
+        timer.cancel()
+    assert 0.5 <= elapsed < 1.5, f"returned after {elapsed:.2f} s"
+    # The worker stopped too: the next call does not wait behind it.
+    start = time.monotonic()
+    op.check("lem-2.2", profile="tiny", seeds=4)
+    assert time.monotonic() - start < 5.0
+
+
+def test_bad_input_raises_value_error_with_the_library_message():
+    x = unit_rows(3, 3, 10)
+    x[1] *= 2.0
+    with pytest.raises(ValueError, match=r"^input row 1 has norm 2 .*the theory needs ‖x_i‖ = 1"):
+        op.h_infinity(x)
+    par = unit_rows(3, 3, 11)
+    par[2] = -par[0]
+    with pytest.raises(ValueError, match=r"^input rows 0 and 2 are parallel"):
+        op.lambda0(par)
+    with pytest.raises(ValueError, match=r"method \"sgd\": expected one of"):
+        op.train(unit_rows(3, 3, 12), np.zeros(3), method="sgd")
+    with pytest.raises(ValueError, match=r"^shape mismatch: first-layer weights W against inputs X"):
+        op.gram_h(unit_rows(3, 3, 12), np.ones((5, 4)), np.ones(5))
+    with pytest.raises(ValueError, match=r"^X must be a 2-D array"):
+        op.h_infinity(np.ones(3))
+    with pytest.raises(ValueError, match=r"^unknown claim \"lem-9.9\""):
+        op.check("lem-9.9")
+    with pytest.raises(ValueError, match=r"^unknown setting \"sedes\""):
+        op.check("lem-2.2", sedes=3)
+    with pytest.raises(ValueError, match=r"^invalid configuration: delta = 2: δ must lie in \(0, 1\)"):
+        op.check("lem-2.2", delta=2.0)
+
+
+def test_check_returns_the_claims_result_as_plain_data():
+    result = op.check("Lem 2.2", profile="tiny", seeds=12)
+    assert result["slide"] == "Lem 2.2" and result["paper"] == "Lem 3.1"
+    assert result["config"]["seeds"] == 12
+    assert result["verdict"] in {"supported", "inconclusive", "refuted", "error"}
+    assert result["lambda0"] > 0
+    assert isinstance(result["events"], list) and result["events"]
+    assert [c[0] for c in op.claims()][:2] == ["lem-2.2", "lem-2.3"]
