@@ -166,7 +166,10 @@ holds beyond the numerical band); *refuted* when the upper bound, counting seeds
 (or a deterministic violation beyond the band); *error* when a sanity identity failed (the program is wrong; exit status \
 3); *inconclusive* otherwise — in particular when no width run meets the statement's width premise, when no seed is live \
 (every seed's premise failed), or when values lie within the numerical band. A width below the premise can refute a proof \
-step, never the claim.";
+step, never the claim. `cargo xtask verify-lemmas` exits with 0 when every claim is supported or inconclusive, 1 when \
+one is refuted, 2 on bad input (one line naming the problem) and 3 when one is `error`; `bound_scale` (a config key, \
+default 1) multiplies every statement's and proof step's bound, so that `{\"all\": {\"bound_scale\": 0.01}}` must \
+refute.";
 
 /// The seeds per width of the claims, e.g. "100 (Lem 2.2, Lem 2.3), 40 (Thm 2.1)".
 fn seeds_text(results: &[ClaimResult]) -> String {
