@@ -35,15 +35,7 @@ impl Claim for Lem24 {
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::Tiny => Profile::tiny_base(),
-            Profile::Quick => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000],
-                seeds: 20,
-                horizon: 1.0,
-                step: 0.1,
-                ..CheckConfig::default()
-            },
+            Profile::Quick => CheckConfig { seeds: 20, ..crate::thm21::quick_flow() },
             Profile::Paper => CheckConfig {
                 n: 20,
                 d: 20,

@@ -50,7 +50,7 @@ impl Claim for Lem25 {
         match profile {
             Profile::Tiny => CheckConfig { widths: vec![50, 400], seeds: 12, ..correlated },
             Profile::Quick => CheckConfig { widths: vec![1_000, 10_000, 100_000], seeds: 20, ..correlated },
-            Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 10, step: 0.2, ..correlated },
+            Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 6, step: 0.5, ..correlated },
         }
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {

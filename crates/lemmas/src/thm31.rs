@@ -57,9 +57,9 @@ impl Claim for Thm31 {
         match profile {
             Profile::Tiny => CheckConfig { iterations: 50, ..Profile::tiny_base() },
             Profile::Quick => CheckConfig {
-                n: 6,
-                d: 6,
-                widths: vec![100, 1_000, 10_000],
+                n: 4,
+                d: 4,
+                widths: vec![100, 1_000, 5_000],
                 seeds: 40,
                 iterations: 1,
                 ..CheckConfig::default()
