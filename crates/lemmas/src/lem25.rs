@@ -158,7 +158,7 @@ impl Prepared for Prep<'_> {
         )];
         let largest = *self.cfg.widths.last().expect("validated") as f64;
         notes.push(format!(
-            "R′ < R needs m ≈ {:.3e} at the mean ‖y − u(0)‖; the largest width run is {} ({:.3}× that). Runs go to T = max(horizon, 8/λ0) = {:.4} with RK4 step h = {} and the shadow error estimate as band.",
+            "R′ < R needs m ≈ {:.3e} at the mean ‖y − u(0)‖; the largest width run is {} ({:.3e}× that). Runs go to T = max(horizon, 8/λ0) = {:.4} with RK4 step h = {} and the shadow error estimate as band.",
             self.m_needed, largest as u64, largest / self.m_needed, self.t_end, self.cfg.step
         ));
         if let Some(st) = measured.event("statement") {

@@ -24,7 +24,7 @@ fn provenance() -> Provenance {
         profile: "tiny".into(),
         version: "0.0.0 (test fixture)".into(),
         seeds: 12,
-        notes: vec!["Hand-built fixture: the numbers are realistic, not measured.".into()],
+        notes: vec!["Fixture: real tiny results, with extremes planted by hand in Thm 3.1.".into()],
     }
 }
 
