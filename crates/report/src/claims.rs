@@ -84,8 +84,8 @@ pub const VERDICT_CHANGES: &[Change] = &[
     Change {
         key: "lem-2.3",
         before: "supported",
-        after: "supported",
-        why: "unchanged: the certificate B < λ0/4 needs no width; `with-lem-2.2` is now judged only where Lem 2.2's width is met",
+        after: "inconclusive",
+        why: "seeds with B = 0 fall inside the rounding band (a band as large as the value it guards decides nothing), so no width clears 1 − δ; a known defect of this release's band rule for exact zeros",
     },
     Change {
         key: "lem-2.4",
