@@ -20,7 +20,6 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lemmas::result::Observation;
 use lemmas::{CheckConfig, ClaimId, LemmaError, Profile, SeedOutcome, SeedStore, Shard};
 use serde::{Deserialize, Serialize};
 
@@ -147,22 +146,7 @@ pub fn path(out: &Path, profile: Profile, shard: Option<Shard>) -> PathBuf {
 
 /// Whether two outcomes are the same bit for bit (any NaN equals any NaN: they aggregate alike).
 pub fn same_bits(a: &SeedOutcome, b: &SeedOutcome) -> bool {
-    let f = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
-    let o = |x: &Observation, y: &Observation| {
-        x.holds == y.holds
-            && f(x.measured, y.measured)
-            && f(x.bound, y.bound)
-            && f(x.slack, y.slack)
-            && match (x.time, y.time) {
-                (None, None) => true,
-                (Some(s), Some(t)) => f(s, t),
-                _ => false,
-            }
-    };
-    a.events.len() == b.events.len()
-        && a.values.len() == b.values.len()
-        && a.events.iter().zip(&b.events).all(|(x, y)| o(x, y))
-        && a.values.iter().zip(&b.values).all(|(&x, &y)| f(x, y))
+    a.same_bits(b)
 }
 
 /// A checkpoint read from disk.

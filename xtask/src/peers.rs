@@ -617,7 +617,7 @@ fn rust_timings(
     drop(state);
     // The Lem 2.2 Monte Carlo, as `verify-lemmas` runs it.
     let t = Instant::now();
-    lemmas::lem22::check(mc_cfg, &NoProgress)?;
+    lemmas::check(lemmas::ClaimId::Lem22, mc_cfg, &NoProgress)?;
     let seeds_per_second = mc_cfg.seeds as f64 / t.elapsed().as_secs_f64();
     Ok((Timings { gd: Some(gd), gd_diag: Some(gd_diag), seeds_per_second: Some(seeds_per_second) }, traj, weight_space))
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask verify-lemmas`: run every claim's check under a profile (and a config file), print the verdict table, write JSON and reports; checkpointed, resumable and shardable.
+//! `cargo xtask verify-lemmas`: run every claim's check under a profile (and a config file), print the verdict table, write JSON and reports, exit 0 / 1 (refuted) / 2 (bad input) / 3 (error); checkpointed, resumable and shardable.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -335,8 +335,20 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
     write_pages(out, &pages)?;
     store.remove()?;
     println!("wrote {} and {} report files under {}", path.display(), pages.len(), out.display());
-    let refuted = results.iter().any(|r| r.verdict == Verdict::Refuted);
-    Ok(if refuted { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(ExitCode::from(exit_status(&results)))
+}
+
+/// The exit status of a run: 3 when a claim's verdict is `error` (a sanity identity failed: the
+/// program is wrong), else 1 when a claim is refuted, else 0 (every claim supported or
+/// inconclusive). Bad input exits with 2 before anything runs.
+pub fn exit_status(results: &[ClaimResult]) -> u8 {
+    if results.iter().any(|r| r.verdict == Verdict::Error) {
+        3
+    } else if results.iter().any(|r| r.verdict == Verdict::Refuted) {
+        1
+    } else {
+        0
+    }
 }
 
 /// One line per claim whose runs diverged (its `no-divergence` event failed on some seed): the
@@ -365,15 +377,14 @@ pub fn divergence_lines(results: &[ClaimResult]) -> Vec<String> {
 
 fn print_table(results: &[ClaimResult]) {
     println!(
-        "{:<8} {:<8} {:<13} {:<8} {:>12} {:>12}  title",
-        "slide", "paper", "verdict", "premise", "proof m", "empirical m"
+        "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  title",
+        "slide", "paper", "verdict", "premise", "proof m", "threshold (lo, up]"
     );
     for r in results {
         let proof = r.proof_widths.first().map(|p| format!("{:.3e}", p.width)).unwrap_or_else(|| "—".into());
-        let emp =
-            r.threshold.as_ref().and_then(|t| t.empirical_width).map(|m| m.to_string()).unwrap_or_else(|| "—".into());
+        let emp = report::threshold_text(&r.threshold);
         println!(
-            "{:<8} {:<8} {:<13} {:<8} {:>12} {:>12}  {}",
+            "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  {}",
             r.slide,
             r.paper,
             r.verdict.word(),
@@ -432,9 +443,13 @@ pub fn render_with_command(
         command,
         profile: profile.name().into(),
         version: VERSION.into(),
-        seeds: plan.iter().map(|(_, c)| c.seeds).max().unwrap_or(0),
+        // Seeds differ per claim: each page and the index state the real counts.
+        seeds: 0,
         notes: vec![
-            "Seeds differ per claim; each claim's page lists its configuration.".into(),
+            format!(
+                "Seeds per width: {}.",
+                plan.iter().map(|(c, cfg)| format!("{} {}", c.slide(), cfg.seeds)).collect::<Vec<_>>().join(", ")
+            ),
             "The paper's Fig. 1 is on its own page: [figure1.md](figure1.md) (`cargo xtask figure1`).".into(),
         ],
     };

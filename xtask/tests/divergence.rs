@@ -34,7 +34,7 @@ fn a_divergent_theorem_step_is_shown_in_results_report_and_summary() {
     }
     let page = std::fs::read_to_string(out.join("thm-3.1.md")).unwrap();
     let section = &page[page.find("### `no-divergence`").expect("a no-divergence section")..];
-    assert!(section.contains("| 50 | no | 0 / 12 | 0 |") && section.contains("refuted"), "{section}");
+    assert!(section.contains("| 50 | yes | 0 / 12 | 0 | 0 | 0 |") && section.contains("refuted"), "{section}");
     // The default step does not diverge, and the summary says nothing.
     let out = dir.join("default");
     let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "thm-3.1", "--out", out.to_str().unwrap()]);

@@ -81,3 +81,23 @@ fn quick_figure1_report_is_fresh() {
     }
     report_stale(stale, "cargo xtask figure1");
 }
+
+/// The index's "What changed in this release" lists, for each claim, the verdict after this
+/// release: it must be the verdict of the committed quick results.
+#[test]
+fn the_release_notes_match_the_committed_verdicts() {
+    let text = std::fs::read_to_string(docs().join("results-quick.json")).unwrap();
+    let results: Vec<lemmas::ClaimResult> = serde_json::from_str(&text).unwrap();
+    assert_eq!(report::VERDICT_CHANGES.len(), results.len());
+    for change in report::VERDICT_CHANGES {
+        let r = results.iter().find(|r| r.claim.key() == change.key).unwrap_or_else(|| panic!("{}", change.key));
+        assert_eq!(
+            change.after,
+            r.verdict.word(),
+            "{}: the release notes say {}, the results {}",
+            change.key,
+            change.after,
+            r.verdict.word()
+        );
+    }
+}

@@ -21,6 +21,9 @@ pub struct SampleError {
     pub state: f64,
     /// Estimated error of the predictions, (16/15)‖u_h(t) − u_{h/2}(t)‖ (shadow mode only).
     pub u: Option<f64>,
+    /// Estimated error of every single neuron, (16/15) max_r ‖w_r,h(t) − w_r,h/2(t)‖ (shadow mode
+    /// only): what guards a per-neuron distance such as max_r ‖w_r(t) − w_r(0)‖.
+    pub neuron: Option<f64>,
 }
 
 /// What an observer sees at a sample time: the state with its forward pass (the cached u and residual).
@@ -226,13 +229,15 @@ where
             sample_divergence = Some((event.t, event.step, reason));
             return Ok(Control::Stop);
         }
-        let u_error = match event.shadow {
+        let (u_error, neuron_error) = match event.shadow {
             Some(sh) => {
                 let us = sh.forward(data)?.u;
                 let e = 16.0 / 15.0 * (&fw.u - &us).norm_l2();
-                Some(if e.is_finite() { e } else { f64::INFINITY })
+                let neuron = 16.0 / 15.0 * max_row_distance(state.w.as_ref(), sh.w.as_ref());
+                let finite = |e: f64| if e.is_finite() { e } else { f64::INFINITY };
+                (Some(finite(e)), Some(finite(neuron)))
             }
-            None => None,
+            None => (None, None),
         };
         let snapshot = Snapshot {
             t: event.t,
@@ -245,7 +250,7 @@ where
             u: fw.u.as_ref(),
             residual: r.as_ref(),
             loss,
-            error: Some(SampleError { state: event.state_error, u: u_error }),
+            error: Some(SampleError { state: event.state_error, u: u_error, neuron: neuron_error }),
             gd_step_size: None,
         };
         observer.observe(&snapshot)
@@ -271,6 +276,18 @@ where
         u,
         loss,
     })
+}
+
+/// max_r ‖a_r − b_r‖₂ over the rows of two m × d matrices (NaN propagates as +∞).
+pub fn max_row_distance(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> f64 {
+    let mut sq = vec![0.0f64; a.nrows()];
+    for k in 0..a.ncols() {
+        for (r, v) in sq.iter_mut().enumerate() {
+            let d = a[(r, k)] - b[(r, k)];
+            *v += d * d;
+        }
+    }
+    sq.into_iter().fold(0.0, |acc, x| if x.is_nan() { f64::INFINITY } else { acc.max(x) }).sqrt()
 }
 
 /// u and ½‖u − y‖² of a network; (empty, +∞) when not finite, so no NaN leaves the crate.

@@ -69,6 +69,8 @@ pub struct Sample {
     pub state_error_estimate: Option<f64>,
     /// Integrator's error estimate of u(t) (shadow mode only).
     pub u_error_estimate: Option<f64>,
+    /// Integrator's error estimate of each neuron, max_r (shadow mode only).
+    pub neuron_error_estimate: Option<f64>,
 }
 
 /// A recorded trajectory with the constants its ratios use. Plain data.
@@ -225,6 +227,7 @@ impl<'r> Recorder<'r> {
             u_infinity_gap,
             state_error_estimate: s.error.map(|e| e.state),
             u_error_estimate: s.error.and_then(|e| e.u),
+            neuron_error_estimate: s.error.and_then(|e| e.neuron),
         };
         self.trajectory.samples.push(sample);
         Ok(self.trajectory.samples.last().expect("just pushed"))

@@ -10,95 +10,21 @@ use crate::LemmaError;
 pub enum DataKind {
     /// x_i uniform on the unit sphere S^{d−1}, y_i ~ N(0, 1) (the paper's Fig. 1 setup).
     Sphere,
-    /// x_i = e_i (d ≥ n), y_i ~ N(0, 1): H∞ = I/2, λ0 = 1/2.
+    /// x_i = e_i (d ≥ n), y_i ~ N(0, 1): H∞ = I/2, λ0 = 1/2. K = I makes H(t) diagonal: the flow
+    /// splits by coordinate, so a claim about the coupling of inputs is not tested on it.
     Orthonormal,
+    /// Sphere data with K far from diagonal (docs/theory.md §2.4): the first trial t = 0, 1, … of
+    /// the sphere streams in which some pair has |x_iᵀx_j| ≥ [`CORRELATED_MIN`] and no pair has
+    /// |x_iᵀx_j| > [`CORRELATED_MAX`] (none near parallel). Needs n ≥ 2.
+    Correlated,
 }
 
-/// A claim of the paper, named by its slide number with the paper's beside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum ClaimId {
-    /// Slide Lem 2.2 = paper Lem 3.1: H(0) is close to H∞.
-    Lem22,
-    /// Slide Lem 2.3 = paper Lem 3.2: small weight moves keep H close to H(0).
-    Lem23,
-    /// Slide Lem 2.4 = paper Lem 3.3: if λmin(H) ≥ λ0/2 then fast decay and small moves.
-    Lem24,
-    /// Slide Lem 2.5 = paper Lem 3.4: R′ < R closes the argument for all t.
-    Lem25,
-    /// Slide Thm 2.1 = paper Thm 3.2: gradient flow converges at rate exp(−λ0 t).
-    Thm21,
-    /// Slide Thm 2.6 = paper Thm 3.3: both layers trained, same rate.
-    Thm26,
-    /// Slide Thm 3.1 = paper Thm 4.1: discrete GD at rate (1 − ηλ0/2)^k.
-    Thm31,
-}
+/// Correlated data: some pair of inputs has |x_iᵀx_j| at least this.
+pub const CORRELATED_MIN: f64 = 0.3;
+/// Correlated data: no pair of inputs has |x_iᵀx_j| above this.
+pub const CORRELATED_MAX: f64 = 0.9;
 
-impl ClaimId {
-    /// Every claim, in the order the reports list them.
-    pub const ALL: [ClaimId; 7] = [
-        ClaimId::Lem22,
-        ClaimId::Lem23,
-        ClaimId::Lem24,
-        ClaimId::Lem25,
-        ClaimId::Thm21,
-        ClaimId::Thm26,
-        ClaimId::Thm31,
-    ];
-
-    /// Slide number, e.g. "Lem 2.2".
-    pub fn slide(self) -> &'static str {
-        match self {
-            ClaimId::Lem22 => "Lem 2.2",
-            ClaimId::Lem23 => "Lem 2.3",
-            ClaimId::Lem24 => "Lem 2.4",
-            ClaimId::Lem25 => "Lem 2.5",
-            ClaimId::Thm21 => "Thm 2.1",
-            ClaimId::Thm26 => "Thm 2.6",
-            ClaimId::Thm31 => "Thm 3.1",
-        }
-    }
-    /// Paper number, e.g. "Lem 3.1".
-    pub fn paper(self) -> &'static str {
-        match self {
-            ClaimId::Lem22 => "Lem 3.1",
-            ClaimId::Lem23 => "Lem 3.2",
-            ClaimId::Lem24 => "Lem 3.3",
-            ClaimId::Lem25 => "Lem 3.4",
-            ClaimId::Thm21 => "Thm 3.2",
-            ClaimId::Thm26 => "Thm 3.3",
-            ClaimId::Thm31 => "Thm 4.1",
-        }
-    }
-    /// File-name key, e.g. "lem-2.2".
-    pub fn key(self) -> &'static str {
-        match self {
-            ClaimId::Lem22 => "lem-2.2",
-            ClaimId::Lem23 => "lem-2.3",
-            ClaimId::Lem24 => "lem-2.4",
-            ClaimId::Lem25 => "lem-2.5",
-            ClaimId::Thm21 => "thm-2.1",
-            ClaimId::Thm26 => "thm-2.6",
-            ClaimId::Thm31 => "thm-3.1",
-        }
-    }
-    /// Parses a key ("lem-2.2") or slide number ("Lem 2.2", "lem2.2").
-    pub fn parse(s: &str) -> Option<ClaimId> {
-        let norm: String = s.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_lowercase();
-        ClaimId::ALL.into_iter().find(|c| c.key().replace('-', "") == norm)
-    }
-    /// Short name.
-    pub fn title(self) -> &'static str {
-        match self {
-            ClaimId::Lem22 => "H(0) is close to H∞",
-            ClaimId::Lem23 => "small weight moves keep H close to H(0)",
-            ClaimId::Lem24 => "if λmin(H) ≥ λ0/2 then fast decay and small moves",
-            ClaimId::Lem25 => "R′ < R closes the argument for all t",
-            ClaimId::Thm21 => "gradient flow converges at rate exp(−λ0 t)",
-            ClaimId::Thm26 => "both layers trained: same rate",
-            ClaimId::Thm31 => "discrete GD: rate (1 − ηλ0/2)^k",
-        }
-    }
-}
+pub use crate::ClaimId;
 
 /// The plain configuration of a check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,16 +45,26 @@ pub struct CheckConfig {
     pub master_seed: u64,
     /// Confidence of the two-sided Clopper–Pearson intervals.
     pub confidence: f64,
-    /// Time horizon T of gradient-flow runs (or iteration count for GD, as `horizon` steps).
+    /// Least time horizon T of gradient-flow runs: the flow claims run to max(T, 8/λ0), so that the
+    /// bound e^{−λ0 T} has fallen by e⁻⁸ (docs/theory.md §3.6).
     pub horizon: f64,
     /// RK4 step h for gradient-flow runs.
     pub step: f64,
     /// c_η of the theorem step size η = c_η λ0 / n² (Thm 3.1).
     pub c_eta: f64,
-    /// Iterations of discrete gradient descent (Thm 3.1).
+    /// Least number of iterations of discrete gradient descent (Thm 3.1): runs go to
+    /// max(iterations, ⌈16/(ηλ0)⌉), where (1 − ηλ0/2)^k has fallen by about e⁻⁸ (docs/theory.md §3.6).
     pub iterations: usize,
     /// Bisection steps refining the empirical width threshold between two widths of the sweep.
     pub bisection_steps: u32,
+    /// The mutation hook (docs/theory.md §3.8): every statement's and proof step's bound is scaled,
+    /// a ≤-bound b to s·b and a ≥-bound b to b/s. 1 checks the paper; 0.01 must be refuted.
+    #[serde(default = "one")]
+    pub bound_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for CheckConfig {
@@ -147,6 +83,7 @@ impl Default for CheckConfig {
             c_eta: 1.0,
             iterations: 300,
             bisection_steps: 4,
+            bound_scale: 1.0,
         }
     }
 }
@@ -189,6 +126,12 @@ impl CheckConfig {
         }
         if !(self.c_eta.is_finite() && self.c_eta > 0.0) {
             return bad("c_eta", self.c_eta.to_string(), "c_η must be positive and finite");
+        }
+        if !(self.bound_scale.is_finite() && self.bound_scale > 0.0) {
+            return bad("bound_scale", self.bound_scale.to_string(), "the bound scale must be positive and finite");
+        }
+        if self.data == DataKind::Correlated && self.n < 2 {
+            return bad("n", self.n.to_string(), "correlated data need at least two inputs (a pair to correlate)");
         }
         if self.iterations == 0 {
             return bad("iterations", "0".into(), "need at least one gradient-descent iteration");

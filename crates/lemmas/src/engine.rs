@@ -1,13 +1,17 @@
-//! The Monte Carlo engine: seeds in parallel per width, aggregation into rows, and the width threshold by bisection.
+//! The one runner every claim goes through: validation, seeds in parallel per width, checkpoints, the rules of docs/theory.md §3 (vacuous seeds, the numerical band, sanity identities, per-event premises, budgets), thresholds as intervals and verdicts.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::claim::{Claim, Prepared};
 use crate::config::{CheckConfig, ClaimId};
 use crate::result::{
-    EventResult, ExpectationResult, ExpectationRow, Observation, Relation, Target, Threshold, WidthRow, Witness,
+    ClaimResult, EventResult, ExpectationResult, ExpectationRow, Interval, Observation, Outcome, Premise, Relation,
+    Role, Target, Threshold, WidthRow, Witness,
 };
-use crate::stats::{Verdict, clopper_pearson, mean_and_standard_error, median, probability_verdict};
+use crate::stats::{Verdict, clopper_pearson, mean_and_standard_error, median};
 use crate::{EXPECTATION_Z, LemmaError};
 
 /// Receives a tick per finished seed (the runner draws progress bars with it).
@@ -123,153 +127,324 @@ pub fn ensure_fits_in_memory(cfg: &CheckConfig) -> Result<(), LemmaError> {
     Ok(())
 }
 
-/// An event to judge: key, description and claimed probability.
+/// The environment variable of the test-only hook that plants a failed sanity identity: set it to a
+/// claim key (e.g. "lem-2.2") and that claim's first sanity event fails on its first live seed, so
+/// that the `error` verdict and exit status 3 can be tested. Never set in a real run.
+pub const PLANT_SANITY_FAILURE: &str = "OVERPARAM_TEST_PLANT_SANITY_FAILURE";
+
+/// An event to judge: key, description, role, width premise and claimed probability.
+#[derive(Debug, Clone)]
 pub struct EventSpec {
-    /// Short key.
+    /// Short key, unique within the claim.
     pub key: &'static str,
     /// What it says.
     pub description: String,
+    /// Statement, proof step or sanity identity.
+    pub role: Role,
+    /// The width this event needs.
+    pub premise: Premise,
     /// Claimed probability.
     pub target: Target,
+    /// How the target's probability was counted (docs/theory.md §2.9), when it is not 1 − δ.
+    pub budget: Option<String>,
 }
 
-/// An expectation to compare.
-pub struct ExpectationSpec {
-    /// Short key.
+impl EventSpec {
+    /// An event with no width premise, claimed with probability `target`.
+    pub fn new(key: &'static str, role: Role, target: Target, description: impl Into<String>) -> Self {
+        EventSpec { key, description: description.into(), role, premise: Premise::AnyWidth, target, budget: None }
+    }
+    /// The same event with a width premise.
+    pub fn premise(mut self, premise: Premise) -> Self {
+        self.premise = premise;
+        self
+    }
+    /// The same event with its probability budget explained.
+    pub fn budget(mut self, why: impl Into<String>) -> Self {
+        self.budget = Some(why.into());
+        self
+    }
+}
+
+/// A per-seed quantity: an expectation compared with a reference, or a reported rate or margin.
+#[derive(Debug, Clone)]
+pub struct MeasureSpec {
+    /// Short key, unique within the claim.
     pub key: &'static str,
     /// What it compares.
     pub description: String,
     /// Relation of the mean to the reference.
     pub relation: Relation,
-    /// Reference value.
-    pub reference: f64,
+    /// Reference value (none for [`Relation::Report`]).
+    pub reference: Option<f64>,
     /// A floor on the per-seed standard deviation implied by the reference model at width m
     /// (e.g. √(p(1 − p)/m) for a per-seed mean of m i.i.d. per-neuron fractions with mean p), so
     /// that a rare event never seen in a few seeds is not declared impossible.
     pub sd_floor: Option<fn(f64, usize) -> f64>,
 }
 
-/// What one seed at one width produced: one observation per event, one value per expectation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl MeasureSpec {
+    /// A mean compared with a reference.
+    pub fn compare(key: &'static str, relation: Relation, reference: f64, description: impl Into<String>) -> Self {
+        MeasureSpec { key, description: description.into(), relation, reference: Some(reference), sd_floor: None }
+    }
+    /// A reported quantity (mean, min, max over seeds), compared with nothing.
+    pub fn report(key: &'static str, description: impl Into<String>) -> Self {
+        MeasureSpec {
+            key,
+            description: description.into(),
+            relation: Relation::Report,
+            reference: None,
+            sd_floor: None,
+        }
+    }
+}
+
+/// Compares measured values with bounds under `bound_scale` and the numerical band (docs/theory.md
+/// §3.3, §3.8): the one place where an observation's outcome is decided.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge {
+    /// The factor on bounds: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s (1 for sanity identities).
+    pub scale: f64,
+}
+
+impl Judge {
+    /// "measured ≤ bound".
+    pub fn at_most(&self, measured: f64, bound: f64, band: f64) -> Observation {
+        self.upper(measured, bound * self.scale, band, false)
+    }
+    /// "measured < bound".
+    pub fn below(&self, measured: f64, bound: f64, band: f64) -> Observation {
+        self.upper(measured, bound * self.scale, band, true)
+    }
+    /// "measured ≥ bound" (slack = bound ÷ measured).
+    pub fn at_least(&self, measured: f64, bound: f64, band: f64) -> Observation {
+        self.lower(measured, bound / self.scale, band, false)
+    }
+    /// "measured > bound".
+    pub fn above(&self, measured: f64, bound: f64, band: f64) -> Observation {
+        self.lower(measured, bound / self.scale, band, true)
+    }
+
+    fn upper(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
+        let outcome = decide(bound - measured, measured, band, strict);
+        observation(outcome, measured, bound, ratio_of(measured, bound), band)
+    }
+    fn lower(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
+        let outcome = decide(measured - bound, measured, band, strict);
+        observation(outcome, measured, bound, ratio_of(bound, measured), band)
+    }
+}
+
+fn ratio_of(a: f64, b: f64) -> f64 {
+    crate::result::ratio(a, b)
+}
+
+/// The outcome of a comparison whose margin (≥ 0: on the right side) is `margin`, with `band`
+/// guarding `measured`: a band that is not finite, or as large as the quantity it guards, decides
+/// nothing; a margin within the band is inconclusive.
+fn decide(margin: f64, measured: f64, band: f64, strict: bool) -> Outcome {
+    if measured.is_nan() || margin.is_nan() {
+        return Outcome::Fails;
+    }
+    if !band.is_finite() || band < 0.0 || (band > 0.0 && band >= measured.abs()) {
+        return Outcome::WithinBand;
+    }
+    let holds = if strict { margin > band } else { margin >= band };
+    let fails = if band > 0.0 {
+        margin < -band
+    } else if strict {
+        margin <= 0.0
+    } else {
+        margin < 0.0
+    };
+    if holds {
+        Outcome::Holds
+    } else if fails {
+        Outcome::Fails
+    } else {
+        Outcome::WithinBand
+    }
+}
+
+fn observation(outcome: Outcome, measured: f64, bound: f64, slack: f64, band: f64) -> Observation {
+    use crate::result::finite;
+    Observation { outcome, measured: finite(measured), bound: finite(bound), slack, band: finite(band), time: None }
+}
+
+/// The worst of many observations of one event (a failure first, then a band, then the largest
+/// slack); vacuous when there are none.
+pub fn worst_of(observations: impl IntoIterator<Item = Observation>) -> Observation {
+    observations.into_iter().fold(Observation::vacuous(), Observation::worst)
+}
+
+/// A finite f64, or NaN / ±∞ written as "NaN", "inf", "-inf" (JSON has no such numbers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl Serialize for Num {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let x = self.0;
+        if x.is_finite() {
+            s.serialize_f64(x)
+        } else if x.is_nan() {
+            s.serialize_str("NaN")
+        } else if x > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Value {
+            Number(f64),
+            Named(String),
+        }
+        match Value::deserialize(d)? {
+            Value::Number(x) => Ok(Num(x)),
+            Value::Named(s) => match s.as_str() {
+                "NaN" => Ok(Num(f64::NAN)),
+                "inf" => Ok(Num(f64::INFINITY)),
+                "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
+            },
+        }
+    }
+}
+
+/// What one seed at one width produced: an observation per event and a value per measure, by key.
+/// (A vacuous seed may leave measures out.)
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SeedOutcome {
-    /// In the order of the event specs.
-    pub events: Vec<Observation>,
-    /// In the order of the expectation specs (a non-finite value is written as "NaN", "inf" or "-inf").
-    #[serde(with = "named_non_finite")]
-    pub values: Vec<f64>,
+    /// Observations by event key.
+    pub events: BTreeMap<String, Observation>,
+    /// Values by measure key.
+    pub values: BTreeMap<String, Num>,
 }
 
-/// Serialises f64 values as JSON numbers, and NaN and ±∞ (which JSON lacks) as strings.
-mod named_non_finite {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Number(f64),
-        Named(String),
+impl SeedOutcome {
+    /// Records the observation of event `key`.
+    pub fn event(mut self, key: &str, o: Observation) -> Self {
+        self.events.insert(key.to_string(), o);
+        self
     }
-
-    pub fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        let named = |x: f64| {
-            if x.is_finite() {
-                Value::Number(x)
-            } else if x.is_nan() {
-                Value::Named("NaN".into())
-            } else if x > 0.0 {
-                Value::Named("inf".into())
-            } else {
-                Value::Named("-inf".into())
-            }
-        };
-        s.collect_seq(values.iter().map(|&x| named(x)))
+    /// Records the value of measure `key`.
+    pub fn value(mut self, key: &str, x: f64) -> Self {
+        self.values.insert(key.to_string(), Num(x));
+        self
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        Vec::<Value>::deserialize(d)?
-            .into_iter()
-            .map(|v| match v {
-                Value::Number(x) => Ok(x),
-                Value::Named(s) => match s.as_str() {
-                    "NaN" => Ok(f64::NAN),
-                    "inf" => Ok(f64::INFINITY),
-                    "-inf" => Ok(f64::NEG_INFINITY),
-                    other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
-                },
-            })
-            .collect()
+    /// Bit-for-bit equality (any NaN equals any NaN: they aggregate alike), for checkpoints.
+    pub fn same_bits(&self, other: &SeedOutcome) -> bool {
+        let f = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        self.events.len() == other.events.len()
+            && self.values.len() == other.values.len()
+            && self.events.iter().zip(&other.events).all(|((k, a), (l, b))| k == l && a.same_bits(b))
+            && self.values.iter().zip(&other.values).all(|((k, a), (l, b))| k == l && f(a.0, b.0))
     }
 }
 
-/// A claim's evaluation: per (m, trial) outcome; must be deterministic in (m, trial).
-pub type Evaluate<'a> = dyn Fn(usize, u64) -> Result<SeedOutcome, LemmaError> + Sync + 'a;
+/// One seed's environment: its width, trial, the seed of its own streams and the judges of its events.
+pub struct SeedCtx<'a> {
+    /// Width m.
+    pub m: usize,
+    /// Trial index t.
+    pub trial: u64,
+    /// Seed of this (claim, width)'s initialisation streams: pass it with `trial` to
+    /// `Network::init` or the sampler. Independent across claims and widths (docs/theory.md §3.5).
+    pub init_seed: u64,
+    bound_scale: f64,
+    specs: &'a [EventSpec],
+}
 
-/// Everything measured for a claim, before it becomes a [`crate::ClaimResult`].
+impl SeedCtx<'_> {
+    /// The judge of event `key`: `bound_scale` for statements and proof steps, 1 for sanity identities.
+    pub fn judge(&self, key: &str) -> Judge {
+        let spec = self.specs.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("no event keyed {key:?}"));
+        Judge { scale: if spec.role == Role::Sanity { 1.0 } else { self.bound_scale } }
+    }
+}
+
+/// The seed of the initialisation streams of `claim` at width `m`: SplitMix64 of the master seed, the
+/// claim and the width, so that no two (claim, width) pairs share (or nest) their draws (docs/theory.md §3.5).
+pub fn init_seed(master_seed: u64, claim: ClaimId, m: usize) -> u64 {
+    let index = ClaimId::ALL.iter().position(|c| *c == claim).expect("every claim is in ALL") as u64;
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    mix(mix(mix(master_seed) ^ (index + 1)) ^ m as u64)
+}
+
+/// Everything measured for a claim, before it becomes a [`ClaimResult`].
+#[derive(Debug, Clone)]
 pub struct Measured {
     /// Events, rows sorted by width.
     pub events: Vec<EventResult>,
-    /// Expectations, rows sorted by width.
+    /// Expectations and reported quantities, rows sorted by width.
     pub expectations: Vec<ExpectationResult>,
-    /// Threshold of the first event (when it is probabilistic).
-    pub threshold: Option<Threshold>,
+    /// Where the statement's threshold lies.
+    pub threshold: Threshold,
 }
 
-/// Runs every width of the sweep on every seed (seeds in parallel, results in trial order), then
-/// refines the first event's width threshold by bisection and aggregates.
-pub fn measure(
-    claim: ClaimId,
-    cfg: &CheckConfig,
-    events: &[EventSpec],
-    expectations: &[ExpectationSpec],
-    premise: &(dyn Fn(usize) -> bool + Sync),
-    eval: &Evaluate<'_>,
-    progress: &dyn Progress,
-) -> Result<Measured, LemmaError> {
-    let measured = measure_with(claim, cfg, events, expectations, premise, eval, &RunContext::new(progress))?;
-    Ok(measured.expect("without a shard every seed runs"))
+impl Measured {
+    /// The event keyed `key`.
+    pub fn event(&self, key: &str) -> Option<&EventResult> {
+        self.events.iter().find(|e| e.key == key)
+    }
+    /// The measure keyed `key`.
+    pub fn measure(&self, key: &str) -> Option<&ExpectationResult> {
+        self.expectations.iter().find(|e| e.key == key)
+    }
 }
 
-/// [`measure`] with a seed store and an optional shard. Each seed is taken from the store when it
-/// is there, else evaluated and put in the store. With a shard, only the shard's seeds of the sweep
-/// widths run, and the result is `None`: the bisection widths depend on all seeds' outcomes, so
-/// they are chosen (and run) by whoever aggregates the shards.
-pub fn measure_with(
-    claim: ClaimId,
+/// Runs `claim` under `cfg`: validation (the configuration, then the derived quantities in
+/// `prepare`), every width of the sweep on every seed (seeds in parallel, results in trial order,
+/// each taken from the store when it is there), the threshold refined by bisection, the rows and
+/// the verdict. With a shard only the shard's sweep seeds run and the result is `None`: the
+/// bisection widths depend on every seed's outcome, so whoever aggregates the shards runs them.
+pub fn run_claim(
+    claim: &dyn Claim,
     cfg: &CheckConfig,
-    events: &[EventSpec],
-    expectations: &[ExpectationSpec],
-    premise: &(dyn Fn(usize) -> bool + Sync),
-    eval: &Evaluate<'_>,
     ctx: &RunContext<'_>,
-) -> Result<Option<Measured>, LemmaError> {
+) -> Result<Option<ClaimResult>, LemmaError> {
+    cfg.validate()?;
+    let prepared = claim.prepare(cfg)?;
     ensure_fits_in_memory(cfg)?;
+    let id = claim.id();
+    let specs = prepared.events();
+    let measures = prepared.measures();
+    assert_eq!(specs.iter().filter(|s| s.role == Role::Statement).count(), 1, "{}: one statement", id.slide());
+    let planted = std::env::var(PLANT_SANITY_FAILURE).is_ok_and(|v| v == id.key());
     let run_width = |m: usize| -> Result<Vec<SeedOutcome>, LemmaError> {
+        let seed = init_seed(cfg.master_seed, id, m);
         (0..cfg.seeds)
             .into_par_iter()
             .filter(|&trial| ctx.shard.is_none_or(|s| s.contains(trial)))
             .map(|trial| {
-                let out = match ctx.store.get(claim, m, trial) {
-                    Some(out) => {
-                        if out.events.len() != events.len() || out.values.len() != expectations.len() {
-                            return Err(LemmaError::Store(format!(
-                                "a stored seed of {} (m = {m}, trial {trial}) has {} events and {} values, the check has {} and {}: it comes from another version of the check; delete the checkpoint",
-                                claim.slide(),
-                                out.events.len(),
-                                out.values.len(),
-                                events.len(),
-                                expectations.len()
-                            )));
-                        }
-                        out
-                    }
+                let out = match ctx.store.get(id, m, trial) {
+                    Some(out) => out,
                     None => {
-                        let out = eval(m, trial)?;
-                        debug_assert_eq!(out.events.len(), events.len());
-                        ctx.store.put(claim, m, trial, &out)?;
+                        let sctx = SeedCtx { m, trial, init_seed: seed, bound_scale: cfg.bound_scale, specs: &specs };
+                        let out = prepared.evaluate(&sctx)?;
+                        ctx.store.put(id, m, trial, &out)?;
                         out
                     }
                 };
-                ctx.progress.seed_done(claim, m, trial);
+                if let Some(missing) = specs.iter().find(|s| !out.events.contains_key(s.key)) {
+                    return Err(LemmaError::Store(format!(
+                        "a seed of {} (m = {m}, trial {trial}) has no observation of event {:?}: a stored seed comes from another version of the check (delete the checkpoint), or the check is wrong",
+                        id.slide(),
+                        missing.key
+                    )));
+                }
+                ctx.progress.seed_done(id, m, trial);
                 Ok(out)
             })
             .collect()
@@ -280,122 +455,171 @@ pub fn measure_with(
         }
         return Ok(None);
     }
-    let mut runs: Vec<(usize, Vec<SeedOutcome>)> = Vec::new();
+    let statement = specs.iter().find(|s| s.role == Role::Statement).expect("asserted");
+    let verdict_at = |m: usize, outs: &[SeedOutcome]| width_row(m, statement, outs, cfg.confidence, false).verdict;
+    let mut runs: Vec<(usize, Vec<SeedOutcome>, Verdict)> = Vec::new();
     for &m in &cfg.widths {
-        runs.push((m, run_width(m)?));
+        let outs = run_width(m)?;
+        let v = verdict_at(m, &outs);
+        runs.push((m, outs, v));
     }
-    let target = 1.0 - cfg.delta;
-    let holds_rate =
-        |outs: &[SeedOutcome]| outs.iter().filter(|o| o.events[0].holds).count() as f64 / outs.len() as f64;
-    let mut threshold = None;
-    if matches!(events.first().map(|e| e.target), Some(Target::Probability(_))) {
-        let passing = |runs: &[(usize, Vec<SeedOutcome>)]| -> (Option<usize>, Option<usize>) {
-            // Smallest width from which every larger width passes, and the failing width just below.
-            let mut first_pass = None;
-            let mut last_fail = None;
-            for (m, outs) in runs {
-                if holds_rate(outs) >= target {
-                    if first_pass.is_none() {
-                        first_pass = Some(*m);
-                    }
-                } else {
-                    first_pass = None;
-                    last_fail = Some(*m);
-                }
-            }
-            (first_pass, last_fail)
-        };
-        let (mut pass, mut fail) = passing(&runs);
-        for _ in 0..cfg.bisection_steps {
-            let (Some(hi), Some(lo)) = (pass, fail) else { break };
-            let mid = ((hi as f64) * (lo as f64)).sqrt().round() as usize;
-            if mid <= lo || mid >= hi {
-                break;
-            }
-            let outs = run_width(mid)?;
-            if holds_rate(&outs) >= target {
-                pass = Some(mid);
-            } else {
-                fail = Some(mid);
-            }
-            runs.push((mid, outs));
+    let mut threshold = threshold_of(&runs);
+    for _ in 0..cfg.bisection_steps {
+        let (Some(lo), Some(hi)) = (threshold.lower, threshold.upper) else { break };
+        let mid = ((hi as f64) * (lo as f64)).sqrt().round() as usize;
+        if mid <= lo || mid >= hi {
+            break;
         }
-        runs.sort_by_key(|(m, _)| *m);
-        threshold = Some(Threshold { empirical_width: pass, largest_failing_width: fail, proof_to_empirical: None });
+        let outs = run_width(mid)?;
+        let v = verdict_at(mid, &outs);
+        runs.push((mid, outs, v));
+        runs.sort_by_key(|(m, _, _)| *m);
+        threshold = threshold_of(&runs);
     }
-    let event_results = events
+    let events: Vec<EventResult> = specs
         .iter()
-        .enumerate()
-        .map(|(e, spec)| EventResult {
+        .map(|spec| EventResult {
             key: spec.key.to_string(),
             description: spec.description.clone(),
+            role: spec.role,
+            premise: spec.premise.clone(),
             target: spec.target,
+            budget: spec.budget.clone(),
             rows: runs
                 .iter()
-                .map(|(m, outs)| width_row(*m, premise(*m), spec.target, outs, e, cfg.confidence))
+                .enumerate()
+                .map(|(i, (m, outs, _))| {
+                    let plant = planted && spec.role == Role::Sanity && i == 0 && is_first_sanity(&specs, spec);
+                    width_row(*m, spec, outs, cfg.confidence, plant)
+                })
                 .collect(),
         })
         .collect();
-    let expectation_results = expectations
+    let expectations = measures
         .iter()
-        .enumerate()
-        .map(|(v, spec)| ExpectationResult {
+        .map(|spec| ExpectationResult {
             key: spec.key.to_string(),
             description: spec.description.clone(),
             relation: spec.relation,
             rows: runs
                 .iter()
-                .map(|(m, outs)| {
-                    let values: Vec<f64> = outs.iter().map(|o| o.values[v]).collect();
-                    let floor = spec.sd_floor.map_or(0.0, |f| f(spec.reference, *m) / (values.len() as f64).sqrt());
+                .map(|(m, outs, _)| {
+                    let values: Vec<f64> = outs.iter().filter_map(|o| o.values.get(spec.key).map(|n| n.0)).collect();
+                    let floor = match (spec.sd_floor, spec.reference) {
+                        (Some(f), Some(r)) if !values.is_empty() => f(r, *m) / (values.len() as f64).sqrt(),
+                        _ => 0.0,
+                    };
                     expectation_row(*m, &values, spec.reference, spec.relation, floor)
                 })
                 .collect(),
         })
         .collect();
-    Ok(Some(Measured { events: event_results, expectations: expectation_results, threshold }))
+    let measured = Measured { events, expectations, threshold };
+    Ok(Some(assemble(claim, &*prepared, cfg, measured)))
 }
 
-fn width_row(m: usize, premise_met: bool, target: Target, outs: &[SeedOutcome], e: usize, confidence: f64) -> WidthRow {
-    let seeds = outs.len() as u64;
-    let obs: Vec<(u64, Observation)> = outs.iter().enumerate().map(|(t, o)| (t as u64, o.events[e])).collect();
-    let successes = obs.iter().filter(|(_, o)| o.holds).count() as u64;
-    let (ci_lower, ci_upper) = clopper_pearson(successes, seeds, confidence);
-    let verdict = match target {
-        Target::Probability(p) => probability_verdict((ci_lower, ci_upper), p),
-        Target::Always => {
-            if successes == seeds {
-                Verdict::Supported
-            } else {
-                Verdict::Refuted
-            }
+fn is_first_sanity(specs: &[EventSpec], spec: &EventSpec) -> bool {
+    specs.iter().find(|s| s.role == Role::Sanity).is_some_and(|s| s.key == spec.key)
+}
+
+/// The statement's threshold from the verdicts of its rows: `lower` is the largest width not
+/// supported, `upper` the smallest from which every larger width is supported.
+fn threshold_of(runs: &[(usize, Vec<SeedOutcome>, Verdict)]) -> Threshold {
+    let lower = runs.iter().filter(|(_, _, v)| *v != Verdict::Supported).map(|(m, _, _)| *m).max();
+    let upper = runs.iter().map(|(m, _, _)| *m).filter(|&m| lower.is_none_or(|l| m > l)).min();
+    Threshold { lower, upper }
+}
+
+/// The row of event `spec` at width m from the seeds' outcomes (docs/theory.md §3.1–§3.4).
+fn width_row(m: usize, spec: &EventSpec, outs: &[SeedOutcome], confidence: f64, plant: bool) -> WidthRow {
+    let mut obs: Vec<(u64, Observation)> =
+        outs.iter().enumerate().map(|(t, o)| (t as u64, o.events[spec.key])).collect();
+    if plant && let Some((_, o)) = obs.iter_mut().find(|(_, o)| o.outcome != Outcome::Vacuous) {
+        o.outcome = Outcome::Fails;
+    }
+    let live: Vec<&(u64, Observation)> = obs.iter().filter(|(_, o)| o.outcome != Outcome::Vacuous).collect();
+    let seeds = live.len() as u64;
+    let seeds_vacuous = obs.len() as u64 - seeds;
+    let count = |k: Outcome| live.iter().filter(|(_, o)| o.outcome == k).count() as u64;
+    let (successes, within_band, failures) = (count(Outcome::Holds), count(Outcome::WithinBand), count(Outcome::Fails));
+    let (ci_lower, ci_upper) = if seeds == 0 {
+        (0.0, 1.0)
+    } else {
+        (clopper_pearson(successes, seeds, confidence).0, clopper_pearson(successes + within_band, seeds, confidence).1)
+    };
+    let verdict = if seeds == 0 {
+        Verdict::Inconclusive
+    } else {
+        match (spec.role, spec.target) {
+            (Role::Sanity, _) if failures > 0 => Verdict::Error,
+            (Role::Sanity, _) if within_band > 0 => Verdict::Inconclusive,
+            (Role::Sanity, _) => Verdict::Supported,
+            (_, Target::Always) if failures > 0 => Verdict::Refuted,
+            (_, Target::Always) if within_band > 0 => Verdict::Inconclusive,
+            (_, Target::Always) => Verdict::Supported,
+            (_, Target::Probability(p)) if ci_lower >= p => Verdict::Supported,
+            (_, Target::Probability(p)) if ci_upper < p => Verdict::Refuted,
+            (_, Target::Probability(_)) => Verdict::Inconclusive,
         }
     };
-    let slacks: Vec<f64> = obs.iter().map(|(_, o)| o.slack).collect();
-    let (wt, wo) = obs.iter().fold(obs[0], |best, cur| if cur.1.slack > best.1.slack { *cur } else { best });
+    let slacks: Vec<f64> = live.iter().map(|(_, o)| o.slack).collect();
+    let witness = live.iter().fold(None::<(u64, Observation)>, |best, &&(t, o)| match best {
+        Some((bt, bo)) if bo.worst(o) == bo => Some((bt, bo)),
+        _ => Some((t, o)),
+    });
     WidthRow {
         m,
-        premise_met,
+        premise_met: spec.premise.met_at(m),
         seeds,
+        seeds_vacuous,
         successes,
-        p_hat: successes as f64 / seeds as f64,
+        within_band,
+        p_hat: if seeds == 0 { 0.0 } else { successes as f64 / seeds as f64 },
         ci_lower,
         ci_upper,
         verdict,
-        slack_median: median(&slacks),
-        slack_worst: wo.slack,
-        witness: Witness { trial: wt, measured: wo.measured, bound: wo.bound, slack: wo.slack, time: wo.time },
+        slack_median: if slacks.is_empty() { 0.0 } else { median(&slacks) },
+        slack_worst: slacks.iter().copied().fold(0.0, f64::max),
+        witness: witness.map(|(trial, o)| Witness {
+            trial,
+            outcome: o.outcome,
+            measured: o.measured,
+            bound: o.bound,
+            slack: o.slack,
+            band: o.band,
+            time: o.time,
+        }),
     }
 }
 
 /// Compares a mean with its reference: refuted beyond [`EXPECTATION_Z`] standard errors on the
 /// wrong side; for ≤ / ≥, supported when the whole ±z·se band is on the right side. The standard
-/// error is at least `se_floor`.
-pub fn expectation_row(m: usize, values: &[f64], reference: f64, relation: Relation, se_floor: f64) -> ExpectationRow {
+/// error is at least `se_floor`. A reported quantity (no reference) gets no verdict.
+pub fn expectation_row(
+    m: usize,
+    values: &[f64],
+    reference: Option<f64>,
+    relation: Relation,
+    se_floor: f64,
+) -> ExpectationRow {
+    use crate::result::{finite, ratio};
+    if values.is_empty() {
+        return ExpectationRow {
+            m,
+            seeds: 0,
+            mean: 0.0,
+            standard_error: 0.0,
+            min: 0.0,
+            max: 0.0,
+            reference,
+            slack: None,
+            verdict: reference.map(|_| Verdict::Inconclusive),
+        };
+    }
     let (mean, se) = mean_and_standard_error(values);
     let se = se.max(se_floor);
     let z = EXPECTATION_Z * se;
-    let verdict = match relation {
+    let verdict = reference.map(|reference| match relation {
         Relation::AtMost if mean - z > reference => Verdict::Refuted,
         Relation::AtMost if mean + z <= reference => Verdict::Supported,
         Relation::AtLeast if mean + z < reference => Verdict::Refuted,
@@ -403,15 +627,62 @@ pub fn expectation_row(m: usize, values: &[f64], reference: f64, relation: Relat
         Relation::Equal if (mean - reference).abs() > z + 1e-12 * reference.abs() => Verdict::Refuted,
         Relation::Equal => Verdict::Supported,
         _ => Verdict::Inconclusive,
-    };
-    let (mean, se) = (crate::result::finite(mean), crate::result::finite(se));
-    ExpectationRow { m, mean, standard_error: se, reference, slack: crate::result::ratio(mean, reference), verdict }
+    });
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    ExpectationRow {
+        m,
+        seeds: values.len() as u64,
+        mean: finite(mean),
+        standard_error: finite(se),
+        min: finite(lo),
+        max: finite(hi),
+        reference,
+        slack: reference.map(|r| ratio(finite(mean), r)),
+        verdict: if relation == Relation::Report { None } else { verdict },
+    }
 }
 
-/// The claim's verdict: the statement's rows that meet the premise, combined; inconclusive if none.
-pub fn claim_verdict(statement: &EventResult) -> (Verdict, bool) {
-    let met: Vec<Verdict> = statement.rows.iter().filter(|r| r.premise_met).map(|r| r.verdict).collect();
-    if met.is_empty() { (Verdict::Inconclusive, false) } else { (Verdict::combine(met), true) }
+/// The claim's verdict (docs/theory.md §3): `error` when a sanity identity failed at any width; else
+/// the statement's rows that meet their premise and have a live seed, combined; inconclusive if none.
+pub fn claim_verdict(events: &[EventResult]) -> (Verdict, bool) {
+    if events.iter().filter(|e| e.role == Role::Sanity).flat_map(|e| &e.rows).any(|r| r.verdict == Verdict::Error) {
+        let met = events.iter().filter(|e| e.role == Role::Statement).flat_map(|e| &e.rows).any(|r| r.premise_met);
+        return (Verdict::Error, met);
+    }
+    let statement = events.iter().find(|e| e.role == Role::Statement);
+    let rows: Vec<&WidthRow> = statement.map(|e| e.rows.iter().filter(|r| r.premise_met).collect()).unwrap_or_default();
+    let met = !rows.is_empty();
+    let live: Vec<Verdict> = rows.iter().filter(|r| r.seeds > 0).map(|r| r.verdict).collect();
+    (Verdict::combine(live), met)
+}
+
+/// Builds the [`ClaimResult`]: verdict, premise, threshold and proof ÷ empirical interval, notes.
+fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measured: Measured) -> ClaimResult {
+    let id = claim.identity();
+    let (verdict, premise_met) = claim_verdict(&measured.events);
+    let proof_widths = prepared.proof_widths();
+    let proof_to_empirical = proof_widths.first().map(|p| Interval {
+        lower: measured.threshold.upper.map(|u| p.width / u as f64),
+        upper: measured.threshold.lower.map(|l| p.width / l as f64),
+    });
+    let notes = prepared.notes(&measured);
+    ClaimResult {
+        claim: claim.id(),
+        slide: id.slide.into(),
+        paper: id.paper.into(),
+        title: id.title.into(),
+        statement: prepared.statement(),
+        config: cfg.clone(),
+        lambda0: prepared.lambda0(),
+        proof_widths,
+        premise_met,
+        events: measured.events,
+        expectations: measured.expectations,
+        threshold: measured.threshold,
+        proof_to_empirical,
+        verdict,
+        notes,
+    }
 }
 
 #[cfg(test)]
@@ -421,6 +692,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::claim::Identity;
+    use crate::profile::Profile;
+    use crate::result::ProofWidth;
 
     /// Remembers every seed put, counting puts.
     #[derive(Default)]
@@ -443,27 +717,87 @@ mod tests {
         }
     }
 
-    /// A synthetic claim whose event holds on trial t at width m when (t·7 + m) mod 10 < m/10 (so
-    /// wider is better and the threshold is bisected), counting evaluations.
-    fn run(cfg: &CheckConfig, store: &dyn SeedStore, shard: Option<Shard>, evals: &AtomicUsize) -> Option<Measured> {
-        let events = [EventSpec { key: "e", description: "synthetic".into(), target: Target::Probability(0.9) }];
-        let expectations = [ExpectationSpec {
-            key: "v",
-            description: "synthetic".into(),
-            relation: Relation::AtMost,
-            reference: 1.0,
-            sd_floor: None,
-        }];
-        let eval = |m: usize, t: u64| {
-            evals.fetch_add(1, Ordering::Relaxed);
-            let x = ((t * 7 + m as u64) % 10) as f64;
-            Ok(SeedOutcome {
-                events: vec![Observation::at_most(x, (m / 10) as f64)],
-                values: vec![if t == 3 { f64::NAN } else { x / (m as f64) }],
-            })
-        };
+    /// What a synthetic seed returns for its statement.
+    type Rule = fn(usize, u64) -> (f64, f64, f64, bool);
+
+    /// A synthetic claim: the statement "x ≤ b" with band e, vacuous when the rule says so; a sanity
+    /// identity that always holds; a measure.
+    struct Synthetic {
+        rule: Rule,
+        target: Target,
+    }
+
+    impl Claim for Synthetic {
+        fn id(&self) -> ClaimId {
+            ClaimId::Lem22
+        }
+        fn identity(&self) -> Identity {
+            Identity { slide: "Syn", paper: "Syn", key: "syn", title: "synthetic" }
+        }
+        fn config(&self, _: Profile) -> CheckConfig {
+            CheckConfig::default()
+        }
+        fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+            Ok(Box::new(SyntheticPrep { rule: self.rule, target: self.target }))
+        }
+    }
+
+    struct SyntheticPrep {
+        rule: Rule,
+        target: Target,
+    }
+
+    impl Prepared for SyntheticPrep {
+        fn lambda0(&self) -> f64 {
+            1.0
+        }
+        fn statement(&self) -> String {
+            "synthetic".into()
+        }
+        fn proof_widths(&self) -> Vec<ProofWidth> {
+            vec![ProofWidth { route: "r".into(), formula: "f".into(), width: 1000.0 }]
+        }
+        fn events(&self) -> Vec<EventSpec> {
+            vec![
+                EventSpec::new("statement", Role::Statement, self.target, "x ≤ b"),
+                EventSpec::new("identity", Role::Sanity, Target::Always, "0 ≤ 1"),
+            ]
+        }
+        fn measures(&self) -> Vec<MeasureSpec> {
+            vec![MeasureSpec::compare("v", Relation::AtMost, 1.0, "synthetic")]
+        }
+        fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+            let (x, b, e, vacuous) = (self.rule)(seed.m, seed.trial);
+            let st = if vacuous { Observation::vacuous() } else { seed.judge("statement").at_most(x, b, e) };
+            Ok(SeedOutcome::default()
+                .event("statement", st)
+                .event("identity", seed.judge("identity").at_most(0.0, 1.0, 0.0))
+                .value("v", if seed.trial == 3 { f64::NAN } else { x / seed.m as f64 }))
+        }
+        fn notes(&self, _: &Measured) -> Vec<String> {
+            vec![]
+        }
+    }
+
+    /// Holds on trial t at width m when (t·7 + m) mod 10 < m/10 (wider is better: the threshold is bisected).
+    fn wider_is_better(m: usize, t: u64) -> (f64, f64, f64, bool) {
+        (((t * 7 + m as u64) % 10) as f64, (m / 10) as f64, 0.0, false)
+    }
+
+    fn run_rule(
+        cfg: &CheckConfig,
+        rule: Rule,
+        target: Target,
+        store: &dyn SeedStore,
+        shard: Option<Shard>,
+    ) -> Option<ClaimResult> {
+        let claim = Synthetic { rule, target };
         let ctx = RunContext { progress: &NoProgress, store, shard };
-        measure_with(ClaimId::Lem22, cfg, &events, &expectations, &|_| true, &eval, &ctx).unwrap()
+        run_claim(&claim, cfg, &ctx).unwrap()
+    }
+
+    fn run(cfg: &CheckConfig, store: &dyn SeedStore, shard: Option<Shard>) -> Option<ClaimResult> {
+        run_rule(cfg, wider_is_better, Target::Probability(0.5), store, shard)
     }
 
     fn cfg() -> CheckConfig {
@@ -491,70 +825,174 @@ mod tests {
 
     #[test]
     fn stored_seeds_are_not_recomputed_and_give_the_same_results() {
-        let (store, evals) = (MemoryStore::default(), AtomicUsize::new(0));
-        let first = run(&cfg(), &store, None, &evals).unwrap();
-        let computed = evals.load(Ordering::Relaxed);
-        assert_eq!(store.puts.load(Ordering::Relaxed), computed);
+        let store = MemoryStore::default();
+        let first = run(&cfg(), &store, None).unwrap();
+        let computed = store.puts.load(Ordering::Relaxed);
         assert!(computed > 14, "the threshold was bisected: {computed} seeds");
-        let again = AtomicUsize::new(0);
-        let second = run(&cfg(), &store, None, &again).unwrap();
-        assert_eq!(again.load(Ordering::Relaxed), 0, "everything came from the store");
-        assert_eq!(first.events, second.events);
-        assert_eq!(format!("{:?}", first.expectations), format!("{:?}", second.expectations));
-        assert_eq!(first.threshold, second.threshold);
-        let plain = measure_with_no_store();
+        let second = run(&cfg(), &store, None).unwrap();
+        assert_eq!(store.puts.load(Ordering::Relaxed), computed, "everything came from the store");
+        assert_eq!(format!("{first:?}"), format!("{second:?}"));
+        let plain = run(&cfg(), &NoStore, None).unwrap();
         assert_eq!(plain.events, first.events);
-    }
-
-    fn measure_with_no_store() -> Measured {
-        run(&cfg(), &NoStore, None, &AtomicUsize::new(0)).unwrap()
     }
 
     #[test]
     fn a_shard_runs_only_its_sweep_seeds_and_returns_nothing() {
-        let (store, evals) = (MemoryStore::default(), AtomicUsize::new(0));
+        let store = MemoryStore::default();
         let shard = Shard::new(1, 3).unwrap();
-        assert!(run(&cfg(), &store, Some(shard), &evals).is_none());
+        assert!(run(&cfg(), &store, Some(shard)).is_none());
         let keys: Vec<(usize, u64)> = {
             let mut k: Vec<_> = store.seeds.lock().unwrap().keys().map(|&(_, m, t)| (m, t)).collect();
             k.sort();
             k
         };
         assert_eq!(keys, vec![(10, 1), (10, 4), (100, 1), (100, 4)]);
-        // The shards together, then an aggregating run, equal one run of everything.
         for index in [0, 2] {
-            run(&cfg(), &store, Some(Shard::new(index, 3).unwrap()), &evals);
+            run(&cfg(), &store, Some(Shard::new(index, 3).unwrap()));
         }
-        let merged = run(&cfg(), &store, None, &AtomicUsize::new(0)).unwrap();
-        assert_eq!(merged.events, measure_with_no_store().events);
+        let merged = run(&cfg(), &store, None).unwrap();
+        assert_eq!(merged.events, run(&cfg(), &NoStore, None).unwrap().events);
     }
 
     #[test]
     fn seed_outcomes_round_trip_through_json_with_non_finite_values() {
-        let out = SeedOutcome {
-            events: vec![Observation::at_most(0.1 + 0.2, 1.0 / 3.0).at_time(2.5)],
-            values: vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1e-300, std::f64::consts::PI],
-        };
+        let j = Judge { scale: 1.0 };
+        let out = SeedOutcome::default()
+            .event("e", j.at_most(0.1 + 0.2, 1.0 / 3.0, 1e-12).at_time(2.5))
+            .value("a", f64::NAN)
+            .value("b", f64::INFINITY)
+            .value("c", f64::NEG_INFINITY)
+            .value("d", -0.0)
+            .value("e", std::f64::consts::PI);
         let text = serde_json::to_string(&out).unwrap();
-        assert!(text.contains(r#"["NaN","inf","-inf",-0.0,1e-300,3.141592653589793]"#), "{text}");
+        assert!(text.contains(r#""a":"NaN","b":"inf","c":"-inf","d":-0.0,"e":3.141592653589793"#), "{text}");
         let back: SeedOutcome = serde_json::from_str(&text).unwrap();
-        assert!(back.values[0].is_nan());
-        let bits = |o: &SeedOutcome| o.values[1..].iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&back), bits(&out));
-        assert_eq!(back.events, out.events);
+        assert!(back.same_bits(&out));
     }
 
     #[test]
     fn a_width_too_large_for_memory_is_refused_before_running() {
         let cfg = CheckConfig { widths: vec![10, 1 << 40], ..CheckConfig::default() };
-        let evals = AtomicUsize::new(0);
-        let events = [EventSpec { key: "e", description: "synthetic".into(), target: Target::Always }];
-        let eval = |_: usize, _: u64| {
-            evals.fetch_add(1, Ordering::Relaxed);
-            Ok(SeedOutcome { events: vec![Observation::at_most(0.0, 1.0)], values: vec![] })
-        };
-        let err = measure(ClaimId::Lem22, &cfg, &events, &[], &|_| true, &eval, &NoProgress).err().unwrap();
+        let claim = Synthetic { rule: wider_is_better, target: Target::Always };
+        let err = run_claim(&claim, &cfg, &RunContext::new(&NoProgress)).err().unwrap();
         assert!(err.to_string().contains("width m = 1099511627776") && err.to_string().contains("MiB"), "{err}");
-        assert_eq!(evals.load(Ordering::Relaxed), 0, "nothing ran");
+    }
+
+    /// Review item 1: a seed whose premise failed is not a success; a width with no live seed is
+    /// inconclusive, and its witness is no skipped seed.
+    #[test]
+    fn vacuous_seeds_are_counted_apart_and_no_live_seed_is_inconclusive() {
+        let cfg = CheckConfig { widths: vec![10, 20], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
+        // Width 10: every seed vacuous. Width 20: 4 live seeds, all holding, 6 vacuous.
+        let rule: Rule = |m, t| (0.5, 1.0, 0.0, m == 10 || t >= 4);
+        let res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
+        let rows = &res.statement_event().unwrap().rows;
+        assert_eq!((rows[0].seeds, rows[0].seeds_vacuous, rows[0].verdict), (0, 10, Verdict::Inconclusive));
+        assert!(rows[0].witness.is_none());
+        assert_eq!((rows[1].seeds, rows[1].seeds_vacuous, rows[1].successes), (4, 6, 4));
+        assert!(rows[1].witness.is_some_and(|w| w.trial < 4), "the witness is a live seed");
+        // 4 of 4 at 95%: the interval is [0.3976, 1], not 10 of 10's [0.69, 1].
+        assert!((rows[1].ci_lower - 0.3976).abs() < 1e-4, "{}", rows[1].ci_lower);
+        let prob = run_rule(&cfg, rule, Target::Probability(0.5), &NoStore, None).unwrap();
+        assert_eq!(prob.statement_event().unwrap().rows[1].verdict, Verdict::Inconclusive);
+    }
+
+    /// Review item 3: a value within the band, a non-finite band, or a band as large as the value
+    /// it guards is inconclusive, never supported.
+    #[test]
+    fn the_numerical_band_makes_a_seed_inconclusive() {
+        let j = Judge { scale: 1.0 };
+        assert_eq!(j.at_most(0.99, 1.0, 0.0).outcome, Outcome::Holds);
+        assert_eq!(j.at_most(0.99, 1.0, 0.02).outcome, Outcome::WithinBand);
+        assert_eq!(j.at_most(1.01, 1.0, 0.02).outcome, Outcome::WithinBand);
+        assert_eq!(j.at_most(1.05, 1.0, 0.02).outcome, Outcome::Fails);
+        assert_eq!(j.at_most(0.5, 1.0, f64::INFINITY).outcome, Outcome::WithinBand);
+        assert_eq!(j.at_most(0.5, 1.0, f64::NAN).outcome, Outcome::WithinBand);
+        assert_eq!(j.at_most(0.1, 1.0, 0.2).outcome, Outcome::WithinBand, "band ≥ the guarded value");
+        assert_eq!(j.below(1.0, 1.0, 0.0).outcome, Outcome::Fails);
+        assert_eq!(j.at_least(2.0, 1.0, 0.1).outcome, Outcome::Holds);
+        assert_eq!(j.at_least(1.05, 1.0, 0.1).outcome, Outcome::WithinBand);
+        assert_eq!(j.at_most(f64::NAN, 1.0, 0.0).outcome, Outcome::Fails);
+        let cfg = CheckConfig { widths: vec![10], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
+        let rule: Rule = |_, _| (0.999, 1.0, 0.01, false);
+        let res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
+        let row = &res.statement_event().unwrap().rows[0];
+        assert_eq!((row.successes, row.within_band, row.verdict), (0, 10, Verdict::Inconclusive));
+    }
+
+    /// Review item 6: the threshold is (lower, upper] judged with the rows' verdicts, open at an end
+    /// when the smallest width already is supported; proof ÷ empirical is an interval.
+    #[test]
+    fn thresholds_are_intervals_from_the_verdicts() {
+        let rule: Rule = |m, _| (0.5, if m >= 300 { 1.0 } else { 0.1 }, 0.0, false);
+        let cfg = CheckConfig { widths: vec![100, 1000], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
+        let res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
+        assert_eq!((res.threshold.lower, res.threshold.upper), (Some(100), Some(1000)));
+        let r = res.proof_to_empirical.unwrap();
+        assert_eq!((r.lower, r.upper), (Some(1.0), Some(10.0)));
+        let bis =
+            run_rule(&CheckConfig { bisection_steps: 3, ..cfg.clone() }, rule, Target::Always, &NoStore, None).unwrap();
+        assert!(bis.threshold.lower.unwrap() < 300 && bis.threshold.upper.unwrap() >= 300, "{:?}", bis.threshold);
+        let all =
+            run_rule(&CheckConfig { widths: vec![400, 1000], ..cfg.clone() }, rule, Target::Always, &NoStore, None)
+                .unwrap();
+        assert_eq!((all.threshold.lower, all.threshold.upper), (None, Some(400)), "open below: ≤ 400");
+        assert_eq!(all.proof_to_empirical.unwrap().upper, None);
+        let none =
+            run_rule(&CheckConfig { widths: vec![100, 200], ..cfg }, rule, Target::Always, &NoStore, None).unwrap();
+        assert_eq!((none.threshold.lower, none.threshold.upper), (Some(200), None));
+        // 10 of 10 at target 0.9 is inconclusive ([0.69, 1] straddles 0.9): the threshold is not reached.
+        let always: Rule = |_, _| (0.5, 1.0, 0.0, false);
+        let cfg = CheckConfig { widths: vec![100, 1000], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
+        let p = run_rule(&cfg, always, Target::Probability(0.9), &NoStore, None).unwrap();
+        assert_eq!((p.threshold.lower, p.threshold.upper), (Some(1000), None));
+    }
+
+    /// Review item 8: a failed sanity identity (planted through the test-only hook) is verdict `error`.
+    #[test]
+    fn a_failed_sanity_identity_is_an_error() {
+        let cfg = CheckConfig { widths: vec![10], seeds: 5, bisection_steps: 0, ..CheckConfig::default() };
+        let rule: Rule = |_, _| (0.5, 1.0, 0.0, false);
+        let events = [
+            EventSpec::new("statement", Role::Statement, Target::Always, "s"),
+            EventSpec::new("identity", Role::Sanity, Target::Always, "i"),
+        ];
+        let outs: Vec<SeedOutcome> = (0..5)
+            .map(|t| {
+                let (x, b, e, _) = rule(10, t);
+                SeedOutcome::default()
+                    .event("statement", Judge { scale: 1.0 }.at_most(x, b, e))
+                    .event("identity", Judge { scale: 1.0 }.at_most(0.0, 1.0, 0.0))
+            })
+            .collect();
+        let ok = width_row(10, &events[1], &outs, 0.95, false);
+        assert_eq!(ok.verdict, Verdict::Supported);
+        let planted = width_row(10, &events[1], &outs, 0.95, true);
+        assert_eq!(planted.verdict, Verdict::Error);
+        let mut res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
+        assert_eq!(res.verdict, Verdict::Supported);
+        res.events[1].rows[0] = planted;
+        assert_eq!(claim_verdict(&res.events).0, Verdict::Error);
+    }
+
+    /// Review item 7: (claim, width) pairs draw from different streams.
+    #[test]
+    fn init_seeds_differ_across_claims_and_widths() {
+        let mut seen = std::collections::HashSet::new();
+        for &c in ClaimId::ALL {
+            for m in [10, 11, 100, 1000] {
+                assert!(seen.insert(init_seed(0, c, m)), "{c:?} m = {m}");
+            }
+        }
+        assert_ne!(init_seed(0, ClaimId::Lem22, 10), init_seed(1, ClaimId::Lem22, 10));
+    }
+
+    /// bound_scale: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s.
+    #[test]
+    fn the_bound_scale_tightens_both_kinds_of_bound() {
+        let j = Judge { scale: 0.01 };
+        assert_eq!(j.at_most(0.5, 1.0, 0.0).bound, 0.01);
+        assert_eq!(j.at_least(2.0, 1.0, 0.0).bound, 100.0);
+        assert_eq!(j.at_least(2.0, 1.0, 0.0).outcome, Outcome::Fails);
     }
 }

@@ -4,11 +4,13 @@ use model::{
     GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric,
 };
 
-use crate::engine::{EventSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Target};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, Measured, SeedCtx, SeedOutcome};
+use crate::result::{Premise, ProofWidth, Role, Target};
+use crate::trajectory::ROUNDING;
+use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
-/// Width of SPEC.md's route: Hoeffding per entry with a union bound over n² entries, then
+/// Width of docs/theory.md §2.1's route: Hoeffding per entry with a union bound over n² entries, then
 /// ‖·‖₂ ≤ ‖·‖_F ≤ nε: m₂.₂ = 8 n² log(2n²/δ) / λ0².
 pub fn proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
     let n2 = (n * n) as f64;
@@ -30,99 +32,159 @@ pub fn slide_radius(n: usize, delta: f64, m: usize) -> f64 {
     2.0 * (((n * n) as f64 / delta).ln() / m as f64).sqrt()
 }
 
-/// Checks Lem 2.2 and its two proof steps (entrywise Hoeffding, spectral step) by Monte Carlo.
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
+/// Slide Lem 2.2 = paper Lem 3.1.
+pub struct Lem22;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: model::Dataset,
+    hinf: faer::Mat<f64>,
+    lambda0: f64,
+    m_spec: f64,
+    m_slide: f64,
+    sampler: GaussianPreactivations,
 }
 
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n();
-    let hinf = h_infinity(data.input_gram());
-    let lambda0 = lambda_min(hinf.as_ref())?;
-    let m_spec = proof_width_spec(n, cfg.delta, lambda0);
-    let m_slide = proof_width_slide(n, cfg.delta, lambda0);
-    let p = 1.0 - cfg.delta;
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: "‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4 (measured: ‖H(0) − H∞‖₂, bound λ0/4)".into(),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "hoeffding-entrywise",
-            description: "max_ij |H_ij(0) − H∞_ij| ≤ ε = √(log(2n²/δ)/(2m)) (Hoeffding + union bound; any m)".into(),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "slide-entrywise",
-            description: "max_ij |H_ij(0) − H∞_ij| ≤ 2√(log(n²/δ))/√m (the slide's per-entry radius; any m)".into(),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "spectral-step",
-            description: "‖H(0) − H∞‖₂ ≤ n · max_ij |H_ij(0) − H∞_ij| (deterministic: ‖·‖₂ ≤ ‖·‖_F ≤ n·max)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "min-eigenvalue",
-            description: "λmin(H(0)) ≥ 3λ0/4 (measured λmin(H(0)), bound 3λ0/4)".into(),
-            target: Target::Probability(p),
-        },
-    ];
-    // H(0) depends on W(0) only through the patterns of Z(0) = X W(0)ᵀ, whose columns are
-    // i.i.d. N(0, K): draw them directly (z_r = L ξ_r, K = L Lᵀ, SPEC.md §4) when d ≥ n.
-    let sampler = GaussianPreactivations::new(&data);
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let z = sampler.sample(m, cfg.master_seed, trial)?;
-        let h = gram_h_from_patterns(data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
-        let diff = &h - &hinf;
-        let spectral = spectral_norm_symmetric(diff.as_ref())?;
-        let entry_max =
-            (0..n).flat_map(|j| (0..n).map(move |i| (i, j))).fold(0.0f64, |a, (i, j)| a.max(diff[(i, j)].abs()));
-        let lmin = lambda_min(h.as_ref())?;
-        let mut statement = Observation::at_most(spectral, lambda0 / 4.0);
-        statement.holds = statement.holds && lmin >= 0.75 * lambda0;
-        // A tiny allowance for rounding in the eigenvalues: 1e-12 relative.
-        let spectral_bound = n as f64 * entry_max * (1.0 + 1e-12) + 1e-15;
-        Ok(SeedOutcome {
-            events: vec![
-                statement,
-                Observation::at_most(entry_max, hoeffding_radius(n, cfg.delta, m)),
-                Observation::at_most(entry_max, slide_radius(n, cfg.delta, m)),
-                Observation::at_most(spectral, spectral_bound),
-                Observation::at_least(lmin, 0.75 * lambda0),
-            ],
-            values: vec![],
-        })
-    };
-    let premise = |m: usize| m as f64 >= m_spec;
-    let Some(measured) = measure_with(ClaimId::Lem22, cfg, &events, &[], &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::assemble(
-        ClaimId::Lem22,
-        cfg,
-        lambda0,
-        "If m ≥ m₂.₂ then with probability ≥ 1 − δ over W(0): ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.",
+impl Claim for Lem22 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Lem22
+    }
+    fn identity(&self) -> Identity {
+        Identity { slide: "Lem 2.2", paper: "Lem 3.1", key: "lem-2.2", title: "H(0) is close to H∞" }
+    }
+    fn config(&self, profile: Profile) -> CheckConfig {
+        match profile {
+            Profile::Tiny => Profile::tiny_base(),
+            Profile::Quick => CheckConfig {
+                n: 10,
+                d: 10,
+                widths: vec![100, 1_000, 10_000, 100_000, 400_000],
+                seeds: 100,
+                bisection_steps: 4,
+                ..CheckConfig::default()
+            },
+            Profile::Paper => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![100, 1_000, 10_000, 100_000, 1_000_000],
+                seeds: 400,
+                bisection_steps: 6,
+                ..CheckConfig::default()
+            },
+        }
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        let data = make_data(cfg)?;
+        let n = data.n();
+        let hinf = h_infinity(data.input_gram());
+        let lambda0 = crate::trajectory::positive_lambda0(lambda_min(hinf.as_ref())?)?;
+        let sampler = GaussianPreactivations::new(&data);
+        Ok(Box::new(Prep {
+            cfg,
+            m_spec: proof_width_spec(n, cfg.delta, lambda0),
+            m_slide: proof_width_slide(n, cfg.delta, lambda0),
+            data,
+            hinf,
+            lambda0,
+            sampler,
+        }))
+    }
+}
+
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "If m ≥ m₂.₂ then with probability ≥ 1 − δ over W(0): ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![
             ProofWidth {
-                route: "SPEC: Hoeffding per entry, union over n², ‖·‖₂ ≤ ‖·‖_F ≤ nε".into(),
+                route: "Hoeffding per entry, union over n², ‖·‖₂ ≤ ‖·‖_F ≤ nε (theory §2.1)".into(),
                 formula: "8 n² log(2n²/δ) / λ0²".into(),
-                width: m_spec,
+                width: self.m_spec,
             },
             ProofWidth {
                 route: "slide: per entry 2√(log(1/δ′))/√m with δ′ = δ/n²".into(),
                 formula: "256 n² log(n/δ) / λ0²".into(),
-                width: m_slide,
+                width: self.m_slide,
             },
-        ],
-        measured,
+        ]
+    }
+    fn events(&self) -> Vec<EventSpec> {
+        let p = Target::Probability(1.0 - self.cfg.delta);
+        vec![
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                p,
+                "‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4 (measured: the worse of ‖H(0) − H∞‖₂ ÷ (λ0/4) and (3λ0/4) ÷ λmin(H(0)))",
+            )
+            .premise(Premise::Width { width: self.m_spec, source: "m₂.₂ = 8 n² log(2n²/δ)/λ0²".into() }),
+            EventSpec::new(
+                "hoeffding-entrywise",
+                Role::ProofStep,
+                p,
+                "max_ij |H_ij(0) − H∞_ij| ≤ ε = √(log(2n²/δ)/(2m)) (Hoeffding + union bound; any m)",
+            ),
+            EventSpec::new(
+                "slide-entrywise",
+                Role::ProofStep,
+                p,
+                "max_ij |H_ij(0) − H∞_ij| ≤ 2√(log(n²/δ))/√m (the slide's per-entry radius; any m)",
+            ),
+            EventSpec::new(
+                "min-eigenvalue",
+                Role::ProofStep,
+                p,
+                "λmin(H(0)) ≥ 3λ0/4 (measured λmin(H(0)), bound 3λ0/4; needs m₂.₂)",
+            )
+            .premise(Premise::Width { width: self.m_spec, source: "m₂.₂".into() }),
+            EventSpec::new(
+                "spectral-step",
+                Role::Sanity,
+                Target::Always,
+                "‖H(0) − H∞‖₂ ≤ n · max_ij |H_ij(0) − H∞_ij| (an identity: ‖·‖₂ ≤ ‖·‖_F ≤ n·max; a failure is a bug)",
+            ),
+            EventSpec::new(
+                "weyl",
+                Role::Sanity,
+                Target::Always,
+                "λmin(H(0)) ≥ λ0 − ‖H(0) − H∞‖₂ (Weyl's inequality; a failure is a bug)",
+            ),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let (cfg, n, lambda0) = (self.cfg, self.data.n(), self.lambda0);
+        // H(0) depends on W(0) only through the patterns of Z(0) = X W(0)ᵀ, whose columns are
+        // i.i.d. N(0, K): draw them directly (z_r = L ξ_r, K = L Lᵀ, docs/theory.md §4.3) when d ≥ n.
+        let z = self.sampler.sample(seed.m, seed.init_seed, seed.trial)?;
+        let h = gram_h_from_patterns(self.data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
+        let diff = &h - &self.hinf;
+        let spectral = spectral_norm_symmetric(diff.as_ref())?;
+        let entry_max =
+            (0..n).flat_map(|j| (0..n).map(move |i| (i, j))).fold(0.0f64, |a, (i, j)| a.max(diff[(i, j)].abs()));
+        let lmin = lambda_min(h.as_ref())?;
+        // Rounding in the eigenvalues of an n × n matrix with entries ≤ 1: a relative band.
+        let eig_band = ROUNDING * n as f64;
+        let st = seed.judge("statement");
+        let statement =
+            st.at_most(spectral, lambda0 / 4.0, eig_band).worst(st.at_least(lmin, 0.75 * lambda0, eig_band));
+        let step = seed.judge("hoeffding-entrywise");
+        let sanity = seed.judge("spectral-step");
+        Ok(SeedOutcome::default()
+            .event("statement", statement)
+            .event("hoeffding-entrywise", step.at_most(entry_max, hoeffding_radius(n, cfg.delta, seed.m), 0.0))
+            .event("slide-entrywise", step.at_most(entry_max, slide_radius(n, cfg.delta, seed.m), 0.0))
+            .event("min-eigenvalue", step.at_least(lmin, 0.75 * lambda0, eig_band))
+            .event("spectral-step", sanity.at_most(spectral, n as f64 * entry_max, eig_band))
+            .event("weyl", sanity.at_least(lmin, lambda0 - spectral, eig_band)))
+    }
+    fn notes(&self, _measured: &Measured) -> Vec<String> {
         vec![
             "The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into(),
-            "Z(0) = X W(0)ᵀ is drawn directly from its law (each column N(0, K), through a Cholesky factor of K when d ≥ n; SPEC.md §4): the same distribution as drawing W(0), not the same random numbers.".into(),
-        ],
-    )))
+            "Z(0) = X W(0)ᵀ is drawn directly from its law (each column N(0, K), through a Cholesky factor of K when d ≥ n; [theory §4.3](theory.md#43-the-cholesky-pre-activation-sampler)): the same distribution as drawing W(0), not the same random numbers.".into(),
+        ]
+    }
 }

@@ -6,9 +6,11 @@ use model::{Dataset, Network, PatternBits, gram_h, h_infinity, lambda_min, spect
 use statrs::function::erf::erf;
 use std::f64::consts::PI;
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::result::{Premise, ProofWidth, Relation, Role, Target};
+use crate::trajectory::ROUNDING;
+use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
 /// The radius of Lem 2.3 with the explicit constant c = √(2π)/16: R = √(2π) δ λ0 / (16 n²).
 pub fn radius(n: usize, delta: f64, lambda0: f64) -> f64 {
@@ -68,96 +70,167 @@ pub fn adversarial_weights(data: &Dataset, net: &Network, z: faer::MatRef<'_, f6
     w
 }
 
-/// Checks Lem 2.3: the certificate B, an adversarial W, and the proof's anti-concentration and Markov steps.
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
+/// Slide Lem 2.3 = paper Lem 3.2.
+pub struct Lem23;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: Dataset,
+    lambda0: f64,
+    r: f64,
+    m22: f64,
 }
 
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n();
-    let hinf = h_infinity(data.input_gram());
-    let lambda0 = lambda_min(hinf.as_ref())?;
-    let r = radius(n, cfg.delta, lambda0);
-    let m22 = crate::lem22::proof_width_spec(n, cfg.delta, lambda0);
-    let p = 1.0 - cfg.delta;
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: format!(
-                "certificate B < λ0/4, so ‖H(W) − H(0)‖₂ < λ0/4 for every W in the ball of radius R = {r:.3e} (any m)"
-            ),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "adversarial",
-            description: "‖H(W_adv) − H(0)‖₂ < λ0/4 for the adversarial W_adv in the ball".into(),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "with-lem-2.2",
-            description: "λmin(H(W_adv)) > λ0/2 (with Lem 2.2's event: probability ≥ 1 − 2δ, needs m ≥ m₂.₂)".into(),
-            target: Target::Probability(1.0 - 2.0 * cfg.delta),
-        },
-    ];
-    let expectations = [
-        ExpectationSpec {
-            key: "flip-probability",
-            description: format!(
-                "fraction of (i, r) with |w_r(0)ᵀx_i| < R equals P(A_ir) = erf(R/√2) = {:.6e}, which the proof bounds by 2R/√(2π) = {:.6e} (anti-concentration)",
-                erf(r / 2f64.sqrt()),
-                2.0 * r / (2.0 * PI).sqrt()
-            ),
-            relation: Relation::Equal,
-            reference: erf(r / 2f64.sqrt()),
-            sd_floor: Some(|p, m| (p * (1.0 - p) / m as f64).sqrt()),
-        },
-        ExpectationSpec {
-            key: "expected-certificate",
-            description: "E B ≤ 4n²R/√(2π) (then Markov: P(B ≥ λ0/4) ≤ δ)".into(),
-            relation: Relation::AtMost,
-            reference: 4.0 * (n * n) as f64 * r / (2.0 * PI).sqrt(),
-            sd_floor: None,
-        },
-    ];
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let z = preactivations(data.x(), net.w.as_ref());
-        let (b, flips) = certificate(data.input_gram(), z.as_ref(), r);
-        let h0 = gram_h(data.input_gram(), z.as_ref(), net.a.as_ref());
-        let w_adv = adversarial_weights(&data, &net, z.as_ref(), r);
-        let z_adv = preactivations(data.x(), w_adv.as_ref());
-        let h_adv = gram_h(data.input_gram(), z_adv.as_ref(), net.a.as_ref());
-        let moved = spectral_norm_symmetric((&h_adv - &h0).as_ref())?;
-        let lmin_adv = lambda_min(h_adv.as_ref())?;
-        Ok(SeedOutcome {
-            events: vec![
-                Observation::below(b, lambda0 / 4.0),
-                Observation::below(moved, lambda0 / 4.0),
-                Observation { holds: lmin_adv > lambda0 / 2.0, ..Observation::at_least(lmin_adv, lambda0 / 2.0) },
-            ],
-            values: vec![flips, b],
-        })
-    };
-    let premise = |_m: usize| true;
-    let Some(measured) = measure_with(ClaimId::Lem23, cfg, &events, &expectations, &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::assemble(
-        ClaimId::Lem23,
-        cfg,
-        lambda0,
-        "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.",
+impl Claim for Lem23 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Lem23
+    }
+    fn identity(&self) -> Identity {
+        Identity {
+            slide: "Lem 2.3",
+            paper: "Lem 3.2",
+            key: "lem-2.3",
+            title: "small weight moves keep H close to H(0)",
+        }
+    }
+    fn config(&self, profile: Profile) -> CheckConfig {
+        match profile {
+            Profile::Tiny => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
+            Profile::Quick => {
+                CheckConfig { n: 10, d: 10, widths: vec![10, 100, 1_000, 10_000], seeds: 100, ..CheckConfig::default() }
+            }
+            Profile::Paper => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![10, 100, 1_000, 10_000, 100_000],
+                seeds: 400,
+                ..CheckConfig::default()
+            },
+        }
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        let data = make_data(cfg)?;
+        let n = data.n();
+        let lambda0 = crate::trajectory::positive_lambda0(lambda_min(h_infinity(data.input_gram()).as_ref())?)?;
+        let r = radius(n, cfg.delta, lambda0);
+        let m22 = crate::lem22::proof_width_spec(n, cfg.delta, lambda0);
+        Ok(Box::new(Prep { cfg, data, lambda0, r, m22 }))
+    }
+}
+
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth {
             route: "no width premise for the first part; the λmin part uses Lem 2.2's width".into(),
             formula: "8 n² log(2n²/δ) / λ0² (Lem 2.2)".into(),
-            width: m22,
-        }],
-        measured,
-        vec![format!(
-            "R = {r:.4e}: the ball is so small that almost no pattern can flip; the slack columns show how loose the bound is."
-        )],
-    )))
+            width: self.m22,
+        }]
+    }
+    fn events(&self) -> Vec<EventSpec> {
+        let (p, r) = (Target::Probability(1.0 - self.cfg.delta), self.r);
+        vec![
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                p,
+                format!("certificate B < λ0/4, so ‖H(W) − H(0)‖₂ < λ0/4 for every W in the ball of radius R = {r:.3e} (any m)"),
+            ),
+            EventSpec::new(
+                "adversarial",
+                Role::ProofStep,
+                p,
+                "‖H(W_adv) − H(0)‖₂ < λ0/4 for the adversarial W_adv in the ball (each w_r moved by R to flip as many patterns as it can)",
+            ),
+            EventSpec::new(
+                "with-lem-2.2",
+                Role::ProofStep,
+                Target::Probability(1.0 - 2.0 * self.cfg.delta),
+                "λmin(H(0)) − B > λ0/2, which certifies λmin(H(W)) > λ0/2 on the whole ball (Weyl: λmin(H(W)) ≥ λmin(H(0)) − ‖H(W) − H(0)‖₂ ≥ λmin(H(0)) − B)",
+            )
+            .premise(Premise::Width { width: self.m22, source: "m₂.₂ (Lem 2.2's event)".into() })
+            .budget("1 − 2δ: Lem 2.2's event and this lemma's each spend δ"),
+            EventSpec::new(
+                "certificate-bounds-adversarial",
+                Role::Sanity,
+                Target::Always,
+                "‖H(W_adv) − H(0)‖₂ ≤ B (B bounds Σ_ij |H_ij(W) − H_ij(0)| ≥ ‖·‖_F ≥ ‖·‖₂ in the ball; a failure is a bug)",
+            ),
+            EventSpec::new(
+                "weyl-adversarial",
+                Role::Sanity,
+                Target::Always,
+                "λmin(H(W_adv)) ≥ λmin(H(0)) − ‖H(W_adv) − H(0)‖₂ (Weyl; a failure is a bug)",
+            ),
+        ]
+    }
+    fn measures(&self) -> Vec<MeasureSpec> {
+        let (n, r) = (self.data.n(), self.r);
+        vec![
+            MeasureSpec {
+                sd_floor: Some(|p, m| (p * (1.0 - p) / m as f64).sqrt()),
+                ..MeasureSpec::compare(
+                    "flip-probability",
+                    Relation::Equal,
+                    erf(r / 2f64.sqrt()),
+                    format!(
+                        "fraction of (i, r) with |w_r(0)ᵀx_i| < R equals P(A_ir) = erf(R/√2) = {:.6e}, which the proof bounds by 2R/√(2π) = {:.6e} (anti-concentration)",
+                        erf(r / 2f64.sqrt()),
+                        2.0 * r / (2.0 * PI).sqrt()
+                    ),
+                )
+            },
+            MeasureSpec::compare(
+                "expected-certificate",
+                Relation::AtMost,
+                4.0 * (n * n) as f64 * r / (2.0 * PI).sqrt(),
+                "E B ≤ 4n²R/√(2π) (then Markov: P(B ≥ λ0/4) ≤ δ)",
+            ),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let (data, r, lambda0) = (&self.data, self.r, self.lambda0);
+        let net = Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?;
+        let z = preactivations(data.x(), net.w.as_ref());
+        let (b, flips) = certificate(data.input_gram(), z.as_ref(), r);
+        let h0 = gram_h(data.input_gram(), z.as_ref(), net.a.as_ref());
+        let w_adv = adversarial_weights(data, &net, z.as_ref(), r);
+        let z_adv = preactivations(data.x(), w_adv.as_ref());
+        let h_adv = gram_h(data.input_gram(), z_adv.as_ref(), net.a.as_ref());
+        let moved = spectral_norm_symmetric((&h_adv - &h0).as_ref())?;
+        let lmin0 = lambda_min(h0.as_ref())?;
+        let lmin_adv = lambda_min(h_adv.as_ref())?;
+        let band = ROUNDING * data.n() as f64;
+        let sanity = seed.judge("certificate-bounds-adversarial");
+        Ok(SeedOutcome::default()
+            .event("statement", seed.judge("statement").below(b, lambda0 / 4.0, band))
+            .event("adversarial", seed.judge("adversarial").below(moved, lambda0 / 4.0, band))
+            .event("with-lem-2.2", seed.judge("with-lem-2.2").above(lmin0 - b, lambda0 / 2.0, band))
+            .event("certificate-bounds-adversarial", sanity.at_most(moved, b, band))
+            .event("weyl-adversarial", sanity.at_least(lmin_adv, lmin0 - moved, band))
+            .value("flip-probability", flips)
+            .value("expected-certificate", b))
+    }
+    fn notes(&self, measured: &Measured) -> Vec<String> {
+        let mut notes = vec![format!(
+            "R = {:.4e}: the ball is so small that almost no pattern can flip; the slack columns show how loose the bound is.",
+            self.r
+        )];
+        if let Some(e) = measured.event("with-lem-2.2") {
+            let below: Vec<String> = e.rows.iter().filter(|r| !r.premise_met).map(|r| r.m.to_string()).collect();
+            if !below.is_empty() {
+                notes.push(format!(
+                    "`with-lem-2.2` needs Lem 2.2's width m₂.₂ = {:.0}; at m = {} it is measured below its premise, so it can refute the step there but not the lemma.",
+                    self.m22.ceil(),
+                    below.join(", ")
+                ));
+            }
+        }
+        notes
+    }
 }

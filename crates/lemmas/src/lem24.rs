@@ -1,130 +1,173 @@
 //! Slide Lem 2.4 (paper Lem 3.3), deterministic: if λmin(H(s)) ≥ λ0/2 on [0, t] then ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R′ — with every proof step audited.
 
 use flow::InfiniteWidth;
-use model::Network;
+use model::{Dataset, Network};
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{Point, ROUNDING, dynamics, flow_config, run, worst_decay};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::result::{Observation, ProofWidth, Role, Target};
+use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
+use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
-/// The largest ratio of `value(p)` to `bound(p)` over points, with its time, and whether every
-/// point satisfies value ≤ bound + allowance.
-fn audit(
-    points: &[Point],
-    value: impl Fn(&Point) -> f64,
-    bound: impl Fn(&Point) -> f64,
-    allowance: impl Fn(&Point) -> f64,
-) -> Observation {
-    let mut worst = Observation::at_most(0.0, 1.0).at_time(0.0);
-    worst.slack = 0.0;
-    let mut holds = true;
-    for p in points {
-        let (v, b) = (value(p), bound(p));
-        holds &= v <= b + allowance(p);
-        let o = Observation::at_most(v, b).at_time(p.t);
-        if o.slack > worst.slack {
-            worst = o;
+/// Slide Lem 2.4 = paper Lem 3.3.
+pub struct Lem24;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: Dataset,
+    reference: InfiniteWidth,
+    lambda0: f64,
+    t_end: f64,
+}
+
+impl Claim for Lem24 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Lem24
+    }
+    fn identity(&self) -> Identity {
+        Identity {
+            slide: "Lem 2.4",
+            paper: "Lem 3.3",
+            key: "lem-2.4",
+            title: "if λmin(H) ≥ λ0/2 then fast decay and small moves",
         }
     }
-    worst.holds = holds;
-    worst
+    fn config(&self, profile: Profile) -> CheckConfig {
+        match profile {
+            Profile::Tiny => Profile::tiny_base(),
+            Profile::Quick => CheckConfig { seeds: 20, ..crate::thm21::quick_flow() },
+            Profile::Paper => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![100, 1_000, 10_000, 100_000],
+                seeds: 100,
+                horizon: 1.0,
+                ..CheckConfig::default()
+            },
+        }
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        let data = make_data(cfg)?;
+        let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
+        let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
+        let t_end = horizon(cfg, lambda0)?;
+        Ok(Box::new(Prep { cfg, data, reference, lambda0, t_end }))
+    }
 }
 
-/// Checks Lem 2.4 on gradient-flow trajectories, over the span where its premise held.
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
-}
-
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n() as f64;
-    let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
-    let lambda0 = reference.lambda0();
-    let flow_cfg = flow_config(cfg);
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: "on the span where λmin(H(s)) ≥ λ0/2: ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R′ (measured: the decay ratio)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "distance",
-            description: "max_r ‖w_r(t) − w_r(0)‖ ≤ R′ = 2√n‖y − u(0)‖/(√m λ0) on the span (measured: distance; bound R′)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "gradient-bound",
-            description: "‖dw_r/ds‖ ≤ (√n/√m)‖y − u(s)‖ at every sample (any W: |a_r| = 1, ‖x_i‖ = 1, Cauchy–Schwarz)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "integrand",
-            description: "‖dw_r/ds‖ ≤ (√n/√m) e^{−λ0 s/2}‖y − u(0)‖ on the span (the step whose integral gives R′)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "slide-integrand",
-            description: "‖dw_r/ds‖ ≤ (√n/√m) e^{−λ0 s}‖y − u(0)‖ on the span (the slide's printed exponent: a typo; its integral would give 1/λ0, not the 2/λ0 in R′)".into(),
-            target: Target::Always,
-        },
-    ];
-    let expectations = [ExpectationSpec {
-        key: "premise-span",
-        description: format!("fraction of [0, {}] on which the premise λmin(H(s)) ≥ λ0/2 held", cfg.horizon),
-        relation: Relation::AtMost,
-        reference: 1.0,
-        sd_floor: None,
-    }];
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let r = run(&data, &net, &reference, &flow_cfg, false)?;
-        let span = r.premise_span(lambda0);
-        let scale = (n / m as f64).sqrt();
-        let r0 = r.initial_residual_norm;
-        let (t, worst, decay_holds) = worst_decay(span);
-        let distance = audit(span, |p| p.max_distance, |_| r.r_prime, |p| p.distance_tolerance);
-        let mut statement = Observation::at_most(worst, 1.0).at_time(t);
-        statement.holds = decay_holds && distance.holds && r.completed;
-        let gradient = audit(
-            &r.points,
-            |p| p.max_neuron_gradient,
-            |p| scale * p.residual_sq.sqrt(),
-            |p| ROUNDING * scale * p.residual_sq.sqrt(),
-        );
-        let decay_allowance = |p: &Point, rate: f64| scale * r0 * (-rate * p.t).exp() * p.ratio_tolerance;
-        let integrand = audit(
-            span,
-            |p| p.max_neuron_gradient,
-            |p| scale * r0 * (-lambda0 * p.t / 2.0).exp(),
-            |p| decay_allowance(p, lambda0 / 2.0),
-        );
-        let slide = audit(
-            span,
-            |p| p.max_neuron_gradient,
-            |p| scale * r0 * (-lambda0 * p.t).exp(),
-            |p| decay_allowance(p, lambda0),
-        );
-        let span_fraction = span.last().map_or(0.0, |p| p.t) / cfg.horizon;
-        Ok(SeedOutcome { events: vec![statement, distance, gradient, integrand, slide], values: vec![span_fraction] })
-    };
-    let premise = |_m: usize| true;
-    let Some(measured) = measure_with(ClaimId::Lem24, cfg, &events, &expectations, &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::assemble(
-        ClaimId::Lem24,
-        cfg,
-        lambda0,
-        "(Deterministic.) If λmin(H(s)) ≥ λ0/2 for all 0 ≤ s ≤ t, then ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖₂ ≤ R′ = 2√n‖y − u(0)‖₂/(√m λ0).",
-        Vec::<ProofWidth>::new(),
-        measured,
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "(Deterministic.) If λmin(H(s)) ≥ λ0/2 for all 0 ≤ s ≤ t, then ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖₂ ≤ R′ = 2√n‖y − u(0)‖₂/(√m λ0).".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
+        Vec::new()
+    }
+    fn events(&self) -> Vec<EventSpec> {
         vec![
-            "No width premise: the lemma is deterministic; its premise λmin(H(s)) ≥ λ0/2 is checked along each trajectory.".into(),
-            "Each seed is judged on the samples where λmin(H(s)) ≥ λ0/2 held at every sample so far; a violation beyond the integrator's own error estimate (×15/8, valid at any order) would be a bug or a refutation, never noise.".into(),
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                Target::Always,
+                "on the span where λmin(H(s)) ≥ λ0/2 held at every sample so far: ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R′ (measured: the worse of the decay ratio and distance ÷ R′; vacuous when the premise fails at the first sample t > 0)",
+            ),
+            EventSpec::new(
+                "distance",
+                Role::ProofStep,
+                Target::Always,
+                "max_r ‖w_r(t) − w_r(0)‖ ≤ R′ = 2√n‖y − u(0)‖/(√m λ0) on the span (band: the per-neuron error estimate)",
+            ),
+            EventSpec::new(
+                "integrand",
+                Role::ProofStep,
+                Target::Always,
+                "‖dw_r/ds‖ ≤ (√n/√m) e^{−λ0 s/2}‖y − u(0)‖ on the span (the step whose integral gives R′)",
+            ),
+            EventSpec::new(
+                "slide-integrand",
+                Role::ProofStep,
+                Target::Always,
+                "‖dw_r/ds‖ ≤ (√n/√m) e^{−λ0 s}‖y − u(0)‖ on the span (the slide's printed exponent: a typo; its integral would give 1/λ0, not the 2/λ0 in R′)",
+            ),
+            EventSpec::new(
+                "gradient-bound",
+                Role::Sanity,
+                Target::Always,
+                "‖dw_r/ds‖ ≤ (√n/√m)‖y − u(s)‖ at every sample (|a_r| = 1, ‖x_i‖ = 1, Cauchy–Schwarz: an identity; a failure is a bug)",
+            ),
+        ]
+    }
+    fn measures(&self) -> Vec<MeasureSpec> {
+        vec![
+            MeasureSpec::report(
+                "premise-span",
+                format!("fraction of [0, T] (T = {:.4}) on which λmin(H(s)) ≥ λ0/2 held", self.t_end),
+            ),
+            MeasureSpec::report(
+                "decay-rate",
+                "late decay rate −d log‖y − u‖²/dt over the second half of the span ÷ λ0 (the bound's rate is 1)",
+            ),
+            MeasureSpec::report(
+                "rate-vs-2-lambda-min",
+                "late decay rate ÷ 2λmin(H(T)) at the end of the span (→ 1 as the slowest mode dominates)",
+            ),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let (data, lambda0) = (&self.data, self.lambda0);
+        let net = Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?;
+        let r = run(data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?;
+        let span = r.premise_span(lambda0);
+        let scale = (data.n() as f64 / seed.m as f64).sqrt();
+        let r0 = r.initial_residual_norm;
+        let live: Vec<_> = span.iter().filter(|p| p.t > 0.0).collect();
+        let (st, dist) = (seed.judge("statement"), seed.judge("distance"));
+        let distance_of = |j: &crate::engine::Judge| {
+            worst_of(live.iter().map(|p| j.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)))
+        };
+        let mut statement = decay_observation(&st, span, r.completed).worst(distance_of(&st));
+        if live.is_empty() {
+            statement = Observation::vacuous();
+        }
+        let integrand = |key: &str, rate: f64| {
+            let j = seed.judge(key);
+            worst_of(live.iter().map(|p| {
+                let bound = scale * r0 * (-rate * p.t).exp();
+                j.at_most(p.max_neuron_gradient, bound, scale * p.u_error + ROUNDING * bound).at_time(p.t)
+            }))
+        };
+        let sanity = seed.judge("gradient-bound");
+        let gradient = worst_of(r.points.iter().map(|p| {
+            let bound = scale * p.residual_sq.sqrt();
+            sanity.at_most(p.max_neuron_gradient, bound, ROUNDING * bound).at_time(p.t)
+        }));
+        let mut out = SeedOutcome::default()
+            .event("statement", statement)
+            .event("distance", distance_of(&dist))
+            .event("integrand", integrand("integrand", lambda0 / 2.0))
+            .event("slide-integrand", integrand("slide-integrand", lambda0))
+            .event("gradient-bound", gradient)
+            .value("premise-span", span.last().map_or(0.0, |p| p.t) / self.t_end);
+        if span.len() >= 3 {
+            let last = span.last().expect("non-empty");
+            let rate = late_decay_rate(span);
+            out =
+                out.value("decay-rate", rate / lambda0).value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h));
+        }
+        Ok(out)
+    }
+    fn notes(&self, _measured: &Measured) -> Vec<String> {
+        vec![
+            "No width premise: the lemma is deterministic; its premise λmin(H(s)) ≥ λ0/2 is checked along each trajectory, and a seed on which it fails at once is vacuous (counted apart).".into(),
+            format!(
+                "Runs go to T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}, [theory §3.6](theory.md#36-horizons)), with RK4 step h = {}; each seed is judged on the samples where the premise held at every sample so far, with the integrator's own error estimate (×15/8, valid at any order) as the band: a value inside it is inconclusive, a violation beyond it a bug or a refutation.",
+                self.t_end,
+                self.lambda0 * self.t_end,
+                self.cfg.step
+            ),
             "The slide prints e^{−λ0 s} in the integrand bound; the proof needs e^{−λ0 s/2}. Both are audited.".into(),
-        ],
-    )))
+        ]
+    }
 }

@@ -1,94 +1,190 @@
-//! Slide Lem 2.5 (paper Lem 3.4): if R′ < R then for all t, λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and the Lem 2.4 decay hold.
+//! Slide Lem 2.5 (paper Lem 3.4): if R′ < R then for all t, λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and the Lem 2.4 decay hold — judged on the seeds where R′ < R, on inputs with K far from diagonal.
 
 use std::f64::consts::PI;
 
-use flow::{ErrorEstimate, InfiniteWidth};
-use model::Network;
+use flow::InfiniteWidth;
+use model::{Dataset, Network};
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{dynamics, flow_config, run, worst_decay};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::result::{Observation, Premise, ProofWidth, Role, Target};
+use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, run_until};
+use crate::{CheckConfig, ClaimId, DataKind, LemmaError, Profile, make_data};
 
 /// The width at which R′ < R holds for a given ‖y − u(0)‖: m > (32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))².
 pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
     (32.0 * (n as f64).powf(2.5) * initial_residual_norm / ((2.0 * PI).sqrt() * delta * lambda0 * lambda0)).powi(2)
 }
 
-/// Checks Lem 2.5 end to end where R′ < R can hold (tiny n, orthonormal inputs), and elsewhere how far m is from it.
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
+/// Slide Lem 2.5 = paper Lem 3.4.
+pub struct Lem25;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: Dataset,
+    reference: InfiniteWidth,
+    lambda0: f64,
+    big_r: f64,
+    m_needed: f64,
+    t_end: f64,
 }
 
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n();
-    let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
-    let lambda0 = reference.lambda0();
-    let big_r = crate::lem23::radius(n, cfg.delta, lambda0);
-    let expected_r0 = (data.y().squared_norm_l2() + n as f64 / 2.0).sqrt();
-    let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
-    // The large widths of this claim make the shadow trajectory costly; sampled step doubling suffices.
-    let flow_cfg = flow::FlowConfig { error_estimate: ErrorEstimate::LocalSampled { every: 4 }, ..flow_config(cfg) };
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: "if R′ < R: at every sample λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² (vacuous when R′ ≥ R; measured: R′/R)".into(),
-            target: Target::Always,
-        },
-        EventSpec {
-            key: "premise",
-            description: format!("R′ < R = √(2π)δλ0/(16n²) = {big_r:.4e} (measured: R′; bound R)"),
-            target: Target::Probability(1.0 - cfg.delta),
-        },
-    ];
-    let expectations = [ExpectationSpec {
-        key: "r-prime-over-r",
-        description: "R′/R (the premise needs < 1; it falls like 1/√m)".into(),
-        relation: Relation::AtMost,
-        reference: 1.0,
-        sd_floor: None,
-    }];
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        // R′ needs only u(0): skip the flow when the premise fails.
-        let u0 = net.forward(&data)?.u;
-        let r0 = (data.y() - &u0).norm_l2();
-        let r_prime = 2.0 * (n as f64).sqrt() * r0 / ((m as f64).sqrt() * lambda0);
-        let premise = Observation::below(r_prime, big_r);
-        let mut statement = premise;
-        statement.holds = true;
-        if premise.holds {
-            let r = run(&data, &net, &reference, &flow_cfg, false)?;
-            let (_, _, decay) = worst_decay(&r.points);
-            let lmin_ok = r.points.iter().all(|p| p.lambda_min_h >= lambda0 / 2.0);
-            let dist_ok = r.points.iter().all(|p| p.max_distance <= r.r_prime + p.distance_tolerance);
-            statement.holds = decay && lmin_ok && dist_ok && r.completed;
+impl Claim for Lem25 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Lem25
+    }
+    fn identity(&self) -> Identity {
+        Identity { slide: "Lem 2.5", paper: "Lem 3.4", key: "lem-2.5", title: "R′ < R closes the argument for all t" }
+    }
+    fn config(&self, profile: Profile) -> CheckConfig {
+        let correlated = CheckConfig {
+            n: 2,
+            d: 2,
+            data: DataKind::Correlated,
+            delta: 0.4,
+            horizon: 1.0,
+            step: 0.1,
+            bisection_steps: 0,
+            ..CheckConfig::default()
+        };
+        match profile {
+            Profile::Tiny => CheckConfig { widths: vec![50, 400], seeds: 12, ..correlated },
+            Profile::Quick => CheckConfig { widths: vec![1_000, 10_000, 100_000], seeds: 20, ..correlated },
+            Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 6, step: 0.5, ..correlated },
         }
-        Ok(SeedOutcome { events: vec![statement, premise], values: vec![r_prime / big_r] })
-    };
-    let premise = |m: usize| m as f64 >= m_needed;
-    let Some(measured) = measure_with(ClaimId::Lem25, cfg, &events, &expectations, &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    let largest = *cfg.widths.last().expect("validated") as f64;
-    Ok(Some(crate::assemble(
-        ClaimId::Lem25,
-        cfg,
-        lambda0,
-        "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖².",
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        if cfg.delta >= 0.5 {
+            return Err(LemmaError::Config {
+                name: "delta",
+                value: cfg.delta.to_string(),
+                reason: "Lem 2.5 rests on Lem 2.2's and Lem 2.3's events and claims probability 1 − 2δ: take δ < 1/2"
+                    .into(),
+            });
+        }
+        let data = make_data(cfg)?;
+        let n = data.n();
+        let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
+        let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
+        let big_r = crate::lem23::radius(n, cfg.delta, lambda0);
+        let expected_r0 = (data.y().squared_norm_l2() + n as f64 / 2.0).sqrt();
+        let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
+        let t_end = horizon(cfg, lambda0)?;
+        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, t_end }))
+    }
+}
+
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth {
             route: "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)".into(),
             formula: "(32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))²".into(),
-            width: m_needed,
-        }],
-        measured,
-        vec![format!(
-            "The largest width run is {} ({:.3e}× the width R′ < R needs); SPEC: the regime is reachable only for tiny n (n = d = 3, orthonormal inputs, δ = 1/2: m ≈ 10⁷, the paper profile).",
-            largest as u64,
-            largest / m_needed
-        )],
-    )))
+            width: self.m_needed,
+        }]
+    }
+    fn events(&self) -> Vec<EventSpec> {
+        vec![
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                Target::Probability(1.0 - 2.0 * self.cfg.delta),
+                format!(
+                    "on seeds with R′ < R: at every sample t ≤ T = {:.4} (λ0·T = {:.3}), λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and ‖y − u(t)‖² ≤ e^{{−λ0 t}}‖y − u(0)‖² (measured: the worst of the three ratios; seeds with R′ ≥ R are vacuous)",
+                    self.t_end,
+                    self.lambda0 * self.t_end
+                ),
+            )
+            .budget("1 − 2δ: the proof also rests on Lem 2.2's and Lem 2.3's events, each spending δ"),
+            EventSpec::new(
+                "premise",
+                Role::ProofStep,
+                Target::Probability(1.0 - self.cfg.delta),
+                format!("R′ < R = √(2π)δλ0/(16n²) = {:.4e} (measured: R′; bound R)", self.big_r),
+            )
+            .premise(Premise::Width { width: self.m_needed, source: "the width at which R′ < R for the mean ‖y − u(0)‖".into() }),
+        ]
+    }
+    fn measures(&self) -> Vec<MeasureSpec> {
+        vec![
+            MeasureSpec::report("r-prime-over-r", "R′/R on every seed (the premise needs < 1; it falls like 1/√m)"),
+            MeasureSpec::report("decay-ratio", "live seeds: max_t ‖y − u(t)‖² / (e^{−λ0 t}‖y − u(0)‖²) (≤ 1 claimed)"),
+            MeasureSpec::report(
+                "distance-over-r-prime",
+                "live seeds: max_t max_r ‖w_r(t) − w_r(0)‖ / R′ (≤ 1 claimed)",
+            ),
+            MeasureSpec::report("lambda-min-over-half-lambda0", "live seeds: min_t λmin(H(t)) / (λ0/2) (≥ 1 claimed)"),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let (data, lambda0, n) = (&self.data, self.lambda0, self.data.n());
+        let net = Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?;
+        // R′ needs only u(0): the flow runs only when the premise holds.
+        let u0 = net.forward(data)?.u;
+        let r0 = (data.y() - &u0).norm_l2();
+        let r_prime = 2.0 * (n as f64).sqrt() * r0 / ((seed.m as f64).sqrt() * lambda0);
+        let premise = seed.judge("premise").below(r_prime, self.big_r, 0.0);
+        let out = SeedOutcome::default().event("premise", premise).value("r-prime-over-r", r_prime / self.big_r);
+        if r_prime >= self.big_r {
+            return Ok(out.event("statement", Observation::vacuous()));
+        }
+        let st = seed.judge("statement");
+        // The decay bound under bound_scale: once it fails beyond doubt, the seed's verdict is settled.
+        let r = run_until(data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false, Some(st.scale))?;
+        let live: Vec<_> = r.points.iter().filter(|p| p.t > 0.0).collect();
+        let lmin_band = ROUNDING * n as f64;
+        let lmin = worst_of(live.iter().map(|p| st.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));
+        let dist = worst_of(live.iter().map(|p| st.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)));
+        let statement = decay_observation(&st, &r.points, r.completed).worst(lmin).worst(dist);
+        let max_of =
+            |f: &dyn Fn(&crate::trajectory::Point) -> f64| live.iter().map(|p| f(p)).fold(f64::NEG_INFINITY, f64::max);
+        Ok(out
+            .event("statement", statement)
+            .value("decay-ratio", max_of(&|p| p.bound_ratio))
+            .value("distance-over-r-prime", max_of(&|p| p.max_distance / r.r_prime))
+            .value("lambda-min-over-half-lambda0", -max_of(&|p| -p.lambda_min_h / (lambda0 / 2.0))))
+    }
+    fn notes(&self, measured: &Measured) -> Vec<String> {
+        let (lo, hi) = crate::off_diagonal_range(&self.data);
+        let mut notes = vec![format!(
+            "Inputs: {} points on the sphere in d = {} with K far from diagonal (|x_iᵀx_j| between {lo:.3} and {hi:.3}; correlated data, [theory §2.4](theory.md#24-lem-25-paper-lem-34)): orthonormal inputs would make H(t) diagonal and the flow split by coordinate, which tests nothing.",
+            self.data.n(),
+            self.data.d()
+        )];
+        let largest = *self.cfg.widths.last().expect("validated") as f64;
+        notes.push(format!(
+            "R′ < R needs m ≈ {:.3e} at the mean ‖y − u(0)‖; the largest width run is {} ({:.3e}× that). Runs go to T = max(horizon, 8/λ0) = {:.4} with RK4 step h = {} and the shadow error estimate as band.",
+            self.m_needed, largest as u64, largest / self.m_needed, self.t_end, self.cfg.step
+        ));
+        if let Some(st) = measured.event("statement") {
+            for row in &st.rows {
+                notes.push(if row.seeds == 0 {
+                    format!("m = {}: R′ ≥ R on all {} seeds, so no seed is evidence; the width is inconclusive.", row.m, row.seeds_vacuous)
+                } else {
+                    let margin = |key: &str| {
+                        measured
+                            .measure(key)
+                            .and_then(|e| e.rows.iter().find(|r| r.m == row.m))
+                            .map_or("—".to_string(), |r| format!("{:.4}–{:.4}", r.min, r.max))
+                    };
+                    format!(
+                        "m = {}: {} live seeds (R′ < R), {} vacuous; on the live seeds the conclusion held beyond its band on {}; margins: decay ratio {}, distance/R′ {}, λmin/(λ0/2) {}.",
+                        row.m,
+                        row.seeds,
+                        row.seeds_vacuous,
+                        row.successes,
+                        margin("decay-ratio"),
+                        margin("distance-over-r-prime"),
+                        margin("lambda-min-over-half-lambda0")
+                    )
+                });
+            }
+        }
+        notes
+    }
 }

@@ -1,13 +1,17 @@
-//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, Clopper–Pearson intervals, slack and verdicts.
+//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, Clopper–Pearson intervals, slack and verdicts a referee can rely on.
 //!
-//! Each check takes a plain [`CheckConfig`] and returns a serialisable [`ClaimResult`]. Seeds run
-//! in parallel (rayon), one ChaCha8 stream per seed (`model::rng::stream(master_seed, trial, …)`),
-//! and results are collected in trial order, so they are identical for any thread count.
-//! The data of a check are drawn once from `master_seed` (trial 0 of the input and label streams);
-//! seed `trial` initialises the network from the first- and second-layer streams of that trial.
-//! [`check_with`] also takes a seed store (the runner's checkpoint: finished seeds are not redone)
-//! and an optional shard (a deterministic slice of the seeds), without changing any result.
+//! Each claim is one module implementing [`claim::Claim`] and one entry in the table below; one
+//! runner ([`engine::run_claim`]) applies the rules of docs/theory.md §3 to all of them: seeds
+//! whose per-seed premise fails are counted apart, values inside the numerical band are
+//! inconclusive, a failed sanity identity makes the verdict `error`, every event has its own width
+//! premise and probability budget, thresholds are intervals, and each (claim, width) draws its
+//! initialisations from its own streams ([`engine::init_seed`]). Seeds run in parallel (rayon) and
+//! are collected in trial order, so results are identical for any thread count. The data of a
+//! check are drawn once from `master_seed` (trial 0 of the input and label streams, or the first
+//! accepted trial for correlated data). [`check_with`] also takes a seed store (the runner's
+//! checkpoint: finished seeds are not redone) and an optional shard, without changing any result.
 
+pub mod claim;
 pub mod config;
 pub mod engine;
 pub mod figure1;
@@ -23,7 +27,7 @@ pub mod thm26;
 pub mod thm31;
 pub mod trajectory;
 
-pub use config::{CheckConfig, ClaimId, DataKind};
+pub use config::{CheckConfig, DataKind};
 pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedOutcome, SeedStore, Shard};
 pub use profile::Profile;
 pub use result::ClaimResult;
@@ -34,10 +38,75 @@ use model::{Dataset, ModelError};
 /// Standard errors beyond which a mean contradicts its reference.
 pub const EXPECTATION_Z: f64 = 4.0;
 
+/// The table of claims: each line is a variant of [`ClaimId`] and the type implementing
+/// [`claim::Claim`]; the order is the order of the reports.
+macro_rules! claims {
+    ($($(#[$doc:meta])* $variant:ident => $claim:path,)+) => {
+        /// A claim of the paper, named by its slide number with the paper's beside it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum ClaimId {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl ClaimId {
+            /// Every claim, in the order the reports list them.
+            pub const ALL: &'static [ClaimId] = &[$(ClaimId::$variant,)+];
+
+            /// The claim's implementation.
+            pub fn claim(self) -> &'static dyn claim::Claim {
+                match self {
+                    $(ClaimId::$variant => &$claim,)+
+                }
+            }
+        }
+    };
+}
+
+claims! {
+    /// Slide Lem 2.2 = paper Lem 3.1: H(0) is close to H∞.
+    Lem22 => lem22::Lem22,
+    /// Slide Lem 2.3 = paper Lem 3.2: small weight moves keep H close to H(0).
+    Lem23 => lem23::Lem23,
+    /// Slide Lem 2.4 = paper Lem 3.3: if λmin(H) ≥ λ0/2 then fast decay and small moves.
+    Lem24 => lem24::Lem24,
+    /// Slide Lem 2.5 = paper Lem 3.4: R′ < R closes the argument for all t.
+    Lem25 => lem25::Lem25,
+    /// Slide Thm 2.1 = paper Thm 3.2: gradient flow converges at rate exp(−λ0 t).
+    Thm21 => thm21::Thm21,
+    /// Slide Thm 2.6 = paper Thm 3.3: both layers trained, same rate.
+    Thm26 => thm26::Thm26,
+    /// Slide Thm 3.1 = paper Thm 4.1: discrete GD at rate (1 − ηλ0/2)^k.
+    Thm31 => thm31::Thm31,
+}
+
+impl ClaimId {
+    /// Slide number, e.g. "Lem 2.2".
+    pub fn slide(self) -> &'static str {
+        self.claim().identity().slide
+    }
+    /// Paper number, e.g. "Lem 3.1".
+    pub fn paper(self) -> &'static str {
+        self.claim().identity().paper
+    }
+    /// File-name key, e.g. "lem-2.2".
+    pub fn key(self) -> &'static str {
+        self.claim().identity().key
+    }
+    /// Short name.
+    pub fn title(self) -> &'static str {
+        self.claim().identity().title
+    }
+    /// Parses a key ("lem-2.2") or slide number ("Lem 2.2", "lem2.2").
+    pub fn parse(s: &str) -> Option<ClaimId> {
+        let norm: String = s.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_lowercase();
+        ClaimId::ALL.iter().copied().find(|c| c.key().replace('-', "") == norm)
+    }
+}
+
 /// What can stop a check.
 #[derive(Debug, thiserror::Error)]
 pub enum LemmaError {
-    /// A configuration field is outside its domain.
+    /// A configuration field (or a quantity derived from it) is outside its domain.
     #[error("invalid configuration: {name} = {value}: {reason}")]
     Config {
         /// Field name.
@@ -58,72 +127,59 @@ pub enum LemmaError {
     Store(String),
 }
 
-/// The data set of a check (trial 0 of the data streams of `master_seed`).
+/// Largest number of sphere draws tried for correlated data before giving up.
+pub const CORRELATED_TRIES: u64 = 10_000;
+
+/// The data set of a check (trial 0 of the data streams of `master_seed`; for correlated data the
+/// first trial whose inputs qualify, see [`DataKind::Correlated`]).
 pub fn make_data(cfg: &CheckConfig) -> Result<Dataset, LemmaError> {
     Ok(match cfg.data {
         DataKind::Sphere => Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, 0)?,
         DataKind::Orthonormal => Dataset::orthonormal(cfg.n, cfg.d, cfg.master_seed, 0)?,
+        DataKind::Correlated => {
+            for trial in 0..CORRELATED_TRIES {
+                let data = Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, trial)?;
+                let (lo, hi) = off_diagonal_range(&data);
+                if hi >= config::CORRELATED_MIN && hi <= config::CORRELATED_MAX && lo.is_finite() {
+                    return Ok(data);
+                }
+            }
+            return Err(LemmaError::Config {
+                name: "data",
+                value: "correlated".into(),
+                reason: format!(
+                    "no draw of {} points on the sphere in d = {} among {CORRELATED_TRIES} had a pair with |x_iᵀx_j| ≥ {} and none above {}: change n or d",
+                    cfg.n,
+                    cfg.d,
+                    config::CORRELATED_MIN,
+                    config::CORRELATED_MAX
+                ),
+            });
+        }
     })
+}
+
+/// The smallest and largest |x_iᵀx_j| over pairs i < j (±∞ when n = 1).
+pub fn off_diagonal_range(data: &Dataset) -> (f64, f64) {
+    let k = data.input_gram();
+    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..data.n() {
+        for j in i + 1..data.n() {
+            let c = k[(i, j)].abs();
+            range = (range.0.min(c), range.1.max(c));
+        }
+    }
+    range
 }
 
 /// Runs the check of `claim`.
 pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    complete(check_with(claim, cfg, &RunContext::new(progress)))
+    check_with(claim, cfg, &RunContext::new(progress)).map(|r| r.expect("without a shard a check returns its result"))
 }
 
 /// Runs the check of `claim` with a seed store and an optional shard (see [`RunContext`]).
 /// Without a shard the result is `Some`, and identical to [`check`]'s whatever the store held;
 /// with a shard it is `None` and the shard's seeds are in the store.
 pub fn check_with(claim: ClaimId, cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    match claim {
-        ClaimId::Lem22 => lem22::check_with(cfg, ctx),
-        ClaimId::Lem23 => lem23::check_with(cfg, ctx),
-        ClaimId::Lem24 => lem24::check_with(cfg, ctx),
-        ClaimId::Lem25 => lem25::check_with(cfg, ctx),
-        ClaimId::Thm21 => thm21::check_with(cfg, ctx),
-        ClaimId::Thm26 => thm26::check_with(cfg, ctx),
-        ClaimId::Thm31 => thm31::check_with(cfg, ctx),
-    }
-}
-
-/// The result of a check run without a shard (which always has one).
-pub(crate) fn complete(r: Result<Option<ClaimResult>, LemmaError>) -> Result<ClaimResult, LemmaError> {
-    r.map(|r| r.expect("without a shard a check returns its result"))
-}
-
-/// Builds a [`ClaimResult`] from what was measured: verdict from the statement's premise rows,
-/// and the proof-to-empirical width ratio from the first proof width.
-pub(crate) fn assemble(
-    claim: ClaimId,
-    cfg: &CheckConfig,
-    lambda0: f64,
-    statement: &str,
-    proof_widths: Vec<result::ProofWidth>,
-    measured: engine::Measured,
-    notes: Vec<String>,
-) -> ClaimResult {
-    let (verdict, premise_met) = engine::claim_verdict(&measured.events[0]);
-    let threshold = measured.threshold.map(|mut t| {
-        t.proof_to_empirical = match (t.empirical_width, proof_widths.first()) {
-            (Some(e), Some(p)) => Some(p.width / e as f64),
-            _ => None,
-        };
-        t
-    });
-    ClaimResult {
-        claim,
-        slide: claim.slide().into(),
-        paper: claim.paper().into(),
-        title: claim.title().into(),
-        statement: statement.into(),
-        config: cfg.clone(),
-        lambda0,
-        proof_widths,
-        premise_met,
-        events: measured.events,
-        expectations: measured.expectations,
-        threshold,
-        verdict,
-        notes,
-    }
+    engine::run_claim(claim.claim(), cfg, ctx)
 }

@@ -1,8 +1,8 @@
-//! Named run profiles: the configuration of every claim for `quick` (minutes on 2 cores) and `paper` (the large widths).
+//! Named run profiles: tiny (seconds, for tests), quick (minutes on 2 cores; committed under docs/) and paper (the large widths); each claim's file holds its configurations.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CheckConfig, ClaimId, DataKind};
+use crate::{CheckConfig, ClaimId};
 
 /// A named set of configurations, one per claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,7 +10,7 @@ use crate::{CheckConfig, ClaimId, DataKind};
 pub enum Profile {
     /// Every claim in at most a few minutes on 2 cores; its reports are committed under `docs/`.
     Quick,
-    /// The large widths: Lem 2.5's regime (m ≈ 10⁷), wider sweeps, more seeds.
+    /// The large widths: Lem 2.5's regime (m ≈ 10⁶), wider sweeps, more seeds.
     Paper,
     /// A seconds-long profile for tests and snapshots of the rendered reports.
     Tiny,
@@ -26,95 +26,24 @@ impl Profile {
         }
     }
 
-    /// The configuration of `claim` under this profile.
+    /// The configuration of `claim` under this profile (from the claim's own file).
     pub fn config(self, claim: ClaimId) -> CheckConfig {
-        let base = CheckConfig::default();
-        match (self, claim) {
-            (Profile::Tiny, _) => CheckConfig {
-                n: 4,
-                d: 4,
-                widths: vec![50, 400],
-                seeds: 12,
-                delta: 0.2,
-                bisection_steps: 2,
-                horizon: 2.0,
-                step: 0.1,
-                ..base
-            },
-            (Profile::Quick, ClaimId::Lem22) => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000, 100_000, 400_000],
-                seeds: 100,
-                bisection_steps: 4,
-                ..base
-            },
-            (Profile::Quick, ClaimId::Lem23) => {
-                CheckConfig { n: 10, d: 10, widths: vec![10, 100, 1_000, 10_000], seeds: 100, ..base }
-            }
-            (Profile::Paper, ClaimId::Lem22) => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![100, 1_000, 10_000, 100_000, 1_000_000],
-                seeds: 400,
-                bisection_steps: 6,
-                ..base
-            },
-            (Profile::Paper, ClaimId::Lem23) => {
-                CheckConfig { n: 20, d: 20, widths: vec![10, 100, 1_000, 10_000, 100_000], seeds: 400, ..base }
-            }
-            (Profile::Quick, ClaimId::Lem25) => CheckConfig {
-                n: 3,
-                d: 3,
-                data: DataKind::Orthonormal,
-                widths: vec![1_000, 10_000, 100_000],
-                seeds: 20,
-                delta: 0.5,
-                ..base
-            },
-            (Profile::Quick, ClaimId::Thm31) => {
-                CheckConfig { n: 10, d: 10, widths: vec![100, 1_000, 10_000], seeds: 50, iterations: 300, ..base }
-            }
-            (Profile::Quick, ClaimId::Lem24) => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000],
-                seeds: 20,
-                horizon: 4.0,
-                step: 0.05,
-                ..base
-            },
-            (Profile::Quick, _) => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000],
-                seeds: 40,
-                horizon: 4.0,
-                step: 0.05,
-                ..base
-            },
-            (Profile::Paper, ClaimId::Lem25) => CheckConfig {
-                n: 3,
-                d: 3,
-                data: DataKind::Orthonormal,
-                widths: vec![1_000_000, 12_000_000],
-                seeds: 10,
-                delta: 0.5,
-                horizon: 2.0,
-                step: 0.1,
-                ..base
-            },
-            (Profile::Paper, ClaimId::Thm31) => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![100, 1_000, 10_000, 100_000],
-                seeds: 200,
-                iterations: 2_000,
-                ..base
-            },
-            (Profile::Paper, _) => {
-                CheckConfig { n: 20, d: 20, widths: vec![100, 1_000, 10_000, 100_000], seeds: 100, ..base }
-            }
+        claim.claim().config(self)
+    }
+
+    /// The tiny profile's common configuration: n = d = 4, widths 50 and 400, 12 seeds, δ = 0.2, RK4 step 0.2.
+    pub fn tiny_base() -> CheckConfig {
+        CheckConfig {
+            n: 4,
+            d: 4,
+            widths: vec![50, 400],
+            seeds: 12,
+            delta: 0.2,
+            bisection_steps: 2,
+            horizon: 1.0,
+            step: 0.2,
+            iterations: 1,
+            ..CheckConfig::default()
         }
     }
 

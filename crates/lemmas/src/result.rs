@@ -5,41 +5,87 @@ use serde::{Deserialize, Serialize};
 use crate::config::{CheckConfig, ClaimId};
 use crate::stats::Verdict;
 
-/// One seed's outcome for one event at one width.
+/// What one seed says about one event (docs/theory.md §3.2–§3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The event held with a margin larger than the numerical band.
+    Holds,
+    /// The event failed by more than the numerical band.
+    Fails,
+    /// The value lies within the numerical band of its bound, or the band is not finite or as large
+    /// as the quantity it guards: neither evidence for nor against the event.
+    WithinBand,
+    /// The seed's per-seed premise failed (a conditional claim): no evidence either way.
+    Vacuous,
+}
+
+/// One seed's outcome for one event at one width (the worst comparison when the event is checked
+/// at many times).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
-    /// Whether the event held.
-    pub holds: bool,
+    /// What the seed says.
+    pub outcome: Outcome,
     /// The measured quantity (e.g. ‖H(0) − H∞‖₂).
     pub measured: f64,
-    /// The bound it is compared with (e.g. λ0/4).
+    /// The bound it is compared with (e.g. λ0/4), after `bound_scale`.
     pub bound: f64,
     /// measured ÷ bound, oriented so that ≤ 1 means within the bound (bound ÷ measured for a lower bound).
     pub slack: f64,
+    /// The numerical band around the bound: the integrator's error estimate or the rounding allowance.
+    pub band: f64,
     /// Time (or iteration) at which the worst value occurred, for trajectory claims.
     pub time: Option<f64>,
 }
 
 impl Observation {
-    /// An upper-bound event "measured ≤ bound" (a NaN never holds).
-    pub fn at_most(measured: f64, bound: f64) -> Self {
-        let (holds, slack) = (measured <= bound, ratio(measured, bound));
-        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
+    /// A seed whose per-seed premise failed.
+    pub fn vacuous() -> Self {
+        Observation { outcome: Outcome::Vacuous, measured: 0.0, bound: 0.0, slack: 0.0, band: 0.0, time: None }
     }
-    /// A strict upper-bound event "measured < bound" (a NaN never holds).
-    pub fn below(measured: f64, bound: f64) -> Self {
-        let (holds, slack) = (measured < bound, ratio(measured, bound));
-        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
-    }
-    /// A lower-bound event "measured ≥ bound" (slack = bound ÷ measured; a NaN never holds).
-    pub fn at_least(measured: f64, bound: f64) -> Self {
-        let (holds, slack) = (measured >= bound, ratio(bound, measured));
-        Observation { holds, measured: finite(measured), bound: finite(bound), slack, time: None }
+    /// Whether the event held beyond its band.
+    pub fn holds(&self) -> bool {
+        self.outcome == Outcome::Holds
     }
     /// The same observation with a time attached.
     pub fn at_time(mut self, t: f64) -> Self {
         self.time = Some(t);
         self
+    }
+    /// The worse of two observations of one event: a failure over a band over a success (a vacuous
+    /// observation is the identity); within a class, the larger slack.
+    pub fn worst(self, other: Observation) -> Observation {
+        let rank = |o: &Observation| match o.outcome {
+            Outcome::Vacuous => 0,
+            Outcome::Holds => 1,
+            Outcome::WithinBand => 2,
+            Outcome::Fails => 3,
+        };
+        match rank(&self).cmp(&rank(&other)) {
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Equal => {
+                if other.slack > self.slack {
+                    other
+                } else {
+                    self
+                }
+            }
+        }
+    }
+    /// Bit-for-bit equality (any NaN equals any NaN), for checkpoints.
+    pub fn same_bits(&self, other: &Observation) -> bool {
+        let f = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        self.outcome == other.outcome
+            && f(self.measured, other.measured)
+            && f(self.bound, other.bound)
+            && f(self.slack, other.slack)
+            && f(self.band, other.band)
+            && match (self.time, other.time) {
+                (None, None) => true,
+                (Some(s), Some(t)) => f(s, t),
+                _ => false,
+            }
     }
 }
 
@@ -67,21 +113,66 @@ pub fn ratio(a: f64, b: f64) -> f64 {
 pub enum Target {
     /// P(event) ≥ this, judged by a Clopper–Pearson interval.
     Probability(f64),
-    /// Deterministic: must hold on every seed (beyond numerical tolerance).
+    /// Deterministic: must hold on every live seed (beyond the numerical band).
     Always,
 }
 
-/// The seed whose observation is worst (largest slack), kept as a witness.
+/// What an event is to its claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The claim's statement: its rows at widths meeting their premise give the claim's verdict.
+    Statement,
+    /// A step of the proof, with its own bound (scaled by `bound_scale`) and its own premise.
+    ProofStep,
+    /// An identity that cannot fail (Cauchy–Schwarz, ‖·‖₂ ≤ ‖·‖_F, Weyl): a failure is a bug, and
+    /// the claim's verdict becomes `error`. Never evidence for the claim; never scaled.
+    Sanity,
+}
+
+/// The width premise of an event (docs/theory.md §3.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Premise {
+    /// The event holds for any width (its per-seed condition, if any, is judged seed by seed).
+    AnyWidth,
+    /// The event needs m ≥ this width (e.g. Lem 2.2's m₂.₂ for Lem 2.3's λmin step).
+    Width {
+        /// The width needed.
+        width: f64,
+        /// Where it comes from, e.g. "m₂.₂ (Lem 2.2)".
+        source: String,
+    },
+    /// The width's constant is implicit in the paper: no width can be said to meet it.
+    ImplicitConstant,
+}
+
+impl Premise {
+    /// Whether width m meets it.
+    pub fn met_at(&self, m: usize) -> bool {
+        match self {
+            Premise::AnyWidth => true,
+            Premise::Width { width, .. } => m as f64 >= *width,
+            Premise::ImplicitConstant => false,
+        }
+    }
+}
+
+/// The seed whose observation is worst (a failure first, then a band, then the largest slack), kept as a witness.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Witness {
-    /// Trial index of the seed (the init is `stream(master_seed, trial, …)`).
+    /// Trial index of the seed.
     pub trial: u64,
+    /// What it says.
+    pub outcome: Outcome,
     /// Its measured value.
     pub measured: f64,
     /// The bound.
     pub bound: f64,
     /// Its slack.
     pub slack: f64,
+    /// Its numerical band.
+    pub band: f64,
     /// Time of the worst value, for trajectory claims.
     pub time: Option<f64>,
 }
@@ -91,37 +182,47 @@ pub struct Witness {
 pub struct WidthRow {
     /// Width m.
     pub m: usize,
-    /// Whether m meets the claim's width premise.
+    /// Whether m meets this event's width premise.
     pub premise_met: bool,
-    /// Seeds run.
+    /// Seeds that are evidence (live): their per-seed premise held.
     pub seeds: u64,
-    /// Seeds on which the event held.
+    /// Seeds whose per-seed premise failed (conditional claims): counted apart, never as successes.
+    pub seeds_vacuous: u64,
+    /// Live seeds on which the event held beyond the numerical band.
     pub successes: u64,
-    /// p̂ = successes / seeds.
+    /// Live seeds whose value lay within the numerical band (neither success nor failure).
+    pub within_band: u64,
+    /// p̂ = successes / seeds (0 when no seed is live).
     pub p_hat: f64,
-    /// Clopper–Pearson lower bound.
+    /// Clopper–Pearson lower bound of P(event) with band seeds counted as failures (0 when no seed is live).
     pub ci_lower: f64,
-    /// Clopper–Pearson upper bound.
+    /// Clopper–Pearson upper bound of P(event) with band seeds counted as successes (1 when no seed is live).
     pub ci_upper: f64,
     /// Verdict on the event at this width.
     pub verdict: Verdict,
-    /// Median slack over seeds.
+    /// Median slack over live seeds (0 when none).
     pub slack_median: f64,
-    /// Worst (largest) slack over seeds.
+    /// Worst (largest) slack over live seeds (0 when none).
     pub slack_worst: f64,
-    /// The worst seed.
-    pub witness: Witness,
+    /// The worst live seed; none when no seed is live.
+    pub witness: Option<Witness>,
 }
 
-/// An event (the claim itself or one proof step) across widths.
+/// An event (the claim itself, one proof step or one sanity identity) across widths.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventResult {
     /// Short key, e.g. "statement" or "hoeffding-entrywise".
     pub key: String,
     /// What the event says, with its bound.
     pub description: String,
+    /// What the event is to the claim.
+    pub role: Role,
+    /// Its width premise.
+    pub premise: Premise,
     /// The claimed probability.
     pub target: Target,
+    /// Why the target is what it is (e.g. "1 − 3δ: Lem 2.2, Lem 2.3 and Markov each spend δ").
+    pub budget: Option<String>,
     /// One row per width run (sweep and bisection widths, sorted by m).
     pub rows: Vec<WidthRow>,
 }
@@ -136,26 +237,35 @@ pub enum Relation {
     AtLeast,
     /// The mean is claimed equal to the reference (an exact expectation).
     Equal,
+    /// Only reported (a margin or rate), compared with nothing.
+    Report,
 }
 
-/// A mean over seeds compared with a reference value at one width.
+/// A mean over live seeds compared with a reference value at one width.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationRow {
     /// Width m.
     pub m: usize,
-    /// Mean over seeds.
+    /// Seeds that gave a value (live seeds for conditional claims).
+    pub seeds: u64,
+    /// Mean over those seeds (0 when none).
     pub mean: f64,
     /// Standard error of the mean.
     pub standard_error: f64,
-    /// The reference value.
-    pub reference: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// The reference value (none for a reported quantity).
+    pub reference: Option<f64>,
     /// mean ÷ reference.
-    pub slack: f64,
-    /// Refuted when the mean is more than [`crate::EXPECTATION_Z`] standard errors on the wrong side.
-    pub verdict: Verdict,
+    pub slack: Option<f64>,
+    /// Refuted when the mean is more than [`crate::EXPECTATION_Z`] standard errors on the wrong
+    /// side; none for a reported quantity.
+    pub verdict: Option<Verdict>,
 }
 
-/// An expectation (e.g. E B ≤ 4n²R/√(2π)) across widths.
+/// An expectation (e.g. E B ≤ 4n²R/√(2π)) or a reported per-seed quantity across widths.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationResult {
     /// Short key.
@@ -171,7 +281,7 @@ pub struct ExpectationResult {
 /// The width a proof needs, with its formula.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProofWidth {
-    /// Which route (e.g. "Hoeffding + union bound + Frobenius (SPEC)" or "slide").
+    /// Which route (e.g. "Hoeffding + union bound + Frobenius" or "slide").
     pub route: String,
     /// The formula with explicit constants.
     pub formula: String,
@@ -179,15 +289,24 @@ pub struct ProofWidth {
     pub width: f64,
 }
 
-/// The smallest width at which the statement held with p̂ ≥ 1 − δ.
+/// Where the statement's width threshold lies, judged with the rows' verdicts (docs/theory.md §3.7):
+/// the threshold is in (lower, upper].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
-    /// Smallest width run with p̂ ≥ 1 − δ there and at every larger width run; None if never.
-    pub empirical_width: Option<usize>,
-    /// The largest width below it that failed (None if the smallest width already passed).
-    pub largest_failing_width: Option<usize>,
-    /// The proof's width (first route) ÷ the empirical width.
-    pub proof_to_empirical: Option<f64>,
+    /// The largest width run at which the statement is not supported; none (open) if every width is.
+    pub lower: Option<usize>,
+    /// The smallest width run from which the statement is supported at every larger width run;
+    /// none (open) if the largest width is not supported.
+    pub upper: Option<usize>,
+}
+
+/// An interval of positive numbers; none at an end means open there (0 or ∞).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower end (none: 0).
+    pub lower: Option<f64>,
+    /// Upper end (none: ∞).
+    pub upper: Option<f64>,
 }
 
 /// The result of checking one claim.
@@ -209,16 +328,26 @@ pub struct ClaimResult {
     pub lambda0: f64,
     /// Widths the proofs need.
     pub proof_widths: Vec<ProofWidth>,
-    /// Whether some width run meets the premise of the claim.
+    /// Whether some width run meets the premise of the statement.
     pub premise_met: bool,
-    /// The statement (first) and the proof steps it rests on.
+    /// The statement and the proof steps and sanity identities it rests on (each with its role).
     pub events: Vec<EventResult>,
-    /// Expectations the proof uses.
+    /// Expectations the proof uses, and reported per-seed quantities (rates, margins).
     pub expectations: Vec<ExpectationResult>,
     /// Empirical width threshold of the statement.
-    pub threshold: Option<Threshold>,
-    /// Verdict on the claim: from the statement's rows that meet the premise; inconclusive when none does.
+    pub threshold: Threshold,
+    /// The proof's (first) width ÷ the empirical threshold: an interval, since the threshold is one.
+    pub proof_to_empirical: Option<Interval>,
+    /// Verdict on the claim: `error` if a sanity identity failed; else from the statement's rows
+    /// that meet their premise and have a live seed; inconclusive when none does.
     pub verdict: Verdict,
-    /// Remarks a reader needs (typos in the slides, regimes, what was not run).
+    /// Findings computed from these results, and remarks a reader needs.
     pub notes: Vec<String>,
+}
+
+impl ClaimResult {
+    /// The statement's event.
+    pub fn statement_event(&self) -> Option<&EventResult> {
+        self.events.iter().find(|e| e.role == Role::Statement)
+    }
 }

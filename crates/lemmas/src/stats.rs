@@ -1,9 +1,9 @@
-//! Statistics of SPEC.md §3: exact Clopper–Pearson intervals and the supported / inconclusive / refuted verdict.
+//! Statistics of docs/theory.md §3.1: exact Clopper–Pearson intervals and the supported / inconclusive / refuted / error verdict.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta, ContinuousCDF};
 
-/// The verdict on one claim or one event (SPEC.md §3).
+/// The verdict on one claim or one event (docs/theory.md §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -14,6 +14,8 @@ pub enum Verdict {
     Inconclusive,
     /// The interval's upper bound is below the claimed probability (or a deterministic violation).
     Refuted,
+    /// A sanity identity failed: the program is wrong, and the run says so (docs/theory.md §3.4).
+    Error,
 }
 
 impl Verdict {
@@ -23,23 +25,32 @@ impl Verdict {
             Verdict::Supported => "supported",
             Verdict::Inconclusive => "inconclusive",
             Verdict::Refuted => "refuted",
+            Verdict::Error => "error",
         }
     }
 
-    /// Combines verdicts over several widths or events: any refuted → refuted; all supported →
-    /// supported; otherwise inconclusive. An empty list is inconclusive.
+    /// Combines verdicts over several widths or events: any error → error; else any refuted →
+    /// refuted; all supported → supported; otherwise inconclusive. An empty list is inconclusive.
     pub fn combine(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
         let mut any = false;
         let mut all_supported = true;
+        let mut refuted = false;
         for v in verdicts {
             any = true;
             match v {
-                Verdict::Refuted => return Verdict::Refuted,
+                Verdict::Error => return Verdict::Error,
+                Verdict::Refuted => refuted = true,
                 Verdict::Inconclusive => all_supported = false,
                 Verdict::Supported => {}
             }
         }
-        if any && all_supported { Verdict::Supported } else { Verdict::Inconclusive }
+        if refuted {
+            Verdict::Refuted
+        } else if any && all_supported {
+            Verdict::Supported
+        } else {
+            Verdict::Inconclusive
+        }
     }
 }
 
@@ -56,7 +67,7 @@ pub fn clopper_pearson(k: u64, trials: u64, confidence: f64) -> (f64, f64) {
     (lower, upper)
 }
 
-/// Verdict for "P(E) ≥ target" from the interval (SPEC.md §3).
+/// Verdict for "P(E) ≥ target" from the interval (docs/theory.md §3.1).
 pub fn probability_verdict(interval: (f64, f64), target: f64) -> Verdict {
     if interval.1 < target {
         Verdict::Refuted
@@ -116,6 +127,7 @@ mod tests {
         assert_eq!(Verdict::combine([Verdict::Supported, Verdict::Inconclusive]), Verdict::Inconclusive);
         assert_eq!(Verdict::combine([Verdict::Supported, Verdict::Refuted]), Verdict::Refuted);
         assert_eq!(Verdict::combine([]), Verdict::Inconclusive);
+        assert_eq!(Verdict::combine([Verdict::Refuted, Verdict::Error]), Verdict::Error);
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
     }

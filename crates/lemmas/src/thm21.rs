@@ -1,14 +1,15 @@
-//! Slide Thm 2.1 (paper Thm 3.2): with m ≥ m₂.₁, w.p. ≥ 1 − δ the gradient flow has ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² for all t.
+//! Slide Thm 2.1 (paper Thm 3.2): with m ≥ m₂.₁, w.p. ≥ 1 − 3δ the gradient flow has ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² for all t.
 
 use std::f64::consts::PI;
 
 use flow::InfiniteWidth;
-use model::Network;
+use model::{Dataset, Network};
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{decay_statement, dynamics, flow_config, late_decay_rate, run};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::result::{Premise, ProofWidth, Relation, Role, Target};
+use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
+use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
 /// m₂.₁ = 512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴): Lem 2.5's premise chained with Markov on ‖y − u(0)‖².
 pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
@@ -16,90 +17,192 @@ pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
     512.0 * n.powi(5) * (y_norm_sq + n / 2.0) / (PI * delta.powi(3) * lambda0.powi(4))
 }
 
-/// Checks Thm 2.1 on RK4 gradient-flow trajectories over [0, T], plus the Markov step on ‖y − u(0)‖².
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
+/// The events the proof of Thm 2.1 chains, each spending δ: Lem 2.2's, Lem 2.3's and Markov's
+/// (docs/theory.md §2.9). The statement's target is 1 − (this)·δ.
+pub const EVENTS_CHAINED: u32 = 3;
+
+/// Slide Thm 2.1 = paper Thm 3.2.
+pub struct Thm21;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: Dataset,
+    reference: InfiniteWidth,
+    lambda0: f64,
+    y2: f64,
+    m21: f64,
+    t_end: f64,
 }
 
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n();
-    let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
-    let lambda0 = reference.lambda0();
-    let y2 = data.y().squared_norm_l2();
-    let m21 = proof_width(n, y2, cfg.delta, lambda0);
-    let p = 1.0 - cfg.delta;
-    let flow_cfg = flow_config(cfg);
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: format!(
-                "‖y − u(t)‖² ≤ e^{{−λ0 t}}‖y − u(0)‖² at every sample t ∈ (0, {}] (measured: max ratio; allowance: the integrator's error estimate)",
-                cfg.horizon
+/// The quick profile of the flow claims: n = d = 6, widths 100, 1000, 10000, 40 seeds, h = 0.1
+/// (n = 6 keeps λ0 large enough that runs to λ0·T = 8 fit the docs-freshness test's budget).
+pub(crate) fn quick_flow() -> CheckConfig {
+    CheckConfig {
+        n: 6,
+        d: 6,
+        widths: vec![100, 1_000, 10_000],
+        seeds: 40,
+        horizon: 1.0,
+        step: 0.1,
+        ..CheckConfig::default()
+    }
+}
+
+impl Claim for Thm21 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Thm21
+    }
+    fn identity(&self) -> Identity {
+        Identity {
+            slide: "Thm 2.1",
+            paper: "Thm 3.2",
+            key: "thm-2.1",
+            title: "gradient flow converges at rate exp(−λ0 t)",
+        }
+    }
+    fn config(&self, profile: Profile) -> CheckConfig {
+        match profile {
+            Profile::Tiny => Profile::tiny_base(),
+            Profile::Quick => quick_flow(),
+            Profile::Paper => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![100, 1_000, 10_000, 100_000],
+                seeds: 100,
+                horizon: 1.0,
+                ..CheckConfig::default()
+            },
+        }
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
+            return Err(LemmaError::Config {
+                name: "delta",
+                value: cfg.delta.to_string(),
+                reason: format!(
+                    "Thm 2.1 claims probability 1 − {EVENTS_CHAINED}δ, which must be positive: take δ < 1/{EVENTS_CHAINED}"
+                ),
+            });
+        }
+        let data = make_data(cfg)?;
+        let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
+        let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
+        let y2 = data.y().squared_norm_l2();
+        let t_end = horizon(cfg, lambda0)?;
+        Ok(Box::new(Prep {
+            cfg,
+            m21: proof_width(data.n(), y2, cfg.delta, lambda0),
+            data,
+            reference,
+            lambda0,
+            y2,
+            t_end,
+        }))
+    }
+}
+
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
+        vec![ProofWidth {
+            route: "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ".into(),
+            formula: "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)".into(),
+            width: self.m21,
+        }]
+    }
+    fn events(&self) -> Vec<EventSpec> {
+        let delta = self.cfg.delta;
+        vec![
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                Target::Probability(1.0 - f64::from(EVENTS_CHAINED) * delta),
+                format!(
+                    "‖y − u(t)‖² ≤ e^{{−λ0 t}}‖y − u(0)‖² at every sample t ∈ (0, {:.4}] (λ0·T = {:.3}; measured: max ratio; band: the integrator's error estimate)",
+                    self.t_end,
+                    self.lambda0 * self.t_end
+                ),
+            )
+            .premise(Premise::Width { width: self.m21, source: "m₂.₁ = 512 n⁵ (‖y‖² + n/2)/(π δ³ λ0⁴)".into() })
+            .budget("1 − 3δ: Lem 2.2's event, Lem 2.3's event and Markov's inequality each spend δ"),
+            EventSpec::new(
+                "markov-initial-residual",
+                Role::ProofStep,
+                Target::Probability(1.0 - delta),
+                "‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ (Markov's inequality on E‖y − u(0)‖² = ‖y‖² + n/2; any m)",
             ),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "markov-initial-residual",
-            description: "‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ (Markov's inequality on E‖y − u(0)‖² = ‖y‖² + n/2)".into(),
-            target: Target::Probability(p),
-        },
-    ];
-    let expectations = [
-        ExpectationSpec {
-            key: "initial-residual",
-            description: format!("E‖y − u(0)‖² = ‖y‖² + n/2 = {:.4} (the slide's ‖y‖² + n is looser)", y2 + n as f64 / 2.0),
-            relation: Relation::Equal,
-            reference: y2 + n as f64 / 2.0,
-            sd_floor: None,
-        },
-        ExpectationSpec {
-            key: "decay-rate",
-            description: "late decay rate −d log‖y − u‖²/dt over [T/2, T] ÷ λ0 (the bound's rate is 1; ≈ 2λmin(H)/λ0 asymptotically)".into(),
-            relation: Relation::AtLeast,
-            reference: 1.0,
-            sd_floor: None,
-        },
-        ExpectationSpec {
-            key: "rate-vs-2-lambda-min",
-            description: "late decay rate ÷ 2λmin(H(T)) (→ 1 as the slowest mode dominates)".into(),
-            relation: Relation::AtLeast,
-            reference: 1.0,
-            sd_floor: None,
-        },
-    ];
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let r = run(&data, &net, &reference, &flow_cfg, false)?;
-        let statement = decay_statement(&r);
+        ]
+    }
+    fn measures(&self) -> Vec<MeasureSpec> {
+        let e = self.y2 + self.data.n() as f64 / 2.0;
+        vec![
+            MeasureSpec::compare(
+                "initial-residual",
+                Relation::Equal,
+                e,
+                format!("E‖y − u(0)‖² = ‖y‖² + n/2 = {e:.4} (the slide's ‖y‖² + n is looser)"),
+            ),
+            MeasureSpec::report(
+                "decay-rate",
+                "late decay rate −d log‖y − u‖²/dt over [T/2, T] ÷ λ0 (the bound's rate is 1)",
+            ),
+            MeasureSpec::report(
+                "rate-vs-2-lambda-min",
+                "late decay rate ÷ 2λmin(H(T)) (→ 1 as the slowest mode dominates)",
+            ),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
+        let r = run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?;
+        let statement = decay_observation(&seed.judge("statement"), &r.points, r.completed);
         let r0sq = r.initial_residual_norm.powi(2);
         let rate = late_decay_rate(&r.points);
         let last = r.points.last().expect("T is sampled");
-        Ok(SeedOutcome {
-            events: vec![statement, Observation::at_most(r0sq, (y2 + n as f64 / 2.0) / cfg.delta)],
-            values: vec![r0sq, rate / lambda0, rate / (2.0 * last.lambda_min_h)],
-        })
-    };
-    let premise = |m: usize| m as f64 >= m21;
-    let Some(measured) = measure_with(ClaimId::Thm21, cfg, &events, &expectations, &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::assemble(
-        ClaimId::Thm21,
-        cfg,
-        lambda0,
-        "If m ≥ m₂.₁ then with probability ≥ 1 − δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer).",
-        vec![ProofWidth {
-            route: "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ (failure probabilities of Lem 2.2, 2.3 and Markov add)".into(),
-            formula: "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)".into(),
-            width: m21,
-        }],
-        measured,
-        vec![
-            format!("Gradient flow integrated by RK4 with h = {} on [0, {}], sampled at {} times.", cfg.step, cfg.horizon, crate::trajectory::SAMPLE_INTERVALS + 1),
+        let markov = (self.y2 + self.data.n() as f64 / 2.0) / self.cfg.delta;
+        Ok(SeedOutcome::default()
+            .event("statement", statement)
+            .event(
+                "markov-initial-residual",
+                seed.judge("markov-initial-residual").at_most(r0sq, markov, ROUNDING * markov),
+            )
+            .value("initial-residual", r0sq)
+            .value("decay-rate", rate / self.lambda0)
+            .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h)))
+    }
+    fn notes(&self, measured: &Measured) -> Vec<String> {
+        let mut notes = vec![
+            format!(
+                "Gradient flow integrated by RK4 with h = {} on [0, T], T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}: the bound falls by e^{{−{:.3}}}; [theory §3.6](theory.md#36-horizons)), sampled at {} times; a run stops early only at the rounding level.",
+                self.cfg.step,
+                self.t_end,
+                self.lambda0 * self.t_end,
+                self.lambda0 * self.t_end,
+                crate::trajectory::SAMPLE_INTERVALS + 1
+            ),
             "The bound is checked on [0, T] only; 'for all t' is outside any simulation.".into(),
-        ],
-    )))
+        ];
+        notes.extend(rate_note(measured));
+        notes
+    }
+}
+
+/// "At m = …, the late decay rate was between a and b × λ0 and c–d × 2λmin(H(T))", from the results.
+pub(crate) fn rate_note(measured: &Measured) -> Option<String> {
+    let (rate, vs) = (measured.measure("decay-rate")?, measured.measure("rate-vs-2-lambda-min"));
+    let row = rate.rows.iter().rev().find(|r| r.seeds > 0)?;
+    let mut s = format!(
+        "At m = {}, the late decay rate of ‖y − u‖² was {:.3}–{:.3} × λ0 over {} seeds (the bound's rate is 1 × λ0)",
+        row.m, row.min, row.max, row.seeds
+    );
+    if let Some(v) = vs.and_then(|v| v.rows.iter().find(|r| r.m == row.m && r.seeds > 0)) {
+        s.push_str(&format!(", and {:.3}–{:.3} × 2λmin(H(T))", v.min, v.max));
+    }
+    s.push('.');
+    Some(s)
 }

@@ -1,86 +1,133 @@
 //! Slide Thm 2.6 (paper Thm 3.3): training both layers by gradient flow, ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² at the same rate.
 
-use model::Network;
+use model::{Dataset, Network};
 
-use crate::engine::{EventSpec, ExpectationSpec, Progress, RunContext, SeedOutcome, measure_with};
-use crate::result::{ClaimResult, Observation, ProofWidth, Relation, Target};
-use crate::trajectory::{decay_statement, dynamics, flow_config, late_decay_rate, run};
-use crate::{CheckConfig, ClaimId, LemmaError, make_data};
+use crate::claim::{Claim, Identity, Prepared};
+use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::result::{Premise, ProofWidth, Role, Target};
+use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
+use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
 /// The order of the width, n⁶ log(m/δ) / (λ0⁴ δ³), with the implicit constant set to 1.
 pub fn width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
     (n as f64).powi(6) * (m as f64 / delta).ln() / (lambda0.powi(4) * delta.powi(3))
 }
 
-/// Checks Thm 2.6 on RK4 trajectories of the flow on (W, a).
-pub fn check(cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
-    crate::complete(check_with(cfg, &RunContext::new(progress)))
+/// Slide Thm 2.6 = paper Thm 3.3.
+pub struct Thm26;
+
+struct Prep<'a> {
+    cfg: &'a CheckConfig,
+    data: Dataset,
+    reference: flow::InfiniteWidth,
+    lambda0: f64,
+    t_end: f64,
 }
 
-/// [`check`] with a seed store and an optional shard: `None` for a shard, whose seeds go to the store.
-pub fn check_with(cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    cfg.validate()?;
-    let data = make_data(cfg)?;
-    let n = data.n();
-    let reference = both_layers::infinite_width(&data).map_err(dynamics)?;
-    let lambda0 = reference.lambda0();
-    let p = 1.0 - cfg.delta;
-    let flow_cfg = flow_config(cfg);
-    let largest = *cfg.widths.last().expect("validated");
-    let events = [
-        EventSpec {
-            key: "statement",
-            description: format!(
-                "both layers: ‖y − u(t)‖² ≤ e^{{−λ0 t}}‖y − u(0)‖² at every sample t ∈ (0, {}] (measured: max ratio)",
-                cfg.horizon
-            ),
-            target: Target::Probability(p),
-        },
-        EventSpec {
-            key: "g-helps",
-            description: "λmin(H(t) + G(t)) ≥ λmin(H(t)) at every sample (G is PSD, so it only adds to the decay)"
-                .into(),
-            target: Target::Always,
-        },
-    ];
-    let expectations = [ExpectationSpec {
-        key: "decay-rate",
-        description: "late decay rate −d log‖y − u‖²/dt over [T/2, T] ÷ λ0".into(),
-        relation: Relation::AtLeast,
-        reference: 1.0,
-        sd_floor: None,
-    }];
-    let eval = |m: usize, trial: u64| -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let r = run(&data, &net, &reference, &flow_cfg, true)?;
-        let statement = decay_statement(&r);
-        let (gt, gap) = r
-            .points
-            .iter()
-            .map(|pt| (pt.t, pt.lambda_min_h - pt.lambda_min_h_plus_g.unwrap_or(f64::INFINITY)))
-            .fold((0.0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
-        let mut g = Observation::at_most(gap, 1e-12).at_time(gt);
-        g.slack = 0.0;
-        Ok(SeedOutcome { events: vec![statement, g], values: vec![late_decay_rate(&r.points) / lambda0] })
-    };
-    let premise = |_m: usize| false;
-    let Some(measured) = measure_with(ClaimId::Thm26, cfg, &events, &expectations, &premise, &eval, ctx)? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::assemble(
-        ClaimId::Thm26,
-        cfg,
-        lambda0,
-        "With m = Ω(n⁶ log(m/δ)/(λ0⁴δ³)), training both layers by gradient flow: with probability ≥ 1 − δ, ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0.",
+impl Claim for Thm26 {
+    fn id(&self) -> ClaimId {
+        ClaimId::Thm26
+    }
+    fn identity(&self) -> Identity {
+        Identity { slide: "Thm 2.6", paper: "Thm 3.3", key: "thm-2.6", title: "both layers trained: same rate" }
+    }
+    fn config(&self, profile: Profile) -> CheckConfig {
+        match profile {
+            Profile::Tiny => Profile::tiny_base(),
+            Profile::Quick => crate::thm21::quick_flow(),
+            Profile::Paper => CheckConfig {
+                n: 20,
+                d: 20,
+                widths: vec![100, 1_000, 10_000, 100_000],
+                seeds: 100,
+                horizon: 1.0,
+                ..CheckConfig::default()
+            },
+        }
+    }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+        let data = make_data(cfg)?;
+        let reference = both_layers::infinite_width(&data).map_err(dynamics)?;
+        let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
+        let t_end = horizon(cfg, lambda0)?;
+        Ok(Box::new(Prep { cfg, data, reference, lambda0, t_end }))
+    }
+}
+
+impl Prepared for Prep<'_> {
+    fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
+    fn statement(&self) -> String {
+        "With m = Ω(n⁶ log(m/δ)/(λ0⁴δ³)), training both layers by gradient flow: with probability ≥ 1 − δ, ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0.".into()
+    }
+    fn proof_widths(&self) -> Vec<ProofWidth> {
+        let largest = *self.cfg.widths.last().expect("validated");
         vec![ProofWidth {
-            route: "paper: order only (the constant is implicit); shown with constant 1 at the largest width run".into(),
+            route: "paper: order only (the constant is implicit); shown with constant 1 at the largest width run"
+                .into(),
             formula: "n⁶ log(m/δ) / (λ0⁴ δ³)".into(),
-            width: width_order(n, largest, cfg.delta, lambda0),
-        }],
-        measured,
+            width: width_order(self.data.n(), largest, self.cfg.delta, self.lambda0),
+        }]
+    }
+    fn events(&self) -> Vec<EventSpec> {
         vec![
+            EventSpec::new(
+                "statement",
+                Role::Statement,
+                Target::Probability(1.0 - self.cfg.delta),
+                format!(
+                    "both layers: ‖y − u(t)‖² ≤ e^{{−λ0 t}}‖y − u(0)‖² at every sample t ∈ (0, {:.4}] (λ0·T = {:.3}; measured: max ratio)",
+                    self.t_end,
+                    self.lambda0 * self.t_end
+                ),
+            )
+            .premise(Premise::ImplicitConstant),
+            EventSpec::new(
+                "g-helps",
+                Role::Sanity,
+                Target::Always,
+                "λmin(H(t) + G(t)) ≥ λmin(H(t)) at every sample (G is PSD, Weyl: an identity; a failure is a bug)",
+            ),
+        ]
+    }
+    fn measures(&self) -> Vec<MeasureSpec> {
+        vec![
+            MeasureSpec::report(
+                "decay-rate",
+                "late decay rate −d log‖y − u‖²/dt over [T/2, T] ÷ λ0 (the bound's rate is 1)",
+            ),
+            MeasureSpec::report(
+                "rate-vs-2-lambda-min",
+                "late decay rate ÷ 2λmin(H(T) + G(T)) (→ 1 as the slowest mode dominates)",
+            ),
+        ]
+    }
+    fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
+        let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
+        let r = run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), true)?;
+        let statement = decay_observation(&seed.judge("statement"), &r.points, r.completed);
+        let g = seed.judge("g-helps");
+        let n = self.data.n() as f64;
+        let helps = worst_of(r.points.iter().map(|p| {
+            let hg = p.lambda_min_h_plus_g.unwrap_or(f64::NAN);
+            g.at_least(hg, p.lambda_min_h, ROUNDING * n * (1.0 + p.lambda_min_h.abs())).at_time(p.t)
+        }));
+        let rate = late_decay_rate(&r.points);
+        let last = r.points.last().expect("T is sampled");
+        Ok(SeedOutcome::default()
+            .event("statement", statement)
+            .event("g-helps", helps)
+            .value("decay-rate", rate / self.lambda0)
+            .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h_plus_g.unwrap_or(f64::NAN))))
+    }
+    fn notes(&self, measured: &Measured) -> Vec<String> {
+        let mut notes = vec![
             "H(t) now carries a_r(t)², and G(t) adds to the decay: du/dt = (H + G)(y − u).".into(),
             "The width constant is implicit, so no width can be said to meet the premise: the claim's verdict stays inconclusive and the rows measure the event.".into(),
-        ],
-    )))
+            format!("Runs go to T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}) with RK4 step h = {}.", self.t_end, self.lambda0 * self.t_end, self.cfg.step),
+        ];
+        notes.extend(crate::thm21::rate_note(measured).map(|s| s.replace("2λmin(H(T))", "2λmin(H(T) + G(T))")));
+        notes
+    }
 }

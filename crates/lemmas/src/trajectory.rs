@@ -1,4 +1,4 @@
-//! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6), with tolerances from the integrator's own error estimates.
+//! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6): horizons that let the bound bite, and numerical bands from the integrator's own error estimates.
 
 use flow::{
     ANY_ORDER_FACTOR, ErrorEstimate, FlowConfig, InfiniteWidth, Observer, RecorderOptions, RunOutcome, SampleTimes,
@@ -6,6 +6,8 @@ use flow::{
 };
 use model::{Dataset, Network};
 
+use crate::engine::{Judge, worst_of};
+use crate::result::{Observation, Outcome};
 use crate::{CheckConfig, LemmaError};
 
 /// Sample intervals of a flow check's trajectory.
@@ -23,16 +25,18 @@ pub struct Point {
     pub residual_sq: f64,
     /// ‖y − u(t)‖² / (e^{−λ0 t}‖y − u(0)‖²).
     pub bound_ratio: f64,
-    /// Allowance on `bound_ratio` from the integrator's error estimate of u (made valid at any order).
-    pub ratio_tolerance: f64,
+    /// Band on `bound_ratio` from the integrator's error estimate of u (made valid at any order), plus rounding.
+    pub ratio_band: f64,
+    /// The integrator's error estimate of u(t) (made valid at any order; +∞ when not finite).
+    pub u_error: f64,
     /// λmin(H(t)) (H with a_r(t)² weights).
     pub lambda_min_h: f64,
     /// λmin(H(t) + G(t)), both-layer runs only.
     pub lambda_min_h_plus_g: Option<f64>,
     /// max_r ‖w_r(t) − w_r(0)‖.
     pub max_distance: f64,
-    /// Allowance on distances from the integrator's state error estimate.
-    pub distance_tolerance: f64,
+    /// Band on per-neuron distances: the integrator's per-neuron error estimate (made valid at any order).
+    pub distance_band: f64,
     /// max_r ‖∂L/∂w_r(t)‖ (= max_r ‖dw_r/dt‖).
     pub max_neuron_gradient: f64,
 }
@@ -46,8 +50,47 @@ pub struct Run {
     pub initial_residual_norm: f64,
     /// R′ = 2√n ‖y − u(0)‖ / (√m λ0).
     pub r_prime: f64,
-    /// Whether the run reached T without diverging.
+    /// Whether the run reached T (or the rounding level) without diverging.
     pub completed: bool,
+}
+
+/// Horizons longer than this many RK4 steps are refused before anything runs.
+pub const MAX_STEPS: f64 = 2e6;
+
+/// A run stops once ‖y − u‖² has fallen below this × ‖y − u(0)‖² (the rounding level).
+pub const ROUNDING_LEVEL: f64 = 1e-26;
+
+/// The horizon λ0·T the flow claims run to: the bound e^{−λ0 T} has fallen by e⁻⁸ (docs/theory.md §3.6).
+pub const LAMBDA0_T: f64 = 8.0;
+
+/// λ0, refused unless positive and finite (every radius, width and horizon divides by it).
+pub fn positive_lambda0(lambda0: f64) -> Result<f64, LemmaError> {
+    if lambda0.is_finite() && lambda0 > 0.0 {
+        Ok(lambda0)
+    } else {
+        Err(LemmaError::Config {
+            name: "data",
+            value: format!("λ0 = {lambda0:e}"),
+            reason: "λ0 = λmin(H∞) must be positive: the inputs are (nearly) parallel; change n, d or the master seed"
+                .into(),
+        })
+    }
+}
+
+/// The horizon of a flow claim: T = max(horizon, 8/λ0), refused when T/h exceeds [`MAX_STEPS`].
+pub fn horizon(cfg: &CheckConfig, lambda0: f64) -> Result<f64, LemmaError> {
+    let t = cfg.horizon.max(LAMBDA0_T / lambda0);
+    if t / cfg.step > MAX_STEPS {
+        return Err(LemmaError::Config {
+            name: "step",
+            value: cfg.step.to_string(),
+            reason: format!(
+                "the horizon T = max(horizon, 8/λ0) = {t:.4} with λ0 = {lambda0:.4} needs {:.3e} RK4 steps, more than {MAX_STEPS:e}: raise the step",
+                t / cfg.step
+            ),
+        });
+    }
+    Ok(t)
 }
 
 impl Run {
@@ -58,13 +101,19 @@ impl Run {
     }
 }
 
-/// max_r ‖∂L/∂w_r‖ at a snapshot.
+/// max_r ‖∂L/∂w_r‖ at a snapshot; stops the run at the rounding level.
 struct NeuronGradients {
     values: Vec<f64>,
+    initial_loss: f64,
+    lambda0: f64,
+    stop_above_ratio: Option<f64>,
 }
 
 impl Observer for NeuronGradients {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<flow::Control> {
+        if s.sample_index == 0 {
+            self.initial_loss = s.loss;
+        }
         let g = model::network::grad_w(s.data.x(), s.z, s.a, s.residual);
         let mut norms = vec![0.0f64; g.nrows()];
         for k in 0..g.ncols() {
@@ -74,14 +123,20 @@ impl Observer for NeuronGradients {
             }
         }
         self.values.push(norms.into_iter().fold(0.0, f64::max).sqrt());
-        Ok(flow::Control::Continue)
+        let ratio = s.loss / ((-self.lambda0 * s.t).exp() * self.initial_loss);
+        let failed = self.stop_above_ratio.is_some_and(|r| ratio > r * (1.0 + 1e-6));
+        Ok(if s.sample_index > 0 && (failed || s.loss <= ROUNDING_LEVEL * self.initial_loss) {
+            flow::Control::Stop
+        } else {
+            flow::Control::Continue
+        })
     }
 }
 
-/// The flow configuration of a check: T = horizon, fixed h = step, shadow error estimate.
-pub fn flow_config(cfg: &CheckConfig) -> FlowConfig {
+/// The flow configuration of a check: T = `t_end` (see [`horizon`]), fixed h = step, shadow error estimate.
+pub fn flow_config(cfg: &CheckConfig, t_end: f64) -> FlowConfig {
     FlowConfig {
-        t_end: cfg.horizon,
+        t_end,
         step: StepSize::Fixed(cfg.step),
         samples: SampleTimes::Uniform { intervals: SAMPLE_INTERVALS },
         error_estimate: ErrorEstimate::Shadow,
@@ -97,8 +152,23 @@ pub fn run(
     config: &FlowConfig,
     both_layers: bool,
 ) -> Result<Run, LemmaError> {
+    run_until(data, net, reference, config, both_layers, None)
+}
+
+/// [`run`], stopped (as completed) at the first sample where the decay ratio exceeds
+/// `stop_above_ratio`: for a claim whose only use of the run is that decay bound, the rest of the
+/// run cannot change its failure.
+pub fn run_until(
+    data: &Dataset,
+    net: &Network,
+    reference: &InfiniteWidth,
+    config: &FlowConfig,
+    both_layers: bool,
+    stop_above_ratio: Option<f64>,
+) -> Result<Run, LemmaError> {
     let options = RecorderOptions { lambda_min_every: 1, keep_u: false };
-    let mut grads = NeuronGradients { values: Vec::new() };
+    let mut grads =
+        NeuronGradients { values: Vec::new(), initial_loss: 0.0, lambda0: reference.lambda0(), stop_above_ratio };
     let (outcome, samples, extra): (RunOutcome, Vec<flow::Sample>, Vec<Option<f64>>) = if both_layers {
         let mut rec = both_layers::Recorder::new(reference, options);
         let out = both_layers::run(data, net, config, &mut (&mut rec, &mut grads)).map_err(dynamics)?;
@@ -119,20 +189,31 @@ pub fn run(
         .zip(extra)
         .zip(&grads.values)
         .map(|((s, hg), g)| {
-            let u_err = ANY_ORDER_FACTOR * s.u_error_estimate.unwrap_or(0.0);
+            // Without a shadow there is no estimate of u's error: an unknown band decides nothing.
+            let u_err = s.u_error_estimate.map_or(f64::INFINITY, |e| ANY_ORDER_FACTOR * e);
             let res = s.residual_sq.sqrt();
             let bound = (-reference.lambda0() * s.t).exp() * r0 * r0;
-            let ratio_tolerance =
-                if bound > 0.0 { (2.0 * res * u_err + u_err * u_err) / bound + ROUNDING } else { ROUNDING };
+            let ratio_band = if s.t == 0.0 {
+                0.0
+            } else if bound > 0.0 {
+                (2.0 * res * u_err + u_err * u_err) / bound + ROUNDING * s.bound_ratio
+            } else {
+                f64::INFINITY
+            };
             Point {
                 t: s.t,
                 residual_sq: s.residual_sq,
                 bound_ratio: s.bound_ratio,
-                ratio_tolerance,
+                ratio_band,
+                u_error: u_err,
                 lambda_min_h: s.lambda_min_h.unwrap_or(f64::INFINITY),
                 lambda_min_h_plus_g: hg,
                 max_distance: s.max_weight_distance,
-                distance_tolerance: ANY_ORDER_FACTOR * s.state_error_estimate.unwrap_or(0.0),
+                distance_band: if s.t == 0.0 {
+                    0.0
+                } else {
+                    s.neuron_error_estimate.map_or(f64::INFINITY, |e| ANY_ORDER_FACTOR * e)
+                },
                 max_neuron_gradient: *g,
             }
         })
@@ -141,33 +222,22 @@ pub fn run(
         points,
         initial_residual_norm: r0,
         r_prime: 2.0 * n.sqrt() * r0 / (m.sqrt() * reference.lambda0()),
-        completed: matches!(outcome.status, flow::RunStatus::Completed),
+        completed: matches!(outcome.status, flow::RunStatus::Completed | flow::RunStatus::Stopped { .. }),
     })
 }
 
-/// The worst bound ratio over t > 0 and whether every ratio is within its tolerance.
-pub fn worst_decay(points: &[Point]) -> (f64, f64, bool) {
-    let mut worst = (0.0, 0.0);
-    let mut holds = true;
-    for p in points.iter().filter(|p| p.t > 0.0) {
-        holds &= p.bound_ratio <= 1.0 + p.ratio_tolerance;
-        if p.bound_ratio > worst.1 {
-            worst = (p.t, p.bound_ratio);
-        }
-    }
-    (worst.0, worst.1, holds)
+/// The decay ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² at every sample t > 0 of `points`, judged with
+/// each sample's band; the worst sample (with its time) is the observation. A run that did not
+/// complete fails it.
+pub fn decay_observation(judge: &Judge, points: &[Point], completed: bool) -> Observation {
+    let o = worst_of(
+        points.iter().filter(|p| p.t > 0.0).map(|p| judge.at_most(p.bound_ratio, 1.0, p.ratio_band).at_time(p.t)),
+    );
+    if completed || o.outcome == Outcome::Vacuous { o } else { Observation { outcome: Outcome::Fails, ..o } }
 }
 
-/// The decay statement ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² at every sample t > 0 of a completed run,
-/// measured by its worst ratio (with the time it occurred).
-pub fn decay_statement(r: &Run) -> crate::result::Observation {
-    let (t, worst, holds) = worst_decay(&r.points);
-    let mut o = crate::result::Observation::at_most(worst, 1.0).at_time(t);
-    o.holds = holds && r.completed;
-    o
-}
-
-/// Observed decay rate of ‖y − u‖² over the second half of the run: −log(r(T)/r(T/2)) / (T/2).
+/// The late decay rate of ‖y − u‖²: −log(r(T)/r(T/2)) / (T/2) over the second half of the samples
+/// (the run may have stopped at the rounding level).
 pub fn late_decay_rate(points: &[Point]) -> f64 {
     let (a, b) = (&points[points.len() / 2], &points[points.len() - 1]);
     if b.t <= a.t || a.residual_sq <= 0.0 || b.residual_sq <= 0.0 {

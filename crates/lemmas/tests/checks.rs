@@ -1,8 +1,10 @@
-//! The checks can refute, are deterministic across thread counts, and their JSON is snapshot-tested.
+//! Every claim can refute through its own code (bound_scale), obeys the rules of docs/theory.md §3, is deterministic across thread counts, and its JSON is snapshot-tested.
 
-use lemmas::engine::{EventSpec, SeedOutcome, measure};
-use lemmas::result::{Observation, Target};
-use lemmas::{CheckConfig, ClaimId, NoProgress, Verdict, check};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use lemmas::result::{ClaimResult, Outcome, Role, Target};
+use lemmas::{CheckConfig, ClaimId, LemmaError, NoProgress, RunContext, SeedOutcome, SeedStore, Verdict, check};
 
 fn tiny() -> CheckConfig {
     lemmas::Profile::Tiny.config(ClaimId::Lem22)
@@ -27,46 +29,38 @@ fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
 }
 
+/// Remembers every seed put, so that a test can look at one seed's outcome.
+#[derive(Default)]
+struct MemoryStore(Mutex<HashMap<(ClaimId, usize, u64), SeedOutcome>>);
+
+impl SeedStore for MemoryStore {
+    fn get(&self, claim: ClaimId, m: usize, trial: u64) -> Option<SeedOutcome> {
+        self.0.lock().unwrap().get(&(claim, m, trial)).cloned()
+    }
+    fn put(&self, claim: ClaimId, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
+        self.0.lock().unwrap().insert((claim, m, trial), outcome.clone());
+        Ok(())
+    }
+}
+
+fn statement_rows(res: &ClaimResult) -> &[lemmas::result::WidthRow] {
+    &res.statement_event().expect("a statement").rows
+}
+
 /// Lem 2.2's event at a width far too small for a tight δ: refuted, with the worst seed as witness.
 #[test]
 fn lemma_2_2_event_at_a_tiny_width_is_refuted_with_a_witness() {
     let cfg =
         CheckConfig { n: 8, d: 8, widths: vec![10], seeds: 40, delta: 0.01, bisection_steps: 0, ..Default::default() };
     let res = check(ClaimId::Lem22, &cfg, &NoProgress).unwrap();
-    let row = &res.events[0].rows[0];
+    let row = &statement_rows(&res)[0];
     assert_eq!(row.verdict, Verdict::Refuted, "{row:?}");
-    assert!(row.witness.measured > row.witness.bound && row.witness.slack > 1.0);
+    let w = row.witness.unwrap();
+    assert!(w.outcome == Outcome::Fails && w.slack > 1.0);
     assert!(!row.premise_met, "m = 10 cannot meet the premise");
     // The claim itself is not refuted by a width below its premise.
     assert_eq!(res.verdict, Verdict::Inconclusive);
     assert!(!res.premise_met);
-}
-
-/// A false claim — Hoeffding's entrywise radius scaled by 0.1 — is refuted by the engine.
-#[test]
-fn a_bound_scaled_down_is_refuted() {
-    let cfg =
-        CheckConfig { n: 5, d: 5, widths: vec![1000], seeds: 30, delta: 0.1, bisection_steps: 0, ..Default::default() };
-    let data = lemmas::make_data(&cfg).unwrap();
-    let hinf = model::h_infinity(data.input_gram());
-    let events =
-        [EventSpec { key: "scaled", description: "0.1 × Hoeffding radius".into(), target: Target::Probability(0.9) }];
-    let eval = |m: usize, trial: u64| {
-        let net = model::Network::init(m, 5, cfg.master_seed, trial)?;
-        let z = model::network::preactivations(data.x(), net.w.as_ref());
-        let h = model::gram_h(data.input_gram(), z.as_ref(), net.a.as_ref());
-        let worst = (0..5)
-            .flat_map(|i| (0..5).map(move |j| (i, j)))
-            .fold(0.0f64, |a, (i, j)| a.max((h[(i, j)] - hinf[(i, j)]).abs()));
-        let bound = 0.1 * lemmas::lem22::hoeffding_radius(5, 0.1, m);
-        Ok(SeedOutcome { events: vec![Observation::at_most(worst, bound)], values: vec![] })
-    };
-    let out = measure(ClaimId::Lem22, &cfg, &events, &[], &|_| true, &eval, &NoProgress).unwrap();
-    assert_eq!(out.events[0].rows[0].verdict, Verdict::Refuted);
-    // The unscaled radius is not refuted on the same seeds.
-    let res = check(ClaimId::Lem22, &cfg, &NoProgress).unwrap();
-    let hoeffding = res.events.iter().find(|e| e.key == "hoeffding-entrywise").unwrap();
-    assert_ne!(hoeffding.rows[0].verdict, Verdict::Refuted);
 }
 
 /// Lem 2.2 at its proof width on a small problem is supported (the premise is met).
@@ -78,13 +72,200 @@ fn lemma_2_2_at_its_proof_width_is_supported() {
     let cfg = CheckConfig { widths: vec![m], bisection_steps: 0, ..base };
     let res = check(ClaimId::Lem22, &cfg, &NoProgress).unwrap();
     assert!(res.premise_met);
-    assert_eq!(res.verdict, Verdict::Supported, "{:?}", res.events[0].rows);
+    assert_eq!(res.verdict, Verdict::Supported, "{:?}", statement_rows(&res));
     assert_eq!(res.lambda0, 0.5);
+}
+
+/// Review item 11: with every bound scaled by 0.01 (`bound_scale`), each claim's own code returns a
+/// refuted statement row on the tiny profile — and with 1 it does not.
+fn refuted_through_its_own_code(claim: ClaimId) {
+    let tiny = lemmas::Profile::Tiny.config(claim);
+    let scaled = CheckConfig { bound_scale: 0.01, ..tiny.clone() };
+    let res = check(claim, &scaled, &NoProgress).unwrap();
+    assert!(
+        statement_rows(&res).iter().any(|r| r.verdict == Verdict::Refuted),
+        "{}: {:?}",
+        claim.slide(),
+        statement_rows(&res)
+    );
+}
+
+#[test]
+fn lemma_2_2_can_refute() {
+    refuted_through_its_own_code(ClaimId::Lem22);
+}
+#[test]
+fn lemma_2_3_can_refute() {
+    refuted_through_its_own_code(ClaimId::Lem23);
+}
+#[test]
+fn lemma_2_4_can_refute() {
+    refuted_through_its_own_code(ClaimId::Lem24);
+}
+#[test]
+fn lemma_2_5_can_refute() {
+    // The tiny widths give no live seed (R′ ≥ R): run where R′ < R holds on some seed.
+    // At m = 10⁶ about one seed in five has R′ < R; a failing run stops at its first failed sample.
+    let cfg = CheckConfig {
+        widths: vec![1_000_000],
+        seeds: 100,
+        step: 0.5,
+        bound_scale: 0.01,
+        ..lemmas::Profile::Tiny.config(ClaimId::Lem25)
+    };
+    let res = check(ClaimId::Lem25, &cfg, &NoProgress).unwrap();
+    let row = &statement_rows(&res)[0];
+    assert!(row.seeds > 0 && row.verdict == Verdict::Refuted, "{row:?}");
+}
+#[test]
+fn theorem_2_1_can_refute() {
+    refuted_through_its_own_code(ClaimId::Thm21);
+}
+#[test]
+fn theorem_2_6_can_refute() {
+    refuted_through_its_own_code(ClaimId::Thm26);
+}
+#[test]
+fn theorem_3_1_can_refute() {
+    refuted_through_its_own_code(ClaimId::Thm31);
+}
+
+/// Review item 1: Lem 2.5's seeds with R′ ≥ R are vacuous, not successes; a width with no live
+/// seed is inconclusive and has no witness.
+#[test]
+fn lemma_2_5_counts_seeds_with_r_prime_at_least_r_apart() {
+    let res = check(ClaimId::Lem25, &lemmas::Profile::Tiny.config(ClaimId::Lem25), &NoProgress).unwrap();
+    for row in statement_rows(&res) {
+        assert_eq!((row.seeds, row.seeds_vacuous, row.successes), (0, 12, 0), "{row:?}");
+        assert_eq!(row.verdict, Verdict::Inconclusive);
+        assert!(row.witness.is_none());
+    }
+    assert_eq!(res.verdict, Verdict::Inconclusive);
+    let premise = res.events.iter().find(|e| e.key == "premise").unwrap();
+    assert!(premise.rows.iter().all(|r| r.seeds == 12 && r.successes == 0));
+}
+
+/// Review item 2: Lem 2.5 runs on inputs with K far from diagonal.
+#[test]
+fn lemma_2_5_inputs_are_correlated() {
+    for profile in [lemmas::Profile::Tiny, lemmas::Profile::Quick, lemmas::Profile::Paper] {
+        let cfg = profile.config(ClaimId::Lem25);
+        let data = lemmas::make_data(&cfg).unwrap();
+        let (lo, hi) = lemmas::off_diagonal_range(&data);
+        assert!(hi >= 0.3 && hi <= 0.9 && lo <= hi, "{lo} {hi}");
+    }
+}
+
+/// Review item 4: Thm 2.1's statement is claimed with probability 1 − 3δ.
+#[test]
+fn theorem_2_1_target_counts_three_deltas() {
+    let cfg = lemmas::Profile::Tiny.config(ClaimId::Thm21);
+    let res = check(ClaimId::Thm21, &cfg, &NoProgress).unwrap();
+    let st = res.statement_event().unwrap();
+    assert_eq!(st.target, Target::Probability(1.0 - 3.0 * cfg.delta));
+    assert!(st.budget.as_deref().is_some_and(|b| b.contains("3δ")));
+    let e = check(ClaimId::Thm21, &CheckConfig { delta: 0.4, ..cfg }, &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("1 − 3δ"), "{e}");
+}
+
+/// Review item 5: each event carries its own premise: Lem 2.3's `with-lem-2.2` needs Lem 2.2's
+/// width while its statement needs none.
+#[test]
+fn premises_are_per_event() {
+    let res = check(ClaimId::Lem23, &lemmas::Profile::Tiny.config(ClaimId::Lem23), &NoProgress).unwrap();
+    let with22 = res.events.iter().find(|e| e.key == "with-lem-2.2").unwrap();
+    assert!(with22.rows.iter().all(|r| !r.premise_met), "{:?}", with22.rows);
+    assert_eq!(with22.target, Target::Probability(1.0 - 2.0 * res.config.delta));
+    assert!(statement_rows(&res).iter().all(|r| r.premise_met));
+    // The ratio proof ÷ empirical is that of Lem 2.2's width, and an interval.
+    assert!(res.proof_to_empirical.is_some());
+}
+
+/// Review item 10: Lem 2.3's second half is certified over the ball by λmin(H(0)) − B > λ0/2, from
+/// quantities computed independently here.
+#[test]
+fn lemma_2_3_ball_certificate_is_lambda_min_minus_b() {
+    let cfg =
+        CheckConfig { widths: vec![400], seeds: 2, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Lem23) };
+    let store = MemoryStore::default();
+    lemmas::check_with(ClaimId::Lem23, &cfg, &RunContext { progress: &NoProgress, store: &store, shard: None })
+        .unwrap();
+    let data = lemmas::make_data(&cfg).unwrap();
+    let lambda0 = model::lambda_min(model::h_infinity(data.input_gram()).as_ref()).unwrap();
+    let r = lemmas::lem23::radius(data.n(), cfg.delta, lambda0);
+    let net = model::Network::init(400, data.d(), lemmas::engine::init_seed(cfg.master_seed, ClaimId::Lem23, 400), 1)
+        .unwrap();
+    let z = model::network::preactivations(data.x(), net.w.as_ref());
+    let (b, _) = lemmas::lem23::certificate(data.input_gram(), z.as_ref(), r);
+    let lmin0 = model::lambda_min(model::gram_h(data.input_gram(), z.as_ref(), net.a.as_ref()).as_ref()).unwrap();
+    let out = store.get(ClaimId::Lem23, 400, 1).unwrap();
+    let o = out.events["with-lem-2.2"];
+    assert!((o.measured - (lmin0 - b)).abs() < 1e-12 && o.bound == lambda0 / 2.0, "{o:?} vs {}", lmin0 - b);
+}
+
+/// Review item 7: Lem 2.4 and Thm 2.1 no longer run the same trajectories (their streams differ).
+#[test]
+fn claims_and_widths_draw_independent_initialisations() {
+    let cfg =
+        CheckConfig { widths: vec![50], seeds: 1, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Thm21) };
+    let store = MemoryStore::default();
+    let ctx = RunContext { progress: &NoProgress, store: &store, shard: None };
+    lemmas::check_with(ClaimId::Thm21, &cfg, &ctx).unwrap();
+    lemmas::check_with(ClaimId::Lem24, &cfg, &ctx).unwrap();
+    let a = store.get(ClaimId::Thm21, 50, 0).unwrap().values["decay-rate"].0;
+    let b = store.get(ClaimId::Lem24, 50, 0).unwrap().values["decay-rate"].0;
+    assert_ne!(a, b);
+    let w =
+        |m: usize| model::Network::init(m, 4, lemmas::engine::init_seed(0, ClaimId::Lem23, m), 0).unwrap().w[(0, 0)];
+    assert_ne!(w(50), w(400), "the first neuron of a wider init is not that of a narrower one");
+}
+
+/// Review item 9: the flow claims run to λ0·T ≥ 8, Thm 3.1 to ηλ0k/2 ≥ 8.
+#[test]
+fn horizons_let_the_bounds_fall_by_e_to_the_minus_8() {
+    let cfg = lemmas::Profile::Tiny.config(ClaimId::Thm21);
+    let res = check(ClaimId::Thm21, &cfg, &NoProgress).unwrap();
+    let t = lemmas::trajectory::horizon(&cfg, res.lambda0).unwrap();
+    assert!(res.lambda0 * t >= 8.0 - 1e-12 && cfg.horizon * res.lambda0 < 8.0);
+    let span = check(ClaimId::Lem24, &lemmas::Profile::Tiny.config(ClaimId::Lem24), &NoProgress).unwrap();
+    let spans = span.expectations.iter().find(|e| e.key == "premise-span").unwrap();
+    assert!(spans.rows.iter().any(|r| r.max == 1.0), "some premise span covers [0, 8/λ0]");
+    let c = lemmas::Profile::Tiny.config(ClaimId::Thm31);
+    let eta = c.c_eta * 0.3 / 16.0;
+    let k = lemmas::thm31::iterations_for(c.iterations, eta, 0.3);
+    assert!(eta * 0.3 * k as f64 / 2.0 >= 8.0 && eta * 0.3 * (k - 1) as f64 / 2.0 < 8.0);
+    let e = check(ClaimId::Thm31, &CheckConfig { c_eta: 1e-6, ..c }, &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("raise c_eta"), "{e}");
+}
+
+/// Review item 10: Thm 3.1 sweeps c_η upward at the largest width and reports the largest value at
+/// which the bound held on every seed beside the stability limit.
+#[test]
+fn theorem_3_1_sweeps_the_step() {
+    let cfg = lemmas::Profile::Tiny.config(ClaimId::Thm31);
+    let res = check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
+    let sweep = res.expectations.iter().find(|e| e.key == "c-eta-held").unwrap();
+    let rows: Vec<_> = sweep.rows.iter().filter(|r| r.seeds > 0).collect();
+    assert_eq!(rows.len(), 1, "at the largest width only");
+    assert_eq!(rows[0].m, *cfg.widths.last().unwrap());
+    assert!(rows[0].min >= cfg.c_eta * 2.0, "the bound holds at twice the theorem's step: {:?}", rows[0]);
+    let note = res.notes.iter().find(|n| n.contains("Step sweep")).unwrap();
+    assert!(note.contains(&format!("c_η = {}", rows[0].min)) && note.contains("stability limit"), "{note}");
+}
+
+/// Every claim's sanity identities hold on the tiny profile, and none is its statement.
+#[test]
+fn sanity_identities_hold_and_are_not_evidence() {
+    for &claim in ClaimId::ALL {
+        let res = check(claim, &lemmas::Profile::Tiny.config(claim), &NoProgress).unwrap();
+        assert_ne!(res.verdict, Verdict::Error, "{}", claim.slide());
+        assert_eq!(res.events.iter().filter(|e| e.role == Role::Statement).count(), 1);
+    }
 }
 
 #[test]
 fn results_are_identical_on_one_and_two_threads() {
-    for claim in ClaimId::ALL {
+    for &claim in ClaimId::ALL {
         let cfg = lemmas::Profile::Tiny.config(claim);
         let one = on_threads(1, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
         let two = on_threads(2, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
@@ -150,32 +331,7 @@ fn a_divergent_step_is_reported_as_divergence() {
     let res = check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
     let no_div = res.events.iter().find(|e| e.key == "no-divergence").unwrap();
     assert!(no_div.rows.iter().all(|r| r.verdict == Verdict::Refuted && r.successes == 0), "{:?}", no_div.rows);
-    assert!(res.events[0].rows.iter().all(|r| r.successes == 0));
+    assert!(statement_rows(&res).iter().all(|r| r.successes == 0));
     let json = serde_json::to_string(&res).unwrap();
     assert!(!json.contains("NaN") && !json.contains("null,\"bound\""), "{json}");
-}
-
-/// A deterministic claim with a false bound — Lem 2.4's distance bound with R′ replaced by R′/100 —
-/// is refuted on the first violating seed, with the time of the violation as witness.
-#[test]
-fn a_deterministic_bound_scaled_down_is_refuted() {
-    let cfg = lemmas::Profile::Tiny.config(ClaimId::Lem24);
-    let data = lemmas::make_data(&cfg).unwrap();
-    let reference = flow::InfiniteWidth::first_layer(&data).unwrap();
-    let flow_cfg = lemmas::trajectory::flow_config(&cfg);
-    let events = [EventSpec { key: "scaled", description: "distance ≤ R′/100".into(), target: Target::Always }];
-    let eval = |m: usize, trial: u64| {
-        let net = model::Network::init(m, data.d(), cfg.master_seed, trial)?;
-        let run = lemmas::trajectory::run(&data, &net, &reference, &flow_cfg, false)?;
-        let last = run.points.last().unwrap();
-        Ok(SeedOutcome {
-            events: vec![Observation::at_most(last.max_distance, run.r_prime / 100.0).at_time(last.t)],
-            values: vec![],
-        })
-    };
-    let cfg1 = CheckConfig { widths: vec![400], seeds: 3, ..cfg.clone() };
-    let out = measure(ClaimId::Lem24, &cfg1, &events, &[], &|_| true, &eval, &NoProgress).unwrap();
-    let row = &out.events[0].rows[0];
-    assert_eq!(row.verdict, Verdict::Refuted, "{row:?}");
-    assert!(row.witness.slack > 1.0 && row.witness.time == Some(cfg.horizon));
 }

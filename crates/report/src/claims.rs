@@ -2,7 +2,9 @@
 
 use lemmas::ClaimResult;
 use lemmas::config::{CheckConfig, DataKind};
-use lemmas::result::{EventResult, ExpectationResult, Relation, Target, WidthRow, Witness};
+use lemmas::result::{
+    EventResult, ExpectationResult, Interval, Outcome, Premise, Relation, Role, Target, Threshold, WidthRow, Witness,
+};
 
 use crate::chart::{
     BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, ReferenceLine, Series, render_bar_chart, render_line_chart,
@@ -42,9 +44,99 @@ fn page_keys(results: &[ClaimResult]) -> Vec<String> {
     keys
 }
 
-/// The statement's event: the one keyed "statement", else the first.
+/// The statement's event (its role says so).
 fn statement(res: &ClaimResult) -> Option<&EventResult> {
-    res.events.iter().find(|e| e.key == "statement").or(res.events.first())
+    res.statement_event()
+}
+
+/// One change of this release: a claim, its verdict before (quick profile) and after, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// The claim's key, e.g. "lem-2.2".
+    pub key: &'static str,
+    /// Its verdict in the quick profile before this release.
+    pub before: &'static str,
+    /// Its verdict in the quick profile after it (a test checks it against the results).
+    pub after: &'static str,
+    /// Why it changed (or did not).
+    pub why: &'static str,
+}
+
+/// The rules this release changed (docs/theory.md §3), shown on the index.
+pub const RULE_CHANGES: &[&str] = &[
+    "Seeds whose per-seed premise fails (Lem 2.4's λmin premise at the first sample, Lem 2.5's R′ < R) are vacuous: counted apart (`seeds_vacuous`), never successes; a width with no live seed is inconclusive.",
+    "A value within the numerical band (the integrator's error estimate, per neuron for distances; rounding for exact inequalities) is inconclusive; a band that is not finite or as large as what it guards decides nothing.",
+    "Identities that cannot fail (Cauchy–Schwarz, ‖·‖₂ ≤ ‖·‖_F, Weyl) are sanity checks: a failure makes the verdict `error` and the exit status 3; they are not evidence.",
+    "Every event has its own width premise (Lem 2.3's `with-lem-2.2` needs Lem 2.2's width) and probability budget (Thm 2.1: 1 − 3δ; Lem 2.5 and Lem 2.3's second half: 1 − 2δ).",
+    "Thresholds are intervals (lower, upper] judged with the rows' verdicts, and proof ÷ empirical is an interval.",
+    "Each (claim, width) draws its initialisations from its own streams: no nesting across widths, no sharing across claims.",
+    "Horizons let the bounds bite: flows run to λ0·T ≥ 8, GD to ηλ0k/2 ≥ 8; Thm 3.1 sweeps c_η upward; Lem 2.3 certifies λmin over the whole ball by λmin(H(0)) − B > λ0/2; Lem 2.5 runs on inputs with K far from diagonal.",
+];
+
+/// The verdicts of the quick profile before and after this release.
+pub const VERDICT_CHANGES: &[Change] = &[
+    Change {
+        key: "lem-2.2",
+        before: "supported",
+        after: "supported",
+        why: "unchanged: the premise width is run and the interval clears 1 − δ there",
+    },
+    Change {
+        key: "lem-2.3",
+        before: "supported",
+        after: "inconclusive",
+        why: "seeds with B = 0 fall inside the rounding band (a band as large as the value it guards decides nothing), so no width clears 1 − δ; a known defect of this release's band rule for exact zeros",
+    },
+    Change {
+        key: "lem-2.4",
+        before: "supported",
+        after: "supported",
+        why: "unchanged, now over λ0·T ≥ 8 with per-neuron bands and vacuous seeds counted apart",
+    },
+    Change {
+        key: "lem-2.5",
+        before: "inconclusive",
+        after: "inconclusive",
+        why: "on correlated inputs no quick width reaches R′ < R on any seed: every seed is vacuous (the paper record runs the regime)",
+    },
+    Change {
+        key: "thm-2.1",
+        before: "inconclusive",
+        after: "inconclusive",
+        why: "unchanged: no width meets m₂.₁; the threshold \"100\" is gone, now judged at 1 − 3δ over λ0·T ≥ 8",
+    },
+    Change {
+        key: "thm-2.6",
+        before: "inconclusive",
+        after: "inconclusive",
+        why: "unchanged: the width constant is implicit",
+    },
+    Change {
+        key: "thm-3.1",
+        before: "inconclusive",
+        after: "inconclusive",
+        why: "unchanged: the constants are implicit; now over ηλ0k/2 ≥ 8 with the c_η sweep",
+    },
+];
+
+/// "(lower, upper]" of a threshold: open ends are "≤ upper" or "> lower".
+pub fn threshold_text(t: &Threshold) -> String {
+    match (t.lower, t.upper) {
+        (Some(l), Some(u)) => format!("({l}, {u}]"),
+        (None, Some(u)) => format!("≤ {u}"),
+        (Some(l), None) => format!("> {l}"),
+        (None, None) => "—".to_string(),
+    }
+}
+
+/// An interval of ratios: "[a, b)", "≥ a", "< b".
+pub fn interval_text(i: &Interval) -> String {
+    match (i.lower, i.upper) {
+        (Some(a), Some(b)) => format!("[{}, {})", number(a), number(b)),
+        (Some(a), None) => format!("≥ {}", number(a)),
+        (None, Some(b)) => format!("< {}", number(b)),
+        (None, None) => "—".to_string(),
+    }
 }
 
 /// The largest width m run for this claim (over every event and expectation row).
@@ -59,17 +151,62 @@ pub(crate) fn provenance_section(prov: &Provenance) -> String {
     s.push_str(&format!("- Command: {}\n", code_span(&prov.command)));
     s.push_str(&format!("- Profile: {}\n", prov.profile));
     s.push_str(&format!("- Version: {}\n", prov.version));
-    s.push_str(&format!("- Seeds per width: {}\n", prov.seeds));
+    if prov.seeds > 0 {
+        s.push_str(&format!("- Seeds per width: {}\n", prov.seeds));
+    }
     for note in &prov.notes {
         s.push_str(&format!("- {note}\n"));
     }
     s
 }
 
-const VERDICT_LEGEND: &str = "Verdicts (SPEC §3): *supported* when the Clopper–Pearson lower bound is ≥ the claimed \
-probability (for a deterministic claim: no violation beyond numerical tolerance); *refuted* when the upper bound is below \
-it (or a deterministic violation); *inconclusive* otherwise, and whenever no width run meets the claim's width premise — \
-a width below the premise can refute a proof step, never the claim.";
+const VERDICT_LEGEND: &str = "Verdicts ([theory §3](theory.md#3-statistics-and-verdicts)): *supported* when the \
+Clopper–Pearson lower bound over the live seeds is ≥ the claimed probability (for a deterministic claim: every live seed \
+holds beyond the numerical band); *refuted* when the upper bound, counting seeds within the band as successes, is below it \
+(or a deterministic violation beyond the band); *error* when a sanity identity failed (the program is wrong; exit status \
+3); *inconclusive* otherwise — in particular when no width run meets the statement's width premise, when no seed is live \
+(every seed's premise failed), or when values lie within the numerical band. A width below the premise can refute a proof \
+step, never the claim. `cargo xtask verify-lemmas` exits with 0 when every claim is supported or inconclusive, 1 when \
+one is refuted, 2 on bad input (one line naming the problem) and 3 when one is `error`; `bound_scale` (a config key, \
+default 1) multiplies every statement's and proof step's bound, so that `{\"all\": {\"bound_scale\": 0.01}}` must \
+refute.";
+
+/// The seeds per width of the claims, e.g. "100 (Lem 2.2, Lem 2.3), 40 (Thm 2.1)".
+fn seeds_text(results: &[ClaimResult]) -> String {
+    let mut groups: Vec<(u64, Vec<&str>)> = Vec::new();
+    for r in results {
+        match groups.iter_mut().find(|(s, _)| *s == r.config.seeds) {
+            Some((_, v)) => v.push(&r.slide),
+            None => groups.push((r.config.seeds, vec![&r.slide])),
+        }
+    }
+    if groups.len() == 1 {
+        return groups[0].0.to_string();
+    }
+    groups.iter().map(|(s, c)| format!("{s} ({})", c.join(", "))).collect::<Vec<_>>().join(", ")
+}
+
+/// "What changed in this release": the rule changes and the verdicts before and after.
+fn changes_section(results: &[ClaimResult]) -> String {
+    let mut s = String::from("## What changed in this release\n\nThe verdict rules were made sound:\n\n");
+    for rule in RULE_CHANGES {
+        s.push_str(&format!("- {rule}\n"));
+    }
+    s.push_str("\nVerdicts of the quick profile before and after (the column *this run* is computed from the results above):\n\n");
+    let rows: Vec<Vec<String>> = VERDICT_CHANGES
+        .iter()
+        .map(|c| {
+            let now = results
+                .iter()
+                .find(|r| r.claim.key() == c.key)
+                .map_or("not run".to_string(), |r| r.verdict.word().to_string());
+            vec![c.key.to_string(), c.before.to_string(), c.after.to_string(), now, c.why.to_string()]
+        })
+        .collect();
+    s.push_str(&markdown_table(&["claim", "before", "after", "this run", "why"], &rows));
+    s.push('\n');
+    s
+}
 
 fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov: &Provenance) -> String {
     let mut s = String::from("# Du et al. (ICLR 2019), checked by simulation\n\n");
@@ -79,11 +216,11 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
          per-event tables over widths and seeds, and plots.\n\n",
     );
     s.push_str(&format!(
-        "Produced by {} (profile {}, version {}, {} seeds per width).\n\n",
+        "Produced by {} (profile {}, version {}; seeds per width: {}).\n\n",
         code_span(&prov.command),
         prov.profile,
         prov.version,
-        prov.seeds
+        seeds_text(results)
     ));
     s.push_str("## Verdicts\n\n");
     if results.is_empty() {
@@ -109,13 +246,8 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
                     [only] => width(only.width),
                     [first, rest @ ..] => format!("{} (first of {} routes)", width(first.width), rest.len() + 1),
                 };
-                let (threshold, ratio) = match &res.threshold {
-                    None => ("not computed".to_string(), "—".to_string()),
-                    Some(t) => (
-                        t.empirical_width.map_or("not reached".to_string(), |m| m.to_string()),
-                        t.proof_to_empirical.map_or("—".to_string(), number),
-                    ),
-                };
+                let threshold = threshold_text(&res.threshold);
+                let ratio = res.proof_to_empirical.as_ref().map_or("—".to_string(), interval_text);
                 vec![
                     format!("[{}]({key}.md)", res.slide),
                     res.paper.clone(),
@@ -133,9 +265,13 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
         s.push('\n');
         s.push_str(VERDICT_LEGEND);
         s.push_str(
-            "\n\n*Empirical threshold*: the smallest width run at which the statement held with p̂ ≥ 1 − δ there and at \
-             every larger width run. *Proof ÷ empirical*: how much wider the proof's (first) width is.\n\n",
+            "\n\n*Empirical threshold* (lower, upper]: *lower* is the largest width run at which the statement is not \
+             supported, *upper* the smallest from which it is supported at every larger width run (\"≤ m\": already \
+             supported at the smallest width run, so the threshold may be lower still; \"> m\": not supported at the \
+             largest). *Proof ÷ empirical*: the proof's (first) width divided by the threshold, an interval because the \
+             threshold is one.\n\n",
         );
+        s.push_str(&changes_section(results));
     }
     for img in images {
         s.push_str(&format!("![Proof width against empirical width, per claim]({img})\n\n"));
@@ -157,11 +293,8 @@ fn index_widths_chart(results: &[ClaimResult]) -> BarChart {
                 values: results.iter().map(|r| r.proof_widths.first().map(|p| p.width)).collect(),
             },
             BarSeries {
-                label: "empirical threshold".into(),
-                values: results
-                    .iter()
-                    .map(|r| r.threshold.as_ref().and_then(|t| t.empirical_width).map(|m| m as f64))
-                    .collect(),
+                label: "empirical threshold (upper end)".into(),
+                values: results.iter().map(|r| r.threshold.upper.map(|m| m as f64)).collect(),
             },
             BarSeries {
                 label: "largest width run".into(),
@@ -275,8 +408,8 @@ fn widths_chart(res: &ClaimResult) -> BarChart {
         categories.push(format!("proof, route {}", i + 1));
         values.push(Some(p.width));
     }
-    categories.push("empirical threshold".into());
-    values.push(res.threshold.as_ref().and_then(|t| t.empirical_width).map(|m| m as f64));
+    categories.push("empirical threshold (upper end)".into());
+    values.push(res.threshold.upper.map(|m| m as f64));
     categories.push("largest width run".into());
     values.push(largest_width(res).map(|m| m as f64));
     BarChart {
@@ -292,6 +425,9 @@ fn data_word(kind: DataKind) -> &'static str {
     match kind {
         DataKind::Sphere => "sphere: x_i uniform on the unit sphere, y_i ~ N(0, 1)",
         DataKind::Orthonormal => "orthonormal: x_i = e_i, y_i ~ N(0, 1)",
+        DataKind::Correlated => {
+            "correlated: sphere draws with some |x_iᵀx_j| ≥ 0.3 and none above 0.9 (K far from diagonal), y_i ~ N(0, 1)"
+        }
     }
 }
 
@@ -308,7 +444,9 @@ fn setup_table(cfg: &CheckConfig, lambda0: f64) -> String {
         ("seeds per width", cfg.seeds.to_string()),
         ("master seed", cfg.master_seed.to_string()),
         ("interval confidence", number(cfg.confidence)),
-        ("horizon T", number(cfg.horizon)),
+        ("least horizon T (runs go to max(T, 8/λ0))", number(cfg.horizon)),
+        ("least GD iterations (runs go to max(K, ⌈16/(ηλ0)⌉))", cfg.iterations.to_string()),
+        ("bound_scale (mutation hook; 1 checks the paper)", number(cfg.bound_scale)),
         ("RK4 step h", number(cfg.step)),
         ("c_η (η = c_η λ0 / n²)", number(cfg.c_eta)),
     ];
@@ -339,19 +477,50 @@ fn proof_width_section(res: &ClaimResult) -> String {
         })
         .collect();
     s.push_str(&markdown_table(&["route", "formula", "m needed", "met by the widths run"], &rows));
-    s.push_str(&format!("\nPremise of the claim met at some width run: **{}**.\n\n", yes_no(res.premise_met)));
+    s.push_str(&format!("\nPremise of the statement met at some width run: **{}**.\n\n", yes_no(res.premise_met)));
     s
 }
 
-fn target_text(target: Target) -> String {
-    match target {
+fn target_text(ev: &EventResult) -> String {
+    let mut s = match ev.target {
         Target::Probability(p) => format!("claimed probability ≥ {}", number(p)),
-        Target::Always => "deterministic: must hold on every seed".to_string(),
+        Target::Always => "deterministic: must hold on every live seed".to_string(),
+    };
+    if let Some(b) = &ev.budget {
+        s.push_str(&format!(" — {b}"));
+    }
+    s.push_str(&match &ev.premise {
+        Premise::AnyWidth => "; no width premise".to_string(),
+        Premise::Width { width: w, source } => format!("; needs m ≥ {} ({source})", width(*w)),
+        Premise::ImplicitConstant => "; width premise with an implicit constant: no width meets it".to_string(),
+    });
+    s
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Statement => "the statement",
+        Role::ProofStep => "a proof step",
+        Role::Sanity => "a sanity identity: a failure is a bug, never evidence",
     }
 }
 
-fn witness_text(w: &Witness) -> String {
-    let mut s = format!("seed {}: {} vs bound {}", w.trial, number(w.measured), number(w.bound));
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Holds => "holds",
+        Outcome::Fails => "fails",
+        Outcome::WithinBand => "within band",
+        Outcome::Vacuous => "vacuous",
+    }
+}
+
+fn witness_text(w: &Option<Witness>) -> String {
+    let Some(w) = w else { return "— (no live seed)".to_string() };
+    let mut s =
+        format!("seed {} ({}): {} vs bound {}", w.trial, outcome_word(w.outcome), number(w.measured), number(w.bound));
+    if w.band > 0.0 {
+        s.push_str(&format!(" ± {}", number(w.band)));
+    }
     if let Some(t) = w.time {
         s.push_str(&format!(" at t = {}", number(t)));
     }
@@ -363,7 +532,9 @@ fn event_table(ev: &EventResult, confidence: f64) -> String {
     let header = [
         "m",
         "premise met",
-        "successes / seeds",
+        "successes / live seeds",
+        "vacuous",
+        "within band",
         "p̂",
         ci.as_str(),
         "verdict",
@@ -379,6 +550,8 @@ fn event_table(ev: &EventResult, confidence: f64) -> String {
                 r.m.to_string(),
                 yes_no(r.premise_met).to_string(),
                 format!("{} / {}", r.successes, r.seeds),
+                r.seeds_vacuous.to_string(),
+                r.within_band.to_string(),
                 number(r.p_hat),
                 format!("[{}, {}]", number(r.ci_lower), number(r.ci_upper)),
                 r.verdict.word().to_string(),
@@ -396,22 +569,38 @@ fn relation_text(relation: Relation) -> String {
         Relation::AtMost => "claimed: mean ≤ reference".to_string(),
         Relation::AtLeast => "claimed: mean ≥ reference".to_string(),
         Relation::Equal => "claimed: mean = reference".to_string(),
+        Relation::Report => "reported over the seeds that gave a value".to_string(),
     }
 }
 
 fn expectation_table(ex: &ExpectationResult) -> String {
-    let header = ["m", "mean", "standard error", "reference", "mean ÷ reference", "verdict"];
+    let opt = |x: Option<f64>| x.map_or("—".to_string(), number);
+    if ex.relation == Relation::Report {
+        let header = ["m", "seeds", "mean", "min", "max"];
+        let rows: Vec<Vec<String>> = ex
+            .rows
+            .iter()
+            .map(|r| {
+                let blank = r.seeds == 0;
+                let v = |x: f64| if blank { "—".to_string() } else { number(x) };
+                vec![r.m.to_string(), r.seeds.to_string(), v(r.mean), v(r.min), v(r.max)]
+            })
+            .collect();
+        return markdown_table(&header, &rows);
+    }
+    let header = ["m", "seeds", "mean", "standard error", "reference", "mean ÷ reference", "verdict"];
     let rows: Vec<Vec<String>> = ex
         .rows
         .iter()
         .map(|r| {
             vec![
                 r.m.to_string(),
+                r.seeds.to_string(),
                 number(r.mean),
                 number(r.standard_error),
-                number(r.reference),
-                number(r.slack),
-                r.verdict.word().to_string(),
+                opt(r.reference),
+                opt(r.slack),
+                r.verdict.map_or("—", |v| v.word()).to_string(),
             ]
         })
         .collect();
@@ -420,6 +609,41 @@ fn expectation_table(ex: &ExpectationResult) -> String {
 
 fn image_link(img: &Image) -> String {
     format!("![{}]({})\n\n", img.alt, img.path)
+}
+
+/// Why the claim has its verdict, from its rows.
+fn verdict_reason(res: &ClaimResult) -> String {
+    use lemmas::Verdict;
+    let Some(st) = statement(res) else { return String::new() };
+    let met: Vec<&WidthRow> = st.rows.iter().filter(|r| r.premise_met).collect();
+    match res.verdict {
+        Verdict::Error => {
+            let keys: Vec<String> = res
+                .events
+                .iter()
+                .filter(|e| e.role == Role::Sanity && e.rows.iter().any(|r| r.verdict == Verdict::Error))
+                .map(|e| code_span(&e.key))
+                .collect();
+            format!(
+                "A sanity identity failed ({}): the program is wrong, and no verdict on the claim is given.",
+                keys.join(", ")
+            )
+        }
+        _ if met.is_empty() => "No width run meets the statement's width premise, so the rows measure the event but \
+                                cannot decide the claim."
+            .to_string(),
+        _ if met.iter().all(|r| r.seeds == 0) => format!(
+            "At the widths meeting the premise no seed is live ({} vacuous seeds): nothing was tested.",
+            met.iter().map(|r| r.seeds_vacuous).sum::<u64>()
+        ),
+        v => format!(
+            "From the statement's rows at the {} width(s) meeting the premise with a live seed ({} live, {} vacuous seeds in all): {}.",
+            met.iter().filter(|r| r.seeds > 0).count(),
+            met.iter().map(|r| r.seeds).sum::<u64>(),
+            met.iter().map(|r| r.seeds_vacuous).sum::<u64>(),
+            v.word()
+        ),
+    }
 }
 
 fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String {
@@ -431,10 +655,10 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
         prov.version
     ));
     s.push_str(&format!(
-        "**Verdict: {}.** Premise met at some width run: {}. The verdict comes from the statement's rows at widths \
-         that meet the premise; it is inconclusive when none does.\n\n",
+        "**Verdict: {}.** Premise met at some width run: {}. {}\n\n",
         res.verdict.word(),
-        yes_no(res.premise_met)
+        yes_no(res.premise_met),
+        verdict_reason(res)
     ));
 
     s.push_str(&format!("## Statement\n\nSlide {}, paper {}.\n\n{}\n\n", res.slide, res.paper, res.statement));
@@ -447,8 +671,12 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
 
     s.push_str("## Events\n\n");
     s.push_str(
-        "One row per width run. Slack = measured ÷ bound (bound ÷ measured for a lower bound): ≤ 1 means within \
-         the bound; \"≥ 1e300\" stands for an unbounded ratio. The worst seed is the one with the largest slack.\n\n",
+        "One row per width run. *Live* seeds are evidence; *vacuous* seeds are those whose per-seed premise failed \
+         (counted apart); *within band* seeds had a value inside the numerical band of its bound (neither success nor \
+         failure). The interval is Clopper–Pearson over the live seeds, from band seeds counted as failures (lower) \
+         to band seeds counted as successes (upper). Slack = measured ÷ bound (bound ÷ measured for a lower bound): ≤ 1 \
+         means within the bound; \"≥ 1e300\" stands for an unbounded ratio. The worst seed is a failing one if any, \
+         else one within the band, else the one with the largest slack.\n\n",
     );
     if res.events.is_empty() {
         s.push_str("No event was measured.\n\n");
@@ -456,12 +684,12 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     let first = statement(res);
     for ev in &res.events {
         let is_statement = first.is_some_and(|f| std::ptr::eq(ev, f));
-        let role = if is_statement { "the statement" } else { "a proof step" };
         s.push_str(&format!(
-            "### {}\n\n{} ({role}; {}).\n\n",
+            "### {}\n\n{} ({}; {}).\n\n",
             code_span(&ev.key),
             ev.description,
-            target_text(ev.target)
+            role_text(ev.role),
+            target_text(ev)
         ));
         s.push_str(&event_table(ev, res.config.confidence));
         s.push('\n');
@@ -475,8 +703,9 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     if !res.expectations.is_empty() {
         s.push_str("## Expectations\n\n");
         s.push_str(&format!(
-            "Means over seeds against the value the proof uses; refuted when the mean lies more than {} standard \
-             errors on the wrong side.\n\n",
+            "Means over the seeds that gave a value against the value the proof uses (refuted when the mean lies more \
+             than {} standard errors on the wrong side), and reported per-seed quantities (rates, margins) with their \
+             range.\n\n",
             number(lemmas::EXPECTATION_Z)
         ));
         for ex in &res.expectations {
@@ -492,29 +721,24 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     }
 
     s.push_str("## Threshold\n\n");
-    match &res.threshold {
-        None => s.push_str("No empirical width threshold was computed.\n\n"),
-        Some(t) => {
-            let empirical = match t.empirical_width {
-                Some(m) => format!("m = {m}"),
-                None => "not reached at any width run".to_string(),
-            };
-            let failing = match t.largest_failing_width {
-                Some(m) => format!("m = {m}"),
-                None => "none (the smallest width run already passed)".to_string(),
-            };
-            let rows = vec![
-                vec!["smallest width with p̂ ≥ 1 − δ there and at every larger width".to_string(), empirical],
-                vec!["largest failing width below it".to_string(), failing],
-                vec![
-                    "proof width (first route) ÷ empirical width".to_string(),
-                    t.proof_to_empirical.map_or("—".to_string(), number),
-                ],
-            ];
-            s.push_str(&markdown_table(&["", "value"], &rows));
-            s.push('\n');
-        }
-    }
+    let t = &res.threshold;
+    let rows = vec![
+        vec!["empirical threshold (lower, upper], from the statement's verdicts".to_string(), threshold_text(t)],
+        vec![
+            "lower: largest width run not supported".to_string(),
+            t.lower.map_or("none (every width run is supported)".to_string(), |m| format!("m = {m}")),
+        ],
+        vec![
+            "upper: smallest width run from which every larger one is supported".to_string(),
+            t.upper.map_or("none (the largest width run is not supported)".to_string(), |m| format!("m = {m}")),
+        ],
+        vec![
+            "proof width (first route) ÷ empirical threshold".to_string(),
+            res.proof_to_empirical.as_ref().map_or("— (no proof width)".to_string(), interval_text),
+        ],
+    ];
+    s.push_str(&markdown_table(&["", "value"], &rows));
+    s.push('\n');
     for img in images.iter().filter(|i| i.section == Section::Threshold) {
         s.push_str(&image_link(img));
     }

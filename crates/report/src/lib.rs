@@ -20,7 +20,7 @@ pub use chart::{
     BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, ReferenceLine, Series, line_chart, render_bar_chart,
     render_line_chart,
 };
-pub use claims::render_claims;
+pub use claims::{Change, RULE_CHANGES, VERDICT_CHANGES, interval_text, render_claims, threshold_text};
 pub use figure1::render_figure1;
 pub use format::markdown_table;
 
@@ -33,7 +33,8 @@ pub struct Provenance {
     pub profile: String,
     /// The version of the code (crate version, git revision).
     pub version: String,
-    /// Seeds (independent initialisations) per width.
+    /// Seeds (independent initialisations) per width, when one number holds for the whole report
+    /// (0: not one number; the pages state each claim's).
     pub seeds: u64,
     /// Further remarks on the run (machine, threads, anything a reader needs).
     pub notes: Vec<String>,

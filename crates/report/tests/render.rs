@@ -1,14 +1,21 @@
-//! The rendered pages: Markdown snapshots of a hand-built fixture, well-formed SVG, no "NaN", one index row per claim.
+//! The rendered pages: Markdown snapshots of real tiny results (with planted extremes), well-formed SVG, no "NaN", one index row per claim, the release's verdict changes.
 
 use lemmas::config::{CheckConfig, ClaimId};
-use lemmas::result::{
-    EventResult, ExpectationResult, ExpectationRow, ProofWidth, Relation, Target, Threshold, WidthRow, Witness,
-};
+use lemmas::result::{ProofWidth, Role};
 use lemmas::{ClaimResult, NoProgress, Verdict};
 use report::{LineChart, Page, Provenance, ReferenceLine, Series, markdown_table, render_claims};
 
 fn tiny() -> CheckConfig {
-    CheckConfig { n: 4, d: 4, widths: vec![50, 400], seeds: 12, delta: 0.2, bisection_steps: 2, ..Default::default() }
+    CheckConfig {
+        n: 4,
+        d: 4,
+        widths: vec![50, 400],
+        seeds: 12,
+        delta: 0.2,
+        bisection_steps: 2,
+        step: 0.2,
+        ..Default::default()
+    }
 }
 
 fn provenance() -> Provenance {
@@ -17,234 +24,33 @@ fn provenance() -> Provenance {
         profile: "tiny".into(),
         version: "0.0.0 (test fixture)".into(),
         seeds: 12,
-        notes: vec!["Hand-built fixture: the numbers are realistic, not measured.".into()],
+        notes: vec!["Fixture: real tiny results, with extremes planted by hand in Thm 3.1.".into()],
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn row(
-    m: usize,
-    premise: bool,
-    k: u64,
-    ci: (f64, f64),
-    verdict: Verdict,
-    median: f64,
-    worst: f64,
-    w: Witness,
-) -> WidthRow {
-    WidthRow {
-        m,
-        premise_met: premise,
-        seeds: 12,
-        successes: k,
-        p_hat: k as f64 / 12.0,
-        ci_lower: ci.0,
-        ci_upper: ci.1,
-        verdict,
-        slack_median: median,
-        slack_worst: worst,
-        witness: w,
-    }
-}
-
-fn witness(trial: u64, measured: f64, bound: f64, time: Option<f64>) -> Witness {
-    Witness { trial, measured, bound, slack: measured / bound, time }
-}
-
-/// Lem 2.3 with the numbers of the lemmas crate's snapshot (n = d = 4, m ∈ {50, 400}, 12 seeds, δ = 0.2).
+/// Lem 2.3 on the tiny configuration, as the lemmas crate computes it.
 fn lemma_2_3() -> ClaimResult {
-    let bound = 0.0439484;
-    ClaimResult {
-        claim: ClaimId::Lem23,
-        slide: ClaimId::Lem23.slide().into(),
-        paper: ClaimId::Lem23.paper().into(),
-        title: ClaimId::Lem23.title().into(),
-        statement: "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with \
-                    ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4."
-            .into(),
-        config: tiny(),
-        lambda0: 0.175794,
-        proof_widths: vec![ProofWidth {
-            route: "no width premise for the first part; the λmin part uses Lem 2.2's width".into(),
-            formula: "8 n² log(2n²/δ) / λ0² (Lem 2.2)".into(),
-            width: 21021.1,
-        }],
-        premise_met: true,
-        events: vec![
-            EventResult {
-                key: "statement".into(),
-                description: "certificate B < λ0/4, so ‖H(W) − H(0)‖₂ < λ0/4 for every W in the ball".into(),
-                target: Target::Probability(0.8),
-                rows: vec![
-                    row(
-                        50,
-                        true,
-                        10,
-                        (0.515862, 0.979137),
-                        Verdict::Inconclusive,
-                        0.0,
-                        1.77631,
-                        witness(1, 0.078066, bound, None),
-                    ),
-                    row(
-                        400,
-                        true,
-                        12,
-                        (0.735352, 1.0),
-                        Verdict::Inconclusive,
-                        0.041739,
-                        0.450007,
-                        witness(11, 0.0197771, bound, None),
-                    ),
-                ],
-            },
-            EventResult {
-                key: "adversarial".into(),
-                description: "‖H(W_adv) − H(0)‖₂ < λ0/4 for the adversarial W_adv in the ball".into(),
-                target: Target::Probability(0.8),
-                rows: vec![
-                    row(
-                        50,
-                        true,
-                        12,
-                        (0.735352, 1.0),
-                        Verdict::Inconclusive,
-                        0.0,
-                        0.456347,
-                        witness(1, 0.0200557, bound, None),
-                    ),
-                    row(
-                        400,
-                        true,
-                        12,
-                        (0.735352, 1.0),
-                        Verdict::Inconclusive,
-                        0.0285217,
-                        0.105753,
-                        witness(11, 0.00464767, bound, None),
-                    ),
-                ],
-            },
-        ],
-        expectations: vec![ExpectationResult {
-            key: "anti-concentration".into(),
-            description: "P(A_ir) ≤ 2R/√(2π), with A_ir = {|w_r(0)ᵀx_i| < R}".into(),
-            relation: Relation::AtMost,
-            rows: vec![
-                ExpectationRow {
-                    m: 50,
-                    mean: 0.000833333,
-                    standard_error: 0.000561833,
-                    reference: 0.000274677,
-                    slack: 3.03386,
-                    verdict: Verdict::Inconclusive,
-                },
-                ExpectationRow {
-                    m: 400,
-                    mean: 0.000416667,
-                    standard_error: 0.000140458,
-                    reference: 0.000274677,
-                    slack: 1.51693,
-                    verdict: Verdict::Inconclusive,
-                },
-            ],
-        }],
-        threshold: Some(Threshold {
-            empirical_width: Some(50),
-            largest_failing_width: None,
-            proof_to_empirical: Some(420.422),
-        }),
-        verdict: Verdict::Inconclusive,
-        notes: vec!["R = 3.4426e-4: the ball is so small that almost no pattern can flip.".into()],
-    }
+    lemmas::check(ClaimId::Lem23, &tiny(), &NoProgress).unwrap()
 }
 
-/// A refuted deterministic claim (refuted at m = 2000, which meets the made-up proof width) with
-/// the awkward values a renderer must survive: a slack of 1e300 (an unbounded ratio), ∞, NaN, an
-/// infinite proof width, witness times, and `|` in table cells.
+/// Thm 3.1 with every bound scaled by 0.01 (refuted rows), its verdict and a few values planted by
+/// hand: a refuted claim, NaN, ∞ and 1e300 in the tables, a `|` in a proof route, a width 200.
 fn theorem_3_1_refuted() -> ClaimResult {
-    let mut cfg = tiny();
-    cfg.widths = vec![20, 200, 2000];
-    ClaimResult {
-        claim: ClaimId::Thm31,
-        slide: ClaimId::Thm31.slide().into(),
-        paper: ClaimId::Thm31.paper().into(),
-        title: ClaimId::Thm31.title().into(),
-        statement: "With η = c_η λ0/n²: ‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖² for every k.".into(),
-        config: cfg,
-        lambda0: 0.5,
-        proof_widths: vec![
-            ProofWidth {
-                route: "fixture | a width the run meets".into(),
-                formula: "375 n² (made up for the fixture)".into(),
-                width: 1500.0,
-            },
-            ProofWidth { route: "unbounded route".into(), formula: "n / 0".into(), width: f64::INFINITY },
-        ],
-        premise_met: true,
-        events: vec![
-            EventResult {
-                key: "statement".into(),
-                description: "‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖² for k ≤ horizon".into(),
-                target: Target::Always,
-                rows: vec![
-                    row(
-                        20,
-                        false,
-                        3,
-                        (0.0549, 0.5719),
-                        Verdict::Refuted,
-                        1.4,
-                        1e300,
-                        Witness { trial: 7, measured: 2.5, bound: 0.0, slack: 1e300, time: Some(12.0) },
-                    ),
-                    row(
-                        200,
-                        false,
-                        12,
-                        (0.735352, 1.0),
-                        Verdict::Supported,
-                        0.31,
-                        0.92,
-                        witness(2, 0.46, 0.5, Some(3.0)),
-                    ),
-                    row(
-                        2000,
-                        true,
-                        11,
-                        (0.6152, 0.9979),
-                        Verdict::Refuted,
-                        f64::NAN,
-                        f64::INFINITY,
-                        witness(0, f64::NAN, 0.5, Some(f64::INFINITY)),
-                    ),
-                ],
-            },
-            EventResult {
-                key: "max-step".into(),
-                description: "|largest η| on every seed < 2/λmax(H)".into(),
-                target: Target::Probability(0.8),
-                rows: vec![row(
-                    200,
-                    false,
-                    12,
-                    (0.735352, 1.0),
-                    Verdict::Inconclusive,
-                    0.5,
-                    0.7,
-                    witness(4, 0.7, 1.0, None),
-                )],
-            },
-        ],
-        expectations: vec![],
-        threshold: Some(Threshold {
-            empirical_width: None,
-            largest_failing_width: Some(2000),
-            proof_to_empirical: None,
-        }),
-        verdict: Verdict::Refuted,
-        notes: vec![],
+    let cfg = CheckConfig { bound_scale: 0.01, widths: vec![50, 200], bisection_steps: 0, ..tiny() };
+    let mut res = lemmas::check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
+    res.verdict = Verdict::Refuted;
+    res.proof_widths.push(ProofWidth {
+        route: "fixture | a width the run meets".into(),
+        formula: "m".into(),
+        width: 100.0,
+    });
+    let st = res.events.iter_mut().find(|e| e.role == Role::Statement).unwrap();
+    st.rows[0].slack_worst = 1e300;
+    st.rows[1].slack_median = f64::INFINITY;
+    if let Some(w) = st.rows[1].witness.as_mut() {
+        w.measured = f64::NAN;
     }
+    res
 }
 
 fn fixture() -> Vec<ClaimResult> {
@@ -333,7 +139,7 @@ fn svgs_are_well_formed_and_nothing_shows_nan() {
     assert!(page(&pages, "img/thm-3.1-slack.svg").contents.contains("<polygon"));
     // And printed as such in the tables.
     let thm = &page(&pages, "thm-3.1.md").contents;
-    assert!(thm.contains("| ≥ 1e300 |") && thm.contains("| ∞ |") && thm.contains("| — |"), "{thm}");
+    assert!(thm.contains("| ≥ 1e300 |") && thm.contains("| ∞ |") && thm.contains("—"), "{thm}");
 }
 
 /// A line chart fed NaN, ±∞, 1e300 and, on a log axis, zeros and negatives still draws its finite points.
@@ -384,9 +190,9 @@ fn index_has_one_row_per_claim_with_its_verdict() {
         assert_eq!(row[1], res.paper);
         assert_eq!(row[3], res.verdict.word());
     }
-    assert_eq!(rows[0][3], "inconclusive");
     assert_eq!(rows[1][3], "refuted");
-    assert_eq!(rows[1][7], "not reached");
+    assert_eq!(rows[1][7], report::threshold_text(&results[1].threshold));
+    assert!(index.contains("## What changed in this release"));
 }
 
 /// A `|` inside a cell is escaped, so the proof-width table keeps its four columns.
@@ -399,7 +205,7 @@ fn tables_escape_pipes() {
     let unescaped = line.replace("\\|", "").matches('|').count();
     assert_eq!(unescaped, 5, "four cells need five separators: {line}");
     let event_row = thm.lines().find(|l| l.starts_with("| 200 |")).expect("event row");
-    assert_eq!(event_row.replace("\\|", "").matches('|').count(), 10, "{event_row}");
+    assert_eq!(event_row.replace("\\|", "").matches('|').count(), 12, "{event_row}");
     assert_eq!(markdown_table(&["a|b"], &[vec!["|".into()]]), "| a\\|b |\n| --- |\n| \\| |\n");
 }
 
@@ -423,7 +229,7 @@ fn real_results_render_deterministically() {
     assert_eq!(index.lines().filter(|l| l.starts_with("| [")).count(), 3);
     assert!(index.contains("(lem-2.2-2.md)"));
     let lem22_page = &page(&pages, "lem-2.2.md").contents;
-    for key in ["statement", "hoeffding-entrywise", "slide-entrywise", "spectral-step", "min-eigenvalue"] {
+    for key in ["statement", "hoeffding-entrywise", "slide-entrywise", "spectral-step", "min-eigenvalue", "weyl"] {
         assert!(lem22_page.contains(&format!("### `{key}`")), "missing event {key}");
     }
     // Every page states its provenance.
