@@ -6,7 +6,7 @@
 //! line, time from a flop count at a stated throughput. A command whose estimate passes a limit is
 //! refused up front with the estimate in the message.
 
-use lemmas::result::Observation;
+use lemmas::result::{Observation, Outcome};
 use lemmas::{CheckConfig, ClaimId, SeedOutcome};
 
 use crate::UserError;
@@ -47,12 +47,14 @@ pub struct Estimate {
     pub disk_bytes: u64,
 }
 
-/// Bytes of one checkpoint line at its largest: a seed line with 16 events and 16 values, every
-/// float written with all 17 significant digits and a 3-digit exponent (no claim has more).
+/// Bytes of one checkpoint line at its largest: a seed line with 16 events and 16 values under
+/// 40-character keys, every float written with all 17 significant digits and a 3-digit exponent
+/// (no claim has more events, values or longer keys).
 pub fn checkpoint_line_bytes(claim: ClaimId, m: usize, trial: u64) -> u64 {
     let x = -1.234_567_890_123_456_7e-300;
-    let obs = Observation { holds: false, measured: x, bound: x, slack: x, time: Some(x) };
-    let outcome = SeedOutcome { events: vec![obs; 16], values: vec![x; 16] };
+    let obs = Observation { outcome: Outcome::WithinBand, measured: x, bound: x, slack: x, band: x, time: Some(x) };
+    let key = |k: usize| format!("{k:02}-{}", "k".repeat(37));
+    let outcome = (0..16).fold(SeedOutcome::default(), |o, k| o.event(&key(k), obs).value(&key(k), x));
     let line = SeedLine { claim, fingerprint: "0123456789abcdef".into(), m, trial, outcome };
     serde_json::to_string(&line).expect("a seed line serialises").len() as u64 + 1
 }

@@ -8,9 +8,84 @@ use report::Page;
 use crate::UserError;
 
 /// Writes each page under `root` (creating `root` and sub-folders): all of them or none.
+///
+/// Pages are rendered as if they lived in the repository's `docs/` folder, so their links to the
+/// documents there (`theory.md#…`, `figure1.md`) are bare names; written anywhere else (a record
+/// such as `docs/paper-lem-2.5/`, or a user's `--out`), those links are rebased onto `docs/`
+/// ([`rebase_links`]).
 pub fn write_pages(root: &Path, pages: &[Page]) -> Result<(), UserError> {
-    let files: Vec<(PathBuf, &[u8])> = pages.iter().map(|p| (root.join(&p.path), p.contents.as_bytes())).collect();
+    let names: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
+    let prefix = docs_prefix(root);
+    let contents: Vec<String> = pages
+        .iter()
+        .map(|p| if p.path.ends_with(".md") { rebase_links(&p.contents, &names, &prefix) } else { p.contents.clone() })
+        .collect();
+    let files: Vec<(PathBuf, &[u8])> =
+        pages.iter().zip(&contents).map(|(p, c)| (root.join(&p.path), c.as_bytes())).collect();
     write_all(&files)
+}
+
+/// The repository's `docs/` folder.
+pub fn docs_dir() -> PathBuf {
+    normalise(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs"))
+}
+
+/// `path` made absolute and without `.`/`..` components (lexically: it need not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")).join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The relative path from `root` to the repository's `docs/` folder, with a trailing `/`
+/// (empty when `root` is `docs/` itself).
+pub fn docs_prefix(root: &Path) -> String {
+    let (from, to) = (normalise(root), docs_dir());
+    let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut s = "../".repeat(f.len() - common);
+    for c in &t[common..] {
+        s.push_str(&c.as_os_str().to_string_lossy());
+        s.push('/');
+    }
+    s
+}
+
+/// Rewrites Markdown links `](name…)` whose target is a bare file name (no folder, no scheme) that
+/// is not among the pages written (`names`) but is a document of the repository's `docs/`, to
+/// `prefix` + name. An empty prefix leaves the text as it is.
+pub fn rebase_links(text: &str, names: &[&str], prefix: &str) -> String {
+    if prefix.is_empty() {
+        return text.to_string();
+    }
+    let docs = docs_dir();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("](") {
+        out.push_str(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+        let end = rest.find(|c| c == ')' || c == '#').unwrap_or(rest.len());
+        let target = &rest[..end];
+        let bare = !target.is_empty() && !target.contains('/') && !target.contains(':') && target.ends_with(".md");
+        if bare && !names.contains(&target) && docs.join(target).is_file() {
+            out.push_str(prefix);
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes one file atomically, creating its folder.
@@ -70,6 +145,20 @@ pub fn write_all(files: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_to_docs_are_rebased_only_outside_docs() {
+        let docs = docs_dir();
+        assert_eq!(docs_prefix(&docs), "");
+        assert_eq!(docs_prefix(&docs.join("paper-lem-2.5")), "../");
+        let text = "see [theory §3](theory.md#3-statistics-and-verdicts), [Fig. 1](figure1.md), [own](lem-2.5.md), [img](img/a.svg), [web](https://x.md)";
+        let names = ["lem-2.5.md", "index.md"];
+        assert_eq!(
+            rebase_links(text, &names, "../"),
+            "see [theory §3](../theory.md#3-statistics-and-verdicts), [Fig. 1](../figure1.md), [own](lem-2.5.md), [img](img/a.svg), [web](https://x.md)"
+        );
+        assert_eq!(rebase_links(text, &names, ""), text);
+    }
 
     #[test]
     fn a_failing_file_leaves_none_written() {

@@ -276,8 +276,8 @@ fn a_width_too_large_for_memory_is_refused_before_allocating() {
     verify_refuses("memory", &["--widths", "100000000000", "--claims", "lem-2.2", "--seeds", "1"], "MiB allowed");
     // Estimated, not attempted: an allocation of ~10 TB would take far longer (or abort).
     assert!(start.elapsed().as_secs() < 20);
-    // Every claim's state is estimated, not only Lem 2.2's: a width just past the limit for n = d = 10.
-    verify_refuses("memory2", &["--widths", "20000000", "--claims", "thm-3.1"], "width m = 20000000");
+    // Every claim's state is estimated, not only Lem 2.2's: a width past the limit for Thm 3.1's quick n = d = 4.
+    verify_refuses("memory2", &["--widths", "200000000", "--claims", "thm-3.1"], "width m = 200000000");
 }
 
 #[test]

@@ -206,9 +206,22 @@ impl MeasureSpec {
 pub struct Judge {
     /// The factor on bounds: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s (1 for sanity identities).
     pub scale: f64,
+    /// Whether the band is a rounding allowance of exact arithmetic rather than an error estimate:
+    /// only an *estimate* as large as the value it guards decides nothing (docs/theory.md §3.3); a
+    /// rounding allowance is a bound on the error, whatever the value (e.g. a certificate that is
+    /// exactly 0).
+    pub exact: bool,
 }
 
 impl Judge {
+    /// A judge with `bound_scale` = `scale` whose bands are error estimates.
+    pub fn new(scale: f64) -> Self {
+        Judge { scale, exact: false }
+    }
+    /// The same judge for bands that are rounding allowances of exact arithmetic.
+    pub fn exact(self) -> Self {
+        Judge { exact: true, ..self }
+    }
     /// "measured ≤ bound".
     pub fn at_most(&self, measured: f64, bound: f64, band: f64) -> Observation {
         self.upper(measured, bound * self.scale, band, false)
@@ -227,11 +240,11 @@ impl Judge {
     }
 
     fn upper(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
-        let outcome = decide(bound - measured, measured, band, strict);
+        let outcome = decide(bound - measured, measured, band, strict, self.exact);
         observation(outcome, measured, bound, ratio_of(measured, bound), band)
     }
     fn lower(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
-        let outcome = decide(measured - bound, measured, band, strict);
+        let outcome = decide(measured - bound, measured, band, strict, self.exact);
         observation(outcome, measured, bound, ratio_of(bound, measured), band)
     }
 }
@@ -241,13 +254,13 @@ fn ratio_of(a: f64, b: f64) -> f64 {
 }
 
 /// The outcome of a comparison whose margin (≥ 0: on the right side) is `margin`, with `band`
-/// guarding `measured`: a band that is not finite, or as large as the quantity it guards, decides
-/// nothing; a margin within the band is inconclusive.
-fn decide(margin: f64, measured: f64, band: f64, strict: bool) -> Outcome {
+/// guarding `measured`: a band that is not finite, or an error estimate as large as the quantity it
+/// guards (not a rounding allowance, `exact`), decides nothing; a margin within the band is inconclusive.
+fn decide(margin: f64, measured: f64, band: f64, strict: bool, exact: bool) -> Outcome {
     if measured.is_nan() || margin.is_nan() {
         return Outcome::Fails;
     }
-    if !band.is_finite() || band < 0.0 || (band > 0.0 && band >= measured.abs()) {
+    if !band.is_finite() || band < 0.0 || (!exact && band > 0.0 && band >= measured.abs()) {
         return Outcome::WithinBand;
     }
     let holds = if strict { margin > band } else { margin >= band };
@@ -365,7 +378,7 @@ impl SeedCtx<'_> {
     /// The judge of event `key`: `bound_scale` for statements and proof steps, 1 for sanity identities.
     pub fn judge(&self, key: &str) -> Judge {
         let spec = self.specs.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("no event keyed {key:?}"));
-        Judge { scale: if spec.role == Role::Sanity { 1.0 } else { self.bound_scale } }
+        Judge::new(if spec.role == Role::Sanity { 1.0 } else { self.bound_scale })
     }
 }
 
@@ -856,7 +869,7 @@ mod tests {
 
     #[test]
     fn seed_outcomes_round_trip_through_json_with_non_finite_values() {
-        let j = Judge { scale: 1.0 };
+        let j = Judge::new(1.0);
         let out = SeedOutcome::default()
             .event("e", j.at_most(0.1 + 0.2, 1.0 / 3.0, 1e-12).at_time(2.5))
             .value("a", f64::NAN)
@@ -901,7 +914,7 @@ mod tests {
     /// it guards is inconclusive, never supported.
     #[test]
     fn the_numerical_band_makes_a_seed_inconclusive() {
-        let j = Judge { scale: 1.0 };
+        let j = Judge::new(1.0);
         assert_eq!(j.at_most(0.99, 1.0, 0.0).outcome, Outcome::Holds);
         assert_eq!(j.at_most(0.99, 1.0, 0.02).outcome, Outcome::WithinBand);
         assert_eq!(j.at_most(1.01, 1.0, 0.02).outcome, Outcome::WithinBand);
@@ -909,6 +922,12 @@ mod tests {
         assert_eq!(j.at_most(0.5, 1.0, f64::INFINITY).outcome, Outcome::WithinBand);
         assert_eq!(j.at_most(0.5, 1.0, f64::NAN).outcome, Outcome::WithinBand);
         assert_eq!(j.at_most(0.1, 1.0, 0.2).outcome, Outcome::WithinBand, "band ≥ the guarded value");
+        // A rounding allowance is a bound on the error, not an estimate: an exact 0 (Lem 2.3's
+        // certificate B) holds under it, but a non-finite allowance still decides nothing.
+        assert_eq!(j.at_most(0.0, 1.0, 1e-12).outcome, Outcome::WithinBand, "an estimate as large as 0");
+        assert_eq!(j.exact().at_most(0.0, 1.0, 1e-12).outcome, Outcome::Holds, "rounding around an exact 0");
+        assert_eq!(j.exact().at_most(1.0, 1.0 - 1e-13, 1e-12).outcome, Outcome::WithinBand);
+        assert_eq!(j.exact().at_most(0.0, 1.0, f64::INFINITY).outcome, Outcome::WithinBand);
         assert_eq!(j.below(1.0, 1.0, 0.0).outcome, Outcome::Fails);
         assert_eq!(j.at_least(2.0, 1.0, 0.1).outcome, Outcome::Holds);
         assert_eq!(j.at_least(1.05, 1.0, 0.1).outcome, Outcome::WithinBand);
@@ -961,8 +980,8 @@ mod tests {
             .map(|t| {
                 let (x, b, e, _) = rule(10, t);
                 SeedOutcome::default()
-                    .event("statement", Judge { scale: 1.0 }.at_most(x, b, e))
-                    .event("identity", Judge { scale: 1.0 }.at_most(0.0, 1.0, 0.0))
+                    .event("statement", Judge::new(1.0).at_most(x, b, e))
+                    .event("identity", Judge::new(1.0).at_most(0.0, 1.0, 0.0))
             })
             .collect();
         let ok = width_row(10, &events[1], &outs, 0.95, false);
@@ -990,7 +1009,7 @@ mod tests {
     /// bound_scale: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s.
     #[test]
     fn the_bound_scale_tightens_both_kinds_of_bound() {
-        let j = Judge { scale: 0.01 };
+        let j = Judge::new(0.01);
         assert_eq!(j.at_most(0.5, 1.0, 0.0).bound, 0.01);
         assert_eq!(j.at_least(2.0, 1.0, 0.0).bound, 100.0);
         assert_eq!(j.at_least(2.0, 1.0, 0.0).outcome, Outcome::Fails);

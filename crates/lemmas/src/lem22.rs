@@ -168,11 +168,11 @@ impl Prepared for Prep<'_> {
         let lmin = lambda_min(h.as_ref())?;
         // Rounding in the eigenvalues of an n × n matrix with entries ≤ 1: a relative band.
         let eig_band = ROUNDING * n as f64;
-        let st = seed.judge("statement");
+        let st = seed.judge("statement").exact();
         let statement =
             st.at_most(spectral, lambda0 / 4.0, eig_band).worst(st.at_least(lmin, 0.75 * lambda0, eig_band));
-        let step = seed.judge("hoeffding-entrywise");
-        let sanity = seed.judge("spectral-step");
+        let step = seed.judge("hoeffding-entrywise").exact();
+        let sanity = seed.judge("spectral-step").exact();
         Ok(SeedOutcome::default()
             .event("statement", statement)
             .event("hoeffding-entrywise", step.at_most(entry_max, hoeffding_radius(n, cfg.delta, seed.m), 0.0))

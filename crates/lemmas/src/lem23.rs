@@ -206,11 +206,11 @@ impl Prepared for Prep<'_> {
         let lmin0 = lambda_min(h0.as_ref())?;
         let lmin_adv = lambda_min(h_adv.as_ref())?;
         let band = ROUNDING * data.n() as f64;
-        let sanity = seed.judge("certificate-bounds-adversarial");
+        let sanity = seed.judge("certificate-bounds-adversarial").exact();
         Ok(SeedOutcome::default()
-            .event("statement", seed.judge("statement").below(b, lambda0 / 4.0, band))
-            .event("adversarial", seed.judge("adversarial").below(moved, lambda0 / 4.0, band))
-            .event("with-lem-2.2", seed.judge("with-lem-2.2").above(lmin0 - b, lambda0 / 2.0, band))
+            .event("statement", seed.judge("statement").exact().below(b, lambda0 / 4.0, band))
+            .event("adversarial", seed.judge("adversarial").exact().below(moved, lambda0 / 4.0, band))
+            .event("with-lem-2.2", seed.judge("with-lem-2.2").exact().above(lmin0 - b, lambda0 / 2.0, band))
             .event("certificate-bounds-adversarial", sanity.at_most(moved, b, band))
             .event("weyl-adversarial", sanity.at_least(lmin_adv, lmin0 - moved, band))
             .value("flip-probability", flips)

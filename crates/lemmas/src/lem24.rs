@@ -35,7 +35,7 @@ impl Claim for Lem24 {
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::Tiny => Profile::tiny_base(),
-            Profile::Quick => CheckConfig { seeds: 20, ..crate::thm21::quick_flow() },
+            Profile::Quick => crate::thm21::quick_flow(),
             Profile::Paper => CheckConfig {
                 n: 20,
                 d: 20,

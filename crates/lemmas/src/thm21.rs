@@ -34,14 +34,14 @@ struct Prep<'a> {
     t_end: f64,
 }
 
-/// The quick profile of the flow claims: n = d = 6, widths 100, 1000, 10000, 40 seeds, h = 0.1
+/// The quick profile of the flow claims: n = d = 6, widths 100, 1000, 3000, 20 seeds, h = 0.1
 /// (n = 6 keeps λ0 large enough that runs to λ0·T = 8 fit the docs-freshness test's budget).
 pub(crate) fn quick_flow() -> CheckConfig {
     CheckConfig {
         n: 6,
         d: 6,
-        widths: vec![100, 1_000, 10_000],
-        seeds: 40,
+        widths: vec![100, 1_000, 3_000],
+        seeds: 20,
         horizon: 1.0,
         step: 0.1,
         ..CheckConfig::default()

@@ -59,8 +59,8 @@ impl Claim for Thm31 {
             Profile::Quick => CheckConfig {
                 n: 4,
                 d: 4,
-                widths: vec![100, 1_000, 5_000],
-                seeds: 40,
+                widths: vec![100, 1_000, 2_000],
+                seeds: 20,
                 iterations: 1,
                 ..CheckConfig::default()
             },

