@@ -119,10 +119,13 @@ def test_bad_input_raises_value_error_with_the_library_message():
     x[1] *= 2.0
     with pytest.raises(ValueError, match=r"^input row 1 has norm 2 .*the theory needs ‖x_i‖ = 1"):
         op.h_infinity(x)
+    # Coinciding rows make λ0 = 0 and are refused by their λ0 bound; antipodal rows x, −x are fine
+    # (H∞_ij = 0, so λ0 stays positive: 1/2 for X = [[1], [−1]]).
     par = unit_rows(3, 3, 11)
-    par[2] = -par[0]
-    with pytest.raises(ValueError, match=r"^input rows 0 and 2 are parallel"):
+    par[2] = par[0]
+    with pytest.raises(ValueError, match=r"^input rows 0 and 2 are nearly parallel .*λ0 = λmin\(H∞\) ≤ 1/2 − H∞_ij"):
         op.lambda0(par)
+    assert op.lambda0(np.array([[1.0], [-1.0]])) == pytest.approx(0.5, abs=1e-15)
     with pytest.raises(ValueError, match=r"method \"sgd\": expected one of"):
         op.train(unit_rows(3, 3, 12), np.zeros(3), method="sgd")
     with pytest.raises(ValueError, match=r"^shape mismatch: first-layer weights W against inputs X"):

@@ -231,8 +231,13 @@ fn closest_pair_of(k: MatRef<'_, f64>) -> Option<ClosestPair> {
     let mut worst: Option<ClosestPair> = None;
     for j in 0..n {
         for i in j + 1..n {
-            let c = k[(i, j)].clamp(-1.0, 1.0);
-            let h = c * (std::f64::consts::PI - c.acos()) / (2.0 * std::f64::consts::PI);
+            // The angle from ‖x_i − x_j‖² and ‖x_i + x_j‖² rather than arccos(K_ij): near θ = 0
+            // arccos turns a rounding error of 1e-16 in the cosine into θ ≈ 1.5e-8, which would
+            // let two identical rows through with a bound of about 2.4e-9.
+            let (kii, kjj, kij) = (k[(i, i)], k[(j, j)], k[(i, j)]);
+            let theta = 2.0 * (kii + kjj - 2.0 * kij).max(0.0).sqrt().atan2((kii + kjj + 2.0 * kij).max(0.0).sqrt());
+            let c = kij.clamp(-1.0, 1.0);
+            let h = theta.cos() * (std::f64::consts::PI - theta) / (2.0 * std::f64::consts::PI);
             let bound = 0.5 - h.abs();
             if worst.is_none_or(|w| bound < w.lambda0_bound) {
                 worst = Some(ClosestPair { i: j, j: i, cosine: c, lambda0_bound: bound });
@@ -330,6 +335,13 @@ mod tests {
         assert!(l0 > 0.0 && l0 <= 1e-6 / (2.0 * std::f64::consts::PI) * 1.01, "{l0}");
         assert_eq!(d.closest_pair().map(|p| (p.i, p.j)), Some((0, 1)));
         assert!(d.closest_pair().unwrap().lambda0_bound >= l0);
+        // Two identical rows (here of a generic direction, whose cosine computes as 1 − 2^−53 or so):
+        // refused, with the bound 0.
+        let v = [0.6, 0.8f64];
+        let (vn, m) = ((v[0] * v[0] + v[1] * v[1]).sqrt(), Mat::from_fn(2, 2, |_, c| v[c] / 1.0));
+        assert!((vn - 1.0).abs() < 1e-12);
+        let e = Dataset::new(m, Col::zeros(2), RowNorms::default()).unwrap_err();
+        assert!(matches!(e, ModelError::SmallLambda0 { bound, .. } if bound == 0.0), "{e}");
         // θ = 1e-12: the cosine rounds to 1 in f64, H∞ is singular: refused with the value.
         let e = Dataset::new(x(1e-12), y.clone(), RowNorms::default()).unwrap_err();
         assert!(matches!(e, ModelError::SmallLambda0 { bound, .. } if bound < LAMBDA0_TOLERANCE), "{e}");
