@@ -33,18 +33,7 @@ impl Claim for Lem24 {
         }
     }
     fn config(&self, profile: Profile) -> CheckConfig {
-        match profile {
-            Profile::Tiny => Profile::tiny_base(),
-            Profile::Quick => crate::thm21::quick_flow(),
-            Profile::Paper => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![100, 1_000, 10_000, 100_000],
-                seeds: 100,
-                horizon: 1.0,
-                ..CheckConfig::default()
-            },
-        }
+        crate::thm21::flow_profile(profile)
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;

@@ -48,6 +48,22 @@ pub(crate) fn quick_flow() -> CheckConfig {
     }
 }
 
+/// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
+pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
+    match profile {
+        Profile::Tiny => Profile::tiny_base(),
+        Profile::Quick => quick_flow(),
+        Profile::Paper => CheckConfig {
+            n: 20,
+            d: 20,
+            widths: vec![100, 1_000, 10_000, 100_000],
+            seeds: 100,
+            horizon: 1.0,
+            ..CheckConfig::default()
+        },
+    }
+}
+
 impl Claim for Thm21 {
     fn id(&self) -> ClaimId {
         ClaimId::Thm21
@@ -61,18 +77,7 @@ impl Claim for Thm21 {
         }
     }
     fn config(&self, profile: Profile) -> CheckConfig {
-        match profile {
-            Profile::Tiny => Profile::tiny_base(),
-            Profile::Quick => quick_flow(),
-            Profile::Paper => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![100, 1_000, 10_000, 100_000],
-                seeds: 100,
-                horizon: 1.0,
-                ..CheckConfig::default()
-            },
-        }
+        flow_profile(profile)
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
