@@ -406,7 +406,8 @@ pub struct Figure1Result {
     pub sgd: Vec<SgdSummary>,
 }
 
-/// Full-batch GD against minibatch SGD at one width, by epoch (about n examples seen per epoch).
+/// Full-batch GD against minibatch SGD at one width, by epoch (about n examples seen per epoch),
+/// from each of the width's S initialisations (the same inits as Fig. 1's runs at that width).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SgdSummary {
     /// Width m.
@@ -417,10 +418,52 @@ pub struct SgdSummary {
     pub eta: f64,
     /// SGD steps per epoch ⌈n/b⌉.
     pub steps_per_epoch: usize,
+    /// One comparison per initialisation, in seed order (SGD's batches from a stream of their own per seed).
+    pub runs: Vec<SgdRun>,
+    /// Per epoch: min, median and max over the seeds of each quantity.
+    pub by_epoch: Vec<SgdEpochBand>,
+    /// Seeds whose two runs both completed, and among them those where SGD's final loss is below GD's.
+    pub final_loss_sgd_lower: (usize, usize),
+}
+
+/// GD against SGD from one initialisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SgdRun {
+    /// Seed index s (0-based): the init of Fig. 1's run (m, s).
+    pub seed_index: usize,
     /// "completed" or "diverged at iteration k", for GD and SGD.
     pub status: (String, String),
     /// Per epoch e: (e, GD loss, SGD loss, GD pattern change, SGD pattern change, GD max distance, SGD max distance).
     pub by_epoch: Vec<(usize, f64, f64, f64, f64, f64, f64)>,
+}
+
+impl SgdRun {
+    /// Both runs completed their epochs.
+    pub fn completed(&self) -> bool {
+        self.status.0 == "completed" && self.status.1 == "completed"
+    }
+}
+
+/// One epoch of the GD-against-SGD comparison over seeds: (min, median, max) of each quantity
+/// over the seeds that reached the epoch with a finite value (None: no such seed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SgdEpochBand {
+    /// Epoch e.
+    pub epoch: usize,
+    /// Seeds that reached it.
+    pub seeds: usize,
+    /// GD loss.
+    pub gd_loss: Option<(f64, f64, f64)>,
+    /// SGD loss.
+    pub sgd_loss: Option<(f64, f64, f64)>,
+    /// GD pattern-change fraction.
+    pub gd_pattern_change: Option<(f64, f64, f64)>,
+    /// SGD pattern-change fraction.
+    pub sgd_pattern_change: Option<(f64, f64, f64)>,
+    /// GD max_r ‖w_r − w_r(0)‖.
+    pub gd_max_distance: Option<(f64, f64, f64)>,
+    /// SGD max_r ‖w_r − w_r(0)‖.
+    pub sgd_max_distance: Option<(f64, f64, f64)>,
 }
 
 /// Runs Fig. 1: every (width, seed) pair, in parallel, collected in order (so the result does
@@ -748,50 +791,89 @@ fn findings(widths: &[Figure1Width], eta: f64, lambda0: f64) -> Figure1Findings 
 
 fn sgd_summary(cfg: &Figure1Config, data: &Dataset, eta: f64) -> Result<SgdSummary, LemmaError> {
     let m = cfg.widths[cfg.widths.len() / 2];
-    let net = initialisation(cfg, m, 0)?;
     let b = cfg.sgd_batch_size.clamp(1, cfg.n);
-    let c = descent::compare_gd_sgd(
-        data,
-        &net,
-        &descent::SgdComparisonConfig {
-            step_size: StepSize::Fixed(eta),
-            batch_size: b,
-            epochs: cfg.sgd_epochs,
-            seed: cfg.seed,
-            trial: 0,
-            ..Default::default()
-        },
-    )
-    .map_err(dynamics)?;
-    let status = |s: Status| match s {
-        Status::Completed => "completed".to_string(),
-        Status::Diverged { at_iteration, .. } => format!("diverged at iteration {at_iteration}"),
-    };
-    let by_epoch = c
-        .gd_by_epoch
-        .iter()
-        .zip(&c.sgd_by_epoch)
-        .enumerate()
-        .map(|(e, (g, s))| {
-            (
-                e,
-                g.loss,
-                s.loss,
-                g.pattern_change_fraction,
-                s.pattern_change_fraction,
-                g.max_weight_distance,
-                s.max_weight_distance,
+    let compared: Vec<(usize, SgdRun)> = (0..cfg.seeds)
+        .into_par_iter()
+        .map(|s| {
+            let net = initialisation(cfg, m, s)?;
+            let c = descent::compare_gd_sgd(
+                data,
+                &net,
+                &descent::SgdComparisonConfig {
+                    step_size: StepSize::Fixed(eta),
+                    batch_size: b,
+                    epochs: cfg.sgd_epochs,
+                    seed: cfg.seed,
+                    trial: init_trial(m, s, Nesting::Independent),
+                    ..Default::default()
+                },
             )
+            .map_err(dynamics)?;
+            let status = |s: Status| match s {
+                Status::Completed => "completed".to_string(),
+                Status::Diverged { at_iteration, .. } => format!("diverged at iteration {at_iteration}"),
+            };
+            let by_epoch = c
+                .gd_by_epoch
+                .iter()
+                .zip(&c.sgd_by_epoch)
+                .enumerate()
+                .map(|(e, (g, s))| {
+                    (
+                        e,
+                        g.loss,
+                        s.loss,
+                        g.pattern_change_fraction,
+                        s.pattern_change_fraction,
+                        g.max_weight_distance,
+                        s.max_weight_distance,
+                    )
+                })
+                .collect();
+            let run = SgdRun { seed_index: s, status: (status(c.gd_status), status(c.sgd_status)), by_epoch };
+            Ok((c.steps_per_epoch, run))
         })
-        .collect();
-    Ok(SgdSummary {
-        m,
-        batch_size: b,
-        eta,
-        steps_per_epoch: c.steps_per_epoch,
-        status: (status(c.gd_status), status(c.sgd_status)),
-        by_epoch,
-    })
+        .collect::<Result<_, LemmaError>>()?;
+    let steps_per_epoch = compared.first().map_or(cfg.n.div_ceil(b), |c| c.0);
+    let runs: Vec<SgdRun> = compared.into_iter().map(|c| c.1).collect();
+    Ok(SgdSummary::assemble(m, b, eta, steps_per_epoch, runs))
+}
+
+impl SgdSummary {
+    /// The summary of per-seed comparisons: bands per epoch and the final-loss count.
+    pub fn assemble(m: usize, batch_size: usize, eta: f64, steps_per_epoch: usize, runs: Vec<SgdRun>) -> Self {
+        let epochs = runs.iter().map(|r| r.by_epoch.len()).max().unwrap_or(0);
+        let spread = |vals: Vec<f64>| -> Option<(f64, f64, f64)> {
+            let finite: Vec<f64> = vals.into_iter().filter(|v| v.is_finite()).collect();
+            (!finite.is_empty()).then(|| {
+                (
+                    finite.iter().copied().fold(f64::INFINITY, f64::min),
+                    median(&finite),
+                    finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                )
+            })
+        };
+        let by_epoch = (0..epochs)
+            .map(|e| {
+                let rows: Vec<_> = runs.iter().filter_map(|r| r.by_epoch.get(e)).collect();
+                let pick =
+                    |f: fn(&(usize, f64, f64, f64, f64, f64, f64)) -> f64| spread(rows.iter().map(|r| f(r)).collect());
+                SgdEpochBand {
+                    epoch: e,
+                    seeds: rows.len(),
+                    gd_loss: pick(|r| r.1),
+                    sgd_loss: pick(|r| r.2),
+                    gd_pattern_change: pick(|r| r.3),
+                    sgd_pattern_change: pick(|r| r.4),
+                    gd_max_distance: pick(|r| r.5),
+                    sgd_max_distance: pick(|r| r.6),
+                }
+            })
+            .collect();
+        let completed = runs.iter().filter(|r| r.completed()).count();
+        let lower = runs.iter().filter(|r| r.completed() && r.by_epoch.last().is_some_and(|l| l.2 < l.1)).count();
+        SgdSummary { m, batch_size, eta, steps_per_epoch, runs, by_epoch, final_loss_sgd_lower: (completed, lower) }
+    }
 }
 
 /// Records λmin(H(k)) every `every` iterations.

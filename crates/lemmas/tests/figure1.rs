@@ -207,3 +207,79 @@ fn bad_configurations_are_named() {
         assert!(e.contains(name), "{e}");
     }
 }
+
+#[test]
+fn gd_against_sgd_runs_every_seed_from_fig1s_own_inits() {
+    let cfg = Figure1Config {
+        widths: vec![40, 80, 160],
+        iterations: 6,
+        sgd_epochs: 6,
+        sgd_batch_size: 3,
+        ..small(Nesting::Independent)
+    };
+    let res = lemmas::figure1::run(&cfg, |_, _| {}).unwrap();
+    assert_eq!(res.sgd.len(), 2);
+    for s in &res.sgd {
+        assert_eq!(s.m, 80, "the middle width");
+        assert_eq!(s.runs.len(), cfg.seeds, "one comparison per initialisation");
+        let width = res.widths.iter().find(|w| w.m == s.m).unwrap();
+        // GD from seed s's init at Fig. 1's η is Fig. 1's own run (m, s), epoch by epoch.
+        if s.eta == res.eta {
+            for (run, fig) in s.runs.iter().zip(&width.runs) {
+                for row in &run.by_epoch {
+                    let k = row.0;
+                    let want = fig.curves.loss[k];
+                    assert!(
+                        (row.1 - want).abs() <= 1e-12 * want,
+                        "seed {}, epoch {k}: {} vs {want}",
+                        run.seed_index,
+                        row.1
+                    );
+                }
+            }
+        }
+        // Different inits and batch streams: no two seeds share an SGD trajectory.
+        let finals: Vec<f64> = s.runs.iter().map(|r| r.by_epoch.last().unwrap().2).collect();
+        for i in 0..finals.len() {
+            for j in 0..i {
+                assert_ne!(finals[i], finals[j], "seeds {i} and {j} gave the same SGD run");
+            }
+        }
+        // The bands hold every seed and the median lies inside.
+        for band in &s.by_epoch {
+            let (lo, med, hi) = band.sgd_loss.unwrap();
+            let vals: Vec<f64> = s.runs.iter().map(|r| r.by_epoch[band.epoch].2).collect();
+            assert_eq!(band.seeds, vals.len());
+            assert!(vals.iter().all(|&v| lo <= v && v <= hi) && lo <= med && med <= hi);
+            assert!(vals.contains(&lo) && vals.contains(&hi));
+        }
+        let (completed, lower) = s.final_loss_sgd_lower;
+        let want = s.runs.iter().filter(|r| r.completed() && r.by_epoch.last().is_some_and(|l| l.2 < l.1)).count();
+        assert_eq!((completed, lower), (s.runs.iter().filter(|r| r.completed()).count(), want));
+    }
+}
+
+#[test]
+fn gd_against_sgd_counts_only_seeds_where_both_completed() {
+    use lemmas::figure1::{SgdRun, SgdSummary};
+    let run = |s: usize, gd: &str, rows: Vec<(usize, f64, f64, f64, f64, f64, f64)>| SgdRun {
+        seed_index: s,
+        status: (gd.to_string(), "completed".to_string()),
+        by_epoch: rows,
+    };
+    let summary = SgdSummary::assemble(
+        10,
+        2,
+        0.1,
+        3,
+        vec![
+            run(0, "completed", vec![(0, 4.0, 4.0, 0.0, 0.0, 0.0, 0.0), (1, 2.0, 1.0, 0.1, 0.2, 0.3, 0.4)]),
+            run(1, "completed", vec![(0, 6.0, 6.0, 0.0, 0.0, 0.0, 0.0), (1, 3.0, 5.0, 0.1, 0.2, 0.3, 0.4)]),
+            run(2, "diverged at iteration 1", vec![(0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0)]),
+        ],
+    );
+    assert_eq!(summary.final_loss_sgd_lower, (2, 1));
+    assert_eq!(summary.by_epoch[0].gd_loss, Some((4.0, 5.0, 6.0)));
+    assert_eq!(summary.by_epoch[1].seeds, 2);
+    assert_eq!(summary.by_epoch[1].sgd_loss, Some((1.0, 3.0, 5.0)));
+}

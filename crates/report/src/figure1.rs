@@ -393,30 +393,65 @@ pub(crate) fn sgd_section(res: &Figure1Result) -> String {
         return String::new();
     }
     let mut md = String::from("## What changes under SGD\n\n");
-    md.push_str("The slide deck closes by asking what changes under SGD. Same data and initialisation (seed 0's at the middle width); SGD draws batches of b inputs without replacement (a seeded stream) and scales the batch gradient by n/b, so it is unbiased. An epoch is one GD step or ⌈n/b⌉ SGD steps (about n examples seen). Both runs use the same step: first Fig. 1's η, then η·b/n.\n\n");
+    md.push_str("The slide deck closes by asking what changes under SGD. Same data, and the same initialisations as Fig. 1's runs at the middle width (every seed); SGD draws batches of b inputs without replacement (a seeded stream of its own per seed) and scales the batch gradient by n/b, so it is unbiased. An epoch is one GD step or ⌈n/b⌉ SGD steps (about n examples seen). Both runs use the same step: first Fig. 1's η, then η·b/n. Each cell is the median over seeds with the [min, max] range.\n\n");
     for s in &res.sgd {
         md.push_str(&sgd_table(s));
     }
     md
 }
 
+fn spread(v: Option<(f64, f64, f64)>) -> String {
+    match v {
+        Some((low, median, high)) => format!("{} [{}, {}]", number(median), number(low), number(high)),
+        None => "—".to_string(),
+    }
+}
+
 fn sgd_table(s: &lemmas::figure1::SgdSummary) -> String {
+    let seeds = s.runs.len();
+    let stopped = |side: &dyn Fn(&lemmas::figure1::SgdRun) -> &str| -> String {
+        let diverged: Vec<&str> = s.runs.iter().map(|r| side(r)).filter(|st| *st != "completed").collect();
+        if diverged.is_empty() {
+            format!("completed at all {seeds} seeds")
+        } else {
+            format!("{} at {} of {seeds} seeds ({})", "did not complete", diverged.len(), diverged.join(", "))
+        }
+    };
+    let (completed, lower) = s.final_loss_sgd_lower;
+    let finals = if completed == 0 {
+        "No seed completed both runs, so their final losses are not compared.".to_string()
+    } else {
+        format!("SGD's final loss is below GD's at {lower} of the {completed} seeds where both completed.")
+    };
     let mut md = format!(
-        "### η = {}, b = {}, m = {}\n\nGD: {}; SGD: {}.\n\n",
+        "### η = {}, b = {}, m = {}\n\nGD {}; SGD {}. {finals} A row counts the seeds that reached its epoch (a run that diverged stops there).\n\n",
         number(s.eta),
         s.batch_size,
         s.m,
-        s.status.0,
-        s.status.1
+        stopped(&|r| r.status.0.as_str()),
+        stopped(&|r| r.status.1.as_str()),
     );
-    let pick: Vec<_> = s.by_epoch.iter().filter(|r| r.0 % 5 == 0 || r.0 + 1 == s.by_epoch.len()).collect();
+    let last = s.by_epoch.len();
+    let pick: Vec<_> = s.by_epoch.iter().filter(|r| r.epoch % 5 == 0 || r.epoch + 1 == last).collect();
     let rows: Vec<Vec<String>> = pick
         .iter()
-        .map(|r| vec![r.0.to_string(), number(r.1), number(r.2), number(r.3), number(r.4), number(r.5), number(r.6)])
+        .map(|r| {
+            vec![
+                r.epoch.to_string(),
+                r.seeds.to_string(),
+                spread(r.gd_loss),
+                spread(r.sgd_loss),
+                spread(r.gd_pattern_change),
+                spread(r.sgd_pattern_change),
+                spread(r.gd_max_distance),
+                spread(r.sgd_max_distance),
+            ]
+        })
         .collect();
     md.push_str(&markdown_table(
         &[
             "epoch",
+            "seeds",
             "GD loss",
             "SGD loss",
             "GD pattern change",
