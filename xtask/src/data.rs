@@ -93,16 +93,24 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
         let bytes = (n as u64).saturating_mul(n as u64).saturating_mul(6 * 8);
         (format!("kernel of n = {n} inputs (six {n} × {n} f64 matrices)"), bytes)
     };
+    let stages = KernelProgress::new();
+    stages.stage("reading and checking X");
     let data = load_data(&args.x, None, args.normalise, kernel_bytes)?;
+    stages.stage("H∞ and G∞ (closed forms, O(n²))");
     let h = model::h_infinity(data.input_gram());
     let g = model::g_infinity(data.input_gram());
+    stages.stage("eigenvalues of H∞ (O(n³))");
     let hev = model::symmetric_eigenvalues(h.as_ref())?;
+    stages.stage("λmin(G∞) (O(n³))");
     let gmin = model::lambda_min(g.as_ref())?;
+    stages.stage("λmin(H∞ + G∞) (O(n³))");
+    let hg_min = model::lambda_min((&h + &g).as_ref())?;
+    stages.finish();
     println!("n = {}, d = {}", data.n(), data.d());
     println!("λ0 = λmin(H∞) = {:.10e}", hev[0]);
     println!("λmax(H∞)      = {:.10e}", hev[hev.len() - 1]);
     println!("λmin(G∞)      = {:.10e}", gmin);
-    println!("λmin(H∞ + G∞) = {:.10e}", model::lambda_min((&h + &g).as_ref())?);
+    println!("λmin(H∞ + G∞) = {:.10e}", hg_min);
     // Both outputs or neither.
     let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &args.h_out {
@@ -454,6 +462,33 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
         })
         .collect();
     Ok((rows, status, diverged))
+}
+
+/// The stages of a `kernel` run on stderr (a spinner with the stage and the time spent, drawn when
+/// stderr is a terminal and hidden otherwise): at n = 10⁴ the eigenvalues take minutes.
+struct KernelProgress(indicatif::ProgressBar);
+
+impl KernelProgress {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("   kernel {spinner} {msg}  {elapsed}").expect("valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        KernelProgress(bar)
+    }
+    fn stage(&self, what: &'static str) {
+        self.0.set_message(what);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Drop for KernelProgress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// The progress bar of a `train` run (drawn on stderr when it is a terminal, hidden otherwise).

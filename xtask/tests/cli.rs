@@ -29,6 +29,23 @@ fn kernel_reports_lambda0_of_a_npy_data_set() {
 }
 
 #[test]
+fn kernel_shows_its_stages_on_a_terminal_and_nothing_when_piped() {
+    let dir = temp("kernel-progress");
+    write_sphere(&dir, 40, 8);
+    let x = dir.join("x.npy");
+    // Piped (as above): stderr carries no progress line.
+    let piped = xtask(&["kernel", "--x", x.to_str().unwrap()]);
+    assert!(piped.status.success() && !stderr(&piped).contains("kernel "), "{}", stderr(&piped));
+    // On a terminal (util-linux `script` gives the run a pseudo-terminal): the stage is drawn.
+    let cmd = format!("{} kernel --x {}", env!("CARGO_BIN_EXE_xtask"), x.display());
+    let tty = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().expect("script(1) runs");
+    let text = String::from_utf8_lossy(&tty.stdout).into_owned();
+    assert!(tty.status.success(), "{text}");
+    assert!(text.contains("kernel") && text.contains("reading and checking X"), "no stage drawn: {text}");
+    assert!(text.contains("λ0 = λmin(H∞)"), "{text}");
+}
+
+#[test]
 fn train_writes_json_and_csv_trajectories() {
     let dir = temp("train");
     let data = write_sphere(&dir, 6, 4);
