@@ -434,7 +434,20 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
             };
             bar.0.finish_and_clear();
             let what = flow_status_sentence(&out.status).unwrap_or_else(|| format!("completed at t = {}", out.t));
-            let status = format!("{what} (h = {}, estimated state error {:.3e})", out.h, out.error.max_state_error);
+            // The step reported is the step used on the grid; a last step shorter than h lands on T.
+            let last = if (out.last_step - out.h).abs() > 1e-9 * out.h {
+                format!(", last step {:.6e} to land on T = {}", out.last_step, args.horizon)
+            } else {
+                String::new()
+            };
+            let space = match out.space {
+                flow::Space::Kernel => "kernel space",
+                _ => "weight space",
+            };
+            let status = format!(
+                "{what} (RK4 step h = {}{last}, {} steps in {space}; estimated state error {:.3e}, embedded estimate)",
+                out.h, out.steps, out.error.max_state_error
+            );
             (status, out.status.diverged())
         }
     };
