@@ -25,6 +25,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatMut, MatRef, Par};
 use model::network::{add_relu_column, combine_prediction_partials};
 use model::par::{COLUMN_BLOCK, column_blocks_mut};
+use model::simd::{SimdKernel, dispatch};
 use model::{Dataset, Network};
 use rayon::prelude::*;
 
@@ -33,8 +34,9 @@ use crate::ode::{ErrorParts, Evaluation, OdeState, VectorField};
 
 /// Work n²·m (half the flops of one GEMM P = K D) from which the blocks of a kernel run in
 /// parallel; below it one thread does all blocks, which avoids rayon's wake-ups on small
-/// problems. Chosen by measurement (docs/performance.md, "Threads on small problems").
-pub const PARALLEL_WORK: usize = 1 << 23;
+/// problems. Chosen by measurement with `cargo bench -p flow --bench step -- flow_step_threads`
+/// (ARCHITECTURE.md, "Threads on small problems").
+pub const PARALLEL_WORK: usize = 1 << 22;
 
 /// The state of the kernel-space flow: Z = X Wᵀ (n × m) and C (n × m) with W − W(0) = Cᵀ X.
 ///
@@ -144,14 +146,20 @@ pub struct KernelField<'a> {
 const POOL: usize = 16;
 
 impl<'a> KernelField<'a> {
-    /// The field of `data` with second layer `a` (length m).
+    /// The field of `data` with second layer `a` (length m); blocks in parallel from [`PARALLEL_WORK`].
     pub fn new(data: &'a Dataset, a: &Col<f64>) -> Self {
+        Self::with_parallelism(data, a, parallel_for(data.n(), a.nrows(), data.n()))
+    }
+
+    /// As [`KernelField::new`], with the blocks on one thread or in parallel as asked (the same
+    /// bits either way; for the benches that choose [`PARALLEL_WORK`]).
+    pub fn with_parallelism(data: &'a Dataset, a: &Col<f64>, parallel: bool) -> Self {
         let m = a.nrows();
         KernelField {
             data,
             a: a.iter().copied().collect(),
             scale: 1.0 / (m as f64).sqrt(),
-            parallel: parallel_for(data.n(), m, data.n()),
+            parallel,
             pool: Mutex::new(Vec::new()),
         }
     }
@@ -184,11 +192,7 @@ impl<'a> KernelField<'a> {
         let ranges: Vec<(usize, usize)> =
             (0..m.div_ceil(COLUMN_BLOCK)).map(|b| (b * COLUMN_BLOCK, COLUMN_BLOCK.min(m - b * COLUMN_BLOCK))).collect();
         let partials = map_blocks(ranges, self.parallel, |(start, width)| {
-            let mut acc = vec![0.0; n];
-            for r in start..start + width {
-                add_relu_column(&mut acc, col(z, r), self.a[r]);
-            }
-            acc
+            dispatch(Relu { z: z.subcols(start, width), a: &self.a[start..start + width] })
         });
         combine_prediction_partials(&partials, n, m)
     }
@@ -201,14 +205,135 @@ impl<'a> KernelField<'a> {
     }
 }
 
-/// −D for one block: −r_i a_r m^{−1/2} where z_ir ≥ 0, else 0.
-fn build_minus_d(mut d: MatMut<'_, f64>, z: MatRef<'_, f64>, r: &[f64], a: &[f64], scale: f64) {
-    for (j, &ar) in a.iter().enumerate() {
-        let dj = col_mut(d.as_mut(), j);
-        let zj = col(z, j);
-        for i in 0..dj.len() {
-            dj[i] = if zj[i] >= 0.0 { -(r[i] * ar * scale) } else { 0.0 };
+/// The block's share Σ_r a_r σ(z_r) of u (summed in neuron order, as `model::network::predictions`).
+struct Relu<'a> {
+    z: MatRef<'a, f64>,
+    a: &'a [f64],
+}
+
+impl SimdKernel for Relu<'_> {
+    type Output = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let mut acc = vec![0.0; self.z.nrows()];
+        for (j, &aj) in self.a.iter().enumerate() {
+            add_relu_column(&mut acc, col(self.z, j), aj);
         }
+        acc
+    }
+}
+
+/// −D for one block: −r_i a_r m^{−1/2} where z_ir ≥ 0, else 0 (a select, so that it vectorises).
+fn build_minus_d(d: MatMut<'_, f64>, z: MatRef<'_, f64>, r: &[f64], a: &[f64], scale: f64) {
+    dispatch(MinusD { d, z, r, a, scale });
+}
+
+struct MinusD<'a> {
+    d: MatMut<'a, f64>,
+    z: MatRef<'a, f64>,
+    r: &'a [f64],
+    a: &'a [f64],
+    scale: f64,
+}
+
+impl SimdKernel for MinusD<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let MinusD { mut d, z, r, a, scale } = self;
+        for (j, &ar) in a.iter().enumerate() {
+            let dj = col_mut(d.as_mut(), j);
+            let n = dj.len();
+            let (zj, r) = (&col(z, j)[..n], &r[..n]);
+            for i in 0..n {
+                dj[i] = if zj[i] >= 0.0 { -(r[i] * ar * scale) } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// Pass 0 of a step for one block: Z₂ = Z + (h/2) P1, Z_out = Z + (h/6) P1, C_out = C + (h/6) D1,
+/// and the block's share of u(Z₂).
+struct FirstPass<'a> {
+    z: MatRef<'a, f64>,
+    c: MatRef<'a, f64>,
+    p1: MatRef<'a, f64>,
+    d1: MatRef<'a, f64>,
+    zs: MatMut<'a, f64>,
+    zo: MatMut<'a, f64>,
+    co: MatMut<'a, f64>,
+    a: &'a [f64],
+    h: f64,
+}
+
+impl SimdKernel for FirstPass<'_> {
+    type Output = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let FirstPass { z, c, p1, d1, mut zs, mut zo, mut co, a, h } = self;
+        let n = z.nrows();
+        let mut acc = vec![0.0; n];
+        for (j, &aj) in a.iter().enumerate() {
+            let (z, c, p1, d1) = (&col(z, j)[..n], &col(c, j)[..n], &col(p1, j)[..n], &col(d1, j)[..n]);
+            let zs_j = &mut col_mut(zs.as_mut(), j)[..n];
+            for i in 0..n {
+                zs_j[i] = z[i] + (0.5 * h) * p1[i];
+            }
+            let zo_j = &mut col_mut(zo.as_mut(), j)[..n];
+            for i in 0..n {
+                zo_j[i] = z[i] + (h / 6.0) * p1[i];
+            }
+            let co_j = &mut col_mut(co.as_mut(), j)[..n];
+            for i in 0..n {
+                co_j[i] = c[i] + (h / 6.0) * d1[i];
+            }
+            add_relu_column(&mut acc, col(zs.as_ref(), j), aj);
+        }
+        acc
+    }
+}
+
+/// After P = K D of a stage for one block: Z_out += w P, C_out += w D and, unless it is the last
+/// stage, the next stage's Z = Z + step · P with the block's share of its u.
+struct StagePass<'a> {
+    p: MatRef<'a, f64>,
+    d: MatRef<'a, f64>,
+    z: MatRef<'a, f64>,
+    zs: MatMut<'a, f64>,
+    zo: MatMut<'a, f64>,
+    co: MatMut<'a, f64>,
+    a: &'a [f64],
+    weight: f64,
+    next: Option<f64>,
+}
+
+impl SimdKernel for StagePass<'_> {
+    type Output = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let StagePass { p, d, z, mut zs, mut zo, mut co, a, weight, next } = self;
+        let n = z.nrows();
+        let mut acc = vec![0.0; n];
+        for (j, &aj) in a.iter().enumerate() {
+            let (pj, dj) = (&col(p, j)[..n], &col(d, j)[..n]);
+            let zo_j = &mut col_mut(zo.as_mut(), j)[..n];
+            for i in 0..n {
+                zo_j[i] += weight * pj[i];
+            }
+            let co_j = &mut col_mut(co.as_mut(), j)[..n];
+            for i in 0..n {
+                co_j[i] += weight * dj[i];
+            }
+            if let Some(step) = next {
+                let zj = &col(z, j)[..n];
+                let zs_j = &mut col_mut(zs.as_mut(), j)[..n];
+                for i in 0..n {
+                    zs_j[i] = zj[i] + step * pj[i];
+                }
+                add_relu_column(&mut acc, zs_j, aj);
+            }
+        }
+        acc
     }
 }
 
@@ -246,23 +371,19 @@ impl VectorField for KernelField<'_> {
             .zip(column_blocks_mut(zo.as_mut()))
             .zip(column_blocks_mut(co.as_mut()))
             .collect();
-        let partials = map_blocks(items, self.parallel, |(((start, mut zs_b), (_, mut zo_b)), (_, mut co_b))| {
+        let partials = map_blocks(items, self.parallel, |(((start, zs_b), (_, zo_b)), (_, co_b))| {
             let width = zs_b.ncols();
-            let mut acc = vec![0.0; n];
-            for j in 0..width {
-                let r = start + j;
-                let (z, c, p1, d1) =
-                    (col(x.z.as_ref(), r), col(x.c.as_ref(), r), col(k1.z.as_ref(), r), col(k1.c.as_ref(), r));
-                let (zs_j, zo_j, co_j) =
-                    (col_mut(zs_b.as_mut(), j), col_mut(zo_b.as_mut(), j), col_mut(co_b.as_mut(), j));
-                for i in 0..n {
-                    zs_j[i] = z[i] + (0.5 * h) * p1[i];
-                    zo_j[i] = z[i] + (h / 6.0) * p1[i];
-                    co_j[i] = c[i] + (h / 6.0) * d1[i];
-                }
-                add_relu_column(&mut acc, zs_j, self.a[r]);
-            }
-            acc
+            dispatch(FirstPass {
+                z: x.z.as_ref().subcols(start, width),
+                c: x.c.as_ref().subcols(start, width),
+                p1: k1.z.as_ref().subcols(start, width),
+                d1: k1.c.as_ref().subcols(start, width),
+                zs: zs_b,
+                zo: zo_b,
+                co: co_b,
+                a: &self.a[start..start + width],
+                h,
+            })
         });
         let mut u = combine_prediction_partials(&partials, n, self.m());
         // Stages 2, 3, 4: weight of the stage in the output, and the step to the next stage's Z.
@@ -278,7 +399,7 @@ impl VectorField for KernelField<'_> {
             let partials = map_blocks(
                 items,
                 self.parallel,
-                |((((start, mut zs_b), (_, mut zo_b)), (_, mut co_b)), ((_, mut p4_b), (_, mut d4_b)))| {
+                |((((start, zs_b), (_, zo_b)), (_, co_b)), ((_, mut p4_b), (_, mut d4_b)))| {
                     let width = zs_b.ncols();
                     let a = &self.a[start..start + width];
                     SCRATCH.with_borrow_mut(|scratch| {
@@ -293,27 +414,17 @@ impl VectorField for KernelField<'_> {
                         };
                         build_minus_d(d.as_mut(), zs_b.as_ref(), &r, a, self.scale);
                         matmul(p.as_mut(), Accum::Replace, k, d.as_ref(), 1.0, Par::Seq);
-                        let mut acc = vec![0.0; n];
-                        for j in 0..width {
-                            let (pj, dj) = (col(p.as_ref(), j), col(d.as_ref(), j));
-                            let zo_j = col_mut(zo_b.as_mut(), j);
-                            for i in 0..n {
-                                zo_j[i] += weight * pj[i];
-                            }
-                            let co_j = col_mut(co_b.as_mut(), j);
-                            for i in 0..n {
-                                co_j[i] += weight * dj[i];
-                            }
-                            if let Some(step) = next {
-                                let z = col(x.z.as_ref(), start + j);
-                                let zs_j = col_mut(zs_b.as_mut(), j);
-                                for i in 0..n {
-                                    zs_j[i] = z[i] + step * pj[i];
-                                }
-                                add_relu_column(&mut acc, zs_j, a[j]);
-                            }
-                        }
-                        acc
+                        dispatch(StagePass {
+                            p: p.as_ref(),
+                            d: d.as_ref(),
+                            z: x.z.as_ref().subcols(start, width),
+                            zs: zs_b,
+                            zo: zo_b,
+                            co: co_b,
+                            a,
+                            weight,
+                            next,
+                        })
                     })
                 },
             );

@@ -38,6 +38,6 @@ pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
 pub use ode::{
     ANY_ORDER_FACTOR, Control, Divergence, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation,
     GRID_SNAP, Integration, MAX_STEPS, OdeState, Rk4, RunStatus, SampleError, SampleEvent, Schedule, StepChoice,
-    StepDoubling, StepSelection, VectorField, check_step_fits, choose_step, integrate, steps_for,
+    StepDoubling, StepSelection, VectorField, check_step_fits, choose_step, embedded_step, integrate, steps_for,
 };
 pub use recorder::{Recorder, RecorderOptions, Sample, Trajectory, ratio_to_bound, safe_ratio};
