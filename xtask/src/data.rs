@@ -455,8 +455,13 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
                 flow::Space::Kernel => "kernel space",
                 _ => "weight space",
             };
+            let estimate = match out.error.method {
+                flow::ErrorEstimate::Embedded => "embedded estimate, summed over the steps",
+                flow::ErrorEstimate::Shadow => "step doubling",
+                flow::ErrorEstimate::LocalSampled { .. } => "sampled step doubling",
+            };
             let status = format!(
-                "{what} (RK4 step h = {}{last}, {} steps in {space}; estimated state error {:.3e}, embedded estimate)",
+                "{what} (RK4 step h = {}{last}, {} steps in {space}; estimated state error {:.3e}, {estimate})",
                 out.h, out.steps, out.error.max_state_error
             );
             (status, out.status.diverged())

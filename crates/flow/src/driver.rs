@@ -218,7 +218,12 @@ fn schedule_of<F: VectorField>(
     let (h, step_choice) = match config.step {
         StepSize::Fixed(h) => (h, None),
         StepSize::Tolerance(sel) => {
-            let choice = choose_step(field, x0, config.t_end, &sel)?;
+            let mut choice = choose_step(field, x0, config.t_end, &sel)?;
+            // A chosen step longer than T would be refused by the grid: one step of T meets the
+            // tolerance too (a shorter step only lowers the local error); the outcome reports it.
+            if config.t_end > 0.0 && choice.h > config.t_end {
+                choice.h = config.t_end;
+            }
             (choice.h, Some(choice))
         }
     };
