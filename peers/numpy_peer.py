@@ -7,6 +7,9 @@ Tasks (all f64, inputs from .npy files written by the Rust harness, one JSON obj
   dL/dW = D^T X, D = (r a^T / sqrt(m)) * 1{Z >= 0} (docs/theory.md §1.1): two GEMMs per step.
 - ``gd-diag``: the same step plus, at every iterate, the Fig. 1 diagnostics: H(k) = K * (S S^T) / m,
   lambda_min(H(k)), the pattern-change fraction against k = 0 and max_r ||w_r(k) - w_r(0)||.
+- ``flow``: the first-layer gradient flow dW/dt = -dL/dW with plain classical RK4 at step h
+  (four evaluations of Z = X W^T, D and D^T X per step), no error estimate; the loss at every grid
+  point and the final u.
 - ``lem22``: the Monte Carlo of slide Lem 2.2 (paper Lem 3.1): per seed W(0) ~ N(0, I), H(0), then
   ||H(0) - H_inf||_2, max_ij |H(0) - H_inf| and lambda_min(H(0)); timed as seeds per second.
   ``lem22-given`` evaluates the same statistics for the W(0) the harness wrote (agreement check).
@@ -75,6 +78,34 @@ def gd(inputs, steps, eta, diagnostics):
     return out
 
 
+def flow(inputs, steps, h):
+    X, y, W, a = (np.load(os.path.join(inputs, f)) for f in ("X.npy", "y.npy", "W0.npy", "a.npy"))
+    W = np.array(W, order="C")
+    sm = np.sqrt(W.shape[0])
+
+    def field(W):
+        Z = X @ W.T
+        u = np.maximum(Z, 0.0) @ a / sm
+        r = u - y
+        D = (Z >= 0) * (r[:, None] * a[None, :] / sm)
+        return -(D.T @ X), r
+
+    losses, times = [], []
+    for k in range(steps):
+        t = time.perf_counter()
+        k1, r = field(W)
+        losses.append(0.5 * float(r @ r))
+        k2, _ = field(W + 0.5 * h * k1)
+        k3, _ = field(W + 0.5 * h * k2)
+        k4, _ = field(W + h * k3)
+        W = W + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        times.append(time.perf_counter() - t)
+    u = np.maximum(X @ W.T, 0.0) @ a / sm
+    r = u - y
+    losses.append(0.5 * float(r @ r))
+    return {"losses": losses, "u": u.tolist(), "step_seconds": times}
+
+
 def lem22_stats(X, K, hinf, W):
     m = W.shape[0]
     Z = X @ W.T
@@ -118,10 +149,11 @@ def lem22_given(inputs):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("task", choices=["gd", "gd-diag", "lem22", "lem22-given", "info"])
+    p.add_argument("task", choices=["gd", "gd-diag", "flow", "lem22", "lem22-given", "info"])
     p.add_argument("--inputs", required=True, help="folder with the harness's .npy files")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--eta", type=float, default=0.8)
+    p.add_argument("--h", type=float, default=0.01)
     p.add_argument("--m", type=int, default=10000)
     p.add_argument("--seeds", type=int, default=16)
     p.add_argument("--master-seed", type=int, default=0)
@@ -130,6 +162,8 @@ def main():
         out = gd(args.inputs, args.steps, args.eta, diagnostics=False)
     elif args.task == "gd-diag":
         out = gd(args.inputs, args.steps, args.eta, diagnostics=True)
+    elif args.task == "flow":
+        out = flow(args.inputs, args.steps, args.h)
     elif args.task == "lem22":
         out = lem22(args.inputs, args.m, args.seeds, args.master_seed)
     elif args.task == "lem22-given":

@@ -416,8 +416,8 @@ fn train_columns(
                 }
                 .map_err(value)?;
                 format!(
-                    "{:?} at t = {} (h = {}, estimated state error {:.3e})",
-                    out.status, out.t, out.h, out.error.max_state_error
+                    "{:?} at t = {} (RK4 step h = {}, last step {}, {:?} space; estimated state error {:.3e}, {:?})",
+                    out.status, out.t, out.h, out.last_step, out.space, out.error.max_state_error, out.error.method
                 )
             };
             let traj = recorder.into_trajectory();

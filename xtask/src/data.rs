@@ -366,10 +366,11 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
         infinite_width: false,
     })?;
     let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
-    let outcome = descent::run(data, net, &cfg, &mut (&mut rec, &mut bar))?;
+    let mut last = LastIterate(None);
+    let outcome = descent::run(data, net, &cfg, &mut (&mut rec, (&mut bar, &mut last)))?;
     bar.0.finish_and_clear();
     let traj = rec.into_trajectory();
-    let rows = traj
+    let mut rows: Vec<Row> = traj
         .samples
         .iter()
         .map(|s| Row {
@@ -383,6 +384,16 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
             lambda_min_h: s.lambda_min_h,
         })
         .collect();
+    // The last accepted iterate is always a row (a diverged run can stop between samples).
+    if let Some(row) = last.0
+        && rows.last().is_none_or(|r| r.step != row.step)
+    {
+        let bound_ratio = outcome.lambda0.map(|l0| {
+            let r0 = 2.0 * outcome.initial_loss;
+            descent::bound_ratio(row.residual_sq, descent::theorem_bound(outcome.eta, l0, r0, row.step))
+        });
+        rows.push(Row { t: row.step as f64 * outcome.eta, bound_ratio, ..row });
+    }
     let diverged = matches!(outcome.status, descent::Status::Diverged { .. });
     let mut status = match outcome.status {
         descent::Status::Completed => format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta),
@@ -442,7 +453,25 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
             };
             bar.0.finish_and_clear();
             let what = flow_status_sentence(&out.status).unwrap_or_else(|| format!("completed at t = {}", out.t));
-            let status = format!("{what} (h = {}, estimated state error {:.3e})", out.h, out.error.max_state_error);
+            // The step reported is the step used on the grid; a last step shorter than h lands on T.
+            let last = if (out.last_step - out.h).abs() > 1e-9 * out.h {
+                format!(", last step {:.6e} to land on T = {}", out.last_step, args.horizon)
+            } else {
+                String::new()
+            };
+            let space = match out.space {
+                flow::Space::Kernel => "kernel space",
+                _ => "weight space",
+            };
+            let estimate = match out.error.method {
+                flow::ErrorEstimate::Embedded => "embedded estimate, summed over the steps",
+                flow::ErrorEstimate::Shadow => "step doubling",
+                flow::ErrorEstimate::LocalSampled { .. } => "sampled step doubling",
+            };
+            let status = format!(
+                "{what} (RK4 step h = {}{last}, {} steps in {space}; estimated state error {:.3e}, {estimate})",
+                out.h, out.steps, out.error.max_state_error
+            );
             (status, out.status.diverged())
         }
     };
@@ -508,6 +537,26 @@ impl TrainProgress {
 impl descent::Observer for TrainProgress {
     fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
         self.0.set_position(state.iteration() as u64);
+        Ok(())
+    }
+}
+
+/// Keeps the cheap quantities of the latest accepted GD iterate (O(nm/64) per iterate for the
+/// pattern-change fraction), so that the last iterate is a row even when it falls between samples.
+struct LastIterate(Option<Row>);
+
+impl descent::Observer for LastIterate {
+    fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
+        self.0 = Some(Row {
+            t: 0.0,
+            step: state.iteration(),
+            loss: state.loss(),
+            residual_sq: state.residual_norm_sq(),
+            bound_ratio: None,
+            pattern_change_fraction: if state.iteration() == 0 { 0.0 } else { state.pattern_change_fraction() },
+            max_weight_distance: state.max_weight_distance(),
+            lambda_min_h: None,
+        });
         Ok(())
     }
 }

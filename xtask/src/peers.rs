@@ -69,6 +69,12 @@ pub struct Args {
     /// Exit with status 1 when a target ratio is missed (agreement failures always do).
     #[arg(long)]
     pub require_targets: bool,
+    /// Sizes n×m (n = d) of the gradient-flow rows, comma-separated.
+    #[arg(long, default_value = "40x300,200x5000,1000x10000")]
+    pub flow_sizes: String,
+    /// RK4 step h of the gradient-flow rows (the same for Rust and NumPy).
+    #[arg(long, default_value_t = 0.01)]
+    pub flow_step: f64,
 }
 
 impl Default for Args {
@@ -86,6 +92,8 @@ impl Default for Args {
             memory: false,
             markdown: None,
             require_targets: false,
+            flow_sizes: "40x300,200x5000,1000x10000".into(),
+            flow_step: 0.01,
         }
     }
 }
@@ -99,6 +107,10 @@ const TRAJECTORY_TOLERANCE: f64 = 1e-8;
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
     if args.n == 0 || args.m == 0 || args.steps == 0 || args.rounds == 0 || args.mc_n < 2 || args.mc_seeds < 2 {
         return Err(UserError("n, m, steps, rounds must be positive; mc-n and mc-seeds at least 2".into()));
+    }
+    parse_flow_sizes(&args.flow_sizes)?;
+    if !(args.flow_step.is_finite() && args.flow_step > 0.0) {
+        return Err(UserError(format!("--flow-step {}: the RK4 step must be finite and positive", args.flow_step)));
     }
     let peers = peers_dir();
     let dir = std::env::temp_dir().join(format!("du-bench-peers-{}", std::process::id()));
@@ -143,6 +155,97 @@ struct Trajectory {
     lambda_min: Vec<f64>,
     fraction: Vec<f64>,
     distance: Vec<f64>,
+}
+
+/// Parses "40x300,200x5000" into (n, m) pairs, each at least 1 × 1.
+fn parse_flow_sizes(s: &str) -> Result<Vec<(usize, usize)>, UserError> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (n, m) = p
+                .trim()
+                .split_once(['x', '×'])
+                .ok_or_else(|| UserError(format!("--flow-sizes {s}: '{p}' is not n×m (for example 200x5000)")))?;
+            let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v >= 1);
+            match (parse(n), parse(m)) {
+                (Some(n), Some(m)) => Ok((n, m)),
+                _ => Err(UserError(format!("--flow-sizes {s}: '{p}' needs two positive counts"))),
+            }
+        })
+        .collect()
+}
+
+/// Timed RK4 steps of a flow row: about 5·10⁹ / (n²m) (a few seconds of NumPy), between 2 and 2000.
+fn flow_steps_for(n: usize, m: usize) -> usize {
+    ((5e9 / (n as f64 * n as f64 * m as f64)).round() as usize).clamp(2, 2000)
+}
+
+/// One flow row: median seconds per step (Rust, NumPy), and the agreement of the loss at every
+/// grid point and of u(T).
+struct FlowBench {
+    n: usize,
+    m: usize,
+    steps: usize,
+    rust: f64,
+    numpy: f64,
+    loss_gap: f64,
+    u_gap: f64,
+}
+
+/// The project's flow, as `flow::run` runs it for n = d (kernel space, embedded estimate): the
+/// median time of one grid step (`flow::embedded_step`), the loss at every grid point and u(T).
+fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64, Vec<f64>, Vec<f64>), UserError> {
+    use flow::VectorField;
+    let field = flow::KernelField::new(data, &net.a);
+    let mut x = flow::KernelState::initial(data, net);
+    let mut e = field.evaluate(0.0, &x)?;
+    let mut losses = vec![e.loss];
+    let mut times = Vec::with_capacity(steps);
+    for k in 0..steps {
+        let t = Instant::now();
+        let (next, ev, parts) = flow::embedded_step(&field, k as f64 * h, &x, &e.derivative, h)?;
+        times.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(parts);
+        losses.push(ev.loss);
+        field.recycle(std::mem::replace(&mut x, next));
+        field.recycle(std::mem::replace(&mut e, ev).derivative);
+    }
+    let u = field.predictions(x.z.as_ref());
+    Ok((median(times), losses, u.iter().copied().collect()))
+}
+
+fn flow_bench(python: &Python, dir: &Path, n: usize, m: usize, h: f64, rounds: usize) -> Result<FlowBench, UserError> {
+    let data = Dataset::sphere(n, n, SEED, 0)?;
+    let net = Network::init(m, n, SEED, 1)?;
+    let sub = dir.join(format!("flow-{n}x{m}"));
+    std::fs::create_dir_all(&sub)?;
+    model::npy::write_matrix(sub.join("X.npy"), data.x())?;
+    model::npy::write_vector(sub.join("y.npy"), data.y())?;
+    model::npy::write_matrix(sub.join("W0.npy"), net.w.as_ref())?;
+    model::npy::write_vector(sub.join("a.npy"), net.a.as_ref())?;
+    let peer = Python { exe: python.exe.clone(), peers: python.peers.clone(), inputs: sub };
+    let steps = flow_steps_for(n, m);
+    let (steps_s, h_s) = (steps.to_string(), h.to_string());
+    let (mut rust, mut numpy) = (f64::INFINITY, f64::INFINITY);
+    let (mut loss_gap, mut u_gap) = (0.0f64, 0.0f64);
+    for round in 0..rounds {
+        eprintln!("bench-peers: flow n = d = {n}, m = {m}, {steps} RK4 steps, round {}: Rust, NumPy", round + 1);
+        let (t, losses, u) = rust_flow(&data, &net, h, steps)?;
+        rust = rust.min(t);
+        let out = peer.call("numpy_peer.py", &["flow", "--steps", &steps_s, "--h", &h_s])?;
+        numpy = numpy.min(median(nums(&out, "step_seconds")?));
+        let (np_losses, np_u) = (nums(&out, "losses")?, nums(&out, "u")?);
+        let gap = |a: &[f64], b: &[f64]| {
+            if a.len() != b.len() {
+                return f64::INFINITY;
+            }
+            let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(1e-300);
+            a.iter().zip(b).map(|(p, q)| (p - q).abs() / scale).fold(0.0, f64::max)
+        };
+        loss_gap = loss_gap.max(gap(&losses, &np_losses));
+        u_gap = u_gap.max(gap(&u, &np_u));
+    }
+    Ok(FlowBench { n, m, steps, rust, numpy, loss_gap, u_gap })
 }
 
 fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> {
@@ -225,9 +328,28 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
         }
     }
 
+    let flows = parse_flow_sizes(&args.flow_sizes)?
+        .into_iter()
+        .map(|(fn_, fm)| flow_bench(&python, dir, fn_, fm, args.flow_step, args.rounds))
+        .collect::<Result<Vec<_>, _>>()?;
+
     // Agreement.
     let mut agreement = Vec::new();
     let mut agree = true;
+    for f in &flows {
+        let ok = f.loss_gap <= TRAJECTORY_TOLERANCE && f.u_gap <= TRAJECTORY_TOLERANCE;
+        agree &= ok;
+        agreement.push(format!(
+            "Gradient flow, Rust (kernel space) vs NumPy (weight space), n = d = {}, m = {}, {} RK4 steps of h = {}: largest gap of the loss at the grid points {:.1e}, of u(T) {:.1e} (relative to the largest entry; tolerance {TRAJECTORY_TOLERANCE:.0e}) — {}",
+            f.n,
+            f.m,
+            f.steps,
+            args.flow_step,
+            f.loss_gap,
+            f.u_gap,
+            if ok { "agree" } else { "DISAGREE" }
+        ));
+    }
     for (name, traj) in [("NumPy", &numpy_traj), ("JAX", &jax_traj)] {
         if let Some(traj) = traj {
             let worst = trajectory_gap(&rust_traj, traj);
@@ -344,6 +466,19 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
         fmt_x(ratio(numpy.seeds_per_second, Some(rust_sampler))),
         fmt_x(ratio(jax.seeds_per_second, Some(rust_sampler))),
     ));
+    for f in &flows {
+        let r = f.numpy / f.rust;
+        let goal = if f.n >= 200 { 2.0 } else { 1.0 };
+        rows.push(format!(
+            "| Gradient-flow step, RK4 with h = {}, n = d = {}, m = {} (Rust: kernel space, with its embedded error estimate; NumPy: plain RK4, no estimate) | {} | {} | — | {r:.2}× | — | ≥ {goal}× NumPy | {} |",
+            args.flow_step,
+            f.n,
+            f.m,
+            fmt_seconds(f.rust),
+            fmt_seconds(f.numpy),
+            target(Some(r >= goal))
+        ));
+    }
     rows.push(format!(
         "| (reference) GD step in weight space (two n·d·m GEMMs), n = d = {n}, m = {m} | {} | | | {} | | — | — |",
         fmt_seconds(rust_weight_space),
@@ -426,12 +561,16 @@ every run: the GD trajectories (loss, λmin(H(k)), pattern-change fraction, max 
 relative 10⁻⁸, the Lem 2.2 statistics of one given W(0) to 10⁻⁹, and the Lem 2.2 seed means
 within five standard errors (the generators differ, so only the laws can agree). The command exits
 with status 1 on a disagreement (and, with `--require-targets`, on a missed target). Criterion
-benches of each kernel: `cargo bench -p model` and `cargo bench -p descent`.
+benches of each kernel: `cargo bench -p model`, `cargo bench -p descent` and `cargo bench -p flow`.
 
 The peers are plain NumPy/JAX code for the formulas of docs/theory.md §1.1: the first-layer GD step
 W ← W − η Dᵀ X with Z = X Wᵀ (two GEMMs), and for Fig. 1 at every iterate H(k) = K ⊙ (S Sᵀ)/m (a
 GEMM on the 0/1 pattern matrix), `eigvalsh`, the pattern-change fraction and max_r ‖w_r − w_r(0)‖.
-The project runs the same iteration in kernel space (docs/theory.md §4.1).
+The project runs the same iteration in kernel space (docs/theory.md §4.1). The gradient-flow rows
+time one RK4 step of dW/dt = −∂L/∂W at the same h on the same inputs: NumPy's is plain RK4 (four
+evaluations, two GEMMs each), the project's runs in kernel space (four evaluations, one n×n×m
+GEMM each, fused per block of neurons) and also computes its embedded error estimate, which NumPy
+does not; the loss at every grid point and u(T) must agree to a relative 10⁻⁸.
 
 ",
     );

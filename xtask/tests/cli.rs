@@ -93,6 +93,120 @@ fn train_writes_json_and_csv_trajectories() {
     }
 }
 
+/// Sampling never changes the flow: `--every 10` (500 samples) and `--every 100` (5000 samples,
+/// most between the grid points of h = 0.01) give the same bits at every shared time, and the
+/// status line names the step used, with the shorter last step when h does not divide T.
+#[test]
+fn train_flow_samples_never_change_the_solution() {
+    let dir = temp("train-every");
+    write_sphere(&dir, 6, 8);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let run = |every: &str, step: &str, file: &str| {
+        let o = xtask(&[
+            "train",
+            "--x",
+            &path("x.npy"),
+            "--y",
+            &path("y.npy"),
+            "--width",
+            "300",
+            "--method",
+            "flow",
+            "--horizon",
+            "0.5",
+            "--step",
+            step,
+            "--every",
+            every,
+            "--out",
+            &path(file),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        (stdout(&o), v["samples"].as_array().unwrap().clone())
+    };
+    let (status, coarse) = run("10", "0.01", "a.json");
+    let (_, fine) = run("100", "0.01", "b.json");
+    assert!(status.contains("RK4 step h = 0.01"), "{status}");
+    assert_eq!((coarse.len(), fine.len()), (501, 5001));
+    let mut shared = 0;
+    for row in &coarse {
+        let t = row["t"].as_f64().unwrap();
+        if let Some(other) = fine.iter().find(|r| r["t"].as_f64().unwrap() == t) {
+            for key in ["loss", "residual_sq", "max_weight_distance", "pattern_change_fraction"] {
+                assert_eq!(
+                    row[key].as_f64().unwrap().to_bits(),
+                    other[key].as_f64().unwrap().to_bits(),
+                    "{key} at t = {t}"
+                );
+            }
+            shared += 1;
+        }
+    }
+    assert!(shared >= 100, "only {shared} shared times");
+    let (status, _) = run("1", "0.3", "c.json");
+    assert!(status.contains("RK4 step h = 0.3, last step 2.000000e-1 to land on T = 0.5"), "{status}");
+    let o = xtask(&[
+        "train",
+        "--x",
+        &path("x.npy"),
+        "--y",
+        &path("y.npy"),
+        "--method",
+        "flow",
+        "--horizon",
+        "0.5",
+        "--step",
+        "5",
+        "--out",
+        &path("d.json"),
+    ]);
+    common::assert_user_error(&o, "longer than the horizon");
+}
+
+/// A long GD run keeps a bounded trajectory (at most 100000 samples, the last iterate among them),
+/// and a diverged run's last accepted iterate is a row even when it falls between samples.
+#[test]
+fn train_trajectories_stay_bounded_and_keep_the_last_iterate() {
+    let dir = temp("train-long");
+    write_sphere(&dir, 4, 4);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let run = |iterations: &str, eta: &str, every: &str, file: &str| {
+        let o = xtask(&[
+            "train",
+            "--x",
+            &path("x.npy"),
+            "--y",
+            &path("y.npy"),
+            "--width",
+            "8",
+            "--method",
+            "gd",
+            "--iterations",
+            iterations,
+            "--eta",
+            eta,
+            "--every",
+            every,
+            "--out",
+            &path(file),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        (o, v["samples"].as_array().unwrap().clone())
+    };
+    let (o, rows) = run("1000000", "0.5", "1", "long.json");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(rows.len() <= 100_000 && rows.len() > 50_000, "{} samples", rows.len());
+    assert_eq!(rows.last().unwrap()["step"].as_u64(), Some(1_000_000));
+    assert!(stdout(&o).contains("to keep at most 100000 samples"), "{}", stdout(&o));
+    let (o, rows) = run("100000", "50", "1000", "diverged.json");
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let text = stdout(&o);
+    let at: u64 = text.split("diverged at iteration ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(at % 1000 != 1, "the divergence must fall between samples: {text}");
+    assert_eq!(rows.last().unwrap()["step"].as_u64(), Some(at - 1), "{text}");
+}
+
 #[test]
 fn verify_lemmas_writes_reports_and_exits_zero() {
     let out = temp("verify");

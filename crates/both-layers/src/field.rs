@@ -8,7 +8,7 @@ use model::network::grad_a;
 use model::{Dataset, Network};
 
 use faer::Col;
-use flow::{Evaluation, FirstLayerTerms, FlowConfig, Observer, Result, RunOutcome, VectorField};
+use flow::{ErrorParts, Evaluation, FirstLayerTerms, FlowConfig, Observer, Result, RunOutcome, VectorField};
 
 /// d(W, a)/dt = −(∂L/∂W, ∂L/∂a), with the loss at (W, a).
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,10 @@ impl VectorField for BothLayersField<'_> {
         let ga = grad_a(t.z.as_ref(), t.residual.as_ref());
         let a = Col::from_fn(ga.nrows(), |k| -ga[k]);
         Ok(Evaluation { derivative: Network { w: t.minus_grad_w, a }, loss: t.loss })
+    }
+
+    fn error_parts(&self, x: &Network, delta: &Network) -> Result<ErrorParts> {
+        flow::network_error_parts(self.data, x, delta)
     }
 }
 

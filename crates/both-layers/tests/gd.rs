@@ -19,6 +19,8 @@ fn gd_tracks_the_both_layer_flow_to_first_order() {
         t_end: 1.0,
         step: StepSize::Fixed(1e-3),
         samples: SampleTimes::Uniform { intervals: 1 },
+        // Step doubling: a tight estimate (the embedded one over-estimates by ~1/h on smooth stretches).
+        error_estimate: flow::ErrorEstimate::Shadow,
         ..FlowConfig::default()
     };
     let flow_out = both_layers::run(&data, &net, &config, &mut NoObserver).unwrap();

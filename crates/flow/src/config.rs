@@ -25,6 +25,29 @@ pub enum SampleTimes {
     Explicit(Vec<f64>),
 }
 
+/// Where the first-layer flow runs (see [`crate::kernel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Space {
+    /// Kernel space when d ≥ n (one n×n×m GEMM per evaluation instead of two n×d×m), weight space otherwise.
+    #[default]
+    Auto,
+    /// On (W, a): two n×d×m GEMMs per evaluation.
+    Weight,
+    /// On (Z, C) with dZ/dt = −K D(Z), W − W(0) = Cᵀ X: one n×n×m GEMM per evaluation.
+    Kernel,
+}
+
+impl Space {
+    /// Whether the first-layer flow on `data` runs in kernel space.
+    pub fn kernel(self, data: &model::Dataset) -> bool {
+        match self {
+            Space::Auto => data.d() >= data.n(),
+            Space::Weight => false,
+            Space::Kernel => true,
+        }
+    }
+}
+
 /// Configuration of [`crate::run`] (and of `both_layers::run`). Plain data with [`Default`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowConfig {
@@ -34,20 +57,24 @@ pub struct FlowConfig {
     pub step: StepSize,
     /// Sample times.
     pub samples: SampleTimes,
-    /// Error estimate (default: shadow trajectory at h/2, 3× cost).
+    /// Error estimate (default: the embedded estimate, ≈ 1× cost; step doubling is an option).
     pub error_estimate: ErrorEstimate,
+    /// Weight or kernel space for the first-layer flow (both layers always run on (W, a)).
+    pub space: Space,
     /// The run diverges when the loss exceeds this × its initial value (> 1), or is not finite.
     pub divergence_factor: f64,
 }
 
 impl Default for FlowConfig {
-    /// T = 10, h = 0.01, 100 sample intervals, shadow error estimate, divergence at 10⁶ × the initial loss.
+    /// T = 10, h = 0.01, 100 sample intervals, embedded error estimate, space chosen from n and d,
+    /// divergence at 10⁶ × the initial loss.
     fn default() -> Self {
         FlowConfig {
             t_end: 10.0,
             step: StepSize::Fixed(0.01),
             samples: SampleTimes::Uniform { intervals: 100 },
-            error_estimate: ErrorEstimate::Shadow,
+            error_estimate: ErrorEstimate::Embedded,
+            space: Space::Auto,
             divergence_factor: 1e6,
         }
     }
@@ -97,6 +124,19 @@ impl FlowConfig {
             && !(h.is_finite() && h > 0.0)
         {
             return Err(invalid("step", h, "the RK4 step h must be finite and positive"));
+        }
+        if let StepSize::Fixed(h) = self.step
+            && self.t_end > 0.0
+            && h > self.t_end * (1.0 + 1e-12)
+        {
+            return Err(invalid(
+                "step",
+                h,
+                format!(
+                    "the RK4 step h is longer than the horizon T = {}; it is used as given, never shortened: lower it",
+                    self.t_end
+                ),
+            ));
         }
         if let ErrorEstimate::LocalSampled { every: 0 } = self.error_estimate {
             return Err(invalid("error_estimate.every", 0, "check at least one step in every (every ≥ 1)"));

@@ -9,22 +9,14 @@ use faer::{Col, ColRef, MatRef};
 use model::network::{grad_w, preactivations, predictions};
 use model::{Dataset, Network};
 
-use crate::config::{FlowConfig, StepSize};
+use crate::config::{FlowConfig, Space, StepSize};
 use crate::error::{FlowError, Result};
-use crate::ode::{Control, Divergence, ErrorReport, Evaluation, RunStatus, Schedule, StepChoice, VectorField};
+use crate::kernel::{KernelField, KernelState};
+use crate::ode::{
+    Control, Divergence, ErrorParts, ErrorReport, Evaluation, OdeState, RunStatus, SampleError, Schedule, StepChoice,
+    VectorField,
+};
 use crate::ode::{choose_step, integrate};
-
-/// The integrator's error estimate at one sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SampleError {
-    /// Estimated global error of the state (W, a) in the Euclidean norm (see [`crate::ErrorEstimate`]).
-    pub state: f64,
-    /// Estimated error of the predictions, (16/15)‖u_h(t) − u_{h/2}(t)‖ (shadow mode only).
-    pub u: Option<f64>,
-    /// Estimated error of every single neuron, (16/15) max_r ‖w_r,h(t) − w_r,h/2(t)‖ (shadow mode
-    /// only): what guards a per-neuron distance such as max_r ‖w_r(t) − w_r(0)‖.
-    pub neuron: Option<f64>,
-}
 
 /// What an observer sees at a sample time: the state with its forward pass (the cached u and residual).
 #[derive(Debug, Clone, Copy)]
@@ -93,8 +85,12 @@ pub struct RunOutcome {
     pub status: RunStatus,
     /// Time reached (of `network`).
     pub t: f64,
-    /// The RK4 step used (fixed or chosen).
+    /// The RK4 step h used on the grid (fixed or chosen); never replaced.
     pub h: f64,
+    /// The last grid step T − (N − 1)h (equal to h when h divides T; shorter otherwise).
+    pub last_step: f64,
+    /// Where the flow ran (weight space, or kernel space on (Z, C)).
+    pub space: Space,
     /// The step selection, when the step came from a tolerance.
     pub step_choice: Option<StepChoice>,
     /// RK4 steps taken.
@@ -126,6 +122,31 @@ impl VectorField for FirstLayerField<'_> {
         let t = FirstLayerTerms::of(self.data, x);
         Ok(Evaluation { derivative: Network { w: t.minus_grad_w, a: Col::zeros(x.a.nrows()) }, loss: t.loss })
     }
+
+    fn error_parts(&self, x: &Network, delta: &Network) -> Result<ErrorParts> {
+        network_error_parts(self.data, x, delta)
+    }
+}
+
+/// The parts of an error δ of (W, a): ‖δ‖, per neuron ‖δw_r‖, and ‖u(x) − u(x − δ)‖ (two forward passes).
+pub fn network_error_parts(data: &Dataset, x: &Network, delta: &Network) -> Result<ErrorParts> {
+    let (m, d) = (delta.w.nrows(), delta.w.ncols());
+    let mut sq = vec![0.0f64; m];
+    for k in 0..d {
+        for (r, v) in sq.iter_mut().enumerate() {
+            let e = delta.w[(r, k)];
+            *v += e * e;
+        }
+    }
+    let mut shifted = x.clone();
+    shifted.axpy(-1.0, delta);
+    let u = predictions(preactivations(data.x(), x.w.as_ref()).as_ref(), x.a.as_ref());
+    let u_shifted = predictions(preactivations(data.x(), shifted.w.as_ref()).as_ref(), shifted.a.as_ref());
+    Ok(ErrorParts {
+        state: delta.norm(),
+        neurons: Some(sq.into_iter().map(f64::sqrt).collect()),
+        u: Some((&u - &u_shifted).norm_l2()),
+    })
 }
 
 /// What every vector field on (W, a) starts from: the forward pass, the residual, the loss and −∂L/∂W.
@@ -170,18 +191,109 @@ pub fn validate_network(data: &Dataset, net: &Network) -> Result<()> {
 
 /// Gradient flow of the first layer (a fixed) from `net`, integrated with RK4 (slide Thm 2.1 = paper Thm 3.2).
 ///
-/// Calls `observer` at every sample time of `config` (t = 0 first). Divergence is a status, not
-/// an error; bad inputs are named errors.
+/// Runs in kernel space on (Z, C) when [`FlowConfig::space`] says so ([`Space::Auto`]: when
+/// d ≥ n), in weight space on (W, a) otherwise. Calls `observer` at every sample time of
+/// `config` (t = 0 first). Divergence is a status, not an error; bad inputs are named errors.
 pub fn run<O: Observer + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &FlowConfig,
     observer: &mut O,
 ) -> Result<RunOutcome> {
-    run_with_field(&FirstLayerField { data }, data, net, config, observer)
+    if config.space.kernel(data) {
+        run_kernel(data, net, config, observer)
+    } else {
+        run_with_field(&FirstLayerField { data }, data, net, config, observer)
+    }
 }
 
-/// Runs any vector field on (W, a) with the schedule, error estimate and observers of `config`.
+/// Validates, resolves h and builds the schedule of a run from `x0` on `field`.
+fn schedule_of<F: VectorField>(
+    field: &F,
+    x0: &F::State,
+    config: &FlowConfig,
+) -> Result<(Schedule, Option<StepChoice>)> {
+    config.validate()?;
+    let sample_times = config.sample_times()?;
+    let (h, step_choice) = match config.step {
+        StepSize::Fixed(h) => (h, None),
+        StepSize::Tolerance(sel) => {
+            let mut choice = choose_step(field, x0, config.t_end, &sel)?;
+            // A chosen step longer than T would be refused by the grid: one step of T meets the
+            // tolerance too (a shorter step only lowers the local error); the outcome reports it.
+            if config.t_end > 0.0 && choice.h > config.t_end {
+                choice.h = config.t_end;
+            }
+            (choice.h, Some(choice))
+        }
+    };
+    let schedule = Schedule {
+        h,
+        sample_times,
+        error_estimate: config.error_estimate,
+        divergence_factor: config.divergence_factor,
+    };
+    schedule.validate()?;
+    Ok((schedule, step_choice))
+}
+
+/// Turns each sample into a [`Snapshot`] for the observer and applies the divergence rule to its loss.
+struct Sampler<'a, O: ?Sized> {
+    data: &'a Dataset,
+    divergence_factor: f64,
+    observer: &'a mut O,
+    initial_loss: f64,
+    divergence: Option<(f64, usize, Divergence)>,
+}
+
+impl<O: Observer + ?Sized> Sampler<'_, O> {
+    #[allow(clippy::too_many_arguments)]
+    fn sample(
+        &mut self,
+        t: f64,
+        step: usize,
+        index: usize,
+        w: MatRef<'_, f64>,
+        a: ColRef<'_, f64>,
+        z: MatRef<'_, f64>,
+        u: &Col<f64>,
+        error: SampleError,
+    ) -> Result<Control> {
+        let data = self.data;
+        let r = u - data.y();
+        let loss = 0.5 * r.squared_norm_l2();
+        if index == 0 {
+            self.initial_loss = loss;
+        }
+        if !loss.is_finite() {
+            self.divergence = Some((t, step, Divergence::NonFinite));
+            return Ok(Control::Stop);
+        }
+        if loss > self.divergence_factor * self.initial_loss.max(f64::MIN_POSITIVE) {
+            let reason =
+                Divergence::LossGrowth { loss, initial_loss: self.initial_loss, factor: self.divergence_factor };
+            self.divergence = Some((t, step, reason));
+            return Ok(Control::Stop);
+        }
+        let snapshot = Snapshot {
+            t,
+            step,
+            sample_index: index,
+            data,
+            w,
+            a,
+            z,
+            u: u.as_ref(),
+            residual: r.as_ref(),
+            loss,
+            error: Some(error),
+            gd_step_size: None,
+        };
+        self.observer.observe(&snapshot)
+    }
+}
+
+/// Runs any vector field on (W, a) with the grid, error estimate and observers of `config`.
 pub fn run_with_field<F, O>(
     field: &F,
     data: &Dataset,
@@ -194,85 +306,119 @@ where
     O: Observer + ?Sized,
 {
     validate_network(data, net)?;
-    config.validate()?;
-    let sample_times = config.sample_times()?;
-    let t_end = config.t_end;
-    let (h, step_choice) = match config.step {
-        StepSize::Fixed(h) => (h, None),
-        StepSize::Tolerance(sel) => {
-            let choice = choose_step(field, net, t_end, &sel)?;
-            (choice.h, Some(choice))
-        }
-    };
-    let schedule = Schedule {
-        h,
-        sample_times,
-        error_estimate: config.error_estimate,
+    let (schedule, step_choice) = schedule_of(field, net, config)?;
+    let mut sampler = Sampler {
+        data,
         divergence_factor: config.divergence_factor,
+        observer,
+        initial_loss: f64::NAN,
+        divergence: None,
     };
-    let mut sample_divergence: Option<(f64, usize, Divergence)> = None;
-    let mut initial_loss = f64::NAN;
     let integration = integrate(field, net.clone(), &schedule, |event| {
         let state = event.state;
         let fw = state.forward(data)?;
-        let r = &fw.u - data.y();
-        let loss = 0.5 * r.squared_norm_l2();
-        if event.index == 0 {
-            initial_loss = loss;
-        }
-        if !loss.is_finite() {
-            sample_divergence = Some((event.t, event.step, Divergence::NonFinite));
-            return Ok(Control::Stop);
-        }
-        if loss > config.divergence_factor * initial_loss.max(f64::MIN_POSITIVE) {
-            let reason = Divergence::LossGrowth { loss, initial_loss, factor: config.divergence_factor };
-            sample_divergence = Some((event.t, event.step, reason));
-            return Ok(Control::Stop);
-        }
-        let (u_error, neuron_error) = match event.shadow {
-            Some(sh) => {
-                let us = sh.forward(data)?.u;
-                let e = 16.0 / 15.0 * (&fw.u - &us).norm_l2();
-                let neuron = 16.0 / 15.0 * max_row_distance(state.w.as_ref(), sh.w.as_ref());
-                let finite = |e: f64| if e.is_finite() { e } else { f64::INFINITY };
-                (Some(finite(e)), Some(finite(neuron)))
-            }
-            None => (None, None),
-        };
-        let snapshot = Snapshot {
-            t: event.t,
-            step: event.step,
-            sample_index: event.index,
-            data,
-            w: state.w.as_ref(),
-            a: state.a.as_ref(),
-            z: fw.z.as_ref(),
-            u: fw.u.as_ref(),
-            residual: r.as_ref(),
-            loss,
-            error: Some(SampleError { state: event.state_error, u: u_error, neuron: neuron_error }),
-            gd_step_size: None,
-        };
-        observer.observe(&snapshot)
+        sampler.sample(
+            event.t,
+            event.step,
+            event.index,
+            state.w.as_ref(),
+            state.a.as_ref(),
+            fw.z.as_ref(),
+            &fw.u,
+            event.error,
+        )
     })?;
-    let mut status = integration.status;
+    let divergence = sampler.divergence;
+    finish(
+        data,
+        &schedule,
+        step_choice,
+        integration.status,
+        divergence,
+        Space::Weight,
+        integration.t,
+        integration.steps,
+        integration.evaluations,
+        integration.error,
+        integration.state,
+    )
+}
+
+/// The first-layer flow in kernel space ([`KernelField`]); W is materialised at samples and at the end.
+fn run_kernel<O: Observer + ?Sized>(
+    data: &Dataset,
+    net: &Network,
+    config: &FlowConfig,
+    observer: &mut O,
+) -> Result<RunOutcome> {
+    validate_network(data, net)?;
+    let field = KernelField::new(data, &net.a);
+    let x0 = KernelState::initial(data, net);
+    let (schedule, step_choice) = schedule_of(&field, &x0, config)?;
+    let mut sampler = Sampler {
+        data,
+        divergence_factor: config.divergence_factor,
+        observer,
+        initial_loss: f64::NAN,
+        divergence: None,
+    };
+    let integration = integrate(&field, x0, &schedule, |event| {
+        let state = event.state;
+        let w = state.weights(data, net.w.as_ref());
+        let u = field.predictions(state.z.as_ref());
+        sampler.sample(event.t, event.step, event.index, w.as_ref(), net.a.as_ref(), state.z.as_ref(), &u, event.error)
+    })?;
+    let divergence = sampler.divergence;
+    let network = Network { w: integration.state.weights(data, net.w.as_ref()), a: net.a.clone() };
+    finish(
+        data,
+        &schedule,
+        step_choice,
+        integration.status,
+        divergence,
+        Space::Kernel,
+        integration.t,
+        integration.steps,
+        integration.evaluations,
+        integration.error,
+        network,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    data: &Dataset,
+    schedule: &Schedule,
+    step_choice: Option<StepChoice>,
+    status: RunStatus,
+    sample_divergence: Option<(f64, usize, Divergence)>,
+    space: Space,
+    t: f64,
+    steps: usize,
+    evaluations: usize,
+    error: ErrorReport,
+    network: Network,
+) -> Result<RunOutcome> {
+    let mut status = status;
     if let Some((t, step, reason)) = sample_divergence {
         status = RunStatus::Diverged { t, step, reason };
     }
-    let evaluations = integration.evaluations + step_choice.map_or(0, |c| c.evaluations);
-    let (u, loss) = final_predictions(data, &integration.state)?;
+    let evaluations = evaluations + step_choice.map_or(0, |c| c.evaluations);
+    let (u, loss) = final_predictions(data, &network)?;
     if u.is_empty() && !status.diverged() {
-        status = RunStatus::Diverged { t: integration.t, step: integration.steps, reason: Divergence::NonFinite };
+        status = RunStatus::Diverged { t, step: steps, reason: Divergence::NonFinite };
     }
     Ok(RunOutcome {
         status,
-        t: integration.t,
-        h,
+        t,
+        h: schedule.h,
+        last_step: schedule.last_step(),
+        space,
         step_choice,
-        steps: integration.steps,
+        steps,
         evaluations,
-        error: integration.error,
-        network: integration.state,
+        error,
+        network,
         u,
         loss,
     })

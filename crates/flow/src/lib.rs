@@ -9,8 +9,10 @@
 //! - *step*: [`Rk4`], generic over any [`OdeState`] (implemented for `Col`, `Mat` and [`model::Network`]);
 //! - *state*: time and weights inside [`integrate`]; observers see a [`Snapshot`] with the cached
 //!   forward pass (Z, u, u − y);
-//! - *driver*: [`integrate`] (generic: schedule, divergence, error estimate) and [`run`] /
-//!   [`run_with_field`] (concrete: validation, step selection, observers).
+//! - *driver*: [`integrate`] (generic: the grid fixed by h, samples, divergence, error estimate)
+//!   and [`run`] / [`run_with_field`] (concrete: validation, step selection, observers);
+//! - the first-layer flow runs in kernel space ([`kernel`]: Z and C with W − W(0) = Cᵀ X, one
+//!   n×n×m GEMM per evaluation, fused per block of neurons) when d ≥ n.
 //!
 //! Determinism: every kernel has thread-count-independent blocks and ordered reductions (the
 //! model crate's GEMMs, this crate's chunked axpy and norms, sequential eigensolvers), so a run
@@ -20,20 +22,22 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub mod infinite;
+pub mod kernel;
 pub mod ode;
 pub mod recorder;
 pub mod state;
 
-pub use config::{FlowConfig, SampleTimes, StepSize};
+pub use config::{FlowConfig, SampleTimes, Space, StepSize};
 pub use driver::{
-    FirstLayerField, FirstLayerTerms, NoObserver, Observer, RunOutcome, SampleError, Snapshot, final_predictions,
-    negate, run, run_with_field, validate_network,
+    FirstLayerField, FirstLayerTerms, NoObserver, Observer, RunOutcome, Snapshot, final_predictions, negate,
+    network_error_parts, run, run_with_field, validate_network,
 };
 pub use error::{FlowError, Result};
 pub use infinite::{InfiniteTrajectory, InfiniteWidth, expm_symmetric, symmetric_eigen};
+pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
 pub use ode::{
-    ANY_ORDER_FACTOR, Control, Divergence, ErrorEstimate, ErrorReport, Evaluation, Integration, MAX_STEPS, OdeState,
-    Rk4, RunStatus, SampleEvent, Schedule, StepChoice, StepDoubling, StepSelection, VectorField, choose_step,
-    integrate, steps_for,
+    ANY_ORDER_FACTOR, Control, Divergence, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation,
+    GRID_SNAP, Integration, MAX_STEPS, OdeState, Rk4, RunStatus, SampleError, SampleEvent, Schedule, StepChoice,
+    StepDoubling, StepSelection, VectorField, check_step_fits, choose_step, embedded_step, integrate, steps_for,
 };
 pub use recorder::{Recorder, RecorderOptions, Sample, Trajectory, ratio_to_bound, safe_ratio};

@@ -67,9 +67,9 @@ pub struct Sample {
     pub u_infinity_gap: f64,
     /// Integrator's global error estimate of the state at t (flows only).
     pub state_error_estimate: Option<f64>,
-    /// Integrator's error estimate of u(t) (shadow mode only).
+    /// Integrator's error estimate of u(t) (embedded and shadow modes; see [`crate::SampleError`]).
     pub u_error_estimate: Option<f64>,
-    /// Integrator's error estimate of each neuron, max_r (shadow mode only).
+    /// Integrator's error estimate of each neuron, max_r (embedded and shadow modes).
     pub neuron_error_estimate: Option<f64>,
 }
 

@@ -29,6 +29,12 @@ fn axpy_slice(y: &mut [f64], alpha: f64, x: &[f64]) {
 }
 
 /// Σ x_i², sequential within fixed chunks, chunks added in order.
+/// `y ← alpha · y`, elementwise.
+fn scale_slice(y: &mut [f64], alpha: f64) {
+    let kernel = |y: &mut [f64]| y.iter_mut().for_each(|v| *v *= alpha);
+    if y.len() <= 2 * CHUNK { kernel(y) } else { y.par_chunks_mut(CHUNK).for_each(kernel) }
+}
+
 fn sum_of_squares_slice(x: &[f64]) -> f64 {
     let kernel = |x: &[f64]| x.iter().map(|v| v * v).sum::<f64>();
     if x.len() <= CHUNK {
@@ -64,6 +70,9 @@ impl OdeState for Col<f64> {
     fn axpy(&mut self, alpha: f64, x: &Self) {
         axpy_slice(col_slice_mut(self), alpha, col_slice(x));
     }
+    fn scale(&mut self, alpha: f64) {
+        scale_slice(col_slice_mut(self), alpha);
+    }
     fn norm(&self) -> f64 {
         sum_of_squares_slice(col_slice(self)).sqrt()
     }
@@ -79,6 +88,11 @@ impl OdeState for Mat<f64> {
             axpy_slice(self.col_as_slice_mut(j), alpha, x.col_as_slice(j));
         }
     }
+    fn scale(&mut self, alpha: f64) {
+        for j in 0..self.ncols() {
+            scale_slice(self.col_as_slice_mut(j), alpha);
+        }
+    }
     fn norm(&self) -> f64 {
         mat_sum_of_squares(self).sqrt()
     }
@@ -92,6 +106,10 @@ impl OdeState for Network {
     fn axpy(&mut self, alpha: f64, x: &Self) {
         self.w.axpy(alpha, &x.w);
         self.a.axpy(alpha, &x.a);
+    }
+    fn scale(&mut self, alpha: f64) {
+        self.w.scale(alpha);
+        self.a.scale(alpha);
     }
     fn norm(&self) -> f64 {
         (mat_sum_of_squares(&self.w) + sum_of_squares_slice(col_slice(&self.a))).sqrt()

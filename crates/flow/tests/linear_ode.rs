@@ -75,22 +75,26 @@ fn error_estimate_is_honest_on_a_linear_ode() {
     }
 }
 
-/// The estimate never changes the trajectory: shadow, every-step and every-third-step checks give the same bits.
+/// The estimate never changes the trajectory: embedded, shadow, every-step and every-third-step
+/// checks give the same bits; evaluations: 1 + 4 per step (embedded), + 8 (shadow), + 7 per check.
 #[test]
 fn error_estimate_does_not_change_the_trajectory() {
     let (p, x0) = problem();
+    let e = run(&p, &x0, 1.3, 0.07, ErrorEstimate::Embedded);
     let a = run(&p, &x0, 1.3, 0.07, ErrorEstimate::Shadow);
     let b = run(&p, &x0, 1.3, 0.07, ErrorEstimate::LocalSampled { every: 1 });
     let c = run(&p, &x0, 1.3, 0.07, ErrorEstimate::LocalSampled { every: 3 });
+    assert_eq!(a.state, e.state);
     assert_eq!(a.state, b.state);
     assert_eq!(a.state, c.state);
-    assert_eq!((a.steps, a.evaluations, b.evaluations), (19, 19 * 12, 19 * 11));
+    assert_eq!((a.steps, e.evaluations, a.evaluations, b.evaluations), (19, 1 + 19 * 4, 1 + 19 * 12, 1 + 19 * 11));
     assert_eq!(c.error.checked_steps, 7);
 }
 
-/// The driver lands exactly on every sample time, with equal steps ≤ h in between.
+/// The grid is fixed by h: t_k = k·h and T; a sample between grid points is a separate step from
+/// the grid point before it, and the last step is T − 16h.
 #[test]
-fn driver_lands_exactly_on_sample_times() {
+fn samples_sit_on_the_grid_or_step_off_it() {
     let (p, x0) = problem();
     let times = vec![0.0, 0.013, 0.1, 0.35, 1.0 / 3.0 + 0.5];
     let schedule = Schedule {
@@ -99,19 +103,52 @@ fn driver_lands_exactly_on_sample_times() {
         error_estimate: ErrorEstimate::Shadow,
         divergence_factor: 1e6,
     };
+    assert_eq!(schedule.grid_steps(), 17);
+    assert!((schedule.last_step() - (times[4] - 16.0 * 0.05)).abs() < 1e-15);
     let mut seen = Vec::new();
     let out = integrate(&p, x0.clone(), &schedule, |e| {
-        seen.push((e.t, e.step));
+        seen.push((e.t, e.step, e.state.clone()));
         Ok(Control::Continue)
     })
     .unwrap();
     let ts: Vec<f64> = seen.iter().map(|s| s.0).collect();
     assert_eq!(ts, times);
-    // ⌈0.013/0.05⌉ = 1, ⌈0.087/0.05⌉ = 2, ⌈0.25/0.05⌉ = 5, ⌈0.4833/0.05⌉ = 10.
+    // 0.013 lies after grid point 0; 0.1 = 2h and 0.35 = 7h are grid points; T after 17 steps.
     let steps: Vec<usize> = seen.iter().map(|s| s.1).collect();
-    assert_eq!(steps, vec![0, 1, 3, 8, 18]);
+    assert_eq!(steps, vec![0, 0, 2, 7, 17]);
     assert_eq!(out.t, times[4]);
-    assert!((&out.state - exact(&p, &x0, times[4])).norm_l2() < 1e-6);
+    for (t, _, state) in &seen {
+        assert!((state - exact(&p, &x0, *t)).norm_l2() < 1e-6, "t = {t}");
+    }
+    // The same grid with only the end sampled: the same bits at T, and at 0.35 = 7h.
+    let end_only = Schedule { sample_times: vec![0.0, 0.35, times[4]], ..schedule.clone() };
+    let mut at = Vec::new();
+    let plain = integrate(&p, x0.clone(), &end_only, |e| {
+        at.push(e.state.clone());
+        Ok(Control::Continue)
+    })
+    .unwrap();
+    assert_eq!(plain.state, out.state, "off-grid samples changed the trajectory");
+    assert_eq!(at[1], seen[3].2);
+    // An h longer than T is refused, never shortened.
+    let long = Schedule { h: 2.0, ..schedule };
+    assert!(matches!(long.validate(), Err(flow::FlowError::InvalidConfig { name: "h", .. })));
+}
+
+/// The embedded estimate (h/6)‖k4 − k5‖ summed over the steps over-estimates the true global
+/// error on this smooth contracting flow (a third-order local error against RK4's fourth-order
+/// one, and no credit for damping), by a factor that grows like 1/h.
+#[test]
+fn embedded_estimate_over_estimates_on_a_linear_ode() {
+    let (p, x0) = problem();
+    for h in [0.2, 0.1, 0.05] {
+        let truth = true_error(&p, &x0, 2.0, h);
+        let embedded = run(&p, &x0, 2.0, h, ErrorEstimate::Embedded).error;
+        let ratio = embedded.final_state_error / truth;
+        println!("h = {h}: true {truth:.3e}, embedded/true {ratio:.3}");
+        assert!((1.0..=200.0).contains(&ratio), "embedded estimate off by {ratio} at h = {h}");
+        assert_eq!(embedded.max_state_error, embedded.final_state_error);
+    }
 }
 
 /// Step selection from a tolerance: the chosen h meets the tolerance on the probe, 2h did not,

@@ -1,8 +1,7 @@
 //! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6): horizons that let the bound bite, and numerical bands from the integrator's own error estimates.
 
 use flow::{
-    ANY_ORDER_FACTOR, ErrorEstimate, FlowConfig, InfiniteWidth, Observer, RecorderOptions, RunOutcome, SampleTimes,
-    Snapshot, StepSize,
+    ErrorEstimate, FlowConfig, InfiniteWidth, Observer, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize,
 };
 use model::{Dataset, Network};
 
@@ -133,7 +132,10 @@ impl Observer for NeuronGradients {
     }
 }
 
-/// The flow configuration of a check: T = `t_end` (see [`horizon`]), fixed h = step, shadow error estimate.
+/// The flow configuration of a check: T = `t_end` (see [`horizon`]), fixed h = step, and step
+/// doubling (a shadow trajectory at h/2) as the error estimate: the embedded estimate, at a third
+/// of the cost, can fall far below the true error where patterns flip (docs/theory.md §3.3), so it
+/// does not decide verdicts.
 pub fn flow_config(cfg: &CheckConfig, t_end: f64) -> FlowConfig {
     FlowConfig {
         t_end,
@@ -183,6 +185,8 @@ pub fn run_until(
         (out, traj.samples, vec![None; n])
     };
     let r0 = samples.first().map_or(0.0, |s| s.residual_sq.sqrt());
+    // The band factor of the estimate (× 15/8 for step doubling: valid at any order p ≥ 1).
+    let factor = config.error_estimate.band_factor();
     let (n, m) = (data.n() as f64, net.m() as f64);
     let points = samples
         .iter()
@@ -190,7 +194,7 @@ pub fn run_until(
         .zip(&grads.values)
         .map(|((s, hg), g)| {
             // Without a shadow there is no estimate of u's error: an unknown band decides nothing.
-            let u_err = s.u_error_estimate.map_or(f64::INFINITY, |e| ANY_ORDER_FACTOR * e);
+            let u_err = s.u_error_estimate.map_or(f64::INFINITY, |e| factor * e);
             let res = s.residual_sq.sqrt();
             let bound = (-reference.lambda0() * s.t).exp() * r0 * r0;
             let ratio_band = if s.t == 0.0 {
@@ -212,7 +216,7 @@ pub fn run_until(
                 distance_band: if s.t == 0.0 {
                     0.0
                 } else {
-                    s.neuron_error_estimate.map_or(f64::INFINITY, |e| ANY_ORDER_FACTOR * e)
+                    s.neuron_error_estimate.map_or(f64::INFINITY, |e| factor * e)
                 },
                 max_neuron_gradient: *g,
             }
