@@ -25,6 +25,7 @@ pub mod stats;
 pub mod thm21;
 pub mod thm26;
 pub mod thm31;
+pub mod threshold;
 pub mod trajectory;
 
 pub use config::{CheckConfig, DataKind};
