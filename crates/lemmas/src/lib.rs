@@ -15,6 +15,7 @@ pub mod claim;
 pub mod config;
 pub mod engine;
 pub mod figure1;
+pub mod fit;
 pub mod lem22;
 pub mod lem23;
 pub mod lem24;

@@ -23,12 +23,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::LemmaError;
 use crate::claim::Prepared;
 use crate::config::{CheckConfig, ClaimId};
 use crate::engine::{EventSpec, RunContext, evaluate_seeds, seed_state_bytes};
 use crate::result::{Outcome, Premise, ProofWidth, Role, Target, Threshold};
 use crate::stats::{Verdict, clopper_pearson};
-use crate::LemmaError;
 
 /// How the search walks the widths and how many seeds it may spend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +62,10 @@ impl SearchConfig {
             return bad(
                 "start",
                 self.start.to_string(),
-                &format!("the first width must lie in [min_width, max_width] = [{}, {}]", self.min_width, self.max_width),
+                &format!(
+                    "the first width must lie in [min_width, max_width] = [{}, {}]",
+                    self.min_width, self.max_width
+                ),
             );
         }
         if !(self.ratio.is_finite() && self.ratio > 1.0) {
@@ -165,16 +168,7 @@ fn width_test(m: usize, outcomes: &[Outcome], target: Target, level: f64, last_l
         Target::Probability(p) if upper_bound < p => Verdict::Refuted,
         Target::Probability(_) => Verdict::Inconclusive,
     };
-    WidthTest {
-        m,
-        seeds: outcomes.len() as u64,
-        live: s,
-        successes,
-        within_band,
-        lower_bound,
-        upper_bound,
-        verdict,
-    }
+    WidthTest { m, seeds: outcomes.len() as u64, live: s, successes, within_band, lower_bound, upper_bound, verdict }
 }
 
 /// The interval from the tests (sorted by m): upper = the smallest m from which every tested width
@@ -424,8 +418,8 @@ mod tests {
         assert!(lo < 50 && hi >= 50 && s.tests[0].m < 50, "{:?}", s.threshold);
         let always = search(&cfg(), Target::Probability(0.9), &mut planted(7, 0.0)).unwrap();
         assert_eq!((always.threshold.lower, always.threshold.upper), (None, Some(1)), "p ≡ 1: m* = 1");
-        let never = search(&SearchConfig { max_width: 512, ..cfg() }, Target::Probability(0.9), &mut planted(7, 1e6))
-            .unwrap();
+        let never =
+            search(&SearchConfig { max_width: 512, ..cfg() }, Target::Probability(0.9), &mut planted(7, 1e6)).unwrap();
         assert_eq!(never.threshold.upper, None, "p(512) = 0: no width supported");
         assert_eq!(never.threshold.lower, Some(512));
     }
