@@ -22,6 +22,7 @@ pub mod lem24;
 pub mod lem25;
 pub mod profile;
 pub mod result;
+pub mod scaling;
 pub mod stats;
 pub mod thm21;
 pub mod thm26;

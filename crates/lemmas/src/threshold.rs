@@ -147,6 +147,12 @@ impl Search {
     }
 }
 
+/// The fewest seeds, all succeeding, whose one-sided Clopper–Pearson lower bound at `level`
+/// reaches p: the least S with p^S ≤ level (none when p ≥ 1).
+pub fn seeds_to_support(p: f64, level: f64) -> Option<u64> {
+    (p < 1.0).then(|| if p <= 0.0 { 1 } else { (level.ln() / p.ln()).ceil().max(1.0) as u64 })
+}
+
 /// The test of `target` at width m from the outcomes of trials 0..S, at one-sided level `level`.
 fn width_test(m: usize, outcomes: &[Outcome], target: Target, level: f64, last_look: bool) -> WidthTest {
     let live: Vec<Outcome> = outcomes.iter().copied().filter(|o| *o != Outcome::Vacuous).collect();
@@ -196,6 +202,20 @@ pub fn search(
 ) -> Result<Search, LemmaError> {
     cfg.validate()?;
     let level = cfg.look_level();
+    if let Target::Probability(p) = target {
+        let need = seeds_to_support(p, level);
+        let last = *cfg.looks.last().expect("validated");
+        if need.is_none_or(|need| last < need) {
+            return Err(LemmaError::Config {
+                name: "looks",
+                value: format!("{:?}", cfg.looks),
+                reason: format!(
+                    "with at most {last} seeds no width can be supported: P ≥ {p} at one-sided level {level:.2e} needs {} seeds that all succeed; raise the last look",
+                    need.map_or("infinitely many".to_string(), |n| n.to_string())
+                ),
+            });
+        }
+    }
     let budget = cfg.max_widths() as usize;
     let mut tests: Vec<WidthTest> = Vec::new();
     let mut seeds_total = 0u64;
@@ -433,8 +453,17 @@ mod tests {
             SearchConfig { min_width: 0, ..cfg() },
             SearchConfig { start: 1 << 20, ..cfg() },
             SearchConfig { error_rate: 0.0, ..cfg() },
+            SearchConfig { looks: vec![10, 20], ..cfg() },
         ] {
-            assert!(search(&bad, Target::Always, &mut planted(0, 1.0)).is_err(), "{bad:?}");
+            assert!(search(&bad, Target::Probability(0.9), &mut planted(0, 1.0)).is_err(), "{bad:?}");
         }
+        let few =
+            search(&SearchConfig { looks: vec![10, 20], ..cfg() }, Target::Probability(0.9), &mut planted(0, 1.0));
+        assert!(few.unwrap_err().to_string().contains("no width can be supported"));
+        // The bound is exact: all-success at S = seeds_to_support reaches p, one fewer does not.
+        let level = cfg().look_level();
+        let s = seeds_to_support(0.9, level).unwrap();
+        let lower = |n: u64| clopper_pearson(n, n, 1.0 - 2.0 * level).0;
+        assert!(lower(s) >= 0.9 && lower(s - 1) < 0.9, "S = {s}");
     }
 }
