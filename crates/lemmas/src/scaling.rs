@@ -125,9 +125,12 @@ pub struct Point {
     pub search: SearchConfig,
 }
 
-/// The key of a configuration of an event.
+/// The key of a configuration of an event: claim, event, n, d, δ and a fingerprint (FNV-1a of the
+/// whole configuration) so that seeds stored under it are never taken for another configuration.
 pub fn point_key(claim: ClaimId, event: &str, cfg: &CheckConfig) -> String {
-    format!("{}/{event}/n={}/d={}/delta={}", claim.key(), cfg.n, cfg.d, cfg.delta)
+    let text = format!("{cfg:?}");
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{}/{event}/n={}/d={}/delta={}/{:08x}", claim.key(), cfg.n, cfg.d, cfg.delta, hash >> 32)
 }
 
 fn base(n: usize, d: usize, delta: f64, master_seed: u64) -> CheckConfig {
