@@ -104,7 +104,8 @@ pub struct SeriesSpec {
 pub struct ScalingPlan {
     /// The profile it comes from.
     pub profile: ScalingProfile,
-    /// Master seed of every point's data and initialisations.
+    /// The first master seed: every point's data and initialisations derive from it, except the
+    /// further data draws of an n-series, which take the next ones.
     pub master_seed: u64,
     /// The series.
     pub series: Vec<SeriesSpec>,
@@ -156,20 +157,33 @@ fn init_search(bisection_steps: u32, looks: Vec<u64>) -> SearchConfig {
     SearchConfig { start: 64, ratio: 2.0, min_width: 1, max_width: 1 << 20, bisection_steps, looks, error_rate: 0.05 }
 }
 
+/// What a claim's three series cover.
+struct Sweep<'a> {
+    /// n of the n-series (d = n).
+    ns: &'a [usize],
+    /// Independent data sets per n in the n-series (master seeds 0, 1, …): the fit's scatter then
+    /// includes the data's, and λ0's variation between draws averages out.
+    draws: u64,
+    /// The fixed n of the δ- and d-series.
+    n0: usize,
+    /// δ of the δ-series (none: no δ-series).
+    deltas: &'a [f64],
+    /// d of the d-series at n₀ (none: no d-series).
+    ds: &'a [usize],
+    /// δ of the n- and d-series.
+    delta0: f64,
+}
+
 /// Series over n (d = n), δ at n₀ and d at n₀ for `claim`'s `event`.
-#[allow(clippy::too_many_arguments)]
 fn three_series(
     claim: ClaimId,
     event: &str,
-    ns: &[usize],
-    n0: usize,
-    deltas: &[f64],
-    ds: &[usize],
-    delta0: f64,
+    sweep: &Sweep<'_>,
     search: &SearchConfig,
-    seed: u64,
     adjust: fn(CheckConfig) -> CheckConfig,
 ) -> Vec<SeriesSpec> {
+    let Sweep { ns, draws, n0, deltas, ds, delta0 } = *sweep;
+    let seed = 0;
     let s = |axis, configs: Vec<CheckConfig>| SeriesSpec {
         claim,
         event: event.to_string(),
@@ -177,7 +191,8 @@ fn three_series(
         configs: configs.into_iter().map(adjust).collect(),
         search: search.clone(),
     };
-    let mut out = vec![s(Axis::N, ns.iter().map(|&n| base(n, n, delta0, seed)).collect())];
+    let mut out =
+        vec![s(Axis::N, ns.iter().flat_map(|&n| (0..draws).map(move |k| base(n, n, delta0, seed + k))).collect())];
     if !deltas.is_empty() {
         out.push(s(Axis::Delta, deltas.iter().map(|&d| base(n0, n0, d, seed)).collect()));
     }
@@ -190,9 +205,9 @@ fn three_series(
 impl ScalingPlan {
     /// The plan of a profile.
     pub fn of(profile: ScalingProfile) -> Self {
-        let seed = 0;
         let id = |c: CheckConfig| c;
         let deltas = [0.2, 0.1, 0.05, 0.02];
+        let sweep = |ns, draws, n0, deltas, ds| Sweep { ns, draws, n0, deltas, ds, delta0: 0.1 };
         let series = match profile {
             ScalingProfile::ScalingTest => {
                 let search = SearchConfig {
@@ -204,99 +219,56 @@ impl ScalingPlan {
                     looks: vec![24, 48],
                     error_rate: 0.05,
                 };
-                three_series(ClaimId::Lem22, "statement", &[4, 8], 4, &[0.3, 0.2], &[], 0.2, &search, seed, id)
+                let sw = Sweep { ns: &[4, 8], draws: 1, n0: 4, deltas: &[0.3, 0.2], ds: &[], delta0: 0.2 };
+                three_series(ClaimId::Lem22, "statement", &sw, &search, id)
             }
             ScalingProfile::ScalingQuick => {
                 let init = init_search(2, vec![60, 120, 240, 480]);
                 let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
+                let ns = [4, 8, 16];
                 let mut s = Vec::new();
                 s.extend(three_series(
                     ClaimId::Lem22,
                     "statement",
-                    &[4, 8, 16],
-                    8,
-                    &deltas,
-                    &[4, 8, 16, 32],
-                    0.1,
+                    &sweep(&ns, 2, 8, &deltas, &[4, 8, 16, 32]),
                     &init,
-                    seed,
                     id,
                 ));
-                s.extend(three_series(ClaimId::Lem23, "statement", &[4, 8, 16], 8, &[], &[], 0.1, &init, seed, id));
+                s.extend(three_series(ClaimId::Lem23, "statement", &sweep(&ns, 1, 8, &[], &[]), &init, id));
                 s.extend(three_series(
                     ClaimId::Lem23,
                     "with-lem-2.2",
-                    &[4, 8, 16],
-                    8,
-                    &deltas,
-                    &[4, 8, 16, 32],
-                    0.1,
+                    &sweep(&ns, 2, 8, &deltas, &[4, 8, 16, 32]),
                     &init,
-                    seed,
                     id,
                 ));
-                s.extend(three_series(ClaimId::Thm21, "statement", &[4, 8], 4, &[], &[], 0.1, &flows, seed, flow));
+                s.extend(three_series(ClaimId::Thm21, "statement", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
                 s
             }
             ScalingProfile::Scaling => {
                 let init = init_search(4, vec![60, 120, 240, 480, 960]);
                 let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
                 let gd = SearchConfig { looks: vec![60, 120, 240], ..flows.clone() };
-                let ds = [8, 16, 32, 64];
+                let ns = [4, 8, 16, 32, 64, 128, 256];
+                let ds = [8, 16, 32, 64, 128];
                 let mut s = Vec::new();
-                s.extend(three_series(
-                    ClaimId::Lem22,
-                    "statement",
-                    &[4, 8, 16, 32, 64, 128],
-                    16,
-                    &deltas,
-                    &ds,
-                    0.1,
-                    &init,
-                    seed,
-                    id,
-                ));
-                s.extend(three_series(
-                    ClaimId::Lem23,
-                    "statement",
-                    &[4, 8, 16, 32, 64],
-                    16,
-                    &[],
-                    &[],
-                    0.1,
-                    &init,
-                    seed,
-                    id,
-                ));
-                s.extend(three_series(
-                    ClaimId::Lem23,
-                    "with-lem-2.2",
-                    &[4, 8, 16, 32, 64],
-                    16,
-                    &deltas,
-                    &ds,
-                    0.1,
-                    &init,
-                    seed,
-                    id,
-                ));
+                s.extend(three_series(ClaimId::Lem22, "statement", &sweep(&ns, 3, 16, &deltas, &ds), &init, id));
+                s.extend(three_series(ClaimId::Lem23, "statement", &sweep(&ns, 1, 16, &[], &[]), &init, id));
+                s.extend(three_series(ClaimId::Lem23, "with-lem-2.2", &sweep(&ns, 3, 16, &deltas, &ds), &init, id));
+                let small = [4, 8, 16, 32];
                 s.extend(three_series(
                     ClaimId::Thm21,
                     "statement",
-                    &[4, 8, 16],
-                    8,
-                    &deltas,
-                    &[4, 8, 16, 32],
-                    0.1,
+                    &sweep(&small, 2, 8, &deltas, &[4, 8, 16, 32]),
                     &flows,
-                    seed,
                     flow,
                 ));
-                s.extend(three_series(ClaimId::Thm31, "statement", &[4, 8], 4, &[], &[], 0.1, &gd, seed, id));
+                s.extend(three_series(ClaimId::Thm26, "statement", &sweep(&small[..3], 1, 8, &[], &[]), &flows, flow));
+                s.extend(three_series(ClaimId::Thm31, "statement", &sweep(&small[..2], 2, 4, &deltas, &[]), &gd, id));
                 s
             }
         };
-        ScalingPlan { profile, master_seed: seed, series }
+        ScalingPlan { profile, master_seed: 0, series }
     }
 
     /// Only the series of `claims` (every series when empty).

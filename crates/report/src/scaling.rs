@@ -238,8 +238,7 @@ later improvement (orders only, no constants); the slope of the parameter-count 
             .map(|i| {
                 let p = &s.points[i];
                 let search = &p.threshold.search;
-                vec![
-                    variable_value(s, i),
+                let mut row = vec![
                     p.n.to_string(),
                     p.d.to_string(),
                     number(p.delta),
@@ -249,13 +248,18 @@ later improvement (orders only, no constants); the slope of the parameter-count 
                     search.seeds_total.to_string(),
                     width(p.proof_width),
                     ratio_text(&p.proof_over_threshold),
-                ]
+                ];
+                if s.axis != Axis::N {
+                    row.insert(0, variable_value(s, i));
+                }
+                row
             })
             .collect();
-        md.push_str(&markdown_table(
-            &[s.axis.variable(), "n", "d", "δ", "λ0", "m* in", "widths tested", "seeds", "proof width", "proof ÷ m*"],
-            &rows,
-        ));
+        let mut header = vec!["n", "d", "δ", "λ0", "m* in", "widths tested", "seeds", "proof width", "proof ÷ m*"];
+        if s.axis != Axis::N {
+            header.insert(0, s.axis.variable());
+        }
+        md.push_str(&markdown_table(&header, &rows));
         if let Some(f) = &s.fit {
             md.push_str(&format!(
                 "\nFit over {} points: α ∈ {} (box over the threshold intervals {}, ± t = {} × standard error {}).\n",
