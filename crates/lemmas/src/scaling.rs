@@ -531,6 +531,8 @@ pub struct ScalingResult {
     pub findings: ScalingFindings,
     /// Seeds evaluated over every point (stored or computed).
     pub seeds_total: u64,
+    /// Seeds the same widths would have taken without sequential stopping (each at its last look).
+    pub seeds_without_stopping: u64,
 }
 
 /// The large-n limit of λ0 on the sphere, ¼ + ¼(1 − √(n/d))², for n ≤ d.
@@ -603,6 +605,7 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
     lambda0.sort_by_key(|r| (r.n, r.d));
     let sanity_failures = done.iter().map(|(_, t)| t.sanity_failures).sum();
     let seeds_total = done.iter().map(|(_, t)| t.search.seeds_total).sum();
+    let seeds_without_stopping = done.iter().map(|(_, t)| t.search.seeds_without_stopping).sum();
     let findings = findings(&series, &lambda0, sanity_failures);
     Ok(Some(ScalingResult {
         profile: plan.profile,
@@ -611,6 +614,7 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
         lambda0,
         findings,
         seeds_total,
+        seeds_without_stopping,
     }))
 }
 

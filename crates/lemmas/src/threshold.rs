@@ -135,6 +135,8 @@ pub struct Search {
     pub look_level: f64,
     /// Seeds evaluated over all widths.
     pub seeds_total: u64,
+    /// Seeds the same widths would have taken at the last look each (no sequential stopping).
+    pub seeds_without_stopping: u64,
 }
 
 impl Search {
@@ -277,6 +279,7 @@ pub fn search(
     }
     Ok(Search {
         threshold: interval_of(&tests),
+        seeds_without_stopping: tests.len() as u64 * cfg.looks.last().copied().unwrap_or(0),
         tests,
         target: match target {
             Target::Always => 1.0,
@@ -394,8 +397,8 @@ mod tests {
     /// repeated runs, and is narrow: the search locates it, not merely brackets everything.
     #[test]
     fn the_interval_covers_a_planted_threshold_at_the_stated_rate() {
-        let (c, delta) = (5.0, 0.1);
-        let m_true = (c / delta as f64).ceil() as usize; // 1 − c/m ≥ 1 − δ ⟺ m ≥ c/δ = 50
+        let (c, delta) = (5.0f64, 0.1f64);
+        let m_true = (c / delta).ceil() as usize; // 1 − c/m ≥ 1 − δ ⟺ m ≥ c/δ = 50
         let runs = 150u64;
         let mut misses = 0;
         let mut ratios = Vec::new();
