@@ -249,7 +249,7 @@ impl ScalingPlan {
             ScalingProfile::Scaling => {
                 let init = init_search(4, vec![60, 120, 240, 480, 960]);
                 let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
-                let gd = SearchConfig { looks: vec![60, 120, 240], ..flows.clone() };
+                let gd = SearchConfig { looks: vec![60, 120, 240, 480], ..flows.clone() };
                 let ns = [4, 8, 16, 32, 64, 128, 256];
                 let ds = [8, 16, 32, 64, 128];
                 let mut s = Vec::new();
@@ -547,9 +547,10 @@ pub const FIT_CONFIDENCE: f64 = 0.95;
 /// Runs a plan. With a shard only its points run and the result is `None`.
 pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<ScalingResult>, LemmaError> {
     let points = plan.points();
+    // Every point is checked before the first seed runs: a plan that cannot finish is refused now,
+    // not after an hour.
     for p in &points {
-        p.config.validate()?;
-        p.search.validate()?;
+        crate::threshold::preflight(p.claim, &p.event, &p.config, &p.search)?;
     }
     let mut done: Vec<(String, ClaimThreshold)> = Vec::new();
     for (i, p) in points.iter().enumerate() {
@@ -766,8 +767,8 @@ mod tests {
             let points = plan.points();
             assert!(!points.is_empty());
             for pt in &points {
-                pt.config.validate().unwrap();
-                pt.search.validate().unwrap();
+                crate::threshold::preflight(pt.claim, &pt.event, &pt.config, &pt.search)
+                    .unwrap_or_else(|e| panic!("{}: {e}", pt.key));
             }
             let mut keys: Vec<&str> = points.iter().map(|p| p.key.as_str()).collect();
             keys.sort();

@@ -93,6 +93,26 @@ impl SearchConfig {
         self.error_rate / (f64::from(self.max_widths()) * self.looks.len() as f64)
     }
 
+    /// Refuses a search whose last look cannot support `target` even when every seed succeeds.
+    pub fn can_support(&self, target: Target) -> Result<(), LemmaError> {
+        let level = self.look_level();
+        if let Target::Probability(p) = target {
+            let need = seeds_to_support(p, level);
+            let last = self.looks.last().copied().unwrap_or(0);
+            if need.is_none_or(|need| last < need) {
+                return Err(LemmaError::Config {
+                    name: "looks",
+                    value: format!("{:?}", self.looks),
+                    reason: format!(
+                        "with at most {last} seeds no width can be supported: P ≥ {p} at one-sided level {level:.2e} needs {} seeds that all succeed; raise the last look",
+                        need.map_or("infinitely many".to_string(), |n| n.to_string())
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The most seeds one search may evaluate: W·(last look).
     pub fn max_seeds(&self) -> u64 {
         u64::from(self.max_widths()) * self.looks.last().copied().unwrap_or(0)
@@ -203,21 +223,8 @@ pub fn search(
     oracle: &mut dyn FnMut(usize, std::ops::Range<u64>) -> Result<Vec<Outcome>, LemmaError>,
 ) -> Result<Search, LemmaError> {
     cfg.validate()?;
+    cfg.can_support(target)?;
     let level = cfg.look_level();
-    if let Target::Probability(p) = target {
-        let need = seeds_to_support(p, level);
-        let last = *cfg.looks.last().expect("validated");
-        if need.is_none_or(|need| last < need) {
-            return Err(LemmaError::Config {
-                name: "looks",
-                value: format!("{:?}", cfg.looks),
-                reason: format!(
-                    "with at most {last} seeds no width can be supported: P ≥ {p} at one-sided level {level:.2e} needs {} seeds that all succeed; raise the last look",
-                    need.map_or("infinitely many".to_string(), |n| n.to_string())
-                ),
-            });
-        }
-    }
     let budget = cfg.max_widths() as usize;
     let mut tests: Vec<WidthTest> = Vec::new();
     let mut seeds_total = 0u64;
@@ -310,6 +317,28 @@ pub struct ClaimThreshold {
     pub search: Search,
     /// Seeds (over every width tested) on which a sanity identity of the claim failed: a bug.
     pub sanity_failures: u64,
+}
+
+/// Checks, before any seed runs, that `event` exists for `claim` under `cfg` and that the search can
+/// support its target (preparing the claim: data, λ0, radii).
+pub fn preflight(claim: ClaimId, event: &str, cfg: &CheckConfig, search_cfg: &SearchConfig) -> Result<(), LemmaError> {
+    cfg.validate()?;
+    search_cfg.validate()?;
+    let prepared = claim.claim().prepare(cfg)?;
+    let specs = prepared.events();
+    let spec = specs.iter().find(|s| s.key == event).ok_or_else(|| LemmaError::Config {
+        name: "event",
+        value: event.to_string(),
+        reason: format!("{} has no such event", claim.slide()),
+    })?;
+    search_cfg.can_support(spec.target).map_err(|e| match e {
+        LemmaError::Config { name, value, reason } => LemmaError::Config {
+            name,
+            value,
+            reason: format!("{} ({}, n = {}, d = {}, δ = {}): {reason}", claim.slide(), event, cfg.n, cfg.d, cfg.delta),
+        },
+        other => other,
+    })
 }
 
 /// Searches the threshold of event `event` of `claim` under `cfg` (its data, n, d, δ; its widths
