@@ -181,9 +181,14 @@ the inputs' correlations, so its exponent is that of this family, not of λ0 alo
     if let (Some((n0, g0)), Some((n1, g1))) = (res.findings.lambda0_gap_smallest_n, res.findings.lambda0_gap_largest_n)
     {
         md.push_str(&format!(
-            "- λ0 of the sphere data with d = n lies on average {}% from its large-n limit ¼ + ¼(1 − √(n/d))² = ¼ at n = {n0} and {}% at n = {n1}: the generator and the kernel approach the limit as n grows.\n",
+            "- λ0 of the sphere data with d = n lies on average {}% from its large-n limit ¼ + ¼(1 − √(n/d))² = ¼ at n = {n0} and {}% at n = {n1}{}.\n",
             number(100.0 * g0),
-            number(100.0 * g1)
+            number(100.0 * g1),
+            if g1 < g0 {
+                ": the generator and the kernel approach the limit as n grows"
+            } else {
+                ": the gap does not shrink with n, which the limit predicts it should (check the generator and H∞)"
+            }
         ));
     }
     md.push_str(&format!(
