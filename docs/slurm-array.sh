@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `cargo xtask verify-lemmas` on a Slurm cluster: a job array with one shard of the seeds per
 # task, then a job that merges the shards into the results and reports (byte-identical to a single
-# process running every seed). See docs/scaling.md.
+# process running every seed). See docs/cluster.md.
 #
 # From the workspace root, on a login node (the folder must be on a file system all nodes share):
 #

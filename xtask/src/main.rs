@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::{UserError, checkpoint, data, figure1, peers, verify};
+use xtask::{UserError, checkpoint, data, figure1, peers, scaling, verify};
 
 /// What `verify-lemmas` writes and its exit statuses, shown under its `--help`.
 const VERIFY_AFTER_HELP: &str = "\
@@ -62,6 +62,11 @@ enum Command {
     /// Train on your own X, y (and optionally W(0), a(0)) from `.npy` files; write the trajectory as JSON or CSV.
     #[command(after_help = TRAIN_AFTER_HELP)]
     Train(data::TrainArgs),
+    /// How much width is really needed: width-threshold searches over n, δ and d, exponent fits beside the proofs' (docs/scaling/).
+    #[command(
+        after_help = "Writes index.md, results.json and img/ under --out (default docs/<profile>). Exit status: 0 done, 2 bad input, 3 a sanity identity failed (a bug)."
+    )]
+    Scaling(scaling::Args),
     /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
     BenchPeers(peers::Args),
 }
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => checkpoint::merge(args),
         Command::Figure1(args) => figure1::run(args),
         Command::BenchPeers(args) => peers::run(args),
+        Command::Scaling(args) => scaling::run(args),
         Command::Kernel(args) => data::kernel(args),
         Command::Train(args) => data::train(args),
     };

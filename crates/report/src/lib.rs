@@ -15,6 +15,7 @@ pub mod chart;
 mod claims;
 mod figure1;
 pub mod format;
+mod scaling;
 
 pub use chart::{
     BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, ReferenceLine, Series, line_chart, render_bar_chart,
@@ -23,6 +24,7 @@ pub use chart::{
 pub use claims::{Change, RULE_CHANGES, VERDICT_CHANGES, interval_text, render_claims, threshold_text};
 pub use figure1::render_figure1;
 pub use format::markdown_table;
+pub use scaling::{exponent_text, render_scaling};
 
 /// What produced a report; every page states it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,0 +1,831 @@
+//! How much width is really needed (docs/theory.md §6): sweeps of the threshold search over n, δ and d per claim, exponent fits, the proofs' exponents beside them, λ0 on the sphere against its limit, and the findings the scaling page states.
+//!
+//! A [`ScalingPlan`] is a list of series; a series is one event of one claim (its statement, or a
+//! proof step with a width premise) at configurations that vary one thing: n (with d = n), δ, or d
+//! at fixed n (which moves λ0). Every configuration is a *point*, named by a key that does not
+//! depend on the series, so a configuration shared by two series (n = 16 in the n-series and
+//! δ = 0.1 in the δ-series) is searched once. Points are searched one after another (seeds in
+//! parallel inside a width) and their seeds go to a [`PointStore`], so a run resumes from its
+//! checkpoint; a shard K/N runs the points whose index is K mod N, and a run over the union of the
+//! shards' stores computes nothing and gives the same bytes.
+//!
+//! The flow claims (Thm 2.1, Thm 3.1) reach their seeds through their own `evaluate`, i.e. through
+//! whatever solver `trajectory.rs` provides: a faster flow or a lazy-neuron reduced solver makes
+//! the same plan cheaper without a change here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Progress, RunContext, SeedOutcome, SeedStore, Shard, seed_state_bytes};
+use crate::fit::{ExponentFit, FitPoint, fit_exponent, least_squares};
+use crate::result::{Interval, ProofWidth};
+use crate::threshold::{ClaimThreshold, SearchConfig, claim_threshold};
+use crate::{CheckConfig, ClaimId, DataKind, LemmaError};
+
+/// The named scaling profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingProfile {
+    /// The record: Lem 2.2 and Lem 2.3 over n up to 256 (three data draws per n), δ and d series
+    /// at n = 16; Thm 2.1 to n = 128, Thm 2.6 to n = 64, Thm 3.1 to n = 16; within the 90-min
+    /// budget on 2 cores (resumable; docs/scaling/RUN.md says what it took).
+    Scaling,
+    /// n ≤ 16: minutes in release; the pipeline end to end.
+    ScalingQuick,
+    /// A cut-down configuration (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}) for the determinism and
+    /// shard tests, seconds in a debug build.
+    ScalingTest,
+}
+
+impl ScalingProfile {
+    /// Every profile.
+    pub const ALL: [ScalingProfile; 3] =
+        [ScalingProfile::Scaling, ScalingProfile::ScalingQuick, ScalingProfile::ScalingTest];
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalingProfile::Scaling => "scaling",
+            ScalingProfile::ScalingQuick => "scaling-quick",
+            ScalingProfile::ScalingTest => "scaling-test",
+        }
+    }
+    /// Parses a name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// What a series varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Axis {
+    /// n, with d = n: regressor log n.
+    N,
+    /// δ at fixed n: regressor log(1/δ).
+    Delta,
+    /// d at fixed n, which moves λ0: regressor log(1/λ0).
+    Lambda0,
+}
+
+impl Axis {
+    /// The variable's name in tables ("n", "1/δ", "1/λ0").
+    pub fn variable(self) -> &'static str {
+        match self {
+            Axis::N => "n",
+            Axis::Delta => "1/δ",
+            Axis::Lambda0 => "1/λ0",
+        }
+    }
+    /// The regressor x of a point.
+    pub fn regressor(self, cfg: &CheckConfig, lambda0: f64) -> f64 {
+        match self {
+            Axis::N => (cfg.n as f64).ln(),
+            Axis::Delta => (1.0 / cfg.delta).ln(),
+            Axis::Lambda0 => (1.0 / lambda0).ln(),
+        }
+    }
+}
+
+/// One series: an event of a claim at configurations varying one thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSpec {
+    /// Which claim.
+    pub claim: ClaimId,
+    /// Which event (its key).
+    pub event: String,
+    /// What varies.
+    pub axis: Axis,
+    /// The configurations (their `widths` are ignored: the search chooses the widths).
+    pub configs: Vec<CheckConfig>,
+    /// How the search runs (its `max_width` is lowered per point to what fits in memory).
+    pub search: SearchConfig,
+}
+
+/// A scaling plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingPlan {
+    /// The profile it comes from.
+    pub profile: ScalingProfile,
+    /// The first master seed: every point's data and initialisations derive from it, except the
+    /// further data draws of an n-series, which take the next ones.
+    pub master_seed: u64,
+    /// The series.
+    pub series: Vec<SeriesSpec>,
+}
+
+/// One configuration to search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Its key: claim, event, n, d, δ (the same in every series that has it).
+    pub key: String,
+    /// Which claim.
+    pub claim: ClaimId,
+    /// Which event.
+    pub event: String,
+    /// The configuration.
+    pub config: CheckConfig,
+    /// The search, with `max_width` fitted to memory.
+    pub search: SearchConfig,
+}
+
+/// The key of a configuration of an event: claim, event, n, d, δ and a fingerprint (FNV-1a of the
+/// whole configuration) so that seeds stored under it are never taken for another configuration.
+pub fn point_key(claim: ClaimId, event: &str, cfg: &CheckConfig) -> String {
+    let text = format!("{cfg:?}");
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{}/{event}/n={}/d={}/delta={}/{:08x}", claim.key(), cfg.n, cfg.d, cfg.delta, hash >> 32)
+}
+
+fn base(n: usize, d: usize, delta: f64, master_seed: u64) -> CheckConfig {
+    CheckConfig {
+        n,
+        d,
+        data: DataKind::Sphere,
+        widths: vec![1],
+        delta,
+        seeds: 1,
+        master_seed,
+        ..CheckConfig::default()
+    }
+}
+
+/// The flow claims' integration settings (as their quick profiles): RK4 step 0.1, horizon to λ0·T = 8.
+fn flow(cfg: CheckConfig) -> CheckConfig {
+    CheckConfig { horizon: 1.0, step: 0.1, ..cfg }
+}
+
+/// A geometric search from 64 for the init-only claims: up to 2²⁰, looks 60 … 960 seeds, α = 0.05.
+fn init_search(bisection_steps: u32, looks: Vec<u64>) -> SearchConfig {
+    SearchConfig { start: 64, ratio: 2.0, min_width: 1, max_width: 1 << 20, bisection_steps, looks, error_rate: 0.05 }
+}
+
+/// What a claim's three series cover.
+struct Sweep<'a> {
+    /// n of the n-series (d = n).
+    ns: &'a [usize],
+    /// Independent data sets per n in the n-series (master seeds 0, 1, …): the fit's scatter then
+    /// includes the data's, and λ0's variation between draws averages out.
+    draws: u64,
+    /// The fixed n of the δ- and d-series.
+    n0: usize,
+    /// δ of the δ-series (none: no δ-series).
+    deltas: &'a [f64],
+    /// d of the d-series at n₀ (none: no d-series).
+    ds: &'a [usize],
+    /// δ of the n- and d-series.
+    delta0: f64,
+}
+
+/// Series over n (d = n), δ at n₀ and d at n₀ for `claim`'s `event`.
+fn three_series(
+    claim: ClaimId,
+    event: &str,
+    sweep: &Sweep<'_>,
+    search: &SearchConfig,
+    adjust: fn(CheckConfig) -> CheckConfig,
+) -> Vec<SeriesSpec> {
+    let Sweep { ns, draws, n0, deltas, ds, delta0 } = *sweep;
+    let seed = 0;
+    let s = |axis, configs: Vec<CheckConfig>| SeriesSpec {
+        claim,
+        event: event.to_string(),
+        axis,
+        configs: configs.into_iter().map(adjust).collect(),
+        search: search.clone(),
+    };
+    let mut out =
+        vec![s(Axis::N, ns.iter().flat_map(|&n| (0..draws).map(move |k| base(n, n, delta0, seed + k))).collect())];
+    if !deltas.is_empty() {
+        out.push(s(Axis::Delta, deltas.iter().map(|&d| base(n0, n0, d, seed)).collect()));
+    }
+    if !ds.is_empty() {
+        out.push(s(Axis::Lambda0, ds.iter().map(|&d| base(n0, d, delta0, seed)).collect()));
+    }
+    out
+}
+
+impl ScalingPlan {
+    /// The plan of a profile.
+    pub fn of(profile: ScalingProfile) -> Self {
+        let id = |c: CheckConfig| c;
+        let deltas = [0.2, 0.1, 0.05, 0.02];
+        let sweep = |ns, draws, n0, deltas, ds| Sweep { ns, draws, n0, deltas, ds, delta0: 0.1 };
+        let series = match profile {
+            ScalingProfile::ScalingTest => {
+                let search = SearchConfig {
+                    start: 64,
+                    ratio: 2.0,
+                    min_width: 1,
+                    max_width: 1 << 14,
+                    bisection_steps: 1,
+                    looks: vec![24, 48],
+                    error_rate: 0.05,
+                };
+                let sw = Sweep { ns: &[4, 8], draws: 1, n0: 4, deltas: &[0.3, 0.2], ds: &[], delta0: 0.2 };
+                three_series(ClaimId::Lem22, "statement", &sw, &search, id)
+            }
+            ScalingProfile::ScalingQuick => {
+                let init = init_search(2, vec![60, 120, 240, 480]);
+                let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
+                let ns = [4, 8, 16];
+                let mut s = Vec::new();
+                s.extend(three_series(
+                    ClaimId::Lem22,
+                    "statement",
+                    &sweep(&ns, 2, 8, &deltas, &[4, 8, 16, 32]),
+                    &init,
+                    id,
+                ));
+                s.extend(three_series(ClaimId::Lem23, "statement", &sweep(&ns, 1, 8, &[], &[]), &init, id));
+                s.extend(three_series(
+                    ClaimId::Lem23,
+                    "with-lem-2.2",
+                    &sweep(&ns, 2, 8, &deltas, &[4, 8, 16, 32]),
+                    &init,
+                    id,
+                ));
+                s.extend(three_series(ClaimId::Thm21, "statement", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
+                s
+            }
+            ScalingProfile::Scaling => {
+                let init = init_search(4, vec![60, 120, 240, 480, 960]);
+                let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
+                let gd = SearchConfig { looks: vec![60, 120, 240, 480], ..flows.clone() };
+                let ns = [4, 8, 16, 32, 64, 128, 256];
+                let ds = [8, 16, 32, 64, 128];
+                let mut s = Vec::new();
+                s.extend(three_series(ClaimId::Lem22, "statement", &sweep(&ns, 3, 16, &deltas, &ds), &init, id));
+                s.extend(three_series(ClaimId::Lem23, "statement", &sweep(&ns, 1, 16, &[], &[]), &init, id));
+                s.extend(three_series(ClaimId::Lem23, "with-lem-2.2", &sweep(&ns, 3, 16, &deltas, &ds), &init, id));
+                let small = [4, 8, 16, 32, 64, 128];
+                s.extend(three_series(
+                    ClaimId::Thm21,
+                    "statement",
+                    &sweep(&small, 2, 8, &deltas, &[4, 8, 16, 32]),
+                    &flows,
+                    flow,
+                ));
+                s.extend(three_series(ClaimId::Thm26, "statement", &sweep(&small[..5], 1, 8, &[], &[]), &flows, flow));
+                s.extend(three_series(ClaimId::Thm31, "statement", &sweep(&small[..3], 2, 4, &deltas, &[]), &gd, id));
+                s
+            }
+        };
+        ScalingPlan { profile, master_seed: 0, series }
+    }
+
+    /// Only the series of `claims` (every series when empty).
+    pub fn only(mut self, claims: &[ClaimId]) -> Self {
+        if !claims.is_empty() {
+            self.series.retain(|s| claims.contains(&s.claim));
+        }
+        self
+    }
+
+    /// The distinct points, in the order they first appear, with `max_width` lowered to the
+    /// largest width whose seed state fits in [`model::network::MEMORY_LIMIT_BYTES`].
+    pub fn points(&self) -> Vec<Point> {
+        let mut out: Vec<Point> = Vec::new();
+        for s in &self.series {
+            for cfg in &s.configs {
+                let key = point_key(s.claim, &s.event, cfg);
+                if out.iter().any(|p| p.key == key) {
+                    continue;
+                }
+                let per = seed_state_bytes(cfg, 1).max(1);
+                let fits = (model::network::MEMORY_LIMIT_BYTES / per) as usize;
+                let max_width = s.search.max_width.min(fits).max(s.search.start);
+                out.push(Point {
+                    key,
+                    claim: s.claim,
+                    event: s.event.clone(),
+                    config: cfg.clone(),
+                    search: SearchConfig { max_width, ..s.search.clone() },
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Where a scaling run keeps its seeds: keyed by point, width and trial (the runner's checkpoint).
+pub trait PointStore: Sync {
+    /// The stored outcome, if any.
+    fn get(&self, point: &str, m: usize, trial: u64) -> Option<SeedOutcome>;
+    /// Records a freshly evaluated seed.
+    fn put(&self, point: &str, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError>;
+}
+
+/// A store that keeps nothing.
+pub struct NoPointStore;
+impl PointStore for NoPointStore {
+    fn get(&self, _: &str, _: usize, _: u64) -> Option<SeedOutcome> {
+        None
+    }
+    fn put(&self, _: &str, _: usize, _: u64, _: &SeedOutcome) -> Result<(), LemmaError> {
+        Ok(())
+    }
+}
+
+struct PointView<'a> {
+    store: &'a dyn PointStore,
+    point: &'a str,
+}
+
+impl SeedStore for PointView<'_> {
+    fn get(&self, _: ClaimId, m: usize, trial: u64) -> Option<SeedOutcome> {
+        self.store.get(self.point, m, trial)
+    }
+    fn put(&self, _: ClaimId, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
+        self.store.put(self.point, m, trial, outcome)
+    }
+}
+
+/// Hears of each finished point.
+pub trait PointProgress: Sync {
+    /// Point `index` of `total` (its key) is done.
+    fn point_done(&self, index: usize, total: usize, key: &str, result: &ClaimThreshold);
+}
+
+/// Hears nothing.
+pub struct NoPointProgress;
+impl PointProgress for NoPointProgress {
+    fn point_done(&self, _: usize, _: usize, _: &str, _: &ClaimThreshold) {}
+}
+
+/// How a scaling run runs.
+#[derive(Clone, Copy)]
+pub struct ScalingContext<'a> {
+    /// Per-seed ticks.
+    pub seeds: &'a dyn Progress,
+    /// Per-point notices.
+    pub points: &'a dyn PointProgress,
+    /// Seeds finished before, and where new ones go.
+    pub store: &'a dyn PointStore,
+    /// With a shard, only the points whose index is K mod N run, and the result is `None`.
+    pub shard: Option<Shard>,
+}
+
+/// A point's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointResult {
+    /// Its key.
+    pub key: String,
+    /// n.
+    pub n: usize,
+    /// d.
+    pub d: usize,
+    /// δ.
+    pub delta: f64,
+    /// The master seed of its data and initialisations.
+    pub master_seed: u64,
+    /// λ0 of its data.
+    pub lambda0: f64,
+    /// The regressor of the series it is shown in.
+    pub x: f64,
+    /// The proof's width at this point (the claim's first proof width).
+    pub proof_width: f64,
+    /// The parameter-count floor ⌈n/d⌉ (md ≥ n).
+    pub floor_width: f64,
+    /// Proof width ÷ threshold: [proof ÷ upper, proof ÷ lower).
+    pub proof_over_threshold: Interval,
+    /// The search.
+    pub threshold: ClaimThreshold,
+}
+
+/// The exponents of one claim's width formula, as the proof states them (Du et al.) and as later
+/// analyses improved them (orders only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProofOrders {
+    /// The formula's order, e.g. "n² log(n/δ)/λ0²".
+    pub formula: String,
+    /// Exponent of n.
+    pub n: f64,
+    /// Exponent of 1/δ (0 when only a logarithm).
+    pub delta: f64,
+    /// Exponent of 1/λ0.
+    pub lambda0: f64,
+    /// A later, lower order in n (order only, no constant), with its source.
+    pub improved_n: Option<(f64, String)>,
+}
+
+/// Du et al.'s orders for an event's width premise; none when the event holds at any width.
+pub fn proof_orders(claim: ClaimId, event: &str) -> Option<ProofOrders> {
+    let song_yang =
+        Some((4.0, "Song & Yang 2019: about n⁴ up to logarithms (matrix concentration instead of Markov)".to_string()));
+    match (claim, event) {
+        (ClaimId::Lem22, _) | (ClaimId::Lem23, "with-lem-2.2") => Some(ProofOrders {
+            formula: "n² log(n/δ)/λ0² (m₂.₂ = 8 n² log(2n²/δ)/λ0²)".into(),
+            n: 2.0,
+            delta: 0.0,
+            lambda0: 2.0,
+            improved_n: None,
+        }),
+        (ClaimId::Lem23, _) | (ClaimId::Lem24, _) => None,
+        (ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31, _) => Some(ProofOrders {
+            formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(),
+            n: 6.0,
+            delta: 3.0,
+            lambda0: 4.0,
+            improved_n: song_yang,
+        }),
+        (ClaimId::Thm26, _) => Some(ProofOrders {
+            formula: "n⁶ log(m/δ)/(λ0⁴δ³)".into(),
+            n: 6.0,
+            delta: 3.0,
+            lambda0: 4.0,
+            improved_n: song_yang,
+        }),
+    }
+}
+
+/// The width of a proof route (one place reads `ProofWidth`, whatever its representation).
+pub fn proof_width_value(p: &ProofWidth) -> f64 {
+    p.width
+}
+
+/// One series' result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesResult {
+    /// Which claim.
+    pub claim: ClaimId,
+    /// Slide number.
+    pub slide: String,
+    /// Paper number.
+    pub paper: String,
+    /// Which event.
+    pub event: String,
+    /// What the event says.
+    pub description: String,
+    /// What varies.
+    pub axis: Axis,
+    /// The claimed probability at the first point.
+    pub target: f64,
+    /// The points, in the series' order.
+    pub points: Vec<PointResult>,
+    /// log m* against the regressor (none with fewer than two distinct x).
+    pub fit: Option<ExponentFit>,
+    /// The least-squares slope of log(proof width) on the same regressor at the same points (the
+    /// proof's local exponent with its constants and logarithms).
+    pub proof_slope: Option<f64>,
+    /// The slope of log(parameter-count floor ⌈n/d⌉).
+    pub floor_slope: Option<f64>,
+    /// The proof's nominal exponent on this axis (none: the event needs no width).
+    pub proof_order: Option<f64>,
+    /// The improved order on this axis (orders only), when one is known.
+    pub improved_order: Option<f64>,
+}
+
+/// λ0 of one sphere data set against its large-n limit ¼ + ¼(1 − √(n/d))² (n ≤ d).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lambda0Row {
+    /// n.
+    pub n: usize,
+    /// d.
+    pub d: usize,
+    /// The master seed of the data set.
+    pub master_seed: u64,
+    /// λ0 = λmin(H∞) of the drawn data.
+    pub lambda0: f64,
+    /// The limit (none for n > d, where it does not apply).
+    pub limit: Option<f64>,
+}
+
+/// Where an interval lies relative to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// Entirely below it.
+    Below,
+    /// It lies inside the interval.
+    Contains,
+    /// Entirely above it.
+    Above,
+}
+
+impl Comparison {
+    /// Where `i` lies relative to `x` (an open end reaches ±∞).
+    pub fn of(i: Interval, x: f64) -> Self {
+        if i.upper.is_some_and(|u| u < x) {
+            Comparison::Below
+        } else if i.lower.is_some_and(|l| l > x) {
+            Comparison::Above
+        } else {
+            Comparison::Contains
+        }
+    }
+}
+
+/// What the scaling page states, computed from the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesFinding {
+    /// Slide number and event, e.g. "Lem 2.2 (statement)".
+    pub name: String,
+    /// The variable.
+    pub variable: String,
+    /// The measured exponent's interval.
+    pub measured: Interval,
+    /// The midpoint slope.
+    pub slope: Option<f64>,
+    /// The proof's nominal exponent.
+    pub proof_order: Option<f64>,
+    /// Where the interval lies relative to the proof's exponent (none: no proof width).
+    pub against_proof: Option<Comparison>,
+    /// Whether every point's threshold is m* = 1 (the event holds at every width).
+    pub every_width: bool,
+    /// Whether the interval contains 0 (no measurable dependence).
+    pub contains_zero: bool,
+    /// At the last point of the series: proof width ÷ threshold interval.
+    pub last_ratio: Option<(f64, Interval)>,
+}
+
+/// All findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingFindings {
+    /// One per series with a fit.
+    pub series: Vec<SeriesFinding>,
+    /// For data with d = n: (n, mean |λ0 − limit|/limit over the data sets) at the smallest and
+    /// at the largest n run.
+    pub lambda0_gap_smallest_n: Option<(usize, f64)>,
+    /// See `lambda0_gap_smallest_n`.
+    pub lambda0_gap_largest_n: Option<(usize, f64)>,
+    /// Seeds on which a sanity identity failed (a bug when positive).
+    pub sanity_failures: u64,
+}
+
+/// The result of a scaling run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingResult {
+    /// The profile.
+    pub profile: ScalingProfile,
+    /// Confidence of the fits' t terms.
+    pub confidence: f64,
+    /// The series.
+    pub series: Vec<SeriesResult>,
+    /// λ0 on the sphere against its limit, one row per distinct (n, d).
+    pub lambda0: Vec<Lambda0Row>,
+    /// The findings.
+    pub findings: ScalingFindings,
+    /// Seeds evaluated over every point (stored or computed).
+    pub seeds_total: u64,
+    /// Seeds the same widths would have taken without sequential stopping (each at its last look).
+    pub seeds_without_stopping: u64,
+}
+
+/// The large-n limit of λ0 on the sphere, ¼ + ¼(1 − √(n/d))², for n ≤ d.
+pub fn lambda0_limit(n: usize, d: usize) -> Option<f64> {
+    (n <= d).then(|| 0.25 + 0.25 * (1.0 - (n as f64 / d as f64).sqrt()).powi(2))
+}
+
+/// Confidence of the exponent fits' Student-t term.
+pub const FIT_CONFIDENCE: f64 = 0.95;
+
+/// Runs a plan. With a shard only its points run and the result is `None`.
+pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<ScalingResult>, LemmaError> {
+    let points = plan.points();
+    // Every point is checked before the first seed runs: a plan that cannot finish is refused now,
+    // not after an hour.
+    for p in &points {
+        crate::threshold::preflight(p.claim, &p.event, &p.config, &p.search)?;
+    }
+    let mut done: Vec<(String, ClaimThreshold)> = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        if ctx.shard.is_some_and(|s| !s.contains(i as u64)) {
+            continue;
+        }
+        let view = PointView { store: ctx.store, point: &p.key };
+        let rctx = RunContext { progress: ctx.seeds, store: &view, shard: None };
+        let t = claim_threshold(p.claim, &p.event, &p.config, &p.search, &rctx)?;
+        ctx.points.point_done(i, points.len(), &p.key, &t);
+        done.push((p.key.clone(), t));
+    }
+    if ctx.shard.is_some() {
+        return Ok(None);
+    }
+    let find = |key: &str| done.iter().find(|(k, _)| k == key).map(|(_, t)| t).expect("every point ran");
+    let series: Vec<SeriesResult> = plan
+        .series
+        .iter()
+        .map(|s| {
+            let pts: Vec<PointResult> = s
+                .configs
+                .iter()
+                .map(|cfg| {
+                    let t = find(&point_key(s.claim, &s.event, cfg)).clone();
+                    let proof = t.proof_widths.first().map_or(f64::NAN, proof_width_value);
+                    let th = &t.search.threshold;
+                    PointResult {
+                        key: point_key(s.claim, &s.event, cfg),
+                        n: cfg.n,
+                        d: cfg.d,
+                        delta: cfg.delta,
+                        master_seed: cfg.master_seed,
+                        lambda0: t.lambda0,
+                        x: s.axis.regressor(cfg, t.lambda0),
+                        proof_width: proof,
+                        floor_width: (cfg.n as f64 / cfg.d as f64).ceil().max(1.0),
+                        proof_over_threshold: Interval {
+                            lower: th.upper.map(|u| proof / u as f64),
+                            upper: th.lower.map(|l| proof / l as f64),
+                        },
+                        threshold: t,
+                    }
+                })
+                .collect();
+            series_result(s, pts)
+        })
+        .collect();
+    let mut lambda0: Vec<Lambda0Row> = Vec::new();
+    for p in series.iter().flat_map(|s| &s.points) {
+        if !lambda0.iter().any(|r| (r.n, r.d, r.master_seed) == (p.n, p.d, p.master_seed)) {
+            let limit = lambda0_limit(p.n, p.d);
+            lambda0.push(Lambda0Row { n: p.n, d: p.d, master_seed: p.master_seed, lambda0: p.lambda0, limit });
+        }
+    }
+    lambda0.sort_by_key(|r| (r.n, r.d, r.master_seed));
+    let sanity_failures = done.iter().map(|(_, t)| t.sanity_failures).sum();
+    let seeds_total = done.iter().map(|(_, t)| t.search.seeds_total).sum();
+    let seeds_without_stopping = done.iter().map(|(_, t)| t.search.seeds_without_stopping).sum();
+    let findings = findings(&series, &lambda0, sanity_failures);
+    Ok(Some(ScalingResult {
+        profile: plan.profile,
+        confidence: FIT_CONFIDENCE,
+        series,
+        lambda0,
+        findings,
+        seeds_total,
+        seeds_without_stopping,
+    }))
+}
+
+fn series_result(s: &SeriesSpec, points: Vec<PointResult>) -> SeriesResult {
+    let fit_points: Vec<FitPoint> = points
+        .iter()
+        .map(|p| {
+            let th = &p.threshold.search.threshold;
+            FitPoint {
+                x: p.x,
+                lower: th.lower.map_or(0.0, |l| (l as f64).ln()),
+                upper: th.upper.map(|u| (u as f64).ln()),
+            }
+        })
+        .collect();
+    let xs: Vec<f64> = points.iter().map(|p| p.x).collect();
+    let distinct = xs.iter().any(|x| (x - xs[0]).abs() > 1e-12);
+    let slope_of = |ys: Vec<f64>| (distinct && ys.iter().all(|y| y.is_finite())).then(|| least_squares(&xs, &ys).0);
+    let orders = proof_orders(s.claim, &s.event);
+    let order = orders.as_ref().map(|o| match s.axis {
+        Axis::N => o.n,
+        Axis::Delta => o.delta,
+        Axis::Lambda0 => o.lambda0,
+    });
+    let first = points.first().map(|p| &p.threshold);
+    SeriesResult {
+        claim: s.claim,
+        slide: s.claim.slide().into(),
+        paper: s.claim.paper().into(),
+        event: s.event.clone(),
+        description: first.map(|t| t.description.clone()).unwrap_or_default(),
+        axis: s.axis,
+        target: first.map_or(f64::NAN, |t| t.search.target),
+        fit: if distinct { fit_exponent(&fit_points, FIT_CONFIDENCE) } else { None },
+        proof_slope: if orders.is_some() {
+            slope_of(points.iter().map(|p| p.proof_width.ln()).collect())
+        } else {
+            None
+        },
+        floor_slope: slope_of(points.iter().map(|p| p.floor_width.ln()).collect()),
+        proof_order: order,
+        improved_order: orders.and_then(|o| o.improved_n).filter(|_| s.axis == Axis::N).map(|(e, _)| e),
+        points,
+    }
+}
+
+fn findings(series: &[SeriesResult], lambda0: &[Lambda0Row], sanity_failures: u64) -> ScalingFindings {
+    let list = series
+        .iter()
+        .filter_map(|s| {
+            let fit = s.fit.as_ref()?;
+            let i = fit.interval;
+            let last = s.points.last().map(|p| (p.x, p.proof_over_threshold));
+            Some(SeriesFinding {
+                name: format!("{} ({})", s.slide, s.event),
+                variable: s.axis.variable().into(),
+                measured: i,
+                slope: fit.slope,
+                proof_order: s.proof_order,
+                against_proof: s.proof_order.map(|o| Comparison::of(i, o)),
+                every_width: s.points.iter().all(|p| p.threshold.search.threshold.upper == Some(1)),
+                contains_zero: i.lower.is_none_or(|l| l <= 0.0) && i.upper.is_none_or(|u| u >= 0.0),
+                last_ratio: last.filter(|_| s.proof_order.is_some()),
+            })
+        })
+        .collect();
+    let square: Vec<&Lambda0Row> = lambda0.iter().filter(|r| r.n == r.d && r.limit.is_some()).collect();
+    let gap_at = |n: usize| {
+        let gaps: Vec<f64> =
+            square.iter().filter(|r| r.n == n).filter_map(|r| r.limit.map(|l| (r.lambda0 - l).abs() / l)).collect();
+        (n, gaps.iter().sum::<f64>() / gaps.len() as f64)
+    };
+    let lambda0_gap_smallest_n = square.iter().map(|r| r.n).min().map(gap_at);
+    let lambda0_gap_largest_n = square.iter().map(|r| r.n).max().map(gap_at);
+    ScalingFindings { series: list, lambda0_gap_smallest_n, lambda0_gap_largest_n, sanity_failures }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NoProgress;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Default)]
+    struct Memory {
+        seeds: Mutex<HashMap<(String, usize, u64), SeedOutcome>>,
+        puts: AtomicU64,
+    }
+    impl PointStore for Memory {
+        fn get(&self, point: &str, m: usize, trial: u64) -> Option<SeedOutcome> {
+            self.seeds.lock().unwrap().get(&(point.to_string(), m, trial)).cloned()
+        }
+        fn put(&self, point: &str, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
+            self.puts.fetch_add(1, Ordering::Relaxed);
+            self.seeds.lock().unwrap().insert((point.to_string(), m, trial), outcome.clone());
+            Ok(())
+        }
+    }
+
+    fn run(plan: &ScalingPlan, store: &dyn PointStore, shard: Option<Shard>) -> Option<ScalingResult> {
+        let ctx = ScalingContext { seeds: &NoProgress, points: &NoPointProgress, store, shard };
+        run_plan(plan, &ctx).unwrap()
+    }
+
+    fn on_threads(threads: usize, plan: &ScalingPlan) -> ScalingResult {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(plan, &NoPointStore, None).unwrap())
+    }
+
+    /// The scaling-test profile (Lem 2.2 at n ∈ {4, 8} and δ ∈ {0.3, 0.2}; a few seconds in a
+    /// debug build) is deterministic on 1 and 2 threads, and two shards merged into one store give
+    /// the same result with nothing recomputed.
+    #[test]
+    fn the_scaling_test_profile_is_deterministic_and_shards_merge() {
+        let plan = ScalingPlan::of(ScalingProfile::ScalingTest);
+        let one = on_threads(1, &plan);
+        let two = on_threads(2, &plan);
+        let json = |r: &ScalingResult| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&one), json(&two));
+        let store = Memory::default();
+        for k in 0..2 {
+            assert!(run(&plan, &store, Some(Shard::new(k, 2).unwrap())).is_none());
+        }
+        let computed = store.puts.load(Ordering::Relaxed);
+        let merged = run(&plan, &store, None).unwrap();
+        assert_eq!(store.puts.load(Ordering::Relaxed), computed, "the merge recomputed nothing");
+        assert_eq!(json(&merged), json(&one));
+        // And the result says something: every threshold is located between a refuted and a
+        // supported width, far below the proof's width.
+        for p in one.series.iter().flat_map(|s| &s.points) {
+            let t = &p.threshold.search.threshold;
+            let (lo, hi) = (t.lower.unwrap(), t.upper.unwrap());
+            assert!(lo < hi && (hi as f64) < p.proof_width, "{}: ({lo}, {hi}] vs {}", p.key, p.proof_width);
+        }
+        assert_eq!(one.findings.sanity_failures, 0);
+    }
+
+    #[test]
+    fn lambda0_limit_matches_the_closed_form() {
+        assert_eq!(lambda0_limit(16, 16), Some(0.25));
+        assert!((lambda0_limit(16, 64).unwrap() - (0.25 + 0.25 * 0.25)).abs() < 1e-15);
+        assert_eq!(lambda0_limit(16, 8), None);
+    }
+
+    /// λ0 of sphere data from the generator and the kernel approaches ¼ + ¼(1 − √(n/d))²: a wrong
+    /// H∞ (e.g. θ/(2π) for (π − θ)/(2π)) or non-uniform inputs would land elsewhere.
+    #[test]
+    fn lambda0_on_the_sphere_approaches_its_limit() {
+        for (n, d) in [(120, 120), (120, 480)] {
+            let data = model::Dataset::sphere(n, d, 1, 0).unwrap();
+            let l0 = model::lambda_min(model::h_infinity(data.input_gram()).as_ref()).unwrap();
+            let limit = lambda0_limit(n, d).unwrap();
+            assert!((l0 - limit).abs() < 0.1 * limit, "n = {n}, d = {d}: λ0 = {l0}, limit {limit}");
+        }
+    }
+
+    /// Every profile's points are valid and have distinct keys.
+    #[test]
+    fn every_profile_has_valid_points() {
+        for p in ScalingProfile::ALL {
+            let plan = ScalingPlan::of(p);
+            let points = plan.points();
+            assert!(!points.is_empty());
+            for pt in &points {
+                crate::threshold::preflight(pt.claim, &pt.event, &pt.config, &pt.search)
+                    .unwrap_or_else(|e| panic!("{}: {e}", pt.key));
+            }
+            let mut keys: Vec<&str> = points.iter().map(|p| p.key.as_str()).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), points.len());
+        }
+    }
+}

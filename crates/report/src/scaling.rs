@@ -1,0 +1,318 @@
+//! The scaling page: measured width thresholds against n, 1/δ and 1/λ0 beside the proofs' exponents, λ0 on the sphere against its limit, log-log charts, and findings worded from `lemmas::scaling::ScalingFindings`.
+
+use lemmas::result::Interval;
+use lemmas::scaling::{Axis, Comparison, ScalingResult, SeriesFinding, SeriesResult, proof_orders};
+
+use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
+use crate::claims::{provenance_section, threshold_text};
+use crate::format::{markdown_table, number, width};
+use crate::{Page, Provenance};
+
+/// An exponent interval: "[a, b]", "≥ a", "≤ b", "unbounded".
+pub fn exponent_text(i: &Interval) -> String {
+    match (i.lower, i.upper) {
+        (Some(a), Some(b)) => format!("[{}, {}]", number(a), number(b)),
+        (Some(a), None) => format!("≥ {}", number(a)),
+        (None, Some(b)) => format!("≤ {}", number(b)),
+        (None, None) => "unbounded".into(),
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("—".into(), number)
+}
+
+fn ratio_text(i: &Interval) -> String {
+    match (i.lower, i.upper) {
+        (Some(a), Some(b)) => format!("{}–{}", number(a), number(b)),
+        (Some(a), None) => format!("≥ {}", number(a)),
+        (None, Some(b)) => format!("≤ {}", number(b)),
+        (None, None) => "—".into(),
+    }
+}
+
+/// A finding as a sentence.
+fn finding_sentence(f: &SeriesFinding) -> String {
+    let mut s = format!("**{}** against {}: measured exponent {}", f.name, f.variable, exponent_text(&f.measured));
+    if let Some(a) = f.slope {
+        s.push_str(&format!(" (midpoint fit {})", number(a)));
+    }
+    match (f.proof_order, f.against_proof) {
+        (Some(o), Some(Comparison::Below)) => {
+            s.push_str(&format!(", entirely below the proof's exponent {}", number(o)));
+        }
+        (Some(o), Some(Comparison::Above)) => {
+            s.push_str(&format!(", entirely above the proof's exponent {} (steeper than the proof)", number(o)));
+        }
+        (Some(o), _) => s.push_str(&format!(", consistent with the proof's exponent {}", number(o))),
+        (None, _) => s.push_str(" (the proof needs no width for it)"),
+    }
+    if f.every_width {
+        s.push_str("; it held at every width, m* = 1, at every point");
+    } else if f.contains_zero {
+        s.push_str("; no dependence on it is measurable here (the interval contains 0)");
+    }
+    if let Some((_, r)) = &f.last_ratio {
+        s.push_str(&format!("; at the last point the proof asks {} times the measured threshold", ratio_text(r)));
+    }
+    s.push('.');
+    s
+}
+
+/// The value of the series' variable at a point, as printed.
+fn variable_value(s: &SeriesResult, i: usize) -> String {
+    let p = &s.points[i];
+    match s.axis {
+        Axis::N => p.n.to_string(),
+        Axis::Delta => number(1.0 / p.delta),
+        Axis::Lambda0 => number(1.0 / p.lambda0),
+    }
+}
+
+fn chart_slug(s: &SeriesResult) -> String {
+    let axis = match s.axis {
+        Axis::N => "n",
+        Axis::Delta => "delta",
+        Axis::Lambda0 => "lambda0",
+    };
+    format!("{}-{}-{axis}", s.claim.key(), s.event)
+}
+
+/// The log-log chart of m* against the variable: threshold intervals as bars, the fit through the
+/// midpoints and the proof's exponent drawn through the same centroid.
+fn threshold_chart(s: &SeriesResult) -> String {
+    let xs: Vec<f64> = s.points.iter().map(|p| p.x.exp()).collect();
+    let mut bars = Vec::new();
+    let mut mids = Vec::new();
+    for (p, &x) in s.points.iter().zip(&xs) {
+        let t = &p.threshold.search.threshold;
+        let low = t.lower.map_or(1.0, |l| l as f64);
+        if let Some(u) = t.upper {
+            bars.push(ErrorBar { x, low, high: u as f64 });
+            mids.push((x, (low * u as f64).sqrt()));
+        }
+    }
+    // One point per x: the geometric mean of the midpoints of the data draws there.
+    let mut line: Vec<(f64, f64, usize)> = Vec::new();
+    for &(x, y) in &mids {
+        match line.iter_mut().find(|(lx, _, _)| (*lx - x).abs() <= 1e-9 * x) {
+            Some(p) => {
+                p.1 += y.ln();
+                p.2 += 1;
+            }
+            None => line.push((x, y.ln(), 1)),
+        }
+    }
+    let points = line.iter().map(|&(x, s, k)| (x, (s / k as f64).exp())).collect();
+    let mut series =
+        vec![Series { label: "threshold interval midpoint (geometric mean over data draws)".into(), points }];
+    if let Some(fit) = &s.fit
+        && let (Some(a), Some(b)) = (fit.slope, fit.intercept)
+    {
+        let (x0, x1) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(0.0, f64::max));
+        series.push(Series {
+            label: format!("fit: slope {}", number(a)),
+            points: vec![(x0, (b + a * x0.ln()).exp()), (x1, (b + a * x1.ln()).exp())],
+        });
+        if let Some(o) = s.proof_order {
+            let cx = s.points.iter().map(|p| p.x).sum::<f64>() / s.points.len() as f64;
+            let cy = b + a * cx;
+            series.push(Series {
+                label: format!("proof's exponent {} through the same centroid", number(o)),
+                points: vec![(x0, (cy + o * (x0.ln() - cx)).exp()), (x1, (cy + o * (x1.ln() - cx)).exp())],
+            });
+        }
+    }
+    render_line_chart(&LineChart {
+        title: format!("{} ({}): width threshold m* against {}", s.slide, s.event, s.axis.variable()),
+        x_label: s.axis.variable().into(),
+        y_label: "m* (threshold interval)".into(),
+        log_x: true,
+        log_y: true,
+        y_range: None,
+        series,
+        error_bars: vec![ErrorBars { label: "threshold interval (lower, upper]".into(), bars }],
+        reference_lines: vec![],
+    })
+}
+
+/// Proof width ÷ threshold against the variable.
+fn ratio_chart(s: &SeriesResult) -> String {
+    let mut bars = Vec::new();
+    let mut mids = Vec::new();
+    for p in &s.points {
+        let x = p.x.exp();
+        if let (Some(a), Some(b)) = (p.proof_over_threshold.lower, p.proof_over_threshold.upper) {
+            bars.push(ErrorBar { x, low: a, high: b });
+            mids.push((x, (a * b).sqrt()));
+        }
+    }
+    render_line_chart(&LineChart {
+        title: format!("{} ({}): how many times wider the proof asks", s.slide, s.event),
+        x_label: s.axis.variable().into(),
+        y_label: "proof width ÷ m*".into(),
+        log_x: true,
+        log_y: true,
+        y_range: None,
+        series: vec![Series { label: "proof ÷ threshold (midpoint)".into(), points: mids }],
+        error_bars: vec![ErrorBars { label: "proof ÷ (upper, lower]".into(), bars }],
+        reference_lines: vec![],
+    })
+}
+
+/// Renders the scaling record: `index.md` and its charts under `img/`.
+pub fn render_scaling(res: &ScalingResult, prov: &Provenance) -> Vec<Page> {
+    let mut pages = Vec::new();
+    let mut md = String::from("# How much width is really needed\n\n");
+    md.push_str(
+        "Each row is the empirical width threshold of one event at one configuration: the interval \
+(lower, upper] of [theory §3.7](theory.md#37-width-thresholds), found by the search of \
+[theory §6](theory.md#6-scaling-of-the-needed-width) (a geometric grid extended up and down, bisection, \
+sequential Clopper–Pearson looks; lower is a width where the event was refuted, upper one from which \
+every tested width is supported). Exponents are fitted as log m* = α x + β by interval regression, \
+widened by a Student-t term for the scatter about the line. Data: x_i uniform on the sphere, y ~ N(0, 1); \
+the n-series draw several data sets per n (d = n); the 1/λ0-series vary d at fixed n, which moves λ0 but also \
+the inputs' correlations, so its exponent is that of this family, not of λ0 alone.\n\n",
+    );
+    md.push_str("## Findings\n\n");
+    for f in &res.findings.series {
+        md.push_str(&format!("- {}\n", finding_sentence(f)));
+    }
+    if let (Some((n0, g0)), Some((n1, g1))) = (res.findings.lambda0_gap_smallest_n, res.findings.lambda0_gap_largest_n)
+    {
+        md.push_str(&format!(
+            "- λ0 of the sphere data with d = n lies on average {}% from its large-n limit ¼ + ¼(1 − √(n/d))² = ¼ at n = {n0} and {}% at n = {n1}{}.\n",
+            number(100.0 * g0),
+            number(100.0 * g1),
+            if g1 < g0 {
+                ": the generator and the kernel approach the limit as n grows"
+            } else {
+                ": the gap does not shrink with n, which the limit predicts it should (check the generator and H∞)"
+            }
+        ));
+    }
+    md.push_str(&format!(
+        "- Sanity identities failed on {} seeds{}.\n",
+        res.findings.sanity_failures,
+        if res.findings.sanity_failures == 0 { "" } else { ": a bug (the run exits with status 3)" }
+    ));
+    md.push_str(&format!(
+        "- {} seeds were evaluated over every configuration; testing each width at its last look would have taken {} (sequential stopping saved {}%).\n\n",
+        res.seeds_total,
+        res.seeds_without_stopping,
+        number(100.0 * (1.0 - res.seeds_total as f64 / res.seeds_without_stopping.max(1) as f64))
+    ));
+
+    md.push_str("## Exponents side by side\n\n");
+    md.push_str(
+        "Measured α with its interval; the proof's local slope (the least-squares slope of the project's \
+proof width, constants and logarithms included, at the same points); Du et al.'s nominal exponent; a \
+later improvement (orders only, no constants); the slope of the parameter-count floor m ≥ n/d \
+(md ≥ n is necessary for λmin(H(0)) > 0).\n\n",
+    );
+    let rows: Vec<Vec<String>> = res
+        .series
+        .iter()
+        .map(|s| {
+            let orders = proof_orders(s.claim, &s.event);
+            vec![
+                format!("{} ({})", s.slide, s.paper),
+                format!("`{}`", s.event),
+                s.axis.variable().into(),
+                s.fit.as_ref().map_or("—".into(), |f| exponent_text(&f.interval)),
+                s.fit.as_ref().map_or("—".into(), |f| opt(f.slope)),
+                opt(s.proof_slope),
+                orders.as_ref().map_or("— (any width)".into(), |o| {
+                    format!("{} ({})", number(s.proof_order.unwrap_or(f64::NAN)), o.formula)
+                }),
+                s.improved_order.map_or("—".into(), |e| format!("{} (order only)", number(e))),
+                opt(s.floor_slope),
+            ]
+        })
+        .collect();
+    md.push_str(&markdown_table(
+        &[
+            "claim",
+            "event",
+            "against",
+            "measured α",
+            "midpoint",
+            "proof's local slope",
+            "Du et al.",
+            "improved",
+            "floor md ≥ n",
+        ],
+        &rows,
+    ));
+    md.push_str("\nImproved order: Song & Yang 2019, about n⁴ up to logarithms (matrix concentration instead of Markov), for the convergence theorems.\n\n");
+
+    md.push_str("## λ0 on the sphere\n\n");
+    let rows: Vec<Vec<String>> = res
+        .lambda0
+        .iter()
+        .map(|r| {
+            vec![
+                r.n.to_string(),
+                r.d.to_string(),
+                r.master_seed.to_string(),
+                number(r.lambda0),
+                opt(r.limit),
+                r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
+            ]
+        })
+        .collect();
+    md.push_str(&markdown_table(&["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"], &rows));
+    md.push('\n');
+
+    for s in &res.series {
+        md.push_str(&format!("## {} ({}): `{}` against {}\n\n", s.slide, s.paper, s.event, s.axis.variable()));
+        md.push_str(&format!("{} Claimed probability: {}.\n\n", s.description, number(s.target)));
+        let rows: Vec<Vec<String>> = (0..s.points.len())
+            .map(|i| {
+                let p = &s.points[i];
+                let search = &p.threshold.search;
+                let mut row = vec![
+                    p.n.to_string(),
+                    p.d.to_string(),
+                    number(p.delta),
+                    number(p.lambda0),
+                    threshold_text(&search.threshold),
+                    search.tests.len().to_string(),
+                    search.seeds_total.to_string(),
+                    width(p.proof_width),
+                    ratio_text(&p.proof_over_threshold),
+                ];
+                if s.axis != Axis::N {
+                    row.insert(0, variable_value(s, i));
+                }
+                row
+            })
+            .collect();
+        let mut header = vec!["n", "d", "δ", "λ0", "m* in", "widths tested", "seeds", "proof width", "proof ÷ m*"];
+        if s.axis != Axis::N {
+            header.insert(0, s.axis.variable());
+        }
+        md.push_str(&markdown_table(&header, &rows));
+        if let Some(f) = &s.fit {
+            md.push_str(&format!(
+                "\nFit over {} points: α ∈ {} (box over the threshold intervals {}, ± t = {} × standard error {}).\n",
+                f.points,
+                exponent_text(&f.interval),
+                exponent_text(&f.slope_box),
+                number(f.t),
+                number(f.standard_error)
+            ));
+        }
+        let slug = chart_slug(s);
+        pages.push(Page { path: format!("img/{slug}-threshold.svg"), contents: threshold_chart(s) });
+        md.push_str(&format!("\n![{} threshold](img/{slug}-threshold.svg)\n", s.slide));
+        if s.proof_order.is_some() {
+            pages.push(Page { path: format!("img/{slug}-proof-ratio.svg"), contents: ratio_chart(s) });
+            md.push_str(&format!("![{} proof ÷ threshold](img/{slug}-proof-ratio.svg)\n", s.slide));
+        }
+        md.push('\n');
+    }
+    md.push_str(&provenance_section(prov));
+    pages.insert(0, Page { path: "index.md".into(), contents: md });
+    pages
+}

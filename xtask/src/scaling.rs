@@ -1,0 +1,319 @@
+//! `cargo xtask scaling`: the width-threshold sweeps of docs/theory.md §6 (threshold searches over n, δ and d, exponent fits, the proofs' exponents beside them), checkpointed per seed, resumable, shardable by configuration, with its record under docs/scaling/.
+//!
+//! The checkpoint `scaling-checkpoint[-shard-K-of-N].jsonl` in `--out` is JSON lines: a header,
+//! then one line per finished seed keyed by its point (claim, event, n, d, δ and a fingerprint of
+//! the whole configuration), width and trial. Because a key names everything the seed's outcome
+//! depends on, a checkpoint serves any plan: a run restricted with `--claims` and a later full run
+//! with `--resume` share their seeds. Outcomes round-trip through JSON bit for bit (each line is
+//! read back and compared before it is written), so a resumed or merged run writes the same bytes.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use lemmas::scaling::{PointProgress, PointStore, ScalingContext, ScalingPlan, ScalingProfile, run_plan};
+use lemmas::threshold::ClaimThreshold;
+use lemmas::{ClaimId, LemmaError, NoProgress, SeedOutcome, Shard};
+use serde::{Deserialize, Serialize};
+
+use crate::files::{write_file, write_pages};
+use crate::{UserError, VERSION};
+
+macro_rules! println {
+    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
+}
+
+/// Version of the checkpoint format.
+pub const FORMAT: u32 = 1;
+
+/// Options of `scaling`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Profile: scaling (the record, ≤ 90 min on 2 cores, resumable), scaling-quick (n ≤ 16,
+    /// minutes), scaling-test (seconds; what the tests run).
+    #[arg(long, default_value = "scaling")]
+    pub profile: String,
+    /// Output folder (default docs/<profile>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only these claims' series, comma-separated (e.g. lem-2.2,lem-2.3).
+    #[arg(long, value_delimiter = ',')]
+    pub claims: Option<Vec<String>>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Continue from the checkpoint in --out (finished seeds are not redone).
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only the configurations whose index is K mod N, keeping their seeds in the shard's
+    /// checkpoint; combine the shards with --merge.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Shard checkpoints to take seeds from (a merge: the results are those of one process).
+    #[arg(long, value_delimiter = ',', value_name = "FILES")]
+    pub merge: Vec<PathBuf>,
+    /// Keep the checkpoint after the reports are written (it is deleted otherwise).
+    #[arg(long)]
+    pub keep_checkpoint: bool,
+}
+
+/// The first line of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    kind: String,
+    shard: Option<Shard>,
+}
+
+/// One finished seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SeedLine {
+    point: String,
+    m: usize,
+    trial: u64,
+    outcome: SeedOutcome,
+}
+
+type Key = (String, usize, u64);
+
+/// The checkpoint file of a scaling run or shard in `out`.
+pub fn checkpoint_path(out: &Path, shard: Option<Shard>) -> PathBuf {
+    match shard {
+        None => out.join("scaling-checkpoint.jsonl"),
+        Some(s) => out.join(format!("scaling-checkpoint-shard-{}-of-{}.jsonl", s.index, s.count)),
+    }
+}
+
+/// Reads a checkpoint's seeds; a last line cut short by a kill is ignored. Returns the header, the
+/// seeds and the length of the complete lines.
+fn load(path: &Path) -> Result<(Header, HashMap<Key, SeedOutcome>, u64), UserError> {
+    let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: cannot read it ({e})", path.display())))?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let text = std::str::from_utf8(&bytes[..complete])
+        .map_err(|e| UserError(format!("{}: not UTF-8 ({e}): delete it and rerun", path.display())))?;
+    let mut lines = text.lines();
+    let header: Header = lines
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .filter(|h: &Header| h.kind == "scaling-checkpoint")
+        .ok_or_else(|| {
+            UserError(format!("{} is not a scaling checkpoint: delete it or pass another file", path.display()))
+        })?;
+    if header.format != FORMAT {
+        return Err(UserError(format!(
+            "{} has format {}, this program reads {FORMAT}: rerun with this version",
+            path.display(),
+            header.format
+        )));
+    }
+    let mut seeds = HashMap::new();
+    for (i, l) in lines.enumerate() {
+        let s: SeedLine = serde_json::from_str(l).map_err(|e| {
+            UserError(format!("{} line {} is corrupt ({e}): delete the file and rerun", path.display(), i + 2))
+        })?;
+        seeds.insert((s.point, s.m, s.trial), s.outcome);
+    }
+    Ok((header, seeds, complete as u64))
+}
+
+/// The append-only checkpoint of a run: the [`PointStore`] of `lemmas::scaling`.
+struct Checkpoint {
+    path: PathBuf,
+    seeds: Mutex<HashMap<Key, SeedOutcome>>,
+    file: Mutex<std::fs::File>,
+    computed: AtomicU64,
+    resumed: u64,
+}
+
+impl Checkpoint {
+    fn open(path: &Path, shard: Option<Shard>, resume: bool) -> Result<Self, UserError> {
+        let header = Header { format: FORMAT, kind: "scaling-checkpoint".into(), shard };
+        let exists = path.try_exists().map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        let mut seeds = HashMap::new();
+        if exists {
+            let (h, s, complete) = load(path)?;
+            if !resume && !s.is_empty() {
+                return Err(UserError(format!(
+                    "{} holds the finished seeds of an earlier run: pass --resume to continue it, or delete it to start over",
+                    path.display()
+                )));
+            }
+            if h.shard != shard {
+                return Err(UserError(format!(
+                    "{} belongs to another shard: resume with the same --shard, or delete it",
+                    path.display()
+                )));
+            }
+            let f =
+                OpenOptions::new().write(true).open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+            f.set_len(complete).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+            seeds = s;
+        } else {
+            write_file(path, (serde_json::to_string(&header).expect("serialises") + "\n").as_bytes())?;
+        }
+        let file =
+            OpenOptions::new().append(true).open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            resumed: seeds.len() as u64,
+            seeds: Mutex::new(seeds),
+            file: Mutex::new(file),
+            computed: AtomicU64::new(0),
+        })
+    }
+}
+
+impl PointStore for Checkpoint {
+    fn get(&self, point: &str, m: usize, trial: u64) -> Option<SeedOutcome> {
+        self.seeds.lock().expect("not poisoned").get(&(point.to_string(), m, trial)).cloned()
+    }
+    fn put(&self, point: &str, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
+        let line = SeedLine { point: point.to_string(), m, trial, outcome: outcome.clone() };
+        let text = serde_json::to_string(&line).expect("serialises") + "\n";
+        let back: SeedLine = serde_json::from_str(&text).map_err(|e| LemmaError::Store(e.to_string()))?;
+        if !back.outcome.same_bits(outcome) {
+            return Err(LemmaError::Store(format!(
+                "a seed of {point} at m = {m} does not survive JSON exactly: a bug"
+            )));
+        }
+        {
+            let mut f = self.file.lock().expect("not poisoned");
+            f.write_all(text.as_bytes()).and_then(|()| f.flush()).map_err(|e| {
+                LemmaError::Store(format!(
+                    "{}: cannot append ({e}); make room, then rerun with --resume",
+                    self.path.display()
+                ))
+            })?;
+        }
+        self.seeds.lock().expect("not poisoned").insert((point.to_string(), m, trial), outcome.clone());
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct Lines {
+    start: Instant,
+}
+
+impl PointProgress for Lines {
+    fn point_done(&self, index: usize, total: usize, key: &str, t: &ClaimThreshold) {
+        println!(
+            "[{}/{total}] {key}: m* in {} ({} widths, {} seeds; {:.0} s)",
+            index + 1,
+            report::threshold_text(&t.search.threshold),
+            t.search.tests.len(),
+            t.search.seeds_total,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// The command that reproduces a run (without --out, --threads, --resume, --shard, --merge).
+fn canonical_command(profile: ScalingProfile, claims: &[ClaimId]) -> String {
+    let mut s = format!("cargo xtask scaling --profile {}", profile.name());
+    if !claims.is_empty() {
+        s.push_str(&format!(" --claims {}", claims.iter().map(|c| c.key()).collect::<Vec<_>>().join(",")));
+    }
+    s
+}
+
+/// Runs `cargo xtask scaling`.
+pub fn run(args: Args) -> Result<ExitCode, UserError> {
+    let profile = ScalingProfile::parse(&args.profile).ok_or_else(|| {
+        UserError(format!("unknown profile '{}': use scaling, scaling-quick or scaling-test", args.profile))
+    })?;
+    let claims: Vec<ClaimId> = args
+        .claims
+        .iter()
+        .flatten()
+        .map(|s| ClaimId::parse(s).ok_or_else(|| UserError(format!("unknown claim '{s}'"))))
+        .collect::<Result<_, _>>()?;
+    let plan = ScalingPlan::of(profile).only(&claims);
+    if plan.series.is_empty() {
+        return Err(UserError(format!("profile {} has no series for the claims given", profile.name())));
+    }
+    let shard = args.shard.as_deref().map(crate::verify::parse_shard).transpose()?;
+    crate::verify::set_threads(args.threads)?;
+    let out = args.out.clone().unwrap_or_else(|| crate::files::docs_dir().join(profile.name()));
+    let points = plan.points();
+    let bound: u64 = points.iter().map(|p| p.search.max_seeds()).sum();
+    println!(
+        "scaling: profile {}, {} series, {} configurations{}, at most {bound} seeds in all (an upper bound: each width's test stops when decided); out {}",
+        profile.name(),
+        plan.series.len(),
+        points.len(),
+        shard.map_or(String::new(), |s| format!(
+            " (shard {}/{}: {} of them)",
+            s.index,
+            s.count,
+            s.seeds_in(points.len() as u64)
+        )),
+        out.display()
+    );
+    let lock_name = shard.map_or(".overparam-scaling.lock".to_string(), |s| {
+        format!(".overparam-scaling-shard-{}-of-{}.lock", s.index, s.count)
+    });
+    let lock = crate::lock::OutputLock::acquire_named(&out, &lock_name)?;
+    if let Some(note) = lock.takeover_note() {
+        eprintln!("{note}");
+    }
+    let path = checkpoint_path(&out, shard);
+    let store = Checkpoint::open(&path, shard, args.resume)?;
+    let mut preloaded = 0;
+    for f in &args.merge {
+        let (h, seeds, _) = load(f)?;
+        if h.shard.is_none() {
+            return Err(UserError(format!("--merge {}: not a shard checkpoint", f.display())));
+        }
+        let mut mine = store.seeds.lock().expect("not poisoned");
+        for (k, v) in seeds {
+            if mine.insert(k, v).is_none() {
+                preloaded += 1;
+            }
+        }
+    }
+    let lines = Lines { start: Instant::now() };
+    let ctx = ScalingContext { seeds: &NoProgress, points: &lines, store: &store, shard };
+    let result = run_plan(&plan, &ctx)?;
+    println!(
+        "seeds: {} computed, {} resumed, {} from merged shards",
+        store.computed.load(Ordering::Relaxed),
+        store.resumed,
+        preloaded
+    );
+    let Some(result) = result else {
+        println!(
+            "shard done: its seeds are in {}; combine the shards with `{} --merge <files>`",
+            path.display(),
+            canonical_command(profile, &claims)
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let prov = report::Provenance {
+        command: canonical_command(profile, &claims),
+        profile: profile.name().into(),
+        version: VERSION.into(),
+        seeds: 0,
+        notes: vec!["Seeds per width are chosen by the sequential tests (see each row).".into()],
+    };
+    let pages = report::render_scaling(&result, &prov);
+    let mut json = serde_json::to_string_pretty(&result).expect("serialises");
+    json.push('\n');
+    write_pages(&out, &pages)?;
+    write_file(&out.join("results.json"), json.as_bytes())?;
+    drop(store);
+    if !args.keep_checkpoint {
+        std::fs::remove_file(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    }
+    println!("report: {}", out.join("index.md").display());
+    if result.findings.sanity_failures > 0 {
+        eprintln!("error: a sanity identity failed on {} seeds: a bug", result.findings.sanity_failures);
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}

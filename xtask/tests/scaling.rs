@@ -1,0 +1,69 @@
+//! `cargo xtask scaling` end to end on the cut-down scaling-test profile (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}; about a second in a debug build): the same bytes on 1 and 2 threads, after an interrupted run is resumed, and when shards are merged; bad input is a one-line error.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_same_tree, assert_user_error, stderr, temp, xtask};
+
+fn run(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = xtask(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn threads_resume_and_shards_give_the_same_record() {
+    let one = temp("scaling-one");
+    run(&one, &["--threads", "1", "--keep-checkpoint"]);
+    let checkpoint = std::fs::read_to_string(one.join("scaling-checkpoint.jsonl")).unwrap();
+    std::fs::remove_file(one.join("scaling-checkpoint.jsonl")).unwrap();
+    let index = std::fs::read_to_string(one.join("index.md")).unwrap();
+    assert!(index.contains("## Exponents side by side") && index.contains("(Lem 3.1)"), "{index}");
+    assert!(one.join("results.json").exists() && one.join("img/lem-2.2-statement-n-threshold.svg").exists());
+
+    let two = temp("scaling-two");
+    run(&two, &["--threads", "2"]);
+    assert_same_tree(&one, &two);
+
+    // Interrupted: half the seed lines and a line cut short by the kill, then --resume.
+    let resumed = temp("scaling-resumed");
+    let lines: Vec<&str> = checkpoint.lines().collect();
+    let keep = lines.len() / 2;
+    let mut partial = lines[..keep].join("\n");
+    partial.push('\n');
+    partial.push_str(&lines[keep][..lines[keep].len() / 2]);
+    std::fs::write(resumed.join("scaling-checkpoint.jsonl"), partial).unwrap();
+    let refused = xtask(&["scaling", "--profile", "scaling-test", "--out", resumed.to_str().unwrap()]);
+    assert_user_error(&refused, "--resume");
+    run(&resumed, &["--resume"]);
+    assert_same_tree(&one, &resumed);
+
+    // Two shards, then a merge that computes nothing.
+    let shards = temp("scaling-shards");
+    for k in ["0/2", "1/2"] {
+        run(&shards, &["--shard", k]);
+    }
+    let merged = temp("scaling-merged");
+    let files = format!(
+        "{},{}",
+        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
+        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
+    );
+    let o = xtask(&["scaling", "--profile", "scaling-test", "--out", merged.to_str().unwrap(), "--merge", &files]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
+    assert_same_tree(&one, &merged);
+}
+
+#[test]
+fn bad_scaling_input_is_a_one_line_error() {
+    let dir = temp("scaling-bad");
+    let o = xtask(&["scaling", "--profile", "fast", "--out", dir.to_str().unwrap()]);
+    assert_user_error(&o, "unknown profile 'fast'");
+    let o = xtask(&["scaling", "--profile", "scaling-test", "--claims", "thm-3.1", "--out", dir.to_str().unwrap()]);
+    assert_user_error(&o, "no series");
+    let o = xtask(&["scaling", "--profile", "scaling-test", "--shard", "2/2", "--out", dir.to_str().unwrap()]);
+    assert_user_error(&o, "--shard 2/2");
+}
