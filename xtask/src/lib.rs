@@ -9,6 +9,7 @@ pub mod lock;
 pub mod output;
 pub mod parse;
 pub mod peers;
+pub mod solver;
 pub mod verify;
 
 /// A user error: printed as one line, exit status 2.
