@@ -381,7 +381,11 @@ fn print_table(results: &[ClaimResult]) {
         "slide", "paper", "verdict", "premise", "proof m", "threshold (lo, up]"
     );
     for r in results {
-        let proof = r.proof_widths.first().map(|p| format!("{:.3e}", p.width)).unwrap_or_else(|| "—".into());
+        let proof = r
+            .proof_widths
+            .first()
+            .map(|p| if p.log10_width.is_some() { report::power_of_ten(p.log10()) } else { format!("{:.3e}", p.width) })
+            .unwrap_or_else(|| "—".into());
         let emp = report::threshold_text(&r.threshold);
         println!(
             "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  {}",

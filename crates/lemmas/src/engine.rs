@@ -768,7 +768,7 @@ mod tests {
             "synthetic".into()
         }
         fn proof_widths(&self) -> Vec<ProofWidth> {
-            vec![ProofWidth { route: "r".into(), formula: "f".into(), width: 1000.0 }]
+            vec![ProofWidth::new("r", "f", 1000.0, 3.0)]
         }
         fn events(&self) -> Vec<EventSpec> {
             vec![

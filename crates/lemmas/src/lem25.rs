@@ -12,6 +12,15 @@ use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, hori
 use crate::{CheckConfig, ClaimId, DataKind, LemmaError, Profile, make_data};
 
 /// The width at which R′ < R holds for a given ‖y − u(0)‖: m > (32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))².
+/// log10 of [`premise_width`], computed in logs (finite for every δ > 0, λ0 > 0, ‖y − u(0)‖ > 0).
+pub fn log10_premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
+    2.0 * (32f64.log10() + 2.5 * (n as f64).log10() + initial_residual_norm.log10()
+        - 0.5 * (2.0 * PI).log10()
+        - delta.log10()
+        - 2.0 * lambda0.log10())
+}
+
+/// The width at which R′ < R holds for a given ‖y − u(0)‖ (see [`log10_premise_width`] for its log10).
 pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
     (32.0 * (n as f64).powf(2.5) * initial_residual_norm / ((2.0 * PI).sqrt() * delta * lambda0 * lambda0)).powi(2)
 }
@@ -26,6 +35,7 @@ struct Prep<'a> {
     lambda0: f64,
     big_r: f64,
     m_needed: f64,
+    log10_m_needed: f64,
     t_end: f64,
 }
 
@@ -69,8 +79,9 @@ impl Claim for Lem25 {
         let big_r = crate::lem23::radius(n, cfg.delta, lambda0);
         let expected_r0 = (data.y().squared_norm_l2() + n as f64 / 2.0).sqrt();
         let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
+        let log10_m_needed = log10_premise_width(n, expected_r0, cfg.delta, lambda0);
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, t_end }))
+        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end }))
     }
 }
 
@@ -82,11 +93,12 @@ impl Prepared for Prep<'_> {
         "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).".into()
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
-        vec![ProofWidth {
-            route: "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)".into(),
-            formula: "(32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))²".into(),
-            width: self.m_needed,
-        }]
+        vec![ProofWidth::new(
+            "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)",
+            "(32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))²",
+            self.m_needed,
+            self.log10_m_needed,
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         vec![

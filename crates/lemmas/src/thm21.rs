@@ -17,6 +17,15 @@ pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
     512.0 * n.powi(5) * (y_norm_sq + n / 2.0) / (PI * delta.powi(3) * lambda0.powi(4))
 }
 
+/// log10 of [`proof_width`], computed in logs (finite for every δ > 0 and λ0 > 0).
+pub fn log10_proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
+    let n = n as f64;
+    512f64.log10() + 5.0 * n.log10() + (y_norm_sq + n / 2.0).log10()
+        - PI.log10()
+        - 3.0 * delta.log10()
+        - 4.0 * lambda0.log10()
+}
+
 /// The events the proof of Thm 2.1 chains, each spending δ: Lem 2.2's, Lem 2.3's and Markov's
 /// (docs/theory.md §2.9). The statement's target is 1 − (this)·δ.
 pub const EVENTS_CHAINED: u32 = 3;
@@ -114,11 +123,12 @@ impl Prepared for Prep<'_> {
         "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).".into()
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
-        vec![ProofWidth {
-            route: "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ".into(),
-            formula: "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)".into(),
-            width: self.m21,
-        }]
+        vec![ProofWidth::new(
+            "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ",
+            "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)",
+            self.m21,
+            log10_proof_width(self.data.n(), self.y2, self.cfg.delta, self.lambda0),
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         let delta = self.cfg.delta;

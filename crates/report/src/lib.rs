@@ -22,7 +22,7 @@ pub use chart::{
 };
 pub use claims::{Change, RULE_CHANGES, VERDICT_CHANGES, interval_text, render_claims, threshold_text};
 pub use figure1::render_figure1;
-pub use format::markdown_table;
+pub use format::{markdown_table, power_of_ten, proof_width};
 
 /// What produced a report; every page states it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
