@@ -28,6 +28,12 @@ pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: 
 /// Slide Lem 2.5 = paper Lem 3.4.
 pub struct Lem25;
 
+/// One seed's network: stored (full solver) or streamed (reduced solver).
+enum Seed<'a> {
+    Full(Network),
+    Reduced(crate::reduced_flow::ReducedSeed<'a>),
+}
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
@@ -135,10 +141,17 @@ impl Prepared for Prep<'_> {
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
         let (data, lambda0, n) = (&self.data, self.lambda0, self.data.n());
-        let net = Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?;
+        // At large widths the reduced solver (docs/theory.md §5) runs the same network without storing it.
+        let solver = if crate::reduced_flow::use_reduced(self.cfg, seed.m, n) {
+            Seed::Reduced(crate::reduced_flow::ReducedSeed::new(data, seed.m, seed.init_seed, seed.trial)?)
+        } else {
+            Seed::Full(Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?)
+        };
         // R′ needs only u(0): the flow runs only when the premise holds.
-        let u0 = net.forward(data)?.u;
-        let r0 = (data.y() - &u0).norm_l2();
+        let r0 = match &solver {
+            Seed::Reduced(red) => red.initial_residual_norm()?,
+            Seed::Full(net) => (data.y() - &net.forward(data)?.u).norm_l2(),
+        };
         let r_prime = 2.0 * (n as f64).sqrt() * r0 / ((seed.m as f64).sqrt() * lambda0);
         let premise = seed.judge("premise").below(r_prime, self.big_r, 0.0);
         let out = SeedOutcome::default().event("premise", premise).value("r-prime-over-r", r_prime / self.big_r);
@@ -147,7 +160,12 @@ impl Prepared for Prep<'_> {
         }
         let st = seed.judge("statement");
         // The decay bound under bound_scale: once it fails beyond doubt, the seed's verdict is settled.
-        let r = run_until(data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false, Some(st.scale))?;
+        let r = match &solver {
+            Seed::Reduced(red) => red.run(lambda0, self.cfg.step, self.t_end, Some(st.scale))?,
+            Seed::Full(net) => {
+                run_until(data, net, &self.reference, &flow_config(self.cfg, self.t_end), false, Some(st.scale))?
+            }
+        };
         let live: Vec<_> = r.points.iter().filter(|p| p.t > 0.0).collect();
         let lmin_band = ROUNDING * n as f64;
         let lmin = worst_of(live.iter().map(|p| st.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));

@@ -20,6 +20,7 @@ pub mod lem23;
 pub mod lem24;
 pub mod lem25;
 pub mod profile;
+pub mod reduced_flow;
 pub mod result;
 pub mod stats;
 pub mod thm21;
@@ -27,7 +28,7 @@ pub mod thm26;
 pub mod thm31;
 pub mod trajectory;
 
-pub use config::{CheckConfig, DataKind};
+pub use config::{CheckConfig, DataKind, Solver};
 pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedOutcome, SeedStore, Shard};
 pub use profile::Profile;
 pub use result::ClaimResult;

@@ -173,8 +173,18 @@ impl Prepared for Prep<'_> {
         ]
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
-        let r = run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?;
+        // At large widths the reduced solver (docs/theory.md §5) runs the same network without storing it.
+        let r = if crate::reduced_flow::use_reduced(self.cfg, seed.m, self.data.n()) {
+            crate::reduced_flow::ReducedSeed::new(&self.data, seed.m, seed.init_seed, seed.trial)?.run(
+                self.lambda0,
+                self.cfg.step,
+                self.t_end,
+                None,
+            )?
+        } else {
+            let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
+            run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?
+        };
         let statement = decay_observation(&seed.judge("statement"), &r.points, r.completed);
         let r0sq = r.initial_residual_norm.powi(2);
         let rate = late_decay_rate(&r.points);

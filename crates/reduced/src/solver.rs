@@ -157,6 +157,8 @@ pub struct Sample {
     pub pattern_change_fraction: f64,
     /// max_r ‖w_r(t) − w_r(0)‖ (over the active neurons and the patterns present among the frozen).
     pub max_distance: f64,
+    /// max_r ‖∂L/∂w_r‖ = max_r ‖Xᵀ(s_r ⊙ e)‖/√m (over the active neurons and the frozen patterns).
+    pub max_neuron_gradient: f64,
     /// The movement bound of the frozen neurons, max_i ρ_i(t)/ρ̄_i (< 1 by construction).
     pub budget_use: f64,
     /// Active neurons.
@@ -261,6 +263,10 @@ impl<'a, S: NeuronSource> System<'a, S> {
     /// Width m.
     pub fn m(&self) -> usize {
         self.m
+    }
+    /// The neuron stream.
+    pub fn source(&self) -> &S {
+        self.source
     }
     /// λ0 = λmin(H∞) of the data.
     pub fn lambda0(&self) -> f64 {
@@ -542,7 +548,11 @@ impl<'a, S: NeuronSource> System<'a, S> {
         let n = self.n;
         let act = &st.active;
         // Co-activations and pattern changes of the active neurons.
-        let parts: Vec<(Vec<u64>, u64, f64)> = act
+        let se = |z: &[f64], out: &mut Vec<f64>| {
+            out.clear();
+            out.extend(z.iter().zip(&st.e).map(|(z, e)| if *z >= 0.0 { *e } else { 0.0 }));
+        };
+        let parts: Vec<(Vec<u64>, u64, f64, f64)> = act
             .z
             .par_chunks(ACTIVE_BLOCK * n)
             .zip(act.z0.par_chunks(ACTIVE_BLOCK * n))
@@ -551,7 +561,11 @@ impl<'a, S: NeuronSource> System<'a, S> {
                 let mut coact = vec![0u64; n * n];
                 let mut changed = 0u64;
                 let mut dist2: f64 = 0.0;
+                let mut grad2: f64 = 0.0;
+                let mut buf = Vec::with_capacity(n);
                 for ((z, z0), q) in z.chunks_exact(n).zip(z0.chunks_exact(n)).zip(q.chunks_exact(n)) {
+                    se(z, &mut buf);
+                    grad2 = grad2.max(self.quadratic(&buf));
                     for i in 0..n {
                         if (z[i] >= 0.0) != (z0[i] >= 0.0) {
                             changed += 1;
@@ -566,13 +580,15 @@ impl<'a, S: NeuronSource> System<'a, S> {
                     }
                     dist2 = dist2.max(self.quadratic(q));
                 }
-                (coact, changed, dist2)
+                (coact, changed, dist2, grad2)
             })
             .collect();
         let mut coact = st.frozen_coact.clone();
         let mut changed = 0u64;
         let mut dist2: f64 = 0.0;
-        for (c, ch, d) in parts {
+        let mut grad2: f64 = 0.0;
+        for (c, ch, d, g) in parts {
+            grad2 = grad2.max(g);
             for (t, v) in coact.iter_mut().zip(c) {
                 *t += v;
             }
@@ -589,6 +605,10 @@ impl<'a, S: NeuronSource> System<'a, S> {
                 *v = if p >> i & 1 == 1 { *c } else { 0.0 };
             }
             dist2 = dist2.max(self.quadratic(&sc) / self.m as f64);
+            for (i, (v, e)) in sc.iter_mut().zip(&st.e).enumerate() {
+                *v = if p >> i & 1 == 1 { *e } else { 0.0 };
+            }
+            grad2 = grad2.max(self.quadratic(&sc));
         }
         let inv_m = 1.0 / self.m as f64;
         let h = Mat::from_fn(n, n, |i, j| self.k_mat[(i, j)] * (coact[i * n + j] as f64 * inv_m));
@@ -602,10 +622,53 @@ impl<'a, S: NeuronSource> System<'a, S> {
             lambda_min_h,
             pattern_change_fraction: changed as f64 / (n as f64 * self.m as f64),
             max_distance: dist2.sqrt(),
+            max_neuron_gradient: (grad2 / self.m as f64).sqrt(),
             budget_use: self.budget_ratio(&st.b, &st.rho_bar),
             active: act.len(),
             passes: st.passes,
         })
+    }
+
+    /// An upper bound on max_r ‖w_r(a) − w_r(b)‖ between two states of the same network (the
+    /// same source), e.g. a run at h and its shadow at h/2: neurons active in either state are
+    /// compared one by one (a neuron frozen in one state is at its frozen formula there); for the
+    /// neurons frozen in both, the max over every frozen pattern present in either state of
+    /// ‖Xᵀ(s ⊙ (c_a − c_b))‖/√m, a superset of the patterns frozen in both.
+    pub fn neuron_gap(&self, a: &State, b: &State) -> f64 {
+        let n = self.n;
+        let index_of = |st: &State| -> std::collections::HashMap<u64, usize> {
+            st.active.index.iter().enumerate().map(|(k, &r)| (r, k)).collect()
+        };
+        let (ia, ib) = (index_of(a), index_of(b));
+        // q of active neuron k of `st`, or, for a neuron frozen there, −(a/√m)(s(0) ⊙ c).
+        let frozen_q = |z0: &[f64], ar: f64, c: &[f64]| -> Vec<f64> {
+            (0..n).map(|i| if z0[i] >= 0.0 { -ar * self.inv_sqrt_m * c[i] } else { 0.0 }).collect()
+        };
+        let mut gap2: f64 = 0.0;
+        for (this, other, io) in [(a, b, &ib), (b, a, &ia)] {
+            for (k, r) in this.active.index.iter().enumerate() {
+                let qa = &this.active.q[k * n..(k + 1) * n];
+                let qb = match io.get(r) {
+                    Some(&j) => other.active.q[j * n..(j + 1) * n].to_vec(),
+                    None => frozen_q(&this.active.z0[k * n..(k + 1) * n], this.active.a[k], &other.c),
+                };
+                let d: Vec<f64> = qa.iter().zip(&qb).map(|(x, y)| x - y).collect();
+                gap2 = gap2.max(self.quadratic(&d));
+            }
+        }
+        let dc: Vec<f64> = a.c.iter().zip(&b.c).map(|(x, y)| x - y).collect();
+        let mut sd = vec![0.0; n];
+        for p in 0..a.frozen_counts.len().max(b.frozen_counts.len()) {
+            let present = |st: &State| st.frozen_counts.get(p).is_some_and(|&c| c > 0);
+            if !(present(a) || present(b)) {
+                continue;
+            }
+            for (i, (v, d)) in sd.iter_mut().zip(&dc).enumerate() {
+                *v = if p >> i & 1 == 1 { *d } else { 0.0 };
+            }
+            gap2 = gap2.max(self.quadratic(&sd) / self.m as f64);
+        }
+        gap2.sqrt()
     }
 
     /// vᵀ K v.
