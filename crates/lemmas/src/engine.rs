@@ -111,6 +111,11 @@ impl<'a> RunContext<'a> {
 /// arrays (W, W(0), RK4 stages, step-doubling copies, gradients) and 6 n×m arrays (Z, activation
 /// patterns, kernel-space iterates) of f64, the most any claim keeps.
 pub fn seed_state_bytes(cfg: &CheckConfig, m: usize) -> u64 {
+    if crate::reduced_flow::use_reduced(cfg, m, cfg.n)
+        && let Some(bytes) = crate::reduced_flow::state_bytes(cfg, m)
+    {
+        return bytes;
+    }
     let per_neuron = 12u64.saturating_mul(cfg.d as u64).saturating_add(6u64.saturating_mul(cfg.n as u64));
     (m as u64).saturating_mul(per_neuron).saturating_mul(8)
 }

@@ -65,7 +65,7 @@ impl Claim for Lem22 {
     }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny => Profile::tiny_base(),
+            Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
             Profile::Quick => CheckConfig {
                 n: 10,
                 d: 10,

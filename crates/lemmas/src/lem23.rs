@@ -95,7 +95,7 @@ impl Claim for Lem23 {
     }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
+            Profile::Tiny | Profile::ProofWidth => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
             Profile::Quick => {
                 CheckConfig { n: 10, d: 10, widths: vec![10, 100, 1_000, 10_000], seeds: 100, ..CheckConfig::default() }
             }

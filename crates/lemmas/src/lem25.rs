@@ -65,6 +65,7 @@ impl Claim for Lem25 {
         };
         match profile {
             Profile::Tiny => CheckConfig { widths: vec![50, 400], seeds: 12, ..correlated },
+            Profile::ProofWidth => crate::proof_width::lem25(),
             Profile::Quick => CheckConfig { widths: vec![1_000, 10_000, 100_000], seeds: 20, ..correlated },
             Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 6, step: 0.5, ..correlated },
         }

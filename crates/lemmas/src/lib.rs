@@ -20,6 +20,7 @@ pub mod lem23;
 pub mod lem24;
 pub mod lem25;
 pub mod profile;
+pub mod proof_width;
 pub mod reduced_flow;
 pub mod result;
 pub mod stats;

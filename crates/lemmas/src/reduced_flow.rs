@@ -19,6 +19,26 @@ pub const AUTO_MIN_WIDTH: usize = 1_000_000;
 /// ... and up to this many inputs.
 pub const AUTO_MAX_INPUTS: usize = 12;
 
+/// The budget factor of the claims' reduced runs (see [`BudgetPolicy::initial_factor`]).
+pub const BUDGET_FACTOR: f64 = 1.0;
+/// The budget growth of the claims' reduced runs (see [`BudgetPolicy::growth`]).
+pub const BUDGET_GROWTH: f64 = 4.0;
+
+/// The memory one seed's reduced run (and its h/2 shadow) holds at width m: `MemoryEstimate`
+/// for the expected active count at the initial budget grown once, twice. `None` when
+/// the data cannot be drawn (the check then refuses with the data's own error).
+pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
+    let data = crate::make_data(cfg).ok()?;
+    let source = SeededInit::new(&data, m, 0, 0).ok()?;
+    let sys =
+        System::new(&data, &source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH }).ok()?;
+    let rho: Vec<f64> = sys.initial_budget().iter().map(|r| BUDGET_GROWTH * r).collect();
+    let active = reduced::expected_active(m as u64, &rho);
+    // One chunk buffer: the caller multiplies by the seeds in flight (and must not start rayon's
+    // global pool while planning, so no thread count is asked for here).
+    Some(2 * reduced::MemoryEstimate::of(data.n(), data.d(), m as u64, active, 1).total())
+}
+
 /// Whether a check at width m on n inputs runs the reduced solver.
 pub fn use_reduced(cfg: &CheckConfig, m: usize, n: usize) -> bool {
     match cfg.solver {
@@ -32,31 +52,48 @@ pub fn use_reduced(cfg: &CheckConfig, m: usize, n: usize) -> bool {
 pub struct ReducedSeed<'a> {
     data: &'a Dataset,
     source: SeededInit,
+    /// The state at t = 0, from the first pass (kept: the run and its shadow start from it).
+    initial: std::cell::OnceCell<State>,
 }
 
 impl<'a> ReducedSeed<'a> {
     /// The width-m init of `(init_seed, trial)` on `data`.
     pub fn new(data: &'a Dataset, m: usize, init_seed: u64, trial: u64) -> Result<Self, LemmaError> {
-        Ok(ReducedSeed { data, source: SeededInit::new(data, m, init_seed, trial).map_err(dynamics)? })
+        Ok(ReducedSeed {
+            data,
+            source: SeededInit::new(data, m, init_seed, trial).map_err(dynamics)?,
+            initial: std::cell::OnceCell::new(),
+        })
     }
 
     fn system(&self) -> Result<System<'_, SeededInit>, LemmaError> {
-        // A budget below the default's (a bound for the worst residual) keeps the active set small;
-        // it grows by passes over the stream when the motion needs it.
-        System::new(self.data, &self.source, BudgetPolicy { initial_factor: 0.3, growth: 2.0 }).map_err(dynamics)
+        // At these widths a pass over the stream costs far more than the active neurons it adds:
+        // the default budget, grown fourfold when the motion reaches it.
+        System::new(self.data, &self.source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH })
+            .map_err(dynamics)
+    }
+
+    /// The state at t = 0 (one pass over the stream, made once).
+    fn initial_state(&self, sys: &System<'_, SeededInit>) -> Result<State, LemmaError> {
+        if let Some(st) = self.initial.get() {
+            return Ok(st.clone());
+        }
+        let st = sys.initial_state().map_err(dynamics)?;
+        Ok(self.initial.get_or_init(|| st).clone())
     }
 
     /// ‖y − u(0)‖ (one pass over the stream).
     pub fn initial_residual_norm(&self) -> Result<f64, LemmaError> {
-        Ok(self.system()?.initial_state().map_err(dynamics)?.initial_residual_norm)
+        Ok(self.initial_state(&self.system()?)?.initial_residual_norm)
     }
 
     /// The flow to `t_end` at step h, sampled at [`SAMPLE_INTERVALS`] equal intervals, stopped at the
     /// rounding level or (with `stop_above_ratio`) once the decay ratio exceeds it.
     pub fn run(&self, lambda0: f64, h: f64, t_end: f64, stop_above_ratio: Option<f64>) -> Result<Run, LemmaError> {
         let sys = self.system()?;
-        let mut st = sys.initial_state().map_err(dynamics)?;
-        let mut sh = sys.initial_state().map_err(dynamics)?;
+        // The shadow starts from the same state (the same pass would give the same bits).
+        let mut st = self.initial_state(&sys)?;
+        let mut sh = st.clone();
         let r0 = st.initial_residual_norm;
         let times: Vec<f64> = (0..=SAMPLE_INTERVALS)
             .map(|k| if k == SAMPLE_INTERVALS { t_end } else { t_end * k as f64 / SAMPLE_INTERVALS as f64 })

@@ -60,7 +60,7 @@ pub(crate) fn quick_flow() -> CheckConfig {
 /// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
 pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
     match profile {
-        Profile::Tiny => Profile::tiny_base(),
+        Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
         Profile::Quick => quick_flow(),
         Profile::Paper => CheckConfig {
             n: 20,
@@ -86,7 +86,10 @@ impl Claim for Thm21 {
         }
     }
     fn config(&self, profile: Profile) -> CheckConfig {
-        flow_profile(profile)
+        match profile {
+            Profile::ProofWidth => crate::proof_width::thm21(),
+            _ => flow_profile(profile),
+        }
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
