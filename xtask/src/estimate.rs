@@ -67,7 +67,7 @@ pub fn claim_seeds(cfg: &CheckConfig) -> u64 {
 /// Flops of one seed at width m: forward and backward passes cost about 4·n·m·d each, the Gram
 /// matrices about 2·n²·m; a run takes max(iterations, horizon/step) of them (at least 1).
 fn seed_flops(cfg: &CheckConfig, m: usize) -> f64 {
-    if lemmas::reduced_flow::use_reduced(cfg, m, cfg.n) {
+    if cfg.solver == lemmas::Solver::Reduced {
         // The reduced solver (docs/theory.md §5): about eight passes over the stream (run and
         // shadow, with budget growths), each d normals (≈ 20 flops) and an n × d product per neuron.
         return 8.0 * m as f64 * (cfg.d as f64 * (20.0 + cfg.n as f64));

@@ -111,7 +111,9 @@ impl<'a> RunContext<'a> {
 /// arrays (W, W(0), RK4 stages, step-doubling copies, gradients) and 6 n×m arrays (Z, activation
 /// patterns, kernel-space iterates) of f64, the most any claim keeps.
 pub fn seed_state_bytes(cfg: &CheckConfig, m: usize) -> u64 {
-    if crate::reduced_flow::use_reduced(cfg, m, cfg.n)
+    // Only a configuration that asks for the reduced solver is estimated as such: the estimate
+    // does not know the claim, and most claims (and `auto` below 10⁶) store W.
+    if cfg.solver == crate::Solver::Reduced
         && let Some(bytes) = crate::reduced_flow::state_bytes(cfg, m)
     {
         return bytes;
