@@ -17,6 +17,10 @@ use crate::estimate::MAX_TRAIN_SAMPLES;
 
 /// Widths from which `--solver auto` takes the reduced solver.
 pub const AUTO_MIN_WIDTH: usize = 1_000_000;
+/// Widest network the reduced solver is run at: each pass streams d normals per neuron, about an
+/// hour per pass beyond this; wider runs are refused (and `auto` leaves them to the full solver,
+/// which refuses them for memory).
+pub const MAX_REDUCED_WIDTH: usize = 10_000_000_000;
 /// Largest n for which `--solver auto` takes the reduced solver (2ⁿ pattern counters).
 pub const AUTO_MAX_INPUTS: usize = 12;
 
@@ -53,7 +57,17 @@ pub fn train_reduced(args: &TrainArgs) -> Result<Option<ExitCode>, UserError> {
                 args.method
             )));
         }
-        Solver::Auto if !(first_layer && args.w.is_none() && args.width >= AUTO_MIN_WIDTH) => return Ok(None),
+        Solver::Auto
+            if !(first_layer && args.w.is_none() && (AUTO_MIN_WIDTH..=MAX_REDUCED_WIDTH).contains(&args.width)) =>
+        {
+            return Ok(None);
+        }
+        Solver::Reduced if args.w.is_none() && args.width > MAX_REDUCED_WIDTH => {
+            return Err(UserError(format!(
+                "--width {} --solver reduced: each pass streams d normals per neuron, more than an hour beyond {MAX_REDUCED_WIDTH:e} neurons: lower --width",
+                args.width
+            )));
+        }
         _ => {}
     }
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
