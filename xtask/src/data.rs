@@ -195,6 +195,9 @@ pub struct TrainArgs {
     /// Output file: `.json` or `.csv`.
     #[arg(long)]
     pub out: PathBuf,
+    /// Which solver runs the dynamics (`--solver`).
+    #[command(flatten)]
+    pub solver: crate::solver::SolverArgs,
 }
 
 /// One row of a written trajectory.
@@ -242,6 +245,9 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
             args.every,
             args.every.saturating_mul(50)
         )));
+    }
+    if let Some(done) = crate::solver::train_reduced(&args)? {
+        return Ok(done);
     }
     let width = args.width;
     let train_bytes = |n: usize, d: usize| {

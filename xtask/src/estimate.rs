@@ -67,6 +67,11 @@ pub fn claim_seeds(cfg: &CheckConfig) -> u64 {
 /// Flops of one seed at width m: forward and backward passes cost about 4·n·m·d each, the Gram
 /// matrices about 2·n²·m; a run takes max(iterations, horizon/step) of them (at least 1).
 fn seed_flops(cfg: &CheckConfig, m: usize) -> f64 {
+    if cfg.solver == lemmas::Solver::Reduced {
+        // The reduced solver (docs/theory.md §5): about eight passes over the stream (run and
+        // shadow, with budget growths), each d normals (≈ 20 flops) and an n × d product per neuron.
+        return 8.0 * m as f64 * (cfg.d as f64 * (20.0 + cfg.n as f64));
+    }
     let (n, d, m) = (cfg.n as f64, cfg.d as f64, m as f64);
     let steps = if cfg.step > 0.0 && cfg.horizon.is_finite() { cfg.horizon / cfg.step } else { f64::INFINITY };
     let steps = steps.max(cfg.iterations as f64).max(1.0);
@@ -232,8 +237,11 @@ mod tests {
     /// The profiles themselves are never refused (their estimates stay inside every limit).
     #[test]
     fn every_profile_passes_its_own_estimate() {
-        for profile in [lemmas::Profile::Tiny, lemmas::Profile::Quick, lemmas::Profile::Paper] {
-            let plan: Vec<_> = ClaimId::ALL.iter().map(|&c| (c, profile.config(c))).collect();
+        for profile in
+            [lemmas::Profile::Tiny, lemmas::Profile::Quick, lemmas::Profile::Paper, lemmas::Profile::ProofWidth]
+        {
+            let claims = profile.claims().unwrap_or(ClaimId::ALL);
+            let plan: Vec<_> = claims.iter().map(|&c| (c, profile.config(c))).collect();
             let e = plan_estimate(&plan, 2);
             eprintln!("{}: {}", profile.name(), plan_line(profile, &plan, &e, 2));
             check_plan(&e).unwrap();

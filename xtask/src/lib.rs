@@ -10,6 +10,7 @@ pub mod output;
 pub mod parse;
 pub mod peers;
 pub mod scaling;
+pub mod solver;
 pub mod verify;
 
 /// A user error: printed as one line, exit status 2.

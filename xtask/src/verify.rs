@@ -127,10 +127,11 @@ fn apply_settings(base: &CheckConfig, settings: &Map<String, Value>) -> CheckCon
 
 /// The configuration of each selected claim, with command-line overrides applied and validated.
 pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserError> {
-    let profile = Profile::parse(&args.profile)
-        .ok_or_else(|| UserError(format!("unknown profile '{}': use quick, paper or tiny", args.profile)))?;
+    let profile = Profile::parse(&args.profile).ok_or_else(|| {
+        UserError(format!("unknown profile '{}': use quick, paper, tiny or proof-width", args.profile))
+    })?;
     let claims: Vec<ClaimId> = match &args.claims {
-        None => ClaimId::ALL.to_vec(),
+        None => profile.claims().map_or_else(|| ClaimId::ALL.to_vec(), <[ClaimId]>::to_vec),
         Some(names) => names
             .iter()
             .map(|s| {
@@ -212,9 +213,11 @@ impl lemmas::Progress for Bars {
 /// Runs the checks, prints the verdict table, writes the results; exit status 1 when a claim is refuted.
 /// Every finished seed goes to the run's checkpoint first; with `--shard` the checkpoint is the output.
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
+    // The pool first: planning the proof-width profile draws its data, and the model's kernels
+    // would otherwise start rayon's global pool at its default size.
+    set_threads(args.threads)?;
     let (profile, plan) = plan(&args)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    set_threads(args.threads)?;
     if args.json {
         crate::output::reserve_stdout_for_json();
     }
@@ -381,7 +384,11 @@ fn print_table(results: &[ClaimResult]) {
         "slide", "paper", "verdict", "premise", "proof m", "threshold (lo, up]"
     );
     for r in results {
-        let proof = r.proof_widths.first().map(|p| format!("{:.3e}", p.width)).unwrap_or_else(|| "—".into());
+        let proof = r
+            .proof_widths
+            .first()
+            .map(|p| if p.log10_width.is_some() { report::power_of_ten(p.log10()) } else { format!("{:.3e}", p.width) })
+            .unwrap_or_else(|| "—".into());
         let emp = report::threshold_text(&r.threshold);
         println!(
             "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  {}",

@@ -242,7 +242,7 @@ fn delta_outside_0_1_is_named() {
 
 #[test]
 fn an_unknown_profile_is_named() {
-    verify_refuses("profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper or tiny");
+    verify_refuses("profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper, tiny or proof-width");
 }
 
 #[test]

@@ -26,6 +26,27 @@ pub const CORRELATED_MAX: f64 = 0.9;
 
 pub use crate::ClaimId;
 
+/// Which solver runs a first-layer gradient flow of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Solver {
+    /// The reduced solver (docs/theory.md §5) when m ≥ [`crate::reduced_flow::AUTO_MIN_WIDTH`] and
+    /// n ≤ [`crate::reduced_flow::AUTO_MAX_INPUTS`], the full one otherwise.
+    #[default]
+    Auto,
+    /// Store W and run every neuron.
+    Full,
+    /// The exact lazy-neuron reduction.
+    Reduced,
+}
+
+impl Solver {
+    /// True for the default (so that configurations that leave it out serialise as before).
+    pub fn is_auto(&self) -> bool {
+        *self == Solver::Auto
+    }
+}
+
 /// The plain configuration of a check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckConfig {
@@ -61,6 +82,10 @@ pub struct CheckConfig {
     /// a ≤-bound b to s·b and a ≥-bound b to b/s. 1 checks the paper; 0.01 must be refuted.
     #[serde(default = "one")]
     pub bound_scale: f64,
+    /// Solver of the first-layer flows (Lem 2.5, Thm 2.1); the default picks the reduced one at
+    /// large widths (docs/theory.md §5).
+    #[serde(default, skip_serializing_if = "Solver::is_auto")]
+    pub solver: Solver,
 }
 
 fn one() -> f64 {
@@ -84,6 +109,7 @@ impl Default for CheckConfig {
             iterations: 300,
             bisection_steps: 4,
             bound_scale: 1.0,
+            solver: Solver::Auto,
         }
     }
 }

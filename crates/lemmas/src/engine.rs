@@ -111,6 +111,13 @@ impl<'a> RunContext<'a> {
 /// arrays (W, W(0), RK4 stages, step-doubling copies, gradients) and 6 n×m arrays (Z, activation
 /// patterns, kernel-space iterates) of f64, the most any claim keeps.
 pub fn seed_state_bytes(cfg: &CheckConfig, m: usize) -> u64 {
+    // Only a configuration that asks for the reduced solver is estimated as such: the estimate
+    // does not know the claim, and most claims (and `auto` below 10⁶) store W.
+    if cfg.solver == crate::Solver::Reduced
+        && let Some(bytes) = crate::reduced_flow::state_bytes(cfg, m)
+    {
+        return bytes;
+    }
     let per_neuron = 12u64.saturating_mul(cfg.d as u64).saturating_add(6u64.saturating_mul(cfg.n as u64));
     (m as u64).saturating_mul(per_neuron).saturating_mul(8)
 }
@@ -807,7 +814,7 @@ mod tests {
             "synthetic".into()
         }
         fn proof_widths(&self) -> Vec<ProofWidth> {
-            vec![ProofWidth { route: "r".into(), formula: "f".into(), width: 1000.0 }]
+            vec![ProofWidth::new("r", "f", 1000.0, 3.0)]
         }
         fn events(&self) -> Vec<EventSpec> {
             vec![

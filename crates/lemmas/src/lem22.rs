@@ -17,6 +17,17 @@ pub fn proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
     8.0 * n2 * (2.0 * n2 / delta).ln() / (lambda0 * lambda0)
 }
 
+/// log10 of [`proof_width_spec`], computed in logs (finite for every δ > 0 and λ0 > 0).
+pub fn log10_proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
+    let n2 = (n * n) as f64;
+    (8.0 * n2 * ((2.0 * n2).ln() - delta.ln())).log10() - 2.0 * lambda0.log10()
+}
+
+/// log10 of [`proof_width_slide`], computed in logs.
+pub fn log10_proof_width_slide(n: usize, delta: f64, lambda0: f64) -> f64 {
+    (256.0 * (n * n) as f64 * ((n as f64).ln() - delta.ln())).log10() - 2.0 * lambda0.log10()
+}
+
 /// Width of the slide's route (per entry 2√(log(1/δ′))/√m with δ′ = δ/n²): 256 n² log(n/δ) / λ0².
 pub fn proof_width_slide(n: usize, delta: f64, lambda0: f64) -> f64 {
     256.0 * (n * n) as f64 * (n as f64 / delta).ln() / (lambda0 * lambda0)
@@ -54,7 +65,7 @@ impl Claim for Lem22 {
     }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny => Profile::tiny_base(),
+            Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
             Profile::Quick => CheckConfig {
                 n: 10,
                 d: 10,
@@ -100,16 +111,18 @@ impl Prepared for Prep<'_> {
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![
-            ProofWidth {
-                route: "Hoeffding per entry, union over n², ‖·‖₂ ≤ ‖·‖_F ≤ nε (theory §2.1)".into(),
-                formula: "8 n² log(2n²/δ) / λ0²".into(),
-                width: self.m_spec,
-            },
-            ProofWidth {
-                route: "slide: per entry 2√(log(1/δ′))/√m with δ′ = δ/n²".into(),
-                formula: "256 n² log(n/δ) / λ0²".into(),
-                width: self.m_slide,
-            },
+            ProofWidth::new(
+                "Hoeffding per entry, union over n², ‖·‖₂ ≤ ‖·‖_F ≤ nε (theory §2.1)",
+                "8 n² log(2n²/δ) / λ0²",
+                self.m_spec,
+                log10_proof_width_spec(self.data.n(), self.cfg.delta, self.lambda0),
+            ),
+            ProofWidth::new(
+                "slide: per entry 2√(log(1/δ′))/√m with δ′ = δ/n²",
+                "256 n² log(n/δ) / λ0²",
+                self.m_slide,
+                log10_proof_width_slide(self.data.n(), self.cfg.delta, self.lambda0),
+            ),
         ]
     }
     fn events(&self) -> Vec<EventSpec> {

@@ -95,7 +95,7 @@ impl Claim for Lem23 {
     }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
+            Profile::Tiny | Profile::ProofWidth => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
             Profile::Quick => {
                 CheckConfig { n: 10, d: 10, widths: vec![10, 100, 1_000, 10_000], seeds: 100, ..CheckConfig::default() }
             }
@@ -126,11 +126,12 @@ impl Prepared for Prep<'_> {
         "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.".into()
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
-        vec![ProofWidth {
-            route: "no width premise for the first part; the λmin part uses Lem 2.2's width".into(),
-            formula: "8 n² log(2n²/δ) / λ0² (Lem 2.2)".into(),
-            width: self.m22,
-        }]
+        vec![ProofWidth::new(
+            "no width premise for the first part; the λmin part uses Lem 2.2's width",
+            "8 n² log(2n²/δ) / λ0² (Lem 2.2)",
+            self.m22,
+            crate::lem22::log10_proof_width_spec(self.data.n(), self.cfg.delta, self.lambda0),
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         let (p, r) = (Target::Probability(1.0 - self.cfg.delta), self.r);

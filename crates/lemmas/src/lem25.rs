@@ -12,12 +12,27 @@ use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, hori
 use crate::{CheckConfig, ClaimId, DataKind, LemmaError, Profile, make_data};
 
 /// The width at which R′ < R holds for a given ‖y − u(0)‖: m > (32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))².
+/// log10 of [`premise_width`], computed in logs (finite for every δ > 0, λ0 > 0, ‖y − u(0)‖ > 0).
+pub fn log10_premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
+    2.0 * (32f64.log10() + 2.5 * (n as f64).log10() + initial_residual_norm.log10()
+        - 0.5 * (2.0 * PI).log10()
+        - delta.log10()
+        - 2.0 * lambda0.log10())
+}
+
+/// The width at which R′ < R holds for a given ‖y − u(0)‖ (see [`log10_premise_width`] for its log10).
 pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
     (32.0 * (n as f64).powf(2.5) * initial_residual_norm / ((2.0 * PI).sqrt() * delta * lambda0 * lambda0)).powi(2)
 }
 
 /// Slide Lem 2.5 = paper Lem 3.4.
 pub struct Lem25;
+
+/// One seed's network: stored (full solver) or streamed (reduced solver).
+enum Seed<'a> {
+    Full(Network),
+    Reduced(crate::reduced_flow::ReducedSeed<'a>),
+}
 
 struct Prep<'a> {
     cfg: &'a CheckConfig,
@@ -26,6 +41,7 @@ struct Prep<'a> {
     lambda0: f64,
     big_r: f64,
     m_needed: f64,
+    log10_m_needed: f64,
     t_end: f64,
 }
 
@@ -49,6 +65,7 @@ impl Claim for Lem25 {
         };
         match profile {
             Profile::Tiny => CheckConfig { widths: vec![50, 400], seeds: 12, ..correlated },
+            Profile::ProofWidth => crate::proof_width::lem25(),
             Profile::Quick => CheckConfig { widths: vec![1_000, 10_000, 100_000], seeds: 20, ..correlated },
             Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 6, step: 0.5, ..correlated },
         }
@@ -69,8 +86,9 @@ impl Claim for Lem25 {
         let big_r = crate::lem23::radius(n, cfg.delta, lambda0);
         let expected_r0 = (data.y().squared_norm_l2() + n as f64 / 2.0).sqrt();
         let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
+        let log10_m_needed = log10_premise_width(n, expected_r0, cfg.delta, lambda0);
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, t_end }))
+        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end }))
     }
 }
 
@@ -82,11 +100,12 @@ impl Prepared for Prep<'_> {
         "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).".into()
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
-        vec![ProofWidth {
-            route: "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)".into(),
-            formula: "(32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))²".into(),
-            width: self.m_needed,
-        }]
+        vec![ProofWidth::new(
+            "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)",
+            "(32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))²",
+            self.m_needed,
+            self.log10_m_needed,
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         vec![
@@ -123,10 +142,17 @@ impl Prepared for Prep<'_> {
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
         let (data, lambda0, n) = (&self.data, self.lambda0, self.data.n());
-        let net = Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?;
+        // At large widths the reduced solver (docs/theory.md §5) runs the same network without storing it.
+        let solver = if crate::reduced_flow::use_reduced(self.cfg, seed.m, n) {
+            Seed::Reduced(crate::reduced_flow::ReducedSeed::new(data, seed.m, seed.init_seed, seed.trial)?)
+        } else {
+            Seed::Full(Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?)
+        };
         // R′ needs only u(0): the flow runs only when the premise holds.
-        let u0 = net.forward(data)?.u;
-        let r0 = (data.y() - &u0).norm_l2();
+        let r0 = match &solver {
+            Seed::Reduced(red) => red.initial_residual_norm()?,
+            Seed::Full(net) => (data.y() - &net.forward(data)?.u).norm_l2(),
+        };
         let r_prime = 2.0 * (n as f64).sqrt() * r0 / ((seed.m as f64).sqrt() * lambda0);
         let premise = seed.judge("premise").below(r_prime, self.big_r, 0.0);
         let out = SeedOutcome::default().event("premise", premise).value("r-prime-over-r", r_prime / self.big_r);
@@ -135,7 +161,12 @@ impl Prepared for Prep<'_> {
         }
         let st = seed.judge("statement");
         // The decay bound under bound_scale: once it fails beyond doubt, the seed's verdict is settled.
-        let r = run_until(data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false, Some(st.scale))?;
+        let r = match &solver {
+            Seed::Reduced(red) => red.run(lambda0, self.cfg.step, self.t_end, Some(st.scale))?,
+            Seed::Full(net) => {
+                run_until(data, net, &self.reference, &flow_config(self.cfg, self.t_end), false, Some(st.scale))?
+            }
+        };
         let live: Vec<_> = r.points.iter().filter(|p| p.t > 0.0).collect();
         let lmin_band = ROUNDING * n as f64;
         let lmin = worst_of(live.iter().map(|p| st.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));

@@ -21,6 +21,8 @@ pub mod lem23;
 pub mod lem24;
 pub mod lem25;
 pub mod profile;
+pub mod proof_width;
+pub mod reduced_flow;
 pub mod result;
 pub mod scaling;
 pub mod stats;
@@ -30,7 +32,7 @@ pub mod thm31;
 pub mod threshold;
 pub mod trajectory;
 
-pub use config::{CheckConfig, DataKind};
+pub use config::{CheckConfig, DataKind, Solver};
 pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedOutcome, SeedStore, Shard};
 pub use profile::Profile;
 pub use result::ClaimResult;

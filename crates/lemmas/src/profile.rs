@@ -14,6 +14,9 @@ pub enum Profile {
     Paper,
     /// A seconds-long profile for tests and snapshots of the rendered reports.
     Tiny,
+    /// The proofs' own widths on the reduced solver (docs/theory.md §5): each claim of
+    /// [`Profile::claims`] at a width ≥ its proof width, n = 2 (`crate::proof_width`).
+    ProofWidth,
 }
 
 impl Profile {
@@ -23,6 +26,15 @@ impl Profile {
             Profile::Quick => "quick",
             Profile::Paper => "paper",
             Profile::Tiny => "tiny",
+            Profile::ProofWidth => "proof-width",
+        }
+    }
+
+    /// The claims a profile runs when none are named (`None`: every claim).
+    pub fn claims(self) -> Option<&'static [ClaimId]> {
+        match self {
+            Profile::ProofWidth => Some(&[ClaimId::Lem25, ClaimId::Thm21]),
+            _ => None,
         }
     }
 
@@ -49,6 +61,6 @@ impl Profile {
 
     /// Parses "quick", "paper" or "tiny".
     pub fn parse(s: &str) -> Option<Profile> {
-        [Profile::Quick, Profile::Paper, Profile::Tiny].into_iter().find(|p| p.name() == s)
+        [Profile::Quick, Profile::Paper, Profile::Tiny, Profile::ProofWidth].into_iter().find(|p| p.name() == s)
     }
 }

@@ -285,8 +285,29 @@ pub struct ProofWidth {
     pub route: String,
     /// The formula with explicit constants.
     pub formula: String,
-    /// Its value on this data set (may exceed any width that can be run).
+    /// Its value on this data set (may exceed any width that can be run), as computed from the
+    /// formula; clamped to 1e300 when the formula leaves f64 (then `log10_width` holds it).
     pub width: f64,
+    /// log10 of the width, computed in log form, when the width is beyond f64 (≥ 1e300: e.g.
+    /// δ³ in a denominator at δ = 1e-300); absent otherwise, when `width` is exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log10_width: Option<f64>,
+}
+
+impl ProofWidth {
+    /// A proof width from its formula evaluated twice: directly (`width`) and in log form
+    /// (`log10_width`, the same formula as a sum of logarithms). The direct value is kept, bit for
+    /// bit, when it is a finite f64 below 1e300; otherwise the log form is (and `width` is 1e300).
+    pub fn new(route: impl Into<String>, formula: impl Into<String>, width: f64, log10_width: f64) -> Self {
+        let (width, log10_width) =
+            if width.is_finite() && width < 1e300 { (width, None) } else { (1e300, Some(log10_width)) };
+        ProofWidth { route: route.into(), formula: formula.into(), width, log10_width }
+    }
+
+    /// log10 of the width, exact in either representation (+∞ when the formula is unbounded, e.g. λ0 = 0).
+    pub fn log10(&self) -> f64 {
+        self.log10_width.unwrap_or_else(|| self.width.log10())
+    }
 }
 
 /// Where the statement's width threshold lies, judged with the rows' verdicts (docs/theory.md §3.7):
@@ -349,5 +370,46 @@ impl ClaimResult {
     /// The statement's event.
     pub fn statement_event(&self) -> Option<&EventResult> {
         self.events.iter().find(|e| e.role == Role::Statement)
+    }
+}
+
+#[cfg(test)]
+mod proof_width_tests {
+    use crate::{ClaimId, Profile};
+
+    /// At δ = 1e-300 the widths of Lem 2.5, Thm 2.1, Thm 2.6 and Thm 3.1 leave f64 (δ² and δ³ in
+    /// a denominator), yet each claim still states one: its log10, from the formula in log form,
+    /// equal to the direct formula's log10 at δ = 0.1 and shifted by exactly the δ-power times 299
+    /// decades at δ = 1e-300 (Lem 2.2's and Lem 2.3's widths stay in f64 and exact).
+    #[test]
+    fn proof_widths_beyond_f64_are_kept_in_log_form() {
+        let decades = |id: ClaimId| match id {
+            ClaimId::Lem25 => Some(2.0),
+            ClaimId::Thm21 | ClaimId::Thm31 => Some(3.0),
+            _ => None,
+        };
+        for &id in ClaimId::ALL.iter() {
+            let mut cfg = Profile::Tiny.config(id);
+            let at = |delta: f64, cfg: &mut crate::CheckConfig| {
+                cfg.delta = delta;
+                let prep = id.claim().prepare(cfg).unwrap();
+                prep.proof_widths()
+            };
+            let (small, huge) = (at(0.1, &mut cfg), at(1e-300, &mut cfg));
+            assert_eq!(small.len(), huge.len());
+            for (s, h) in small.iter().zip(&huge) {
+                assert!(s.log10_width.is_none(), "{id:?}: δ = 0.1 gives a width in f64");
+                assert!((s.log10() - s.width.log10()).abs() < 1e-12);
+                assert!(h.log10().is_finite(), "{id:?}: δ = 1e-300 gives no width");
+                if let Some(k) = decades(id) {
+                    assert!(h.log10_width.is_some(), "{id:?}: the width at δ = 1e-300 should be beyond f64");
+                    assert!((h.log10() - s.log10() - 299.0 * k).abs() < 1e-9, "{id:?}: {} vs {}", h.log10(), s.log10());
+                }
+                if id == ClaimId::Thm26 {
+                    // n⁶ log(m/δ)/(λ0⁴δ³): three powers of δ and the logarithm's growth.
+                    assert!(h.log10() - s.log10() > 897.0, "{id:?}");
+                }
+            }
+        }
     }
 }

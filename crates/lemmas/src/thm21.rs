@@ -17,6 +17,15 @@ pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
     512.0 * n.powi(5) * (y_norm_sq + n / 2.0) / (PI * delta.powi(3) * lambda0.powi(4))
 }
 
+/// log10 of [`proof_width`], computed in logs (finite for every δ > 0 and λ0 > 0).
+pub fn log10_proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
+    let n = n as f64;
+    512f64.log10() + 5.0 * n.log10() + (y_norm_sq + n / 2.0).log10()
+        - PI.log10()
+        - 3.0 * delta.log10()
+        - 4.0 * lambda0.log10()
+}
+
 /// The events the proof of Thm 2.1 chains, each spending δ: Lem 2.2's, Lem 2.3's and Markov's
 /// (docs/theory.md §2.9). The statement's target is 1 − (this)·δ.
 pub const EVENTS_CHAINED: u32 = 3;
@@ -51,7 +60,7 @@ pub(crate) fn quick_flow() -> CheckConfig {
 /// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
 pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
     match profile {
-        Profile::Tiny => Profile::tiny_base(),
+        Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
         Profile::Quick => quick_flow(),
         Profile::Paper => CheckConfig {
             n: 20,
@@ -77,7 +86,10 @@ impl Claim for Thm21 {
         }
     }
     fn config(&self, profile: Profile) -> CheckConfig {
-        flow_profile(profile)
+        match profile {
+            Profile::ProofWidth => crate::proof_width::thm21(),
+            _ => flow_profile(profile),
+        }
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
@@ -114,11 +126,12 @@ impl Prepared for Prep<'_> {
         "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).".into()
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
-        vec![ProofWidth {
-            route: "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ".into(),
-            formula: "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)".into(),
-            width: self.m21,
-        }]
+        vec![ProofWidth::new(
+            "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ",
+            "512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴)",
+            self.m21,
+            log10_proof_width(self.data.n(), self.y2, self.cfg.delta, self.lambda0),
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         let delta = self.cfg.delta;
@@ -163,8 +176,18 @@ impl Prepared for Prep<'_> {
         ]
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
-        let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
-        let r = run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?;
+        // At large widths the reduced solver (docs/theory.md §5) runs the same network without storing it.
+        let r = if crate::reduced_flow::use_reduced(self.cfg, seed.m, self.data.n()) {
+            crate::reduced_flow::ReducedSeed::new(&self.data, seed.m, seed.init_seed, seed.trial)?.run(
+                self.lambda0,
+                self.cfg.step,
+                self.t_end,
+                None,
+            )?
+        } else {
+            let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
+            run(&self.data, &net, &self.reference, &flow_config(self.cfg, self.t_end), false)?
+        };
         let statement = decay_observation(&seed.judge("statement"), &r.points, r.completed);
         let r0sq = r.initial_residual_norm.powi(2);
         let rate = late_decay_rate(&r.points);

@@ -13,6 +13,11 @@ pub fn width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
     (n as f64).powi(6) * (m as f64 / delta).ln() / (lambda0.powi(4) * delta.powi(3))
 }
 
+/// log10 of [`width_order`], computed in logs.
+pub fn log10_width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
+    6.0 * (n as f64).log10() + ((m as f64).ln() - delta.ln()).log10() - 4.0 * lambda0.log10() - 3.0 * delta.log10()
+}
+
 /// Slide Thm 2.6 = paper Thm 3.3.
 pub struct Thm26;
 
@@ -52,12 +57,12 @@ impl Prepared for Prep<'_> {
     }
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let largest = *self.cfg.widths.last().expect("validated");
-        vec![ProofWidth {
-            route: "paper: order only (the constant is implicit); shown with constant 1 at the largest width run"
-                .into(),
-            formula: "n⁶ log(m/δ) / (λ0⁴ δ³)".into(),
-            width: width_order(self.data.n(), largest, self.cfg.delta, self.lambda0),
-        }]
+        vec![ProofWidth::new(
+            "paper: order only (the constant is implicit); shown with constant 1 at the largest width run",
+            "n⁶ log(m/δ) / (λ0⁴ δ³)",
+            width_order(self.data.n(), largest, self.cfg.delta, self.lambda0),
+            log10_width_order(self.data.n(), largest, self.cfg.delta, self.lambda0),
+        )]
     }
     fn events(&self) -> Vec<EventSpec> {
         vec![

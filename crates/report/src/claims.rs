@@ -243,8 +243,10 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
             .map(|(res, key)| {
                 let proof = match res.proof_widths.as_slice() {
                     [] => "—".to_string(),
-                    [only] => width(only.width),
-                    [first, rest @ ..] => format!("{} (first of {} routes)", width(first.width), rest.len() + 1),
+                    [only] => crate::format::proof_width(only),
+                    [first, rest @ ..] => {
+                        format!("{} (first of {} routes)", crate::format::proof_width(first), rest.len() + 1)
+                    }
                 };
                 let threshold = threshold_text(&res.threshold);
                 let ratio = res.proof_to_empirical.as_ref().map_or("—".to_string(), interval_text);
@@ -467,13 +469,15 @@ fn proof_width_section(res: &ClaimResult) -> String {
         .map(|p| {
             let met = match largest {
                 None => "no width run".to_string(),
-                Some(_) if !(p.width.is_finite() && p.width < crate::format::HUGE) => {
-                    "no: the proof's width is unbounded".to_string()
-                }
+                Some(_) if !p.log10().is_finite() => "no: the proof's width is unbounded".to_string(),
+                Some(m) if p.log10_width.is_some() => format!(
+                    "no: largest run m = {m} is {}× smaller",
+                    crate::format::power_of_ten(p.log10() - (m as f64).log10())
+                ),
                 Some(m) if (m as f64) >= p.width => format!("yes (m = {m})"),
                 Some(m) => format!("no: largest run m = {m} is {}× smaller", number(p.width / m as f64)),
             };
-            vec![p.route.clone(), p.formula.clone(), width(p.width), met]
+            vec![p.route.clone(), p.formula.clone(), crate::format::proof_width(p), met]
         })
         .collect();
     s.push_str(&markdown_table(&["route", "formula", "m needed", "met by the widths run"], &rows));

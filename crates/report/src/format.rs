@@ -59,6 +59,36 @@ pub fn width(x: f64) -> String {
     if x.is_finite() && x > 0.0 && x < 1e9 { format!("{}", x.ceil() as u64) } else { number(x) }
 }
 
+/// 10^`log10` as "3.2·10⁴⁰⁵" (two significant digits, superscript exponent): for widths beyond
+/// f64, computed in log form. Not finite prints "unbounded".
+pub fn power_of_ten(log10: f64) -> String {
+    if !log10.is_finite() {
+        return if log10 < 0.0 { "0".into() } else { "unbounded".into() };
+    }
+    let mut exponent = log10.floor();
+    let mut mantissa = 10f64.powf(log10 - exponent);
+    if format!("{mantissa:.1}") == "10.0" {
+        mantissa = 1.0;
+        exponent += 1.0;
+    }
+    let sup: String = format!("{}", exponent as i64)
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d.to_digit(10).expect("a digit") as usize],
+        })
+        .collect();
+    format!("{mantissa:.1}·10{sup}")
+}
+
+/// A proof width: [`width`] of the exact value, or [`power_of_ten`] of its log10 beyond f64.
+pub fn proof_width(p: &lemmas::result::ProofWidth) -> String {
+    match p.log10_width {
+        Some(l) => power_of_ten(l),
+        None => width(p.width),
+    }
+}
+
 /// "yes" or "no".
 pub fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
@@ -133,6 +163,24 @@ pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Widths beyond f64 print from their log10 ("3.2·10⁴⁰⁵"); the mantissa's rounding carries
+    /// into the exponent; a claim prepared at δ = 1e-300 renders its Thm 2.1 width that way
+    /// (before log-form widths it rendered "≥ 1e300" and "unbounded").
+    #[test]
+    fn widths_beyond_f64_print_as_powers_of_ten() {
+        assert_eq!(power_of_ten(405.0 + 0.5051499783), "3.2·10⁴⁰⁵");
+        assert_eq!(power_of_ten(2.99999), "1.0·10³");
+        assert_eq!(power_of_ten(-3.5), "3.2·10⁻⁴");
+        assert_eq!(power_of_ten(f64::INFINITY), "unbounded");
+        let mut cfg = lemmas::Profile::Tiny.config(lemmas::ClaimId::Thm21);
+        cfg.delta = 1e-300;
+        let prep = lemmas::ClaimId::Thm21.claim().prepare(&cfg).unwrap();
+        let p = &prep.proof_widths()[0];
+        let text = proof_width(p);
+        assert!(text.contains("·10⁹"), "{text}");
+        assert_eq!(text, power_of_ten(p.log10()));
+    }
 
     #[test]
     fn numbers_have_four_significant_digits() {

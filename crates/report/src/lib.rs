@@ -23,7 +23,7 @@ pub use chart::{
 };
 pub use claims::{Change, RULE_CHANGES, VERDICT_CHANGES, interval_text, render_claims, threshold_text};
 pub use figure1::render_figure1;
-pub use format::markdown_table;
+pub use format::{markdown_table, power_of_ten, proof_width};
 pub use scaling::{exponent_text, render_scaling};
 
 /// What produced a report; every page states it.

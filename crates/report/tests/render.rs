@@ -39,11 +39,7 @@ fn theorem_3_1_refuted() -> ClaimResult {
     let cfg = CheckConfig { bound_scale: 0.01, widths: vec![50, 200], bisection_steps: 0, ..tiny() };
     let mut res = lemmas::check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
     res.verdict = Verdict::Refuted;
-    res.proof_widths.push(ProofWidth {
-        route: "fixture | a width the run meets".into(),
-        formula: "m".into(),
-        width: 100.0,
-    });
+    res.proof_widths.push(ProofWidth::new("fixture | a width the run meets", "m", 100.0, 2.0));
     let st = res.events.iter_mut().find(|e| e.role == Role::Statement).unwrap();
     st.rows[0].slack_worst = 1e300;
     st.rows[1].slack_median = f64::INFINITY;
