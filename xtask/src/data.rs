@@ -580,7 +580,8 @@ impl<O: flow::Observer> flow::Observer for FlowProgress<'_, O> {
     }
 }
 
-fn to_csv(rows: &[Row]) -> String {
+/// A trajectory as CSV, one row per sample (empty cells where a value was not recorded).
+pub(crate) fn to_csv(rows: &[Row]) -> String {
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:e}"));
     let mut s =
         String::from("t,step,loss,residual_sq,bound_ratio,pattern_change_fraction,max_weight_distance,lambda_min_h\n");

@@ -94,7 +94,7 @@ pub fn train_reduced(args: &TrainArgs) -> Result<Option<ExitCode>, UserError> {
         serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise")
             + "\n"
     } else {
-        csv(&rows)
+        crate::data::to_csv(&rows)
     };
     crate::files::write_file(&args.out, text.as_bytes())?;
     println!("{status}; {} samples written to {}", rows.len(), args.out.display());
@@ -167,24 +167,4 @@ fn run<S: NeuronSource>(data: &Dataset, src: &S, args: &TrainArgs) -> Result<(Ve
         crate::estimate::bytes(outcome.peak_memory.total())
     );
     Ok((rows, status, outcome.diverged))
-}
-
-fn csv(rows: &[Row]) -> String {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:e}"));
-    let mut s =
-        String::from("t,step,loss,residual_sq,bound_ratio,pattern_change_fraction,max_weight_distance,lambda_min_h\n");
-    for r in rows {
-        s.push_str(&format!(
-            "{:e},{},{:e},{:e},{},{:e},{:e},{}\n",
-            r.t,
-            r.step,
-            r.loss,
-            r.residual_sq,
-            opt(r.bound_ratio),
-            r.pattern_change_fraction,
-            r.max_weight_distance,
-            opt(r.lambda_min_h)
-        ));
-    }
-    s
 }

@@ -443,31 +443,8 @@ pub fn run_claim(
     assert_eq!(specs.iter().filter(|s| s.role == Role::Statement).count(), 1, "{}: one statement", id.slide());
     let planted = std::env::var(PLANT_SANITY_FAILURE).is_ok_and(|v| v == id.key());
     let run_width = |m: usize| -> Result<Vec<SeedOutcome>, LemmaError> {
-        let seed = init_seed(cfg.master_seed, id, m);
-        (0..cfg.seeds)
-            .into_par_iter()
-            .filter(|&trial| ctx.shard.is_none_or(|s| s.contains(trial)))
-            .map(|trial| {
-                let out = match ctx.store.get(id, m, trial) {
-                    Some(out) => out,
-                    None => {
-                        let sctx = SeedCtx { m, trial, init_seed: seed, bound_scale: cfg.bound_scale, specs: &specs };
-                        let out = prepared.evaluate(&sctx)?;
-                        ctx.store.put(id, m, trial, &out)?;
-                        out
-                    }
-                };
-                if let Some(missing) = specs.iter().find(|s| !out.events.contains_key(s.key)) {
-                    return Err(LemmaError::Store(format!(
-                        "a seed of {} (m = {m}, trial {trial}) has no observation of event {:?}: a stored seed comes from another version of the check (delete the checkpoint), or the check is wrong",
-                        id.slide(),
-                        missing.key
-                    )));
-                }
-                ctx.progress.seed_done(id, m, trial);
-                Ok(out)
-            })
-            .collect()
+        let trials = (0..cfg.seeds).into_par_iter().filter(|&trial| ctx.shard.is_none_or(|s| s.contains(trial)));
+        evaluate_seeds(id, &*prepared, &specs, cfg, m, trials, ctx)
     };
     if ctx.shard.is_some() {
         for &m in &cfg.widths {
@@ -707,15 +684,16 @@ fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measu
 
 /// Seeds `trials` of a prepared claim at width m, in trial order, each taken from the store when it
 /// is there and otherwise evaluated (in parallel) and stored, exactly as [`run_claim`] runs a width.
-/// The threshold search of [`crate::threshold`] runs its widths through this; the shard of `ctx`
-/// is not consulted (that search shards by configuration, not by seed).
+/// [`run_claim`] passes the trials of its shard; the threshold search of [`crate::threshold`] runs
+/// its widths through this with a range of trials (that search shards by configuration, not by
+/// seed), so the shard of `ctx` is not consulted here.
 pub fn evaluate_seeds(
     id: ClaimId,
     prepared: &dyn Prepared,
     specs: &[EventSpec],
     cfg: &CheckConfig,
     m: usize,
-    trials: std::ops::Range<u64>,
+    trials: impl IntoParallelIterator<Item = u64>,
     ctx: &RunContext<'_>,
 ) -> Result<Vec<SeedOutcome>, LemmaError> {
     let seed = init_seed(cfg.master_seed, id, m);
