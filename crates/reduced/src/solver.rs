@@ -825,8 +825,11 @@ fn diverged(loss: f64, loss0: f64) -> bool {
     !loss.is_finite() || loss > DIVERGENCE_FACTOR * loss0.max(f64::MIN_POSITIVE)
 }
 
-/// Gradient flow with RK4 at step ≤ h, landing exactly on every sample time (strictly
-/// increasing, starting at 0), observed at each.
+/// Gradient flow with RK4 on the grid t_k = k·h (the last step shortened to land on the last
+/// sample time T), observed at every sample time (strictly increasing, starting at 0), as
+/// `flow::run` does: a sample on a grid point (within 10⁻⁹·h) is the grid state; a sample between
+/// grid points is a separate short step from the grid point before it, on a copy that never feeds
+/// back, so the sample times never change the solution (docs/theory.md §3.3).
 pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     sys: &System<'_, S>,
     mut st: State,
@@ -840,27 +843,42 @@ pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     if sample_times.first() != Some(&0.0) || sample_times.windows(2).any(|p| !(p[1].is_finite() && p[1] > p[0])) {
         return Err(invalid("sample_times", format!("{sample_times:?}"), "must start at 0 and increase strictly"));
     }
+    let t_end = sample_times[sample_times.len() - 1];
+    if t_end > 0.0 && h > t_end * (1.0 + 1e-12) {
+        return Err(invalid("h", h, &format!("the RK4 step is longer than the horizon T = {t_end}: give h ≤ T")));
+    }
     let loss0 = 0.5 * st.initial_residual_norm.powi(2);
     if observer.observe(&sys.sample(&st)?) == Control::Stop {
         return Ok(finish(sys, &st, false, true));
     }
-    for w in sample_times.windows(2) {
-        let (t0, t1) = (w[0], w[1]);
-        let k = steps_for(t1 - t0, h);
-        let s = (t1 - t0) / k as f64;
-        for j in 0..k {
-            let t = t0 + j as f64 * s;
-            let t_next = if j + 1 == k { t1 } else { t0 + (j + 1) as f64 * s };
-            st.t = t;
-            FlowStep.step(sys, &mut st, t_next - t)?;
-            st.t = t_next;
-            let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
-            if diverged(loss, loss0) {
-                return Ok(finish(sys, &st, true, false));
+    let grid_steps = if t_end > 0.0 { steps_for(t_end, h) } else { 0 };
+    let tol = 1e-9 * h;
+    let mut next = 1;
+    for k in 0..grid_steps {
+        let t0 = st.t;
+        let t1 = if k + 1 == grid_steps { t_end } else { (k + 1) as f64 * h };
+        while next < sample_times.len() && sample_times[next] < t1 - tol {
+            let ts = sample_times[next];
+            let mut between = st.clone();
+            FlowStep.step(sys, &mut between, ts - t0)?;
+            between.t = ts;
+            between.step = st.step;
+            if observer.observe(&sys.sample(&between)?) == Control::Stop {
+                return Ok(finish(sys, &between, false, true));
             }
+            next += 1;
         }
-        if observer.observe(&sys.sample(&st)?) == Control::Stop {
-            return Ok(finish(sys, &st, false, true));
+        FlowStep.step(sys, &mut st, t1 - t0)?;
+        st.t = t1;
+        let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
+        if diverged(loss, loss0) {
+            return Ok(finish(sys, &st, true, false));
+        }
+        while next < sample_times.len() && sample_times[next] <= t1 + tol {
+            if observer.observe(&sys.sample(&st)?) == Control::Stop {
+                return Ok(finish(sys, &st, false, true));
+            }
+            next += 1;
         }
     }
     Ok(finish(sys, &st, false, false))

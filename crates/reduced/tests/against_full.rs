@@ -95,6 +95,7 @@ fn full_flow(data: &Dataset, net: &Network, h: f64, t_end: f64, intervals: usize
         samples: SampleTimes::Uniform { intervals },
         error_estimate: ErrorEstimate::LocalSampled { every: usize::MAX },
         divergence_factor: 1e6,
+        space: flow::Space::Weight,
     };
     flow::run(data, net, &config, &mut Rec { w0: &w0, s0: &s0, out: &mut out }).unwrap();
     out
@@ -176,6 +177,27 @@ fn flow_n3_agrees_with_the_full_flow_through_budget_growth() {
     assert!(compared >= 10, "only {compared} samples above 1e-10 of the initial loss");
     assert!(outcome.passes >= 2, "the budget never grew: {outcome:?}");
     assert!(full[compared - 1].changes > 0.0, "no pattern changed: the comparison is vacuous");
+}
+
+#[test]
+fn samples_never_change_the_reduced_flow_and_it_matches_the_full_flow_between_grid_points() {
+    let data = data(3, 3, 1.0);
+    let m = 5_000;
+    let (h, t_end) = (0.1, 4.0);
+    let src = SeededInit::new(&data, m, 5, 0).unwrap();
+    // 40 intervals lie on the grid; 7 put every inner sample between grid points.
+    let (on_grid, _) = reduced_flow(&data, &src, SMALL_BUDGET, h, t_end, 40);
+    let (between, _) = reduced_flow(&data, &src, SMALL_BUDGET, h, t_end, 7);
+    let (a, b) = (on_grid.last().unwrap(), between.last().unwrap());
+    assert_eq!(
+        (a.loss.to_bits(), a.distance.to_bits(), a.changes.to_bits()),
+        (b.loss.to_bits(), b.distance.to_bits(), b.changes.to_bits()),
+        "the state at T depends on the sample times: {a:?} vs {b:?}"
+    );
+    // Off-grid samples are short steps from the grid point before them, as in flow::run.
+    let net = Network::init(m, 3, 5, 0).unwrap();
+    let full = full_flow(&data, &net, h, t_end, 7);
+    assert!(compare(&full, &between, 1e-12) >= 4);
 }
 
 #[test]
