@@ -337,8 +337,8 @@ pub enum Control {
 pub const MAX_STEPS: f64 = 1e9;
 
 /// A sample time within this fraction of h of a grid point is taken at the grid point (sample
-/// times such as T·k/K and grid points k′·h that agree up to rounding).
-pub const GRID_SNAP: f64 = 1e-9;
+/// times such as T·k/K and grid points k′·h that agree up to rounding); the grid is `model::grid`'s.
+pub use model::grid::GRID_SNAP;
 
 /// Everything [`integrate`] needs besides the problem: step, sample times, estimate, divergence rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -420,10 +420,7 @@ pub fn check_step_fits(h: f64, t_end: f64) -> Result<()> {
 }
 
 /// Number of equal steps of length ≤ h covering an interval of length `delta` > 0.
-pub fn steps_for(delta: f64, h: f64) -> usize {
-    // The slack keeps Δ = k·h (up to rounding) at k steps instead of k + 1.
-    ((delta / h) * (1.0 - 1e-12)).ceil().max(1.0) as usize
-}
+pub use model::grid::steps_for;
 
 /// What the driver hands to the sample callback.
 #[derive(Debug)]

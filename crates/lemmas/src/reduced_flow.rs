@@ -8,7 +8,8 @@
 
 use flow::ANY_ORDER_FACTOR;
 use model::Dataset;
-use reduced::{BudgetPolicy, FlowStep, SeededInit, State, Stepper, System, steps_for};
+use model::grid::Move;
+use reduced::{BudgetPolicy, FlowStep, SeededInit, State, Stepper, System};
 
 use crate::config::Solver;
 use crate::trajectory::{Point, ROUNDING, ROUNDING_LEVEL, Run, SAMPLE_INTERVALS, dynamics};
@@ -102,10 +103,7 @@ impl<'a> ReducedSeed<'a> {
         // The grid of `flow::integrate`: t_k = k·h (the last step lands on T); a sample between
         // grid points is a separate step (the shadow: two half steps) from the grid point before
         // it, on copies that never feed back.
-        let grid_steps = if t_end > 0.0 { steps_for(t_end, h) } else { 0 };
-        let snap = flow::GRID_SNAP * h;
-        let mut next = 1;
-        // Ok(true): stop here (rounding level or the decay ratio passed); Err(()) : not finite.
+        // Ok(true): stop here (rounding level or the decay ratio passed); Err(()): not finite.
         let take = |p: Point, points: &mut Vec<Point>| -> Result<bool, ()> {
             let done = p.residual_sq <= ROUNDING_LEVEL * r0 * r0
                 || stop_above_ratio.is_some_and(|r| p.bound_ratio > r * (1.0 + 1e-6));
@@ -121,40 +119,32 @@ impl<'a> ReducedSeed<'a> {
             r_prime: r_prime(&sys, r0, lambda0),
             completed,
         };
-        for k in 0..grid_steps {
-            let t = if k == 0 { 0.0 } else { k as f64 * h };
-            let t_next = if k + 1 == grid_steps { t_end } else { (k + 1) as f64 * h };
-            while next < times.len() && times[next] < t_next - snap {
-                let ts = times[next];
-                let tau = ts - t;
-                let (mut a, mut b) = (st.clone(), sh.clone());
-                FlowStep.step(&sys, &mut a, tau).map_err(dynamics)?;
-                FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
-                FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
-                a.t = ts;
-                b.t = ts;
-                let p = self.point(&sys, &a, &b, lambda0, r0, ts)?;
-                match take(p, &mut points) {
-                    Err(()) => return Ok(stopped(points, false)),
-                    Ok(true) => return Ok(stopped(points, true)),
-                    Ok(false) => {}
+        for mv in model::grid::walk(h, &times) {
+            let p = match mv {
+                Move::Between { t, tau, .. } => {
+                    let (mut a, mut b) = (st.clone(), sh.clone());
+                    FlowStep.step(&sys, &mut a, tau).map_err(dynamics)?;
+                    FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
+                    FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
+                    a.t = t;
+                    b.t = t;
+                    self.point(&sys, &a, &b, lambda0, r0, t)?
                 }
-                next += 1;
-            }
-            let dt = t_next - t;
-            FlowStep.step(&sys, &mut st, dt).map_err(dynamics)?;
-            FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
-            FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
-            st.t = t_next;
-            sh.t = t_next;
-            if next < times.len() && (times[next] - t_next).abs() <= snap {
-                let p = self.point(&sys, &st, &sh, lambda0, r0, times[next])?;
-                match take(p, &mut points) {
-                    Err(()) => return Ok(stopped(points, false)),
-                    Ok(true) => return Ok(stopped(points, true)),
-                    Ok(false) => {}
+                Move::Step { from, to } => {
+                    let dt = to - from;
+                    FlowStep.step(&sys, &mut st, dt).map_err(dynamics)?;
+                    FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
+                    FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
+                    st.t = to;
+                    sh.t = to;
+                    continue;
                 }
-                next += 1;
+                Move::OnGrid { t, .. } => self.point(&sys, &st, &sh, lambda0, r0, t)?,
+            };
+            match take(p, &mut points) {
+                Err(()) => return Ok(stopped(points, false)),
+                Ok(true) => return Ok(stopped(points, true)),
+                Ok(false) => {}
             }
         }
         Ok(Run { points, initial_residual_norm: r0, r_prime: r_prime(&sys, r0, lambda0), completed: true })

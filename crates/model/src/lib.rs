@@ -15,6 +15,7 @@ pub mod chacha;
 pub mod data;
 pub mod error;
 pub mod gram;
+pub mod grid;
 pub mod linalg;
 pub mod network;
 pub mod npy;

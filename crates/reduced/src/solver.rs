@@ -15,6 +15,7 @@
 //! from t_k (where every frozen neuron is still provably frozen).
 
 use faer::Mat;
+use model::grid::Move;
 use model::{Dataset, lambda_min};
 use rayon::prelude::*;
 
@@ -797,11 +798,7 @@ impl Stepper for GdStep {
     }
 }
 
-/// Number of equal steps of length ≤ h covering an interval of length `delta` > 0 (the rule of
-/// the `flow` driver, so that both take the same steps).
-pub fn steps_for(delta: f64, h: f64) -> usize {
-    ((delta / h) * (1.0 - 1e-12)).ceil().max(1.0) as usize
-}
+pub use model::grid::steps_for;
 
 /// The loss left the finite range or grew past this multiple of its start: divergence.
 const DIVERGENCE_FACTOR: f64 = 1e6;
@@ -851,34 +848,30 @@ pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     if observer.observe(&sys.sample(&st)?) == Control::Stop {
         return Ok(finish(sys, &st, false, true));
     }
-    let grid_steps = if t_end > 0.0 { steps_for(t_end, h) } else { 0 };
-    let tol = 1e-9 * h;
-    let mut next = 1;
-    for k in 0..grid_steps {
-        let t0 = st.t;
-        let t1 = if k + 1 == grid_steps { t_end } else { (k + 1) as f64 * h };
-        while next < sample_times.len() && sample_times[next] < t1 - tol {
-            let ts = sample_times[next];
-            let mut between = st.clone();
-            FlowStep.step(sys, &mut between, ts - t0)?;
-            between.t = ts;
-            between.step = st.step;
-            if observer.observe(&sys.sample(&between)?) == Control::Stop {
-                return Ok(finish(sys, &between, false, true));
+    for mv in model::grid::walk(h, sample_times) {
+        match mv {
+            Move::Between { t, tau, .. } => {
+                let mut between = st.clone();
+                FlowStep.step(sys, &mut between, tau)?;
+                between.t = t;
+                between.step = st.step;
+                if observer.observe(&sys.sample(&between)?) == Control::Stop {
+                    return Ok(finish(sys, &between, false, true));
+                }
             }
-            next += 1;
-        }
-        FlowStep.step(sys, &mut st, t1 - t0)?;
-        st.t = t1;
-        let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
-        if diverged(loss, loss0) {
-            return Ok(finish(sys, &st, true, false));
-        }
-        while next < sample_times.len() && sample_times[next] <= t1 + tol {
-            if observer.observe(&sys.sample(&st)?) == Control::Stop {
-                return Ok(finish(sys, &st, false, true));
+            Move::Step { from, to } => {
+                FlowStep.step(sys, &mut st, to - from)?;
+                st.t = to;
+                let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
+                if diverged(loss, loss0) {
+                    return Ok(finish(sys, &st, true, false));
+                }
             }
-            next += 1;
+            Move::OnGrid { .. } => {
+                if observer.observe(&sys.sample(&st)?) == Control::Stop {
+                    return Ok(finish(sys, &st, false, true));
+                }
+            }
         }
     }
     Ok(finish(sys, &st, false, false))
