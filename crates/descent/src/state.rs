@@ -146,7 +146,7 @@ impl State {
         (warm.dense_solves(), warm.warm_solves())
     }
     /// Whether every kept value is finite (checked by the driver after each step).
-    pub(crate) fn is_finite(&self) -> bool {
+    pub fn is_finite(&self) -> bool {
         self.residual_norm_sq.is_finite() && self.squared_distances.iter().all(|q| q.is_finite()) && self.z_finite
     }
 }

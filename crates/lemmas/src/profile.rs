@@ -33,7 +33,7 @@ impl Profile {
     /// The claims a profile runs when none are named (`None`: every claim).
     pub fn claims(self) -> Option<&'static [ClaimId]> {
         match self {
-            Profile::ProofWidth => Some(&[ClaimId::Lem25, ClaimId::Thm21]),
+            Profile::ProofWidth => Some(&[ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31]),
             _ => None,
         }
     }

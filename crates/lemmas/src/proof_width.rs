@@ -1,19 +1,25 @@
-//! The `proof-width` profile: Lem 2.5 and Thm 2.1 at widths that meet their own proof widths, on the reduced solver (docs/theory.md §5).
+//! The `proof-width` profile: Lem 2.5, Thm 2.1 and Thm 3.1 at widths that meet their own proof widths, on the reduced solver (docs/theory.md §5).
 //!
 //! Inputs: n = d = 2 correlated points (|x_1ᵀx_2| between 0.3 and 0.9, so K is far from
-//! diagonal and no pair is near parallel), labels y_i ~ N(0, 1) of the master seed, δ = 0.1 (Lem
-//! 2.5's target 1 − 2δ = 0.8, Thm 2.1's 1 − 3δ = 0.7), horizons λ0·T ≥ 8. The widths are computed
-//! from the data: Lem 2.5 at 4 × the width where R′ < R holds for the mean ‖y − u(0)‖ (a seed is
-//! live when its ‖y − u(0)‖ is below twice the mean, nearly always), Thm 2.1 at ⌈m₂.₁⌉ (and at
-//! least Lem 2.2's m₂.₂). Seeds: the fewest for which all-successes would be *supported* by the
-//! Clopper–Pearson lower end at 95% (Lem 2.5: 0.025^{1/k} ≥ 0.8 → 17, taken 24 to leave room for
-//! vacuous seeds; Thm 2.1: 0.025^{1/k} ≥ 0.7 → 11, taken 12).
+//! diagonal and no pair is near parallel), labels y_i ~ N(0, 1), drawn from the master seed among
+//! the first [`MASTER_SEEDS_SCANNED`] whose data make the proofs' widths smallest (the factor
+//! (‖y‖² + n/2)/λ0⁴ that every width here carries: small labels, λ0 as large as the correlation
+//! allows); horizons λ0·T ≥ 8 and ηλ0k/2 ≥ 8. The widths are computed from the data: Lem 2.5 at
+//! 4 × the width where R′ < R holds for the mean ‖y − u(0)‖ (a seed is live when its ‖y − u(0)‖
+//! is below twice the mean, nearly always), Thm 2.1 at ⌈m₂.₁⌉ and Thm 3.1 at ⌈m₃.₁⌉ with
+//! c_η = 1/4 (each at least Lem 2.2's m₂.₂). δ = 0.1 (Lem 2.5's target 1 − 2δ = 0.8, Thm 2.1's
+//! 1 − 3δ = 0.7, Thm 3.1's 1 − 4δ = 0.6). Seeds: the fewest for which all-successes would be
+//! *supported* by the Clopper–Pearson lower end at 95% ([`seeds_to_support`]), plus room for a
+//! vacuous seed or two where the claim has a per-seed premise.
 
 use crate::config::Solver;
 use crate::{CheckConfig, DataKind, make_data};
 
-/// The base of both claims' configurations.
-fn base() -> CheckConfig {
+/// Master seeds scanned by [`master_seed`].
+pub const MASTER_SEEDS_SCANNED: u64 = 64;
+
+/// The data of the profile before its master seed is chosen.
+fn unseeded() -> CheckConfig {
     CheckConfig {
         n: 2,
         d: 2,
@@ -27,17 +33,49 @@ fn base() -> CheckConfig {
     }
 }
 
-/// λ0 and ‖y‖² of the profile's data (the data are drawn from the configuration alone).
-fn data_constants(cfg: &CheckConfig) -> (usize, f64, f64) {
-    let data = make_data(cfg).expect("the proof-width profile's data are valid");
-    let lambda0 = model::lambda0(&data).expect("a 2 × 2 eigenvalue");
-    (data.n(), lambda0, data.y().squared_norm_l2())
+/// The master seed among 0..[`MASTER_SEEDS_SCANNED`] whose correlated n = d = 2 draw has the
+/// smallest (‖y‖² + n/2)/λ0⁴, the data factor of every proof width of the profile. The theorems
+/// hold for every data set: choosing the data is choosing where the proofs' widths are cheapest to
+/// reach, and the record says which seed was taken and why.
+pub fn master_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| {
+        (0..MASTER_SEEDS_SCANNED)
+            .filter_map(|s| {
+                let (n, lambda0, y2) = data_constants(&CheckConfig { master_seed: s, ..unseeded() }).ok()?;
+                Some((s, (y2 + n as f64 / 2.0) / lambda0.powi(4)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(s, _)| s)
+    })
+}
+
+/// The base of the claims' configurations.
+fn base() -> CheckConfig {
+    CheckConfig { master_seed: master_seed(), ..unseeded() }
+}
+
+/// The fewest seeds k for which k successes of k have a 95% Clopper–Pearson lower end
+/// 0.025^{1/k} ≥ `target`.
+pub fn seeds_to_support(target: f64) -> u64 {
+    (1..).find(|&k| 0.025f64.powf(1.0 / k as f64) >= target).expect("target < 1")
+}
+
+/// n, λ0 and ‖y‖² of a configuration's data (the data are drawn from the configuration alone).
+fn data_constants(cfg: &CheckConfig) -> Result<(usize, f64, f64), crate::LemmaError> {
+    let data = make_data(cfg)?;
+    let lambda0 = model::lambda0(&data)?;
+    Ok((data.n(), lambda0, data.y().squared_norm_l2()))
+}
+
+fn constants(cfg: &CheckConfig) -> (usize, f64, f64) {
+    data_constants(cfg).expect("the proof-width profile's data are valid")
 }
 
 /// Lem 2.5 at 4 × its premise width for the mean residual.
 pub fn lem25() -> CheckConfig {
     let cfg = CheckConfig { seeds: 24, ..base() };
-    let (n, lambda0, y2) = data_constants(&cfg);
+    let (n, lambda0, y2) = constants(&cfg);
     let m = 4.0 * crate::lem25::premise_width(n, (y2 + n as f64 / 2.0).sqrt(), cfg.delta, lambda0);
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
@@ -45,9 +83,24 @@ pub fn lem25() -> CheckConfig {
 /// Thm 2.1 at its proof width m₂.₁ (and Lem 2.2's m₂.₂ if larger).
 pub fn thm21() -> CheckConfig {
     let cfg = CheckConfig { seeds: 12, ..base() };
-    let (n, lambda0, y2) = data_constants(&cfg);
+    let (n, lambda0, y2) = constants(&cfg);
     let m =
         crate::thm21::proof_width(n, y2, cfg.delta, lambda0).max(crate::lem22::proof_width_spec(n, cfg.delta, lambda0));
+    CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
+}
+
+/// Thm 3.1 at its proof width m₃.₁ (and Lem 2.2's m₂.₂ if larger), with c_η = 1/4, the largest
+/// step of the explicit route.
+pub fn thm31() -> CheckConfig {
+    let cfg = CheckConfig {
+        c_eta: crate::thm31::C_ETA_ROUTE,
+        iterations: 1,
+        seeds: seeds_to_support(1.0 - f64::from(crate::thm31::EVENTS_CHAINED) * 0.1) + 1,
+        ..base()
+    };
+    let (n, lambda0, y2) = constants(&cfg);
+    let m =
+        crate::thm31::proof_width(n, y2, cfg.delta, lambda0).max(crate::lem22::proof_width_spec(n, cfg.delta, lambda0));
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
 
@@ -60,12 +113,15 @@ mod tests {
     /// reduced solver, with data far from diagonal and a target that means something.
     #[test]
     fn the_profile_runs_at_the_proof_widths() {
-        assert_eq!(Profile::ProofWidth.claims(), Some(&[ClaimId::Lem25, ClaimId::Thm21][..]));
-        for id in [ClaimId::Lem25, ClaimId::Thm21] {
+        assert_eq!(Profile::ProofWidth.claims(), Some(&[ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31][..]));
+        assert_eq!((seeds_to_support(0.8), seeds_to_support(0.7), seeds_to_support(0.6)), (17, 11, 8));
+        for id in [ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31] {
             let cfg = Profile::ProofWidth.config(id);
             cfg.validate().unwrap();
             let prep = id.claim().prepare(&cfg).unwrap();
             let needed = prep.proof_widths()[0].width;
+            let statement = prep.events().into_iter().find(|e| e.role == crate::result::Role::Statement).unwrap();
+            assert!(statement.premise.met_at(cfg.widths[0]), "{id:?}: {:?}", statement.premise);
             assert!(cfg.widths[0] as f64 >= needed, "{id:?}: width {} below the proof's {needed}", cfg.widths[0]);
             assert!(crate::reduced_flow::use_reduced(&cfg, cfg.widths[0], cfg.n));
             let data = make_data(&cfg).unwrap();

@@ -139,6 +139,15 @@ impl State {
     pub fn residual(&self) -> &[f64] {
         &self.e
     }
+    /// The active neurons in the order they were made active: (a_r, z_r(0), z_r(t)), each z with
+    /// n entries. Every neuron with |z_ir(0)| ≤ ρ̄_i on some input i is among them, so a caller
+    /// whose radius is at most [`State::budget`] sees every neuron that can flip within it.
+    pub fn active_neurons(&self) -> impl Iterator<Item = (f64, &[f64], &[f64])> + '_ {
+        let n = self.e.len().max(1);
+        self.active.a.iter().copied().zip(self.active.z0.chunks_exact(n)).zip(self.active.z.chunks_exact(n)).map(
+            |((a, z0), z)| (a, z0, z),
+        )
+    }
 }
 
 /// What an observer sees at a sample: exact observables of the width-m network.
