@@ -9,6 +9,7 @@ pub mod lock;
 pub mod output;
 pub mod parse;
 pub mod peers;
+pub mod records;
 pub mod scaling;
 pub mod solver;
 pub mod verify;

@@ -322,7 +322,7 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
         );
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&results);
+    print_table(&results, out);
     for line in divergence_lines(&results) {
         println!("{line}");
     }
@@ -378,7 +378,10 @@ pub fn divergence_lines(results: &[ClaimResult]) -> Vec<String> {
         .collect()
 }
 
-fn print_table(results: &[ClaimResult]) {
+/// The verdict table, then where each claim stands ([`crate::records::summary_lines`]): a claim
+/// left inconclusive here points to the committed record that meets its premise (this run's
+/// pages are under `out`). A record that cannot be read is named in one line, never an error.
+fn print_table(results: &[ClaimResult], out: &Path) {
     println!(
         "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  title",
         "slide", "paper", "verdict", "premise", "proof m", "threshold (lo, up]"
@@ -400,6 +403,17 @@ fn print_table(results: &[ClaimResult]) {
             emp,
             r.title
         );
+    }
+    if results.is_empty() {
+        return;
+    }
+    let (records, problems) = crate::records::committed_records();
+    println!("where each claim stands:");
+    for line in crate::records::summary_lines(results, &records, out) {
+        println!("{line}");
+    }
+    for p in problems {
+        println!("(record not read: {p})");
     }
 }
 
