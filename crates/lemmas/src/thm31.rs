@@ -708,7 +708,7 @@ impl Prepared for Prep<'_> {
         ]
     }
     fn measures(&self) -> Vec<MeasureSpec> {
-        vec![
+        let mut measures = vec![
             MeasureSpec::report(
                 "decay-rate",
                 format!(
@@ -720,14 +720,18 @@ impl Prepared for Prep<'_> {
                 "r-prime-over-radius",
                 "R′/R₃.₁ with R′ = 4√n‖y − u(0)‖/(√m λ0): the route's per-seed premise is R′ < R₃.₁ (< 1)",
             ),
-            MeasureSpec::report(
+        ];
+        // The sweep runs at the largest width when it is below SWEEP_MAX_WIDTH (see `evaluate`).
+        if *self.cfg.widths.last().expect("validated") < SWEEP_MAX_WIDTH {
+            measures.push(MeasureSpec::report(
                 "c-eta-held",
                 format!(
-                    "at the largest width (below {SWEEP_MAX_WIDTH}): the largest c_η = {}·2^j at which the bound held over its own horizon ηλ0k/2 = 8 (and at every smaller c_η of the sweep); the stability limit η < 2/λmax(H∞) is c_η < {:.4}",
+                    "at the largest width: the largest c_η = {}·2^j at which the bound held over its own horizon ηλ0k/2 = 8 (and at every smaller c_η of the sweep); the stability limit η < 2/λmax(H∞) is c_η < {:.4}",
                     self.cfg.c_eta, self.c_stable
                 ),
-            ),
-        ]
+            ));
+        }
+        measures
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
         let judges = Judges::of(seed);

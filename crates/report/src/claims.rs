@@ -67,7 +67,7 @@ pub const RULE_CHANGES: &[&str] = &[
     "Seeds whose per-seed premise fails (Lem 2.4's λmin premise at the first sample, Lem 2.5's R′ < R) are vacuous: counted apart (`seeds_vacuous`), never successes; a width with no live seed is inconclusive.",
     "A value within the numerical band (the integrator's error estimate, per neuron for distances; rounding for exact inequalities) is inconclusive; a band that is not finite or as large as what it guards decides nothing.",
     "Identities that cannot fail (Cauchy–Schwarz, ‖·‖₂ ≤ ‖·‖_F, Weyl) are sanity checks: a failure makes the verdict `error` and the exit status 3; they are not evidence.",
-    "Every event has its own width premise (Lem 2.3's `with-lem-2.2` needs Lem 2.2's width) and probability budget (Thm 2.1: 1 − 3δ; Lem 2.5 and Lem 2.3's second half: 1 − 2δ).",
+    "Every event has its own width premise (Lem 2.3's `with-lem-2.2` needs Lem 2.2's width) and probability budget (Thm 2.1: 1 − 3δ; Thm 3.1 on its explicit route, c_η ≤ 1/4: 1 − 4δ; Lem 2.5 and Lem 2.3's second half: 1 − 2δ).",
     "Thresholds are intervals (lower, upper] judged with the rows' verdicts, and proof ÷ empirical is an interval.",
     "Each (claim, width) draws its initialisations from its own streams: no nesting across widths, no sharing across claims.",
     "Horizons let the bounds bite: flows run to λ0·T ≥ 8, GD to ηλ0k/2 ≥ 8; Thm 3.1 sweeps c_η upward; Lem 2.3 certifies λmin over the whole ball by λmin(H(0)) − B > λ0/2; Lem 2.5 runs on inputs with K far from diagonal.",
@@ -115,7 +115,7 @@ pub const VERDICT_CHANGES: &[Change] = &[
         key: "thm-3.1",
         before: "inconclusive",
         after: "inconclusive",
-        why: "unchanged: the constants are implicit; now over ηλ0k/2 ≥ 8 with the c_η sweep",
+        why: "unchanged: at c_η = 1, above the explicit route's 1/4, the constants are implicit; now over ηλ0k/2 ≥ 8 with the c_η sweep, and the route's inequalities are audited along every run (its width m₃.₁ is run in the proof-width record)",
     },
 ];
 
