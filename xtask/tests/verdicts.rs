@@ -26,16 +26,15 @@ fn verify(out: &std::path::Path, claims: &str, config: Option<&str>, plant: Opti
     c.output().unwrap()
 }
 
-/// Every claim but Lem 2.5 (whose tiny widths leave every seed vacuous; its own test refutes it
-/// at m = 10⁶) has a refuted statement row at bound_scale 0.01; the claims whose statement has no
-/// width premise are refuted, and the run exits with 1.
+/// Every claim has a refuted statement row at bound_scale 0.01 on the tiny profile (Lem 2.5 on its
+/// live seeds); the claims whose statement has no width premise are refuted, and the run exits with 1.
 #[test]
 fn a_scaled_bound_refutes_every_claim_and_exits_1() {
     let dir = temp("verdicts-scaled");
     let out = dir.join("out");
     let o = verify(
         &out,
-        "lem-2.2,lem-2.3,lem-2.4,thm-2.1,thm-2.6,thm-3.1",
+        "lem-2.2,lem-2.3,lem-2.4,lem-2.5,thm-2.1,thm-2.6,thm-3.1",
         Some(r#"{"all": {"bound_scale": 0.01}}"#),
         None,
     );
@@ -53,6 +52,7 @@ fn a_scaled_bound_refutes_every_claim_and_exits_1() {
     let verdict = |slide: &str| r.as_array().unwrap().iter().find(|c| c["slide"] == slide).unwrap()["verdict"].clone();
     assert_eq!(verdict("Lem 2.3"), "refuted");
     assert_eq!(verdict("Lem 2.4"), "refuted");
+    assert_eq!(verdict("Lem 2.5"), "refuted");
     assert!(stdout(&o).contains("refuted"), "{}", stdout(&o));
 }
 
