@@ -119,6 +119,7 @@ impl Prepared for Prep<'_> {
         let mut notes = vec![
             "H(t) now carries a_r(t)², and G(t) adds to the decay: du/dt = (H + G)(y − u).".into(),
             "The width constant is implicit, so no width can be said to meet the premise: the claim's verdict stays inconclusive and the rows measure the event.".into(),
+            "The constant that is missing ([theory §2.6](theory.md#26-thm-26-paper-thm-33)): the paper's Ω hides the constant of its union bound over the m neurons on |a_r(t) − a_r(0)| and ‖w_r(0)‖ (the source of the log(m/δ) factor), and the levels that bound must hold at are not given either; without them no explicit width follows, so the width shown is the order n⁶ log(m/δ)/(λ0⁴δ³) with constant 1, and Thm 2.6 is not in the proof-width profile.".into(),
             format!("Runs go to T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}) with RK4 step h = {}.", self.t_end, self.lambda0 * self.t_end, self.cfg.step),
         ];
         notes.extend(crate::thm21::rate_note(measured).map(|s| s.replace("2λmin(H(T))", "2λmin(H(T) + G(T))")));
