@@ -86,6 +86,37 @@ impl Active {
     }
 }
 
+/// Work buffers of the steppers (stage pre-activations, stage gradients, the step's increment),
+/// kept between steps so that a step over millions of active neurons does not allocate and fault
+/// in fresh pages: every entry a step reads it has written first. They carry no state: a clone
+/// starts without them.
+#[derive(Debug, Default)]
+struct Scratch {
+    zs: Vec<f64>,
+    g: Vec<f64>,
+    acc: Vec<f64>,
+}
+
+impl Clone for Scratch {
+    fn clone(&self) -> Self {
+        Scratch::default()
+    }
+}
+
+impl Scratch {
+    /// The buffers at `len` entries each (contents unspecified); the stage pre-activations only
+    /// `with_stages` (RK4; GD has no stages).
+    fn sized(mut self, len: usize, with_stages: bool) -> Self {
+        for v in [&mut self.g, &mut self.acc] {
+            v.resize(len, 0.0);
+        }
+        if with_stages {
+            self.zs.resize(len, 0.0);
+        }
+        self
+    }
+}
+
 /// The state of a reduced run at one time.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -112,6 +143,7 @@ pub struct State {
     pub max_active: usize,
     /// Residual norm ‖u(0) − y‖ at the start.
     pub initial_residual_norm: f64,
+    scratch: Scratch,
 }
 
 impl State {
@@ -322,6 +354,7 @@ impl<'a, S: NeuronSource> System<'a, S> {
             passes: 0,
             max_active: 0,
             initial_residual_norm: 0.0,
+            scratch: Scratch::default(),
         };
         let pass = self.pass(None, &st.rho_bar.clone(), &st.c)?;
         self.absorb(&mut st, pass)?;
@@ -735,11 +768,20 @@ impl FlowStep {
     /// One RK4 step of length dt, or the violation ratio if the budget broke at a stage (the state
     /// is then untouched).
     fn try_step<S: NeuronSource>(sys: &System<'_, S>, st: &mut State, dt: f64) -> Option<f64> {
-        let len = st.active.len() * sys.n;
-        let (mut zs, mut g, mut acc) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
+        let mut scratch = std::mem::take(&mut st.scratch).sized(st.active.len() * sys.n, true);
+        let ratio = Self::try_step_with(sys, st, dt, &mut scratch);
+        st.scratch = scratch;
+        ratio
+    }
+
+    /// [`FlowStep::try_step`] with its work buffers (stage_g and stage_z write every entry they
+    /// later read, so their old contents never matter).
+    fn try_step_with<S: NeuronSource>(sys: &System<'_, S>, st: &mut State, dt: f64, scratch: &mut Scratch) -> Option<f64> {
+        let Scratch { zs, g, acc } = scratch;
+        let (zs, g, acc) = (zs.as_mut_slice(), g.as_mut_slice(), acc.as_mut_slice());
         let a = &st.active.a;
         let e1 = st.e.clone();
-        sys.stage_g(&st.active.z, &e1, a, &mut g, &mut acc, dt / 6.0, true);
+        sys.stage_g(&st.active.z, &e1, a, g, acc, dt / 6.0, true);
         let mut c_out = plus(&st.c, dt / 6.0, &e1);
         let mut e_prev = e1.clone();
         let mut es = vec![e1];
@@ -749,9 +791,9 @@ impl FlowStep {
                 return Some(ratio);
             }
             let cs = plus(&st.c, alpha, &e_prev);
-            let ua = sys.stage_z(&st.active.z, alpha, &g, a, &mut zs);
+            let ua = sys.stage_z(&st.active.z, alpha, g, a, zs);
             let e = sys.residual_from(st, &cs, &ua);
-            sys.stage_g(&zs, &e, a, &mut g, &mut acc, w, false);
+            sys.stage_g(zs, &e, a, g, acc, w, false);
             axpy(&mut c_out, w, &e);
             e_prev = e.clone();
             es.push(e);
@@ -768,7 +810,7 @@ impl FlowStep {
         }
         st.c = c_out;
         st.b = b_out;
-        sys.commit(st, &acc);
+        sys.commit(st, acc);
         None
     }
 }
@@ -794,13 +836,13 @@ impl Stepper for GdStep {
             }
             sys.enlarge(st, ratio)?;
         }
-        let len = st.active.len() * sys.n;
-        let (mut g, mut acc) = (vec![0.0; len], vec![0.0; len]);
+        let mut scratch = std::mem::take(&mut st.scratch).sized(st.active.len() * sys.n, false);
         let e = st.e.clone();
-        sys.stage_g(&st.active.z, &e, &st.active.a, &mut g, &mut acc, eta, true);
+        sys.stage_g(&st.active.z, &e, &st.active.a, &mut scratch.g, &mut scratch.acc, eta, true);
         st.b = plus_abs(&st.b, eta, &e);
         st.c = plus(&st.c, eta, &e);
-        sys.commit(st, &acc);
+        sys.commit(st, &scratch.acc);
+        st.scratch = scratch;
         st.step += 1;
         st.t = st.step as f64 * eta;
         Ok(())
