@@ -67,7 +67,10 @@ fn an_inconclusive_theorem_points_to_its_proof_width_record() {
     assert!(line.contains("supported — 12/12 seeds at m = 175283974"), "{line}");
     // Thm 3.1 is decided by the record too, on its explicit route.
     let thm31 = line_of(&lines, "Thm 3.1");
-    assert!(thm31.contains("supported — 9/9 seeds at m = 1402271787") && thm31.contains("docs/proof-width/thm-3.1.md"), "{thm31}");
+    assert!(
+        thm31.contains("supported — 9/9 seeds at m = 1402271787") && thm31.contains("docs/proof-width/thm-3.1.md"),
+        "{thm31}"
+    );
 
     // Lem 2.5 is inconclusive here because every seed is vacuous; the record decides it.
     let lem = line_of(&lines, "Lem 2.5");

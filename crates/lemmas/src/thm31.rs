@@ -208,7 +208,12 @@ struct Flippable {
 
 /// The flippable split at radius R of the neurons (a_r, z_r(0), z_r) given (every neuron with
 /// |z_ir(0)| < R on some input must be among them).
-fn flippable<'n>(k: &[f64], m: usize, radius: f64, neurons: impl Iterator<Item = (f64, &'n [f64], &'n [f64])>) -> Flippable {
+fn flippable<'n>(
+    k: &[f64],
+    m: usize,
+    radius: f64,
+    neurons: impl Iterator<Item = (f64, &'n [f64], &'n [f64])>,
+) -> Flippable {
     let n = (k.len() as f64).sqrt() as usize;
     let (mut coact, mut output, mut counts) = (vec![0u64; n * n], vec![0.0; n], vec![0u64; n]);
     let mut output_abs = vec![0.0; n];
@@ -426,7 +431,8 @@ impl Prep<'_> {
         if self.route_applies() {
             Premise::Width {
                 width: self.m31.max(self.m22),
-                source: "m₃.₁ = 8n(‖y‖² + n/2)·max(16n², 32n^{1.5})²/(πδ³λ0⁴) with c_η ≤ 1/4 (and Lem 2.2's m₂.₂)".into(),
+                source: "m₃.₁ = 8n(‖y‖² + n/2)·max(16n², 32n^{1.5})²/(πδ³λ0⁴) with c_η ≤ 1/4 (and Lem 2.2's m₂.₂)"
+                    .into(),
             }
         } else {
             Premise::ImplicitConstant
@@ -576,8 +582,10 @@ impl Prep<'_> {
         let n = self.data.n();
         if crate::reduced_flow::use_reduced(self.cfg, seed.m, n) {
             let source = SeededInit::new(&self.data, seed.m, seed.init_seed, seed.trial).map_err(dynamics)?;
-            let policy =
-                BudgetPolicy { initial_factor: crate::reduced_flow::BUDGET_FACTOR, growth: crate::reduced_flow::BUDGET_GROWTH };
+            let policy = BudgetPolicy {
+                initial_factor: crate::reduced_flow::BUDGET_FACTOR,
+                growth: crate::reduced_flow::BUDGET_GROWTH,
+            };
             let sys = System::new(&self.data, &source, policy).map_err(dynamics)?;
             // Every neuron of S_i^⊥ must be active: a budget of at least R₃.₁ on every input.
             let budget = sys.initial_budget().iter().map(|r| r.max(self.radius * (1.0 + 1e-9))).collect();
@@ -809,7 +817,8 @@ impl Prepared for Prep<'_> {
         notes.push(
             "The route's inequalities are checked between consecutive iterates: the step length, |I₂ⁱ| and ‖H^⊥‖₂ bounds hold for every W and are sanity identities; the perturbation terms, the one-step factor (while every neuron is within R₃.₁, so that only S_i^⊥ can flip), λmin(H(k)) ≥ λ0/2 and the movement bound R′ are proof steps. Audits stop once ‖y − u(k)‖² is below 10⁻²⁰ of its start (rounding level).".into(),
         );
-        if let Some(row) = measured.event("one-step").and_then(|e| e.rows.iter().rev().find(|r| r.seeds + r.seeds_vacuous > 0))
+        if let Some(row) =
+            measured.event("one-step").and_then(|e| e.rows.iter().rev().find(|r| r.seeds + r.seeds_vacuous > 0))
             && row.seeds == 0
         {
             notes.push(format!(

@@ -365,7 +365,16 @@ fn thm31_route(bound_scale: f64, solver: lemmas::Solver, seeds: u64) -> lemmas::
 fn theorem_3_1_audit_events_are_supported_and_refuted_by_the_scale() {
     let (plain, scaled) = (thm31_route(1.0, lemmas::Solver::Auto, 40), thm31_route(0.01, lemmas::Solver::Auto, 40));
     let keys: Vec<&str> = plain.events.iter().map(|e| e.key.as_str()).collect();
-    for key in ["perturbation", "one-step", "markov-flippable", "lambda-min", "movement", "step-length", "i2-bound", "h-perp-bound"] {
+    for key in [
+        "perturbation",
+        "one-step",
+        "markov-flippable",
+        "lambda-min",
+        "movement",
+        "step-length",
+        "i2-bound",
+        "h-perp-bound",
+    ] {
         assert!(keys.contains(&key), "{key} missing from {keys:?}");
     }
     for (p, s) in plain.events.iter().zip(&scaled.events) {
@@ -389,6 +398,10 @@ fn theorem_3_1_on_the_reduced_solver_matches_the_full_one() {
         let (a, b) = (&f.rows[0], &r.rows[0]);
         assert_eq!((a.successes, a.seeds, a.seeds_vacuous), (b.successes, b.seeds, b.seeds_vacuous), "{}", f.key);
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()) + 1e-12;
-        assert!(close(a.slack_worst, b.slack_worst) && close(a.slack_median, b.slack_median), "{}: {a:?} vs {b:?}", f.key);
+        assert!(
+            close(a.slack_worst, b.slack_worst) && close(a.slack_median, b.slack_median),
+            "{}: {a:?} vs {b:?}",
+            f.key
+        );
     }
 }

@@ -176,9 +176,13 @@ impl State {
     /// whose radius is at most [`State::budget`] sees every neuron that can flip within it.
     pub fn active_neurons(&self) -> impl Iterator<Item = (f64, &[f64], &[f64])> + '_ {
         let n = self.e.len().max(1);
-        self.active.a.iter().copied().zip(self.active.z0.chunks_exact(n)).zip(self.active.z.chunks_exact(n)).map(
-            |((a, z0), z)| (a, z0, z),
-        )
+        self.active
+            .a
+            .iter()
+            .copied()
+            .zip(self.active.z0.chunks_exact(n))
+            .zip(self.active.z.chunks_exact(n))
+            .map(|((a, z0), z)| (a, z0, z))
     }
 }
 
@@ -776,7 +780,12 @@ impl FlowStep {
 
     /// [`FlowStep::try_step`] with its work buffers (stage_g and stage_z write every entry they
     /// later read, so their old contents never matter).
-    fn try_step_with<S: NeuronSource>(sys: &System<'_, S>, st: &mut State, dt: f64, scratch: &mut Scratch) -> Option<f64> {
+    fn try_step_with<S: NeuronSource>(
+        sys: &System<'_, S>,
+        st: &mut State,
+        dt: f64,
+        scratch: &mut Scratch,
+    ) -> Option<f64> {
         let Scratch { zs, g, acc } = scratch;
         let (zs, g, acc) = (zs.as_mut_slice(), g.as_mut_slice(), acc.as_mut_slice());
         let a = &st.active.a;
