@@ -76,7 +76,7 @@ fn why_inconclusive(r: &ClaimResult) -> &'static str {
 
 /// The record's account of `claim`: its result and the statement's row at the widest width that
 /// meets the premise. None when the record does not hold the claim or no width of it meets the premise.
-fn record_row<'a>(record: &'a Record, claim: lemmas::ClaimId) -> Option<(&'a ClaimResult, &'a WidthRow)> {
+fn record_row(record: &Record, claim: lemmas::ClaimId) -> Option<(&ClaimResult, &WidthRow)> {
     let r = record.results.iter().find(|r| r.claim == claim)?;
     if !r.premise_met {
         return None;

@@ -902,7 +902,7 @@ pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     }
     let t_end = sample_times[sample_times.len() - 1];
     if t_end > 0.0 && h > t_end * (1.0 + 1e-12) {
-        return Err(invalid("h", h, &format!("the RK4 step is longer than the horizon T = {t_end}: give h ≤ T")));
+        return Err(invalid("h", h, format!("the RK4 step is longer than the horizon T = {t_end}: give h ≤ T")));
     }
     let loss0 = 0.5 * st.initial_residual_norm.powi(2);
     if observer.observe(&sys.sample(&st)?) == Control::Stop {
