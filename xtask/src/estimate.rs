@@ -28,6 +28,11 @@ pub const TIME_LIMIT_SECONDS: f64 = 365.0 * 86_400.0;
 /// build reaches about 33 GFLOP/s per core on large GEMMs; the mixed work of a seed runs slower).
 pub const FLOPS_PER_THREAD: f64 = 2e9;
 
+/// Flops per n² counted for one update of an active neuron by the reduced solver (stage
+/// pre-activations K g, gradients, outputs, the exact observables, Thm 3.1's audit): Thm 3.1's
+/// proof-width seeds took about 60 ns per update at n = 2, 120 flops at [`FLOPS_PER_THREAD`].
+pub const REDUCED_FLOPS_PER_UPDATE: f64 = 30.0;
+
 /// Most trajectory samples `train` keeps in memory; longer runs are decimated (see `data::train`).
 pub const MAX_TRAIN_SAMPLES: usize = 100_000;
 
@@ -69,8 +74,11 @@ pub fn claim_seeds(cfg: &CheckConfig) -> u64 {
 fn seed_flops(cfg: &CheckConfig, m: usize) -> f64 {
     if cfg.solver == lemmas::Solver::Reduced {
         // The reduced solver (docs/theory.md §5): about eight passes over the stream (run and
-        // shadow, with budget growths), each d normals (≈ 20 flops) and an n × d product per neuron.
-        return 8.0 * m as f64 * (cfg.d as f64 * (20.0 + cfg.n as f64));
+        // shadow, with budget growths), each d normals (≈ 20 flops) and an n × d product per neuron;
+        // then the dynamics, REDUCED_FLOPS_PER_UPDATE · n² per update of an active neuron.
+        let n = cfg.n as f64;
+        let dynamics = lemmas::reduced_flow::active_updates(cfg, m).unwrap_or(0.0) * REDUCED_FLOPS_PER_UPDATE * n * n;
+        return 8.0 * m as f64 * (cfg.d as f64 * (20.0 + n)) + dynamics;
     }
     let (n, d, m) = (cfg.n as f64, cfg.d as f64, m as f64);
     let steps = if cfg.step > 0.0 && cfg.horizon.is_finite() { cfg.horizon / cfg.step } else { f64::INFINITY };

@@ -40,6 +40,27 @@ pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
     Some(2 * reduced::MemoryEstimate::of(data.n(), data.d(), m as u64, active, 1).total())
 }
 
+/// The work of one seed's reduced run at width m beyond its passes over the stream, in updates of
+/// one active neuron, for time estimates: the expected active count with the budget grown once
+/// (as in [`state_bytes`], and at least Thm 3.1's radius R₃.₁, whose route makes every neuron of
+/// S_i^⊥ active) times the longer of the claims' two dynamics — RK4 to T = max(horizon, 8/λ0) with
+/// its h/2 shadow (12 stage evaluations a step), or GD for Thm 3.1's K = max(iterations,
+/// ⌈16/(ηλ0)⌉). `None` when the data cannot be drawn.
+pub fn active_updates(cfg: &CheckConfig, m: usize) -> Option<f64> {
+    let data = crate::make_data(cfg).ok()?;
+    let source = SeededInit::new(&data, m, 0, 0).ok()?;
+    let sys =
+        System::new(&data, &source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH }).ok()?;
+    let (n, lambda0) = (data.n(), sys.lambda0());
+    let r31 = crate::thm31::radius(n, cfg.delta, lambda0);
+    let rho: Vec<f64> = sys.initial_budget().iter().map(|r| (BUDGET_GROWTH * r).max(r31)).collect();
+    let active = reduced::expected_active(m as u64, &rho) as f64;
+    let flow = 12.0 * (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil();
+    let eta = cfg.c_eta * lambda0 / (n * n) as f64;
+    let gd = crate::thm31::iterations_for(cfg.iterations, eta, lambda0) as f64;
+    Some(active * flow.max(gd))
+}
+
 /// Whether a check at width m on n inputs runs the reduced solver.
 pub fn use_reduced(cfg: &CheckConfig, m: usize, n: usize) -> bool {
     match cfg.solver {
