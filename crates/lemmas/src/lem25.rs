@@ -28,34 +28,13 @@ pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: 
 /// Slide Lem 2.5 = paper Lem 3.4.
 pub struct Lem25;
 
-/// The tiny profile: live seeds in seconds, so that the lemma can be supported — and refuted under
-/// `bound_scale` — through its own code. The proof-width profile's data (n = d = 2 correlated,
-/// the master seed whose data make the premise width smallest), δ = 1/4 (target 1 − 2δ = ½, which
-/// 6 live seeds out of 6 support and 0 out of 6 refute), 10 seeds (about one in four is vacuous), one width: twice the width at
-/// which R′ < R holds for the mean ‖y − u(0)‖ (m ≈ 5·10⁶), on the reduced solver.
+/// The tiny profile: live seeds in seconds, so that the lemma can be supported — and refuted
+/// under `bound_scale` — through its own code: the proof-width profile's data (n = d = 2
+/// correlated, reduced solver), δ = 1/4 (target 1 − 2δ = ½, which 6 live seeds out of 6 support
+/// and 0 out of 6 refute), 10 seeds (about one in four is vacuous), at twice the width where
+/// R′ < R holds for the mean ‖y − u(0)‖ (m ≈ 5·10⁶).
 pub fn tiny() -> CheckConfig {
-    let cfg = CheckConfig {
-        n: 2,
-        d: 2,
-        data: DataKind::Correlated,
-        master_seed: crate::proof_width::master_seed(),
-        delta: 0.25,
-        seeds: 10,
-        horizon: 1.0,
-        step: 0.25,
-        bisection_steps: 0,
-        solver: crate::Solver::Reduced,
-        ..CheckConfig::default()
-    };
-    let m = make_data(&cfg)
-        .ok()
-        .and_then(|data| {
-            let lambda0 = model::lambda0(&data).ok()?;
-            let mean = (data.y().squared_norm_l2() + data.n() as f64 / 2.0).sqrt();
-            Some(2.0 * premise_width(data.n(), mean, cfg.delta, lambda0))
-        })
-        .map_or(1_000, |m| m.ceil() as usize);
-    CheckConfig { widths: vec![m], ..cfg }
+    crate::proof_width::lem25_at(CheckConfig { delta: 0.25, seeds: 10, ..crate::proof_width::base() }, 2.0)
 }
 
 /// One seed's network: stored (full solver) or streamed (reduced solver).

@@ -51,7 +51,7 @@ pub fn master_seed() -> u64 {
 }
 
 /// The base of the claims' configurations.
-fn base() -> CheckConfig {
+pub fn base() -> CheckConfig {
     CheckConfig { master_seed: master_seed(), ..unseeded() }
 }
 
@@ -74,9 +74,14 @@ fn constants(cfg: &CheckConfig) -> (usize, f64, f64) {
 
 /// Lem 2.5 at 4 × its premise width for the mean residual.
 pub fn lem25() -> CheckConfig {
-    let cfg = CheckConfig { seeds: 24, ..base() };
+    lem25_at(CheckConfig { seeds: 24, ..base() }, 4.0)
+}
+
+/// `cfg` (on the profile's data) at one width: `multiple` × the width at which Lem 2.5's R′ < R
+/// holds for the mean ‖y − u(0)‖ = √(‖y‖² + n/2). Also the tiny profile's Lem 2.5.
+pub fn lem25_at(cfg: CheckConfig, multiple: f64) -> CheckConfig {
     let (n, lambda0, y2) = constants(&cfg);
-    let m = 4.0 * crate::lem25::premise_width(n, (y2 + n as f64 / 2.0).sqrt(), cfg.delta, lambda0);
+    let m = multiple * crate::lem25::premise_width(n, (y2 + n as f64 / 2.0).sqrt(), cfg.delta, lambda0);
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
 

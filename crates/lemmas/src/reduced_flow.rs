@@ -25,19 +25,29 @@ pub const BUDGET_FACTOR: f64 = 1.0;
 /// The budget growth of the claims' reduced runs (see [`BudgetPolicy::growth`]).
 pub const BUDGET_GROWTH: f64 = 4.0;
 
-/// The memory one seed's reduced run (and its h/2 shadow) holds at width m: `MemoryEstimate`
-/// for the expected active count at the initial budget grown once, twice. `None` when
-/// the data cannot be drawn (the check then refuses with the data's own error).
-pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
+/// The budget policy of the claims' reduced runs: [`BUDGET_FACTOR`], grown by [`BUDGET_GROWTH`].
+pub const POLICY: BudgetPolicy = BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH };
+
+/// What planning needs of a configuration's reduced runs at width m, before any seed runs: n, d,
+/// λ0 and the initial budget ρ̄ of [`POLICY`] (one data draw, no pass over the stream). `None`
+/// when the data cannot be drawn (the check then refuses with the data's own error).
+fn planning(cfg: &CheckConfig, m: usize) -> Option<(usize, usize, f64, Vec<f64>)> {
     let data = crate::make_data(cfg).ok()?;
     let source = SeededInit::new(&data, m, 0, 0).ok()?;
-    let sys =
-        System::new(&data, &source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH }).ok()?;
-    let rho: Vec<f64> = sys.initial_budget().iter().map(|r| BUDGET_GROWTH * r).collect();
+    let sys = System::new(&data, &source, POLICY).ok()?;
+    Some((data.n(), data.d(), sys.lambda0(), sys.initial_budget()))
+}
+
+/// The memory one seed's reduced run (and its h/2 shadow) holds at width m: `MemoryEstimate`
+/// for the expected active count at the initial budget grown once, twice. `None` when
+/// the data cannot be drawn.
+pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
+    let (n, d, _, budget) = planning(cfg, m)?;
+    let rho: Vec<f64> = budget.iter().map(|r| BUDGET_GROWTH * r).collect();
     let active = reduced::expected_active(m as u64, &rho);
     // One chunk buffer: the caller multiplies by the seeds in flight (and must not start rayon's
     // global pool while planning, so no thread count is asked for here).
-    Some(2 * reduced::MemoryEstimate::of(data.n(), data.d(), m as u64, active, 1).total())
+    Some(2 * reduced::MemoryEstimate::of(n, d, m as u64, active, 1).total())
 }
 
 /// The work of one seed's reduced run at width m beyond its passes over the stream, in updates of
@@ -47,13 +57,9 @@ pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
 /// its h/2 shadow (12 stage evaluations a step), or GD for Thm 3.1's K = max(iterations,
 /// ⌈16/(ηλ0)⌉). `None` when the data cannot be drawn.
 pub fn active_updates(cfg: &CheckConfig, m: usize) -> Option<f64> {
-    let data = crate::make_data(cfg).ok()?;
-    let source = SeededInit::new(&data, m, 0, 0).ok()?;
-    let sys =
-        System::new(&data, &source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH }).ok()?;
-    let (n, lambda0) = (data.n(), sys.lambda0());
+    let (n, _, lambda0, budget) = planning(cfg, m)?;
     let r31 = crate::thm31::radius(n, cfg.delta, lambda0);
-    let rho: Vec<f64> = sys.initial_budget().iter().map(|r| (BUDGET_GROWTH * r).max(r31)).collect();
+    let rho: Vec<f64> = budget.iter().map(|r| (BUDGET_GROWTH * r).max(r31)).collect();
     let active = reduced::expected_active(m as u64, &rho) as f64;
     let flow = 12.0 * (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil();
     let eta = cfg.c_eta * lambda0 / (n * n) as f64;
@@ -91,8 +97,7 @@ impl<'a> ReducedSeed<'a> {
     fn system(&self) -> Result<System<'_, SeededInit>, LemmaError> {
         // At these widths a pass over the stream costs far more than the active neurons it adds:
         // the default budget, grown fourfold when the motion reaches it.
-        System::new(self.data, &self.source, BudgetPolicy { initial_factor: BUDGET_FACTOR, growth: BUDGET_GROWTH })
-            .map_err(dynamics)
+        System::new(self.data, &self.source, POLICY).map_err(dynamics)
     }
 
     /// The state at t = 0 (one pass over the stream, made once).

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, InfiniteWidth, Method, Problem, StepSize};
 use faer::Mat;
 use model::{Dataset, Network};
-use reduced::{BudgetPolicy, GdStep, SeededInit, Stepper, System};
+use reduced::{GdStep, SeededInit, Stepper, System};
 
 use crate::claim::{Claim, Identity, Prepared};
 use crate::engine::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
@@ -210,11 +210,11 @@ struct Flippable {
 /// |z_ir(0)| < R on some input must be among them).
 fn flippable<'n>(
     k: &[f64],
+    n: usize,
     m: usize,
     radius: f64,
     neurons: impl Iterator<Item = (f64, &'n [f64], &'n [f64])>,
 ) -> Flippable {
-    let n = (k.len() as f64).sqrt() as usize;
     let (mut coact, mut output, mut counts) = (vec![0u64; n * n], vec![0.0; n], vec![0u64; n]);
     let mut output_abs = vec![0.0; n];
     for (a, z0, z) in neurons {
@@ -312,15 +312,14 @@ impl GdPath for FullPath<'_> {
         let e: Vec<f64> = st.residual().iter().copied().collect();
         let u_size = 1.0 + st.predictions().iter().fold(0.0f64, |s, v| s.max(v.abs()));
         let audit = if audit {
-            let n = e.len();
             let z = st.preactivations();
-            let now: Vec<Vec<f64>> =
-                self.candidates.iter().map(|(r, _, _)| (0..n).map(|i| z[(i, *r)]).collect()).collect();
+            let column = |r: usize| z.col(r).try_as_col_major().expect("faer columns are contiguous").as_slice();
             let flip = flippable(
                 self.k,
+                e.len(),
                 self.problem.m(),
                 self.radius,
-                self.candidates.iter().zip(&now).map(|((_, a, z0), z)| (*a, z0.as_slice(), z.as_slice())),
+                self.candidates.iter().map(|(r, a, z0)| (*a, z0.as_slice(), column(*r))),
             );
             Some((self.problem.lambda_min_h(st).map_err(dynamics)?, st.max_weight_distance(), flip))
         } else {
@@ -352,7 +351,7 @@ impl GdPath for ReducedPath<'_, '_> {
         let u_size = 1.0 + e.iter().zip(&self.y).fold(0.0f64, |s, (e, y)| s.max((e + y).abs()));
         let audit = if audit {
             let s = self.sys.sample(&self.st).map_err(dynamics)?;
-            let flip = flippable(self.k, self.sys.m(), self.radius, self.st.active_neurons());
+            let flip = flippable(self.k, self.y.len(), self.sys.m(), self.radius, self.st.active_neurons());
             Some((s.lambda_min_h, s.max_distance, flip))
         } else {
             None
@@ -582,11 +581,7 @@ impl Prep<'_> {
         let n = self.data.n();
         if crate::reduced_flow::use_reduced(self.cfg, seed.m, n) {
             let source = SeededInit::new(&self.data, seed.m, seed.init_seed, seed.trial).map_err(dynamics)?;
-            let policy = BudgetPolicy {
-                initial_factor: crate::reduced_flow::BUDGET_FACTOR,
-                growth: crate::reduced_flow::BUDGET_GROWTH,
-            };
-            let sys = System::new(&self.data, &source, policy).map_err(dynamics)?;
+            let sys = System::new(&self.data, &source, crate::reduced_flow::POLICY).map_err(dynamics)?;
             // Every neuron of S_i^⊥ must be active: a budget of at least R₃.₁ on every input.
             let budget = sys.initial_budget().iter().map(|r| r.max(self.radius * (1.0 + 1e-9))).collect();
             let st = sys.initial_state_with_budget(budget).map_err(dynamics)?;
@@ -884,7 +879,7 @@ mod tests {
         let k = [1.0, 0.5, 0.5, 1.0];
         let (z0a, za) = ([0.01, 2.0], [0.03, 1.5]);
         let (z0b, zb) = ([-1.0, 1.0], [-1.0, 1.0]);
-        let f = flippable(&k, 4, 0.05, [(1.0, &z0a[..], &za[..]), (-1.0, &z0b[..], &zb[..])].into_iter());
+        let f = flippable(&k, 2, 4, 0.05, [(1.0, &z0a[..], &za[..]), (-1.0, &z0b[..], &zb[..])].into_iter());
         assert_eq!(f.counts, vec![1, 0]);
         // Row 0 over S_0^⊥ = {a}: both of a's patterns are on.
         assert_eq!(f.h_perp, vec![0.25, 0.125, 0.0, 0.0]);
