@@ -222,6 +222,43 @@ fn canonical_command(profile: ScalingProfile, claims: &[ClaimId]) -> String {
     s
 }
 
+/// The time forecast printed before a run: from the earlier record in `out` (its results.json)
+/// for the configurations it has, a bound for the others.
+fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Shard>) -> Result<String, UserError> {
+    let record: Option<lemmas::scaling::ScalingResult> =
+        std::fs::read_to_string(out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let mine: Vec<lemmas::scaling::Point> = points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|s| s.contains(*i as u64)))
+        .map(|(_, p)| p.clone())
+        .collect();
+    let threads = rayon::current_num_threads();
+    let f = lemmas::scaling::forecast(&mine, record.as_ref(), threads).map_err(|e| UserError(e.to_string()))?;
+    let rate = format!("{:.0e} flop/s per thread", lemmas::scaling::FORECAST_FLOPS_PER_THREAD);
+    let known = if f.known > 0 {
+        format!(
+            "about {} on {threads} threads for the {} of {} configurations in {} (their recorded widths and seeds, a flop model at {rate}; seeds already in a checkpoint are not discounted)",
+            crate::estimate::duration(f.known_seconds),
+            f.known,
+            f.total,
+            out.join("results.json").display()
+        )
+    } else {
+        format!("no earlier record of these configurations in {}", out.display())
+    };
+    let unknown = if f.known < f.total {
+        format!(
+            "; the other {} at most {} (every width at its last look, at the largest width)",
+            f.total - f.known,
+            crate::estimate::duration(f.unknown_seconds_bound)
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!("time: {known}{unknown}"))
+}
+
 /// Runs `cargo xtask scaling`.
 pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let profile = ScalingProfile::parse(&args.profile).ok_or_else(|| {
@@ -255,6 +292,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         )),
         out.display()
     );
+    println!("{}", forecast_line(&points, &out, shard)?);
     let lock_name = shard.map_or(".overparam-scaling.lock".to_string(), |s| {
         format!(".overparam-scaling-shard-{}-of-{}.lock", s.index, s.count)
     });

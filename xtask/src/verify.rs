@@ -64,10 +64,15 @@ pub struct Args {
 
 /// The settings a config file may give: the fields of [`CheckConfig`], in alphabetical order.
 fn known_settings() -> Vec<String> {
-    match serde_json::to_value(CheckConfig::default()).expect("serialises") {
+    // The defaults' keys, and the settings left out of them when they hold their default.
+    let mut keys: Vec<String> = match serde_json::to_value(CheckConfig::default()).expect("serialises") {
         Value::Object(o) => o.keys().cloned().collect(),
         _ => unreachable!("a struct"),
-    }
+    };
+    keys.extend(["audit_every", "solver"].iter().map(|k| k.to_string()));
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The settings of a config file for one claim (`None`: the key "all").

@@ -104,7 +104,7 @@ fn an_unknown_setting_is_named() {
     refuses(
         "cfg-field",
         r#"{"lem-2.2": {"sedes": 5}}"#,
-        r#"unknown setting "sedes": use one of bisection_steps, bound_scale, c_eta, confidence, d, data, delta"#,
+        r#"unknown setting "sedes": use one of audit_every, bisection_steps, bound_scale, c_eta, confidence, d, data, delta"#,
     );
 }
 

@@ -67,3 +67,23 @@ fn bad_scaling_input_is_a_one_line_error() {
     let o = xtask(&["scaling", "--profile", "scaling-test", "--shard", "2/2", "--out", dir.to_str().unwrap()]);
     assert_user_error(&o, "--shard 2/2");
 }
+
+/// Issue 13: a run says what it will take before it starts: a bound when no record of its
+/// configurations exists, a forecast from the recorded widths and seeds when one does, and the
+/// forecast stays below the bound.
+#[test]
+fn a_run_forecasts_its_time_from_the_earlier_record() {
+    let dir = temp("scaling-forecast");
+    let time_line = |o: &std::process::Output| {
+        common::stdout(o).lines().find(|l| l.starts_with("time: ")).map(str::to_string).expect("a time line")
+    };
+    let first = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let line = time_line(&first);
+    assert!(line.contains("no earlier record") && line.contains("at most"), "{line}");
+    let second = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let line = time_line(&second);
+    assert!(line.contains("for the 3 of 3 configurations"), "{line}");
+    assert!(!line.contains("at most"), "every configuration is in the record: {line}");
+}

@@ -86,10 +86,24 @@ pub struct CheckConfig {
     /// large widths (docs/theory.md §5).
     #[serde(default, skip_serializing_if = "Solver::is_auto")]
     pub solver: Solver,
+    /// Thm 3.1's audit (docs/theory.md §2.7) judges the route's inequalities between iterates k
+    /// and k + 1 for k a multiple of this (1: every step). The eigen-solves of the audit cost far
+    /// more than a small GD step, so the scaling sweeps, which measure the statement, audit a
+    /// sample of the steps; the neurons' movement is still followed at every step.
+    #[serde(default = "one_step", skip_serializing_if = "is_one_step")]
+    pub audit_every: usize,
 }
 
 fn one() -> f64 {
     1.0
+}
+
+fn one_step() -> usize {
+    1
+}
+
+fn is_one_step(k: &usize) -> bool {
+    *k == 1
 }
 
 impl Default for CheckConfig {
@@ -110,6 +124,7 @@ impl Default for CheckConfig {
             bisection_steps: 4,
             bound_scale: 1.0,
             solver: Solver::Auto,
+            audit_every: 1,
         }
     }
 }
@@ -158,6 +173,9 @@ impl CheckConfig {
         }
         if self.data == DataKind::Correlated && self.n < 2 {
             return bad("n", self.n.to_string(), "correlated data need at least two inputs (a pair to correlate)");
+        }
+        if self.audit_every == 0 {
+            return bad("audit_every", "0".into(), "audit every k-th step with k ≥ 1 (1: every step)");
         }
         if self.iterations == 0 {
             return bad("iterations", "0".into(), "need at least one gradient-descent iteration");

@@ -136,6 +136,17 @@ impl Prepared for Prep<'_> {
                 format!("R′ < R = √(2π)δλ0/(16n²) = {:.4e} (measured: R′; bound R)", self.big_r),
             )
             .premise(Premise::Width { width: self.m_needed, source: "the width at which R′ < R for the mean ‖y − u(0)‖".into() }),
+            EventSpec::new(
+                "conclusion",
+                Role::ProofStep,
+                Target::Probability(1.0 - 2.0 * self.cfg.delta),
+                "on every seed, whether or not R′ < R: the statement's three conclusions at every sample (what the scaling sweeps measure: the width the conclusion needs, against the width the premise asks)".to_string(),
+            )
+            .budget("1 − 2δ, as the statement")
+            .premise(Premise::Width {
+                width: self.m_needed,
+                source: "the width at which R′ < R for the mean ‖y − u(0)‖ (the premise that implies the conclusion)".into(),
+            }),
         ]
     }
     fn measures(&self) -> Vec<MeasureSpec> {
@@ -157,18 +168,18 @@ impl Prepared for Prep<'_> {
         } else {
             Seed::Full(Network::init(seed.m, data.d(), seed.init_seed, seed.trial)?)
         };
-        // R′ needs only u(0): the flow runs only when the premise holds.
+        // R′ needs only u(0).
         let r0 = match &solver {
             Seed::Reduced(red) => red.initial_residual_norm()?,
             Seed::Full(net) => (data.y() - &net.forward(data)?.u).norm_l2(),
         };
         let r_prime = 2.0 * (n as f64).sqrt() * r0 / ((seed.m as f64).sqrt() * lambda0);
         let premise = seed.judge("premise").below(r_prime, self.big_r, 0.0);
+        let live_seed = r_prime < self.big_r;
         let out = SeedOutcome::default().event("premise", premise).value("r-prime-over-r", r_prime / self.big_r);
-        if r_prime >= self.big_r {
-            return Ok(out.event("statement", Observation::vacuous()));
-        }
-        let st = seed.judge("statement");
+        // The conclusion is judged on every seed (the scaling sweeps' event); the statement only
+        // where R′ < R. Both judges carry the same bound_scale (docs/theory.md §3.2).
+        let st = seed.judge("conclusion");
         // The decay bound under bound_scale: once it fails beyond doubt, the seed's verdict is settled.
         let r = match &solver {
             Seed::Reduced(red) => red.run(lambda0, self.cfg.step, self.t_end, Some(st.scale))?,
@@ -178,13 +189,20 @@ impl Prepared for Prep<'_> {
         };
         let live: Vec<_> = r.points.iter().filter(|p| p.t > 0.0).collect();
         let lmin_band = ROUNDING * n as f64;
-        let lmin = worst_of(live.iter().map(|p| st.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));
-        let dist = worst_of(live.iter().map(|p| st.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)));
-        let statement = decay_observation(&st, &r.points, r.completed).worst(lmin).worst(dist);
+        let conclusion = |j: &crate::engine::Judge| {
+            let lmin = worst_of(live.iter().map(|p| j.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));
+            let dist =
+                worst_of(live.iter().map(|p| j.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)));
+            decay_observation(j, &r.points, r.completed).worst(lmin).worst(dist)
+        };
+        let out = out.event("conclusion", conclusion(&st));
+        if !live_seed {
+            return Ok(out.event("statement", Observation::vacuous()));
+        }
         let max_of =
             |f: &dyn Fn(&crate::trajectory::Point) -> f64| live.iter().map(|p| f(p)).fold(f64::NEG_INFINITY, f64::max);
         Ok(out
-            .event("statement", statement)
+            .event("statement", conclusion(&seed.judge("statement")))
             .value("decay-ratio", max_of(&|p| p.bound_ratio))
             .value("distance-over-r-prime", max_of(&|p| p.max_distance / r.r_prime))
             .value("lambda-min-over-half-lambda0", -max_of(&|p| -p.lambda_min_h / (lambda0 / 2.0))))

@@ -26,7 +26,8 @@ use crate::{CheckConfig, ClaimId, DataKind, LemmaError};
 #[serde(rename_all = "snake_case")]
 pub enum ScalingProfile {
     /// The record: Lem 2.2 and Lem 2.3 over n up to 256 (three data draws per n), δ and d series
-    /// at n = 16; Thm 2.1 to n = 128, Thm 2.6 to n = 64, Thm 3.1 to n = 16; within the 90-min
+    /// at n = 16; Thm 2.1 and Lem 2.5's conclusion to n = 128, Thm 2.6 to n = 64, Thm 3.1 to n = 32
+    /// (one draw at 32); within the 90-min
     /// budget on 2 cores (resumable; docs/scaling/RUN.md says what it took).
     Scaling,
     /// n ≤ 16: minutes in release; the pipeline end to end.
@@ -153,6 +154,15 @@ fn flow(cfg: CheckConfig) -> CheckConfig {
     CheckConfig { horizon: 1.0, step: 0.1, ..cfg }
 }
 
+/// Thm 3.1 in the sweeps: the audit judges one step pair in [`SCALING_AUDIT_EVERY`] (its eigen-solves
+/// cost far more than a GD step at these widths; the statement is judged at every step).
+fn gd(cfg: CheckConfig) -> CheckConfig {
+    CheckConfig { audit_every: SCALING_AUDIT_EVERY, ..cfg }
+}
+
+/// How often Thm 3.1's audit judges a step pair in the sweeps (see [`CheckConfig::audit_every`]).
+pub const SCALING_AUDIT_EVERY: usize = 256;
+
 /// A geometric search from 64 for the init-only claims: up to 2²⁰, looks 60 … 960 seeds, α = 0.05.
 fn init_search(bisection_steps: u32, looks: Vec<u64>) -> SearchConfig {
     SearchConfig { start: 64, ratio: 2.0, min_width: 1, max_width: 1 << 20, bisection_steps, looks, error_rate: 0.05 }
@@ -244,12 +254,13 @@ impl ScalingPlan {
                     id,
                 ));
                 s.extend(three_series(ClaimId::Thm21, "statement", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
+                s.extend(three_series(ClaimId::Lem25, "conclusion", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
                 s
             }
             ScalingProfile::Scaling => {
                 let init = init_search(4, vec![60, 120, 240, 480, 960]);
                 let flows = SearchConfig { start: 16, max_width: 1 << 14, looks: vec![30, 60, 120], ..init.clone() };
-                let gd = SearchConfig { looks: vec![60, 120, 240, 480], ..flows.clone() };
+                let gd_search = SearchConfig { looks: vec![60, 120, 240, 480], ..flows.clone() };
                 let ns = [4, 8, 16, 32, 64, 128, 256];
                 let ds = [8, 16, 32, 64, 128];
                 let mut s = Vec::new();
@@ -264,8 +275,20 @@ impl ScalingPlan {
                     &flows,
                     flow,
                 ));
+                s.extend(three_series(
+                    ClaimId::Lem25,
+                    "conclusion",
+                    &sweep(&small, 1, 8, &deltas, &[4, 8, 16, 32]),
+                    // Its target 1 − 2δ reaches 0.96 at δ = 0.02: the last look must support it.
+                    &SearchConfig { looks: vec![30, 60, 120, 240], ..flows.clone() },
+                    flow,
+                ));
                 s.extend(three_series(ClaimId::Thm26, "statement", &sweep(&small[..5], 1, 8, &[], &[]), &flows, flow));
-                s.extend(three_series(ClaimId::Thm31, "statement", &sweep(&small[..3], 2, 4, &deltas, &[]), &gd, id));
+                let mut thm31 = three_series(ClaimId::Thm31, "statement", &sweep(&small[..3], 2, 4, &deltas, &[]), &gd_search, gd);
+                // n = 32 with one data draw: GD at η = λ0/n² takes 16n²/λ0² steps of O(n²m) each, so
+                // a configuration costs about 16 times n = 16's; n = 64 would take hours (theory §6.4).
+                thm31[0].configs.push(gd(base(32, 32, 0.1, 0)));
+                s.extend(thm31);
                 s
             }
         };
@@ -420,7 +443,15 @@ pub fn proof_orders(claim: ClaimId, event: &str) -> Option<ProofOrders> {
             improved_n: None,
         }),
         (ClaimId::Lem23, _) | (ClaimId::Lem24, _) => None,
-        (ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31, _) => Some(ProofOrders {
+        (ClaimId::Lem25, _) => Some(ProofOrders {
+            formula: "n⁵‖y − u(0)‖²/(δ²λ0⁴), i.e. n⁶/(δ²λ0⁴) with ‖y − u(0)‖² ∝ n (R′ < R at the mean residual)"
+                .into(),
+            n: 6.0,
+            delta: 2.0,
+            lambda0: 4.0,
+            improved_n: song_yang.clone(),
+        }),
+        (ClaimId::Thm21 | ClaimId::Thm31, _) => Some(ProofOrders {
             formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(),
             n: 6.0,
             delta: 3.0,
@@ -577,6 +608,75 @@ pub fn lambda0_limit(n: usize, d: usize) -> Option<f64> {
 
 /// Confidence of the exponent fits' Student-t term.
 pub const FIT_CONFIDENCE: f64 = 0.95;
+
+/// Effective throughput of the time forecast's flop model, in flop/s per thread: calibrated on the
+/// `scaling` record (docs/scaling/RUN.md), whose small widths run well below the GEMM rate.
+pub const FORECAST_FLOPS_PER_THREAD: f64 = 1e9;
+
+/// Flops of one seed of a point at width m (with λ0 of its data): the model behind the time
+/// forecast. Initialisation draws m·d normals (about 20 flops each) and forms the n × m
+/// pre-activations; the flows take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
+/// doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
+/// Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus its audit's three n × n
+/// eigen-solves and H(k) (2n²m) at two iterates of every `audit_every`.
+pub fn seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+    let (n, d, mf) = (cfg.n as f64, cfg.d as f64, m as f64);
+    let init = mf * d * (20.0 + 2.0 * n);
+    let stage = if cfg.d >= cfg.n { 4.0 * n * n * mf } else { 4.0 * n * mf * d };
+    match claim {
+        ClaimId::Lem22 | ClaimId::Lem23 | ClaimId::Lem24 => init + n * n * mf,
+        ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
+            let t = cfg.horizon.max(8.0 / lambda0);
+            let steps = (t / cfg.step).ceil();
+            let stage = if claim == ClaimId::Thm26 { 8.0 * n * mf * d } else { stage };
+            init + steps * 4.0 * 3.0 * stage
+        }
+        ClaimId::Thm31 => {
+            let eta = cfg.c_eta * lambda0 / (n * n);
+            let k = (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil());
+            let audit = 2.0 * (30.0 * n * n * n + 2.0 * n * n * mf) / cfg.audit_every as f64;
+            init + k * (4.0 * n * n * mf + audit)
+        }
+    }
+}
+
+/// What a scaling run is expected to take, before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    /// Configurations found in the earlier record (same key: the same configuration).
+    pub known: usize,
+    /// All configurations.
+    pub total: usize,
+    /// Seconds for the known ones on `threads` threads: their recorded widths and seed counts
+    /// under [`seed_flops`] at [`FORECAST_FLOPS_PER_THREAD`].
+    pub known_seconds: f64,
+    /// Seconds for the others at most: every width the search may test at its last look, each at
+    /// the search's largest width.
+    pub unknown_seconds_bound: f64,
+}
+
+/// The time forecast of `points` on `threads` threads, taking the tested widths and seeds of the
+/// points `record` has; points already in a checkpoint are not discounted.
+pub fn forecast(points: &[Point], record: Option<&ScalingResult>, threads: usize) -> Result<Forecast, LemmaError> {
+    let rate = FORECAST_FLOPS_PER_THREAD * threads.max(1) as f64;
+    let recorded = |key: &str| {
+        record.and_then(|r| r.series.iter().flat_map(|s| &s.points).find(|p| p.key == key)).map(|p| &p.threshold)
+    };
+    let mut out = Forecast { known: 0, total: points.len(), known_seconds: 0.0, unknown_seconds_bound: 0.0 };
+    for p in points {
+        if let Some(t) = recorded(&p.key) {
+            out.known += 1;
+            let flops: f64 =
+                t.search.tests.iter().map(|w| w.seeds as f64 * seed_flops(p.claim, &p.config, t.lambda0, w.m)).sum();
+            out.known_seconds += flops / rate;
+        } else {
+            let lambda0 = p.claim.claim().prepare(&p.config)?.lambda0();
+            let flops = p.search.max_seeds() as f64 * seed_flops(p.claim, &p.config, lambda0, p.search.max_width);
+            out.unknown_seconds_bound += flops / rate;
+        }
+    }
+    Ok(out)
+}
 
 /// Runs a plan. With a shard only its points run and the result is `None`.
 pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<ScalingResult>, LemmaError> {
@@ -809,6 +909,40 @@ mod tests {
             let limit = lambda0_limit(n, d).unwrap();
             assert!((l0 - limit).abs() < 0.1 * limit, "n = {n}, d = {d}: λ0 = {l0}, limit {limit}");
         }
+    }
+
+    /// The forecast from a record charges each point its recorded seeds at their widths, and the
+    /// bound for unrecorded points (every width at its last look, at the largest width) lies
+    /// above it; a flow or GD seed costs more than an init-only one of the same size.
+    #[test]
+    fn the_forecast_follows_the_record_and_stays_below_its_bound() {
+        let plan = ScalingPlan::of(ScalingProfile::ScalingTest);
+        let points = plan.points();
+        let record = run(&plan, &NoPointStore, None).unwrap();
+        let f = forecast(&points, Some(&record), 2).unwrap();
+        assert_eq!((f.known, f.total, f.unknown_seconds_bound), (points.len(), points.len(), 0.0));
+        let by_hand: f64 = record
+            .series
+            .iter()
+            .flat_map(|s| &s.points)
+            .map(|p| (p.key.clone(), p))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .values()
+            .map(|p| {
+                let pt = points.iter().find(|q| q.key == p.key).unwrap();
+                let t = &p.threshold;
+                t.search.tests.iter().map(|w| w.seeds as f64 * seed_flops(pt.claim, &pt.config, t.lambda0, w.m)).sum::<f64>()
+            })
+            .sum::<f64>()
+            / (2.0 * FORECAST_FLOPS_PER_THREAD);
+        assert!((f.known_seconds - by_hand).abs() <= 1e-12 * by_hand, "{} vs {by_hand}", f.known_seconds);
+        let none = forecast(&points, None, 2).unwrap();
+        assert_eq!(none.known, 0);
+        assert!(none.unknown_seconds_bound > f.known_seconds, "{none:?} vs {f:?}");
+        let cfg = base(8, 8, 0.1, 0);
+        let init = seed_flops(ClaimId::Lem22, &cfg, 0.2, 1000);
+        assert!(seed_flops(ClaimId::Thm21, &flow(cfg.clone()), 0.2, 1000) > 100.0 * init);
+        assert!(seed_flops(ClaimId::Thm31, &gd(cfg), 0.2, 1000) > 100.0 * init);
     }
 
     /// Every profile's points are valid and have distinct keys.

@@ -146,6 +146,28 @@ fn lemma_2_5_counts_seeds_with_r_prime_at_least_r_apart() {
     assert!(premise.rows.iter().all(|r| r.seeds == 12 && r.successes == 0));
 }
 
+/// Issue 13: Lem 2.5's conclusion (what the scaling sweeps measure) is judged on every seed,
+/// R′ < R or not, below its premise width; it holds at m = 400 here and is refuted under
+/// bound_scale 0.01 through the claim's own code.
+#[test]
+fn lemma_2_5_conclusion_is_judged_on_every_seed() {
+    let cfg = |scale| CheckConfig {
+        widths: vec![400],
+        seeds: 12,
+        bound_scale: scale,
+        ..lemmas::Profile::Tiny.config(ClaimId::Lem25)
+    };
+    for (scale, want) in [(1.0, Verdict::Supported), (0.01, Verdict::Refuted)] {
+        let res = check(ClaimId::Lem25, &cfg(scale), &NoProgress).unwrap();
+        let c = res.events.iter().find(|e| e.key == "conclusion").expect("a conclusion event");
+        let row = &c.rows[0];
+        assert_eq!((row.seeds, row.seeds_vacuous), (12, 0), "{row:?}");
+        assert_eq!(row.verdict, want, "scale {scale}: {row:?}");
+        assert!(!row.premise_met, "m = 400 is far below R′ < R's width");
+        assert_eq!(statement_rows(&res)[0].seeds, 0, "the statement stays vacuous at m = 400");
+    }
+}
+
 /// Review item 2: Lem 2.5 runs on inputs with K far from diagonal.
 #[test]
 fn lemma_2_5_inputs_are_correlated() {
@@ -341,7 +363,12 @@ fn a_divergent_step_is_reported_as_divergence() {
 /// the proof-width profile's data, δ = 0.2, m = 5000 (about 18 flippable neurons per seed, and a
 /// few first steps within R₃.₁, so that every audit event is live), 40 seeds.
 fn thm31_route(bound_scale: f64, solver: lemmas::Solver, seeds: u64) -> lemmas::ClaimResult {
+    thm31_route_with(bound_scale, solver, seeds, 1)
+}
+
+fn thm31_route_with(bound_scale: f64, solver: lemmas::Solver, seeds: u64, audit_every: usize) -> lemmas::ClaimResult {
     let cfg = CheckConfig {
+        audit_every,
         n: 2,
         d: 2,
         data: lemmas::DataKind::Correlated,
@@ -403,5 +430,26 @@ fn theorem_3_1_on_the_reduced_solver_matches_the_full_one() {
             "{}: {a:?} vs {b:?}",
             f.key
         );
+    }
+}
+
+/// Issue 13: auditing one step pair in k (the scaling sweeps' setting) leaves the statement's
+/// observations unchanged to the bit, still judges every audit event on every seed, and still
+/// refutes the proof steps under bound_scale 0.01.
+#[test]
+fn theorem_3_1_sparse_audit_keeps_the_statement_and_samples_the_audit() {
+    let every = thm31_route_with(1.0, lemmas::Solver::Full, 20, 1);
+    let sparse = thm31_route_with(1.0, lemmas::Solver::Full, 20, 3);
+    let scaled = thm31_route_with(0.01, lemmas::Solver::Full, 20, 3);
+    let (a, b) = (&statement_rows(&every)[0], &statement_rows(&sparse)[0]);
+    assert_eq!((a.successes, a.seeds), (b.successes, b.seeds));
+    assert_eq!(a.slack_worst.to_bits(), b.slack_worst.to_bits());
+    for ((e, s), x) in every.events.iter().zip(&sparse.events).zip(&scaled.events) {
+        let (re, rs, rx) = (&e.rows[0], &s.rows[0], &x.rows[0]);
+        assert_eq!(rs.seeds, re.seeds, "{}: every seed is still judged", e.key);
+        assert_eq!(rs.verdict, Verdict::Supported, "{}: {rs:?}", s.key);
+        if e.role != lemmas::result::Role::Sanity {
+            assert_eq!(rx.verdict, Verdict::Refuted, "{} at scale 0.01 with a sampled audit: {rx:?}", x.key);
+        }
     }
 }
