@@ -385,9 +385,9 @@ fn train_columns(
             let options = flow::RecorderOptions { lambda_min_every: usize::from(o.lambda_min), keep_u: false };
             let both = o.method != Method::Flow;
             let reference = if both {
-                both_layers::infinite_width(&data).map_err(value)?
+                model::InfiniteWidth::both_layers(&data).map_err(value)?
             } else {
-                flow::InfiniteWidth::first_layer(&data).map_err(value)?
+                model::InfiniteWidth::first_layer(&data).map_err(value)?
             };
             let mut recorder = flow::Recorder::new(&reference, options);
             let mut observer = (&mut recorder, CancelFlow(cancel));

@@ -419,7 +419,8 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
 fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
     let options = flow::RecorderOptions { lambda_min_every: usize::from(args.lambda_min), keep_u: false };
     let both = args.method != Method::Flow;
-    let reference = if both { both_layers::infinite_width(data)? } else { flow::InfiniteWidth::first_layer(data)? };
+    let reference =
+        if both { model::InfiniteWidth::both_layers(data)? } else { model::InfiniteWidth::first_layer(data)? };
     let mut rec = flow::Recorder::new(&reference, options);
     let (status, diverged) = match args.method {
         Method::BothGd => {

@@ -8,7 +8,8 @@
 //!   [`model::Network`], an [`flow::OdeState`]); same [`flow::FlowConfig`] and [`flow::RunOutcome`].
 //! - [`descend`]: plain GD with step η and a divergence status ([`GdConfig`], [`GdOutcome`]).
 //! - [`Recorder`]: flow's [`flow::Recorder`] plus λmin(H + G), ‖a(t) − a(0)‖ (an [`flow::Observer`]
-//!   for both `run` and `descend`); [`infinite_width`] gives K∞ = H∞ + G∞.
+//!   for both `run` and `descend`); [`model::InfiniteWidth::both_layers`] gives the
+//!   reference with K∞ = H∞ + G∞.
 //!
 //! Errors are [`flow::FlowError`] (it wraps `model::ModelError`); divergence is a status.
 
@@ -18,4 +19,4 @@ pub mod recorder;
 
 pub use field::{BothLayersField, run};
 pub use gd::{GdConfig, GdOutcome, descend};
-pub use recorder::{Recorder, Sample, Trajectory, infinite_width};
+pub use recorder::{Recorder, Sample, Trajectory};

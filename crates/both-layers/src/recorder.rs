@@ -6,23 +6,15 @@
 //! flow's `bound_ratio`; the infinite-width reference for both layers uses K∞ = H∞ + G∞.
 
 use faer::Col;
-use model::{Dataset, g_infinity, gram_g, gram_h, h_infinity, lambda_min};
+use model::{InfiniteWidth, gram_g, gram_h, lambda_min};
 
-use flow::{Control, InfiniteWidth, Observer, RecorderOptions, Result, Snapshot};
-
-/// The infinite-width reference for both layers: λ0 = λmin(H∞), K∞ = H∞ + G∞.
-pub fn infinite_width(data: &Dataset) -> Result<InfiniteWidth> {
-    let lambda0 = model::lambda0(data)?;
-    let k = data.input_gram();
-    let kernel = h_infinity(k) + g_infinity(k);
-    InfiniteWidth::from_kernel(lambda0, kernel)
-}
+use flow::{Control, Observer, RecorderOptions, Result, Snapshot};
 
 /// One both-layer sample. Plain data; no field is ever NaN.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     /// Everything flow records (H with a_r(t)² weights; `bound_ratio` is the Thm 2.6 ratio;
-    /// `u_infinity_gap` against K∞ of the reference, H∞ + G∞ from [`infinite_width`]).
+    /// `u_infinity_gap` against K∞ of the reference, H∞ + G∞ from [`InfiniteWidth::both_layers`]).
     pub base: flow::Sample,
     /// λmin(H(t) + G(t)), when λmin is computed at this sample.
     pub lambda_min_h_plus_g: Option<f64>,
@@ -59,7 +51,7 @@ pub struct Recorder<'r> {
 }
 
 impl<'r> Recorder<'r> {
-    /// A recorder using λ0 and K∞ of `reference` (see [`infinite_width`]).
+    /// A recorder using λ0 and K∞ of `reference` (see [`InfiniteWidth::both_layers`]).
     pub fn new(reference: &'r InfiniteWidth, options: RecorderOptions) -> Self {
         Recorder { inner: flow::Recorder::new(reference, options), a0: None, samples: Vec::new() }
     }

@@ -8,7 +8,7 @@ use both_layers::{GdConfig, Trajectory, descend};
 fn runs_on(threads: usize, data: &Dataset, net: &Network) -> (Trajectory, Trajectory, Network, Network) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
-        let reference = both_layers::infinite_width(data).unwrap();
+        let reference = model::InfiniteWidth::both_layers(data).unwrap();
         let options = RecorderOptions { lambda_min_every: 4, keep_u: true };
         let config = FlowConfig {
             t_end: 0.5,

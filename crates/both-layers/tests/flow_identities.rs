@@ -20,7 +20,7 @@ fn network_with_margin(data: &Dataset, m: usize, margin: f64, seed: u64) -> Netw
 fn loss_never_increases_under_the_both_layer_flow() {
     let data = Dataset::sphere(10, 5, 3, 0).unwrap();
     let net = Network::init(300, 5, 3, 0).unwrap();
-    let reference = both_layers::infinite_width(&data).unwrap();
+    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { keep_u: false, ..Default::default() });
     let config = FlowConfig {
         t_end: 8.0,

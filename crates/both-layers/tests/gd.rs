@@ -50,7 +50,7 @@ fn gd_tracks_the_both_layer_flow_to_first_order() {
 #[test]
 fn gd_loss_decreases_with_a_small_step() {
     let (data, net) = setup();
-    let reference = both_layers::infinite_width(&data).unwrap();
+    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
     let config = GdConfig { eta: 0.05, iterations: 300, sample_every: 5, ..Default::default() };
     let out = descend(&data, &net, &config, &mut recorder).unwrap();
@@ -71,7 +71,7 @@ fn gd_loss_decreases_with_a_small_step() {
 #[test]
 fn gd_divergence_is_a_status_not_nan() {
     let (data, net) = setup();
-    let reference = both_layers::infinite_width(&data).unwrap();
+    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
     let config = GdConfig { eta: 50.0, iterations: 1000, sample_every: 1, ..Default::default() };
     let out = descend(&data, &net, &config, &mut recorder).unwrap();

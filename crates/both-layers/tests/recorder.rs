@@ -12,7 +12,7 @@ use model::{Dataset, Network};
 fn thm_2_6_decay_holds_while_premise_holds() {
     let data = Dataset::sphere(6, 4, 2, 0).unwrap();
     let net = Network::init(2000, 4, 2, 0).unwrap();
-    let reference = both_layers::infinite_width(&data).unwrap();
+    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
     let config = FlowConfig {
         t_end: 6.0,
@@ -59,7 +59,7 @@ fn thm_2_6_decay_holds_while_premise_holds() {
 fn first_layer_run_keeps_a_fixed() {
     let data = Dataset::sphere(6, 4, 3, 0).unwrap();
     let net = Network::init(200, 4, 3, 0).unwrap();
-    let reference = flow::InfiniteWidth::first_layer(&data).unwrap();
+    let reference = model::InfiniteWidth::first_layer(&data).unwrap();
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions::default());
     let config = FlowConfig { t_end: 1.0, step: StepSize::Fixed(0.02), ..FlowConfig::default() };
     flow::run(&data, &net, &config, &mut recorder).unwrap();

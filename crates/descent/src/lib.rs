@@ -35,4 +35,4 @@ pub use problem::Problem;
 pub use recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule, Trajectory};
 pub use sgd::{SgdComparison, SgdComparisonConfig, compare_gd_sgd};
 pub use state::State;
-pub use theory::{InfiniteWidth, bound_ratio, integer_power, stability_limit, theorem_bound};
+pub use theory::{bound_ratio, stability_limit, theorem_bound};

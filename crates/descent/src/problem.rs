@@ -24,12 +24,12 @@ use model::network::{add_relu_column, combine_prediction_partials, ensure_fits, 
 use model::par::{COLUMN_BLOCK, column_blocks_mut, matmul_par};
 use model::patterns::pattern_words;
 use model::simd::{SimdKernel, dispatch};
-use model::{Dataset, ModelError, Network, PatternBits};
+use model::{Dataset, InfiniteWidth, ModelError, Network, PatternBits, h_infinity};
 use rayon::prelude::*;
 
 use crate::sgd::MinibatchSampler;
 use crate::state::{Position, State};
-use crate::{DescentConfig, DescentError, InfiniteWidth, Method, Result, Sampling, StepSize};
+use crate::{DescentConfig, DescentError, Method, Result, Sampling, StepSize};
 
 /// A descent problem: data, the initial network (W(0), a), and a validated configuration with
 /// its step size η resolved.
@@ -134,7 +134,7 @@ impl<'a> Problem<'a> {
         if let Some(iw) = self.infinite.get() {
             return Ok(iw);
         }
-        let iw = Arc::new(InfiniteWidth::of(self.data)?);
+        let iw = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(self.data.input_gram()))?);
         Ok(self.infinite.get_or_init(|| iw))
     }
 

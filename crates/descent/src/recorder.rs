@@ -192,7 +192,7 @@ impl Observer for Recorder {
                     self.alpha = Some(iw.coefficients(initial_residual.as_ref())?);
                 }
                 if let Some(alpha) = &self.alpha {
-                    let u_inf = iw.discrete_prediction(y, alpha.as_ref(), eta, k)?;
+                    let u_inf = iw.gd_prediction(y, alpha.as_ref(), eta, k)?;
                     sample.infinite_width_gap = Some((state.predictions() - &u_inf).norm_l2());
                 }
             }

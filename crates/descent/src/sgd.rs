@@ -7,12 +7,12 @@
 use std::sync::Arc;
 
 use faer::{ColMut, ColRef};
-use model::{Dataset, Network, Purpose};
+use model::{Dataset, InfiniteWidth, Network, Purpose, h_infinity};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule};
-use crate::{DescentConfig, DescentError, InfiniteWidth, Method, Problem, Result, Sampling, Status, StepSize};
+use crate::{DescentConfig, DescentError, Method, Problem, Result, Sampling, Status, StepSize};
 
 /// Draws b distinct indices out of n per step from `stream(seed, trial, Purpose::Minibatch)`.
 ///
@@ -157,7 +157,7 @@ pub fn compare_gd_sgd(data: &Dataset, net: &Network, config: &SgdComparisonConfi
         value: config.epochs.to_string(),
         reason: "epochs · ⌈n/b⌉ overflows".into(),
     })?;
-    let infinite = Arc::new(InfiniteWidth::of(data)?);
+    let infinite = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(data.input_gram()))?);
     let base = DescentConfig {
         step_size: config.step_size,
         iterations: config.epochs,

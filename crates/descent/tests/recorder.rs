@@ -3,8 +3,8 @@
 mod common;
 
 use common::KeepAll;
-use descent::{DescentConfig, InfiniteWidth, Problem, Recorder, RecorderConfig, Schedule, StepSize, theorem_bound};
-use model::{Dataset, Network, PatternBits};
+use descent::{DescentConfig, Problem, Recorder, RecorderConfig, Schedule, StepSize, theorem_bound};
+use model::{Dataset, InfiniteWidth, Network, PatternBits};
 
 /// At the sampled k: pattern-change fraction, max_r ‖w_r − w_r(0)‖, ‖W − W(0)‖_F and λmin(H(k)) from
 /// W(k) by the model's plain routines; the bound by its formula; u∞(k) by the recursion
@@ -30,7 +30,7 @@ fn recorded_quantities_match_direct_computations() {
 
     let w0 = &net.w;
     let patterns0 = PatternBits::from_preactivations(model::network::preactivations(data.x(), w0.as_ref()).as_ref());
-    let iw = InfiniteWidth::of(&data).unwrap();
+    let iw = InfiniteWidth::from_kernel_spectrum(model::h_infinity(data.input_gram())).unwrap();
     let r0 = &keep.snapshots[0].u - data.y();
     let mut changed_any = false;
     for s in &trajectory.samples {
@@ -55,7 +55,7 @@ fn recorded_quantities_match_direct_computations() {
         // u∞(k) by k products with (I − ηH∞).
         let mut v = r0.clone();
         for _ in 0..k {
-            v = &v - (&iw.h * &v) * 0.6;
+            v = &v - (iw.kernel() * &v) * 0.6;
         }
         let gap = (&keep.snapshots[k].u - (data.y() + &v)).norm_l2();
         assert!((s.infinite_width_gap.unwrap() - gap).abs() < 1e-12, "k = {k}");

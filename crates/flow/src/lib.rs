@@ -21,7 +21,6 @@
 pub mod config;
 pub mod driver;
 pub mod error;
-pub mod infinite;
 pub mod kernel;
 pub mod ode;
 pub mod recorder;
@@ -33,7 +32,6 @@ pub use driver::{
     network_error_parts, run, run_with_field, validate_network,
 };
 pub use error::{FlowError, Result};
-pub use infinite::{InfiniteTrajectory, InfiniteWidth, expm_symmetric, symmetric_eigen};
 pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
 pub use ode::{
     ANY_ORDER_FACTOR, Control, Divergence, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation,

@@ -11,11 +11,12 @@
 //! - the integrator's error estimates (state and u) at that sample.
 
 use faer::Mat;
-use model::{PatternBits, gram_h, lambda_min, neuron_distances, pattern_change_fraction};
+use model::{
+    InfiniteTrajectory, InfiniteWidth, PatternBits, gram_h, lambda_min, neuron_distances, pattern_change_fraction,
+};
 
 use crate::driver::{Observer, Snapshot};
 use crate::error::{FlowError, Result};
-use crate::infinite::{InfiniteTrajectory, InfiniteWidth};
 use crate::ode::Control;
 
 /// What the [`Recorder`] computes besides the cheap quantities.
@@ -204,7 +205,7 @@ impl<'r> Recorder<'r> {
             }
             start.premise_so_far = Some(start.premise_so_far.unwrap_or(true) && held);
         }
-        let u_inf = start.u_infinity.at(s.t);
+        let u_inf = start.u_infinity.flow_at(s.t);
         let u_infinity_gap = (0..n).map(|i| (s.u[i] - u_inf[i]).powi(2)).sum::<f64>().sqrt();
         let discrete_bound_ratio = s.gd_step_size.and_then(|eta| {
             let base = 1.0 - eta * lambda0 / 2.0;

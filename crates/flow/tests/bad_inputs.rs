@@ -2,10 +2,10 @@
 
 use faer::{Col, Mat};
 use flow::{
-    ErrorEstimate, FlowConfig, FlowError, InfiniteWidth, NoObserver, Recorder, RecorderOptions, RunStatus, SampleTimes,
-    StepSelection, StepSize, run,
+    ErrorEstimate, FlowConfig, FlowError, NoObserver, Recorder, RecorderOptions, RunStatus, SampleTimes, StepSelection,
+    StepSize, run,
 };
-use model::{Dataset, ModelError, Network};
+use model::{Dataset, InfiniteWidth, ModelError, Network};
 
 fn setup() -> (Dataset, Network) {
     (Dataset::sphere(5, 3, 1, 0).unwrap(), Network::init(50, 3, 1, 0).unwrap())
@@ -76,7 +76,7 @@ fn bad_inputs_are_named_errors() {
     // λ0 ≤ 0 and a reference for another data set.
     assert!(matches!(
         InfiniteWidth::from_kernel(0.0, Mat::identity(5, 5)),
-        Err(FlowError::InvalidConfig { name: "lambda0", .. })
+        Err(ModelError::InvalidParameter { name: "lambda0", .. })
     ));
     let other = InfiniteWidth::first_layer(&Dataset::sphere(4, 3, 1, 0).unwrap()).unwrap();
     let mut recorder = Recorder::new(&other, RecorderOptions::default());

@@ -1,9 +1,7 @@
 //! The same seed gives bit-identical trajectories on 1 and 2 rayon threads.
 
-use flow::{
-    FlowConfig, InfiniteWidth, Recorder, RecorderOptions, RunOutcome, SampleTimes, Space, StepSize, Trajectory, run,
-};
-use model::{Dataset, Network};
+use flow::{FlowConfig, Recorder, RecorderOptions, RunOutcome, SampleTimes, Space, StepSize, Trajectory, run};
+use model::{Dataset, InfiniteWidth, Network};
 
 fn run_on(
     threads: usize,

@@ -2,10 +2,9 @@
 
 use faer::{Col, Mat};
 use flow::{
-    Control, ErrorEstimate, FlowConfig, InfiniteWidth, Observer, Recorder, RecorderOptions, SampleTimes, Snapshot,
-    StepSize, expm_symmetric, run,
+    Control, ErrorEstimate, FlowConfig, Observer, Recorder, RecorderOptions, SampleTimes, Snapshot, StepSize, run,
 };
-use model::{Dataset, Network, PatternBits, gram_h, lambda_max};
+use model::{Dataset, InfiniteWidth, Network, PatternBits, expm_symmetric, gram_h, lambda_max};
 
 /// A width-`m` network whose pre-activations all satisfy |w_rᵀx_i| ≥ `margin` at t = 0: neurons of
 /// the seeded init are kept in order when every |Z_ir| clears the margin.

@@ -3,8 +3,9 @@
 use faer::{Col, Mat};
 use flow::{
     Control, ErrorEstimate, Evaluation, Integration, Result, Schedule, StepSelection, VectorField, choose_step,
-    expm_symmetric, integrate,
+    integrate,
 };
+use model::expm_symmetric;
 
 /// dx/dt = A x.
 struct Linear {

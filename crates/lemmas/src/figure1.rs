@@ -14,8 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use descent::{DescentConfig, InfiniteWidth, Method, Problem, Recorder, RecorderConfig, Schedule, Status, StepSize};
-use model::{Dataset, Network};
+use descent::{DescentConfig, Method, Problem, Recorder, RecorderConfig, Schedule, Status, StepSize};
+use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -471,7 +471,7 @@ pub struct SgdEpochBand {
 pub fn run(cfg: &Figure1Config, progress: impl Fn(usize, usize) + Sync) -> Result<Figure1Result, LemmaError> {
     cfg.validate()?;
     let data = Dataset::sphere(cfg.n, cfg.d, cfg.seed, 0)?;
-    let infinite = Arc::new(InfiniteWidth::of(&data).map_err(dynamics)?);
+    let infinite = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(data.input_gram())).map_err(dynamics)?);
     let (lambda0, lambda_max) = (infinite.lambda0(), infinite.lambda_max());
     let (eta, eta_rule) = match cfg.eta {
         Some(eta) => {

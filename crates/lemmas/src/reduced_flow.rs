@@ -236,7 +236,7 @@ mod tests {
         let data = Dataset::sphere(3, 3, 2, 0).unwrap();
         let m = 5_000;
         let net = model::Network::init(m, 3, 5, 1).unwrap();
-        let reference = flow::InfiniteWidth::first_layer(&data).unwrap();
+        let reference = model::InfiniteWidth::first_layer(&data).unwrap();
         let lambda0 = reference.lambda0();
         let cfg = CheckConfig { step: 0.1, ..CheckConfig::default() };
         let t_end = 8.0 / lambda0;

@@ -2,8 +2,7 @@
 
 use std::f64::consts::PI;
 
-use flow::InfiniteWidth;
-use model::{Dataset, Network};
+use model::{Dataset, InfiniteWidth, Network};
 
 use crate::claim::{Claim, Identity, Prepared};
 use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};

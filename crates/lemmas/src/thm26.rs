@@ -24,7 +24,7 @@ pub struct Thm26;
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
-    reference: flow::InfiniteWidth,
+    reference: model::InfiniteWidth,
     lambda0: f64,
     t_end: f64,
 }
@@ -41,7 +41,7 @@ impl Claim for Thm26 {
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;
-        let reference = both_layers::infinite_width(&data).map_err(dynamics)?;
+        let reference = model::InfiniteWidth::both_layers(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let t_end = horizon(cfg, lambda0)?;
         Ok(Box::new(Prep { cfg, data, reference, lambda0, t_end }))

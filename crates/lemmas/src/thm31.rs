@@ -12,9 +12,9 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, InfiniteWidth, Method, Problem, StepSize};
+use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Problem, StepSize};
 use faer::Mat;
-use model::{Dataset, Network};
+use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use reduced::{GdStep, SeededInit, Stepper, System};
 
 use crate::claim::{Claim, Identity, Prepared};
@@ -159,7 +159,7 @@ impl Claim for Thm31 {
         }
         let data = make_data(cfg)?;
         let n = data.n();
-        let infinite = Arc::new(InfiniteWidth::of(&data).map_err(dynamics)?);
+        let infinite = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(data.input_gram())).map_err(dynamics)?);
         let lambda0 = crate::trajectory::positive_lambda0(infinite.lambda0())?;
         let eta = cfg.c_eta * lambda0 / (n * n) as f64;
         let iterations = iterations_for(cfg.iterations, eta, lambda0);

@@ -1,9 +1,7 @@
 //! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6): horizons that let the bound bite, and numerical bands from the integrator's own error estimates.
 
-use flow::{
-    ErrorEstimate, FlowConfig, InfiniteWidth, Observer, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize,
-};
-use model::{Dataset, Network};
+use flow::{ErrorEstimate, FlowConfig, Observer, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
+use model::{Dataset, InfiniteWidth, Network};
 
 use crate::engine::{Judge, worst_of};
 use crate::result::{Observation, Outcome};

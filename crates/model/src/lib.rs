@@ -1,4 +1,5 @@
-//! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞ and λ0.
+//! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞, λ0
+//! and the infinite-width reference ([`InfiniteWidth`]: the flow and GD predictions under K∞).
 //!
 //! Everything here follows docs/theory.md §1. Layout conventions (column-major faer matrices):
 //! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);
@@ -16,6 +17,7 @@ pub mod data;
 pub mod error;
 pub mod gram;
 pub mod grid;
+pub mod infinite;
 pub mod linalg;
 pub mod network;
 pub mod npy;
@@ -30,9 +32,10 @@ pub use error::ModelError;
 pub use gram::{
     g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_patterns, h_infinity, input_gram, lambda0,
 };
+pub use infinite::{InfiniteTrajectory, InfiniteWidth, integer_power};
 pub use linalg::{
-    LambdaMinWarmStart, lambda_max, lambda_min, lambda_min_warm_started, spectral_norm_symmetric, symmetric_eigen,
-    symmetric_eigenvalues,
+    LambdaMinWarmStart, expm_symmetric, lambda_max, lambda_min, lambda_min_warm_started, spectral_norm_symmetric,
+    symmetric_eigen, symmetric_eigenvalues,
 };
 pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};

@@ -1,4 +1,5 @@
-//! Symmetric eigenvalues, λmin, λmax and the spectral norm of a symmetric matrix (through faer).
+//! Symmetric eigenvalues and eigenvectors, λmin, λmax, the spectral norm and the exponential of a
+//! symmetric matrix (through faer).
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -37,6 +38,30 @@ pub fn symmetric_eigen(a: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
     evd::self_adjoint_evd(a, s.as_mut(), Some(u.as_mut()), par, MemStack::new(&mut mem), Default::default())
         .map_err(|_| ModelError::EigenSolver { n })?;
     Ok((s.column_vector().iter().copied().collect(), u))
+}
+
+/// e^{τ A} for a symmetric A (lower triangle read), as U diag(e^{τ s}) Uᵀ from [`symmetric_eigen`]
+/// (exactly symmetric). Errors on a non-finite τ.
+pub fn expm_symmetric(a: MatRef<'_, f64>, tau: f64) -> Result<Mat<f64>> {
+    if !tau.is_finite() {
+        return Err(ModelError::InvalidParameter {
+            name: "tau",
+            value: tau.to_string(),
+            reason: "the time must be finite".into(),
+        });
+    }
+    let (s, u) = symmetric_eigen(a)?;
+    let n = s.len();
+    let e: Vec<f64> = s.iter().map(|v| (tau * v).exp()).collect();
+    let mut out = Mat::<f64>::zeros(n, n);
+    for j in 0..n {
+        for i in j..n {
+            let v: f64 = (0..n).map(|k| u[(i, k)] * e[k] * u[(j, k)]).sum();
+            out[(i, j)] = v;
+            out[(j, i)] = v;
+        }
+    }
+    Ok(out)
 }
 
 /// Square, non-empty, finite lower triangle.
