@@ -284,7 +284,8 @@ impl ScalingPlan {
                     flow,
                 ));
                 s.extend(three_series(ClaimId::Thm26, "statement", &sweep(&small[..5], 1, 8, &[], &[]), &flows, flow));
-                let mut thm31 = three_series(ClaimId::Thm31, "statement", &sweep(&small[..3], 2, 4, &deltas, &[]), &gd_search, gd);
+                let mut thm31 =
+                    three_series(ClaimId::Thm31, "statement", &sweep(&small[..3], 2, 4, &deltas, &[]), &gd_search, gd);
                 // n = 32 with one data draw: GD at η = λ0/n² takes 16n²/λ0² steps of O(n²m) each, so
                 // a configuration costs about 16 times n = 16's; n = 64 would take hours (theory §6.4).
                 thm31[0].configs.push(gd(base(32, 32, 0.1, 0)));
@@ -444,8 +445,7 @@ pub fn proof_orders(claim: ClaimId, event: &str) -> Option<ProofOrders> {
         }),
         (ClaimId::Lem23, _) | (ClaimId::Lem24, _) => None,
         (ClaimId::Lem25, _) => Some(ProofOrders {
-            formula: "n⁵‖y − u(0)‖²/(δ²λ0⁴), i.e. n⁶/(δ²λ0⁴) with ‖y − u(0)‖² ∝ n (R′ < R at the mean residual)"
-                .into(),
+            formula: "n⁵‖y − u(0)‖²/(δ²λ0⁴), i.e. n⁶/(δ²λ0⁴) with ‖y − u(0)‖² ∝ n (R′ < R at the mean residual)".into(),
             n: 6.0,
             delta: 2.0,
             lambda0: 4.0,
@@ -931,7 +931,11 @@ mod tests {
             .map(|p| {
                 let pt = points.iter().find(|q| q.key == p.key).unwrap();
                 let t = &p.threshold;
-                t.search.tests.iter().map(|w| w.seeds as f64 * seed_flops(pt.claim, &pt.config, t.lambda0, w.m)).sum::<f64>()
+                t.search
+                    .tests
+                    .iter()
+                    .map(|w| w.seeds as f64 * seed_flops(pt.claim, &pt.config, t.lambda0, w.m))
+                    .sum::<f64>()
             })
             .sum::<f64>()
             / (2.0 * FORECAST_FLOPS_PER_THREAD);
