@@ -338,9 +338,9 @@ pub fn gd_stride(iterations: usize, every: usize) -> usize {
 }
 
 /// One sentence for a flow or both-layers run that stopped early.
-fn flow_status_sentence(status: &flow::RunStatus) -> Option<String> {
+fn flow_status_sentence(status: &flow::Status) -> Option<String> {
     match status {
-        flow::RunStatus::Diverged { t, step, reason } => Some(match reason {
+        flow::Status::Diverged { t, step, reason } => Some(match reason {
             flow::Divergence::NonFinite => {
                 format!(
                     "diverged after step {step} (t = {t}): a value became non-finite; lower the step (--step, --eta)"
@@ -350,8 +350,8 @@ fn flow_status_sentence(status: &flow::RunStatus) -> Option<String> {
                 "diverged after step {step} (t = {t}): the loss {loss:e} passed {factor:e} × the initial loss {initial_loss:e}; lower the step (--step, --eta)"
             ),
         }),
-        flow::RunStatus::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
-        flow::RunStatus::Completed => None,
+        flow::Status::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
+        flow::Status::Completed => None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Plain gradient descent on both layers: (W, a)(k+1) = (W, a)(k) − η (∂L/∂W, ∂L/∂a), with a divergence status.
+//! Plain gradient descent on both layers: (W, a)(k+1) = (W, a)(k) − η (∂L/∂W, ∂L/∂a), ending with the shared
+//! [`model::Status`] (completed, stopped by an observer, or diverged), as the flows do.
 //!
 //! Observers see the same [`Snapshot`] as for the flows, with t = kη, `step` = k and
 //! `gd_step_size = Some(η)`, so a flow recorder doubles as a GD recorder (its
@@ -7,9 +8,9 @@
 
 use faer::Col;
 use model::network::{grad_a, grad_w};
-use model::{Dataset, Network};
+use model::{Control, Dataset, Divergence, Network, Status};
 
-use flow::{Control, Divergence, FlowError, Observer, OdeState, Result, RunStatus, Snapshot, validate_network};
+use flow::{FlowError, Observer, OdeState, Result, Snapshot, validate_network};
 
 /// Configuration of [`descend`]. Plain data with [`Default`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,8 +56,9 @@ impl GdConfig {
 /// The outcome of [`descend`]: plain data.
 #[derive(Debug, Clone)]
 pub struct GdOutcome {
-    /// How the run ended (`t` = kη of the returned state).
-    pub status: RunStatus,
+    /// How the run ended: `model::Status`, the one status of flow, descent and both-layers
+    /// (`step` = k and `t` = kη of the returned state).
+    pub status: Status,
     /// Iterations performed (k of the returned state).
     pub iterations: usize,
     /// Final (last finite) weights.
@@ -70,7 +72,7 @@ pub struct GdOutcome {
 /// Full-batch gradient descent on (W, a) from `net`.
 ///
 /// Divergence (non-finite weights, predictions or loss, or a loss above `divergence_factor` × the
-/// initial loss) ends the run with [`RunStatus::Diverged`]; the returned state is the last one
+/// initial loss) ends the run with [`Status::Diverged`]; the returned state is the last one
 /// whose weights and loss are finite, so no NaN leaves this function.
 pub fn descend<O: Observer + ?Sized>(
     data: &Dataset,
@@ -87,9 +89,9 @@ pub fn descend<O: Observer + ?Sized>(
     let mut loss = 0.5 * r.squared_norm_l2();
     let loss0 = loss;
     let limit = config.divergence_factor * loss0.max(f64::MIN_POSITIVE);
-    let mut status = RunStatus::Completed;
+    let mut status = Status::Completed;
     if !loss.is_finite() {
-        let status = RunStatus::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite };
+        let status = Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite };
         return Ok(GdOutcome { status, iterations: 0, network: net, u: Vec::new(), loss: f64::INFINITY });
     }
     let mut sample_index = 0;
@@ -112,7 +114,7 @@ pub fn descend<O: Observer + ?Sized>(
             };
             sample_index += 1;
             if observer.observe(&snapshot)? == Control::Stop {
-                status = RunStatus::Stopped { t: k as f64 * eta, step: k };
+                status = Status::Stopped { t: k as f64 * eta, step: k };
                 break;
             }
         }
@@ -122,7 +124,7 @@ pub fn descend<O: Observer + ?Sized>(
         let mut next = net.clone();
         next.w.axpy(-eta, &grad_w(data.x(), fw.z.as_ref(), net.a.as_ref(), r.as_ref()));
         next.a.axpy(-eta, &grad_a(fw.z.as_ref(), r.as_ref()));
-        let diverged_here = RunStatus::Diverged { t: k as f64 * eta, step: k, reason: Divergence::NonFinite };
+        let diverged_here = Status::Diverged { t: k as f64 * eta, step: k, reason: Divergence::NonFinite };
         if !next.is_finite() {
             status = diverged_here;
             break;
@@ -138,7 +140,7 @@ pub fn descend<O: Observer + ?Sized>(
         k += 1;
         if loss > limit {
             let reason = Divergence::LossGrowth { loss, initial_loss: loss0, factor: config.divergence_factor };
-            status = RunStatus::Diverged { t: k as f64 * eta, step: k, reason };
+            status = Status::Diverged { t: k as f64 * eta, step: k, reason };
             break;
         }
     }

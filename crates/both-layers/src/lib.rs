@@ -11,7 +11,9 @@
 //!   for both `run` and `descend`); [`model::InfiniteWidth::both_layers`] gives the
 //!   reference with K∞ = H∞ + G∞.
 //!
-//! Errors are [`flow::FlowError`] (it wraps `model::ModelError`); divergence is a status.
+//! Errors are [`flow::FlowError`] (it wraps `model::ModelError`); divergence is a status: both
+//! `run` and `descend` end with [`model::Status`] and their observers return [`model::Control`]
+//! (the vocabulary of `model::dynamics`, shared with `flow` and `descent`).
 
 pub mod field;
 pub mod gd;

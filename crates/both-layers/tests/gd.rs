@@ -32,7 +32,7 @@ fn gd_tracks_the_both_layer_flow_to_first_order() {
             &mut NoObserver,
         )
         .unwrap();
-        assert_eq!(gd.status, flow::RunStatus::Completed);
+        assert_eq!(gd.status, flow::Status::Completed);
         gd.u.iter().zip(&flow_out.u).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
     };
     let (coarse, fine) = (gap(4e-3, 250), gap(2e-3, 500));
@@ -54,7 +54,7 @@ fn gd_loss_decreases_with_a_small_step() {
     let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
     let config = GdConfig { eta: 0.05, iterations: 300, sample_every: 5, ..Default::default() };
     let out = descend(&data, &net, &config, &mut recorder).unwrap();
-    assert_eq!((out.status, out.iterations), (flow::RunStatus::Completed, 300));
+    assert_eq!((out.status, out.iterations), (flow::Status::Completed, 300));
     let tr = recorder.into_trajectory();
     assert_eq!(tr.samples.len(), 61);
     for pair in tr.samples.windows(2) {

@@ -7,15 +7,12 @@
 
 use faer::{Col, ColRef, MatRef};
 use model::network::{grad_w, preactivations, predictions};
-use model::{Dataset, Network};
+use model::{Control, Dataset, Divergence, Network, Status};
 
 use crate::config::{FlowConfig, Space, StepSize};
 use crate::error::{FlowError, Result};
 use crate::kernel::{KernelField, KernelState};
-use crate::ode::{
-    Control, Divergence, ErrorParts, ErrorReport, Evaluation, OdeState, RunStatus, SampleError, Schedule, StepChoice,
-    VectorField,
-};
+use crate::ode::{ErrorParts, ErrorReport, Evaluation, OdeState, SampleError, Schedule, StepChoice, VectorField};
 use crate::ode::{choose_step, integrate};
 
 /// What an observer sees at a sample time: the state with its forward pass (the cached u and residual).
@@ -64,7 +61,7 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn observe(&mut self, snapshot: &Snapshot<'_>) -> Result<Control> {
         let first = self.0.observe(snapshot)?;
         let second = self.1.observe(snapshot)?;
-        Ok(if first == Control::Stop || second == Control::Stop { Control::Stop } else { Control::Continue })
+        Ok(first.or(second))
     }
 }
 
@@ -82,7 +79,7 @@ impl Observer for NoObserver {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     /// How the run ended.
-    pub status: RunStatus,
+    pub status: Status,
     /// Time reached (of `network`).
     pub t: f64,
     /// The RK4 step h used on the grid (fixed or chosen); never replaced.
@@ -390,7 +387,7 @@ fn finish(
     data: &Dataset,
     schedule: &Schedule,
     step_choice: Option<StepChoice>,
-    status: RunStatus,
+    status: Status,
     sample_divergence: Option<(f64, usize, Divergence)>,
     space: Space,
     t: f64,
@@ -401,12 +398,12 @@ fn finish(
 ) -> Result<RunOutcome> {
     let mut status = status;
     if let Some((t, step, reason)) = sample_divergence {
-        status = RunStatus::Diverged { t, step, reason };
+        status = Status::Diverged { t, step, reason };
     }
     let evaluations = evaluations + step_choice.map_or(0, |c| c.evaluations);
     let (u, loss) = final_predictions(data, &network)?;
     if u.is_empty() && !status.diverged() {
-        status = RunStatus::Diverged { t, step: steps, reason: Divergence::NonFinite };
+        status = Status::Diverged { t, step: steps, reason: Divergence::NonFinite };
     }
     Ok(RunOutcome {
         status,

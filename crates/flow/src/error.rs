@@ -4,7 +4,7 @@ use model::ModelError;
 
 /// What can go wrong when setting up or running a gradient flow (or gradient descent).
 ///
-/// Divergence of a run is *not* an error: it is reported as [`crate::RunStatus::Diverged`] with
+/// Divergence of a run is *not* an error: it is reported as [`crate::Status::Diverged`] with
 /// the last finite state.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum FlowError {

@@ -10,7 +10,9 @@
 //! - *state*: time and weights inside [`integrate`]; observers see a [`Snapshot`] with the cached
 //!   forward pass (Z, u, u − y);
 //! - *driver*: [`integrate`] (generic: the grid fixed by h, samples, divergence, error estimate)
-//!   and [`run`] / [`run_with_field`] (concrete: validation, step selection, observers);
+//!   and [`run`] / [`run_with_field`] (concrete: validation, step selection, observers); a run
+//!   ends with a [`Status`] and observers return a [`Control`], both `model::dynamics`'s, shared
+//!   with `descent` and `both-layers`;
 //! - the first-layer flow runs in kernel space ([`kernel`]: Z and C with W − W(0) = Cᵀ X, one
 //!   n×n×m GEMM per evaluation, fused per block of neurons) when d ≥ n.
 //!
@@ -33,9 +35,11 @@ pub use driver::{
 };
 pub use error::{FlowError, Result};
 pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
+/// The run vocabulary shared with `descent` and `both-layers` (defined in `model::dynamics`).
+pub use model::{Control, Divergence, Status};
 pub use ode::{
-    ANY_ORDER_FACTOR, Control, Divergence, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation,
-    GRID_SNAP, Integration, MAX_STEPS, OdeState, Rk4, RunStatus, SampleError, SampleEvent, Schedule, StepChoice,
-    StepDoubling, StepSelection, VectorField, check_step_fits, choose_step, embedded_step, integrate, steps_for,
+    ANY_ORDER_FACTOR, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation, GRID_SNAP, Integration,
+    MAX_STEPS, OdeState, Rk4, SampleError, SampleEvent, Schedule, StepChoice, StepDoubling, StepSelection, VectorField,
+    check_step_fits, choose_step, embedded_step, integrate, steps_for,
 };
 pub use recorder::{Recorder, RecorderOptions, Sample, Trajectory, ratio_to_bound, safe_ratio};

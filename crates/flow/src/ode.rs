@@ -277,61 +277,7 @@ pub struct SampleError {
     pub neuron: Option<f64>,
 }
 
-/// Why a run was declared divergent.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Divergence {
-    /// The state, the loss or the predictions became NaN or ±∞.
-    NonFinite,
-    /// The loss exceeded `factor` × the initial loss.
-    LossGrowth {
-        /// The loss that tripped the check.
-        loss: f64,
-        /// The loss at the start of the run.
-        initial_loss: f64,
-        /// The configured factor.
-        factor: f64,
-    },
-}
-
-/// How a run ended. `t` and `step` name the last finite state, which is what the run returns.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RunStatus {
-    /// Reached the end time (or the last iteration).
-    Completed,
-    /// An observer asked to stop after the sample at `t`.
-    Stopped {
-        /// Time of the last sample.
-        t: f64,
-        /// Steps (iterations) taken.
-        step: usize,
-    },
-    /// The dynamics blew up; the returned state is the last finite one, at time `t`.
-    Diverged {
-        /// Time of the returned (last good) state.
-        t: f64,
-        /// Steps (iterations) taken to it.
-        step: usize,
-        /// What was detected.
-        reason: Divergence,
-    },
-}
-
-impl RunStatus {
-    /// True when the run diverged.
-    pub fn diverged(&self) -> bool {
-        matches!(self, RunStatus::Diverged { .. })
-    }
-}
-
-/// What an observer wants after a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Control {
-    /// Keep going.
-    #[default]
-    Continue,
-    /// End the run now (status [`RunStatus::Stopped`]).
-    Stop,
-}
+use model::{Control, Divergence, Status};
 
 /// Largest number of RK4 steps a schedule may ask for (T/h plus one per sample interval).
 pub const MAX_STEPS: f64 = 1e9;
@@ -441,7 +387,7 @@ pub struct SampleEvent<'a, S> {
 #[derive(Debug, Clone)]
 pub struct Integration<S> {
     /// How the run ended.
-    pub status: RunStatus,
+    pub status: Status,
     /// Time of `state`.
     pub t: f64,
     /// Final (last finite) state.
@@ -565,7 +511,7 @@ fn shadow_parts<F: VectorField>(field: &F, x: &F::State, shadow: &F::State) -> R
 /// Calls `on_sample` at t = 0 and at each sample time, in order, with the state there: the grid
 /// state at a grid point, a separate step from the last grid point otherwise. Divergence (a
 /// non-finite state, or a loss — evaluated at every grid point — that is not finite or exceeds
-/// `divergence_factor` × the initial loss) ends the run with [`RunStatus::Diverged`] and the last
+/// `divergence_factor` × the initial loss) ends the run with [`Status::Diverged`] and the last
 /// finite state; the callback never sees a non-finite state.
 pub fn integrate<F, C>(field: &F, x0: F::State, schedule: &Schedule, mut on_sample: C) -> Result<Integration<F::State>>
 where
@@ -613,7 +559,7 @@ where
 
     let loss0 = k1.loss;
     if !loss0.is_finite() {
-        finish!(RunStatus::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite }, 0.0, x);
+        finish!(Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite }, 0.0, x);
     }
     let limit = schedule.divergence_factor * loss0.max(f64::MIN_POSITIVE);
     // The error at t = 0 is 0, in the parts this field and mode report.
@@ -629,7 +575,7 @@ where
     let zero = sample_error(&tracker.parts);
     let event = SampleEvent { t: 0.0, index: 0, step: 0, state: &x, error: zero };
     if on_sample(&event)? == Control::Stop {
-        finish!(RunStatus::Stopped { t: 0.0, step: 0 }, 0.0, x);
+        finish!(Status::Stopped { t: 0.0, step: 0 }, 0.0, x);
     }
     let mut next = 1;
     let n_steps = schedule.grid_steps();
@@ -644,7 +590,7 @@ where
             let (xs, k4s) = field.rk4_step(t, &x, &k1.derivative, tau)?;
             evaluations += 3;
             if !xs.is_finite() {
-                finish!(RunStatus::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
+                finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
             }
             let parts = match method {
                 ErrorEstimate::Embedded => {
@@ -668,7 +614,7 @@ where
             field.recycle(k4s);
             let event = SampleEvent { t: ts, index: next, step: steps, state: &xs, error: sample_error(&parts) };
             if on_sample(&event)? == Control::Stop {
-                finish!(RunStatus::Stopped { t: ts, step: steps }, ts, xs);
+                finish!(Status::Stopped { t: ts, step: steps }, ts, xs);
             }
             field.recycle(xs);
             next += 1;
@@ -676,12 +622,12 @@ where
         let (x_next, k4) = field.rk4_step(t, &x, &k1.derivative, dt)?;
         evaluations += 3;
         if !x_next.is_finite() {
-            finish!(RunStatus::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
+            finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
         }
         let k5 = field.evaluate(t_next, &x_next)?;
         evaluations += 1;
         if !k5.loss.is_finite() {
-            finish!(RunStatus::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
+            finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
         }
         match method {
             ErrorEstimate::Embedded => {
@@ -721,19 +667,19 @@ where
         if k1.loss > limit {
             let reason =
                 Divergence::LossGrowth { loss: k1.loss, initial_loss: loss0, factor: schedule.divergence_factor };
-            finish!(RunStatus::Diverged { t: t_next, step: steps, reason }, t_next, x);
+            finish!(Status::Diverged { t: t_next, step: steps, reason }, t_next, x);
         }
         if next < times.len() && (times[next] - t_next).abs() <= snap {
             let ts = times[next];
             let event = SampleEvent { t: ts, index: next, step: steps, state: &x, error: sample_error(&tracker.parts) };
             if on_sample(&event)? == Control::Stop {
-                finish!(RunStatus::Stopped { t: ts, step: steps }, ts, x);
+                finish!(Status::Stopped { t: ts, step: steps }, ts, x);
             }
             next += 1;
         }
     }
     let t_end = schedule.t_end();
-    finish!(RunStatus::Completed, t_end, x)
+    finish!(Status::Completed, t_end, x)
 }
 
 /// How to pick h from a tolerance (see [`choose_step`]).

@@ -12,12 +12,12 @@
 
 use faer::Mat;
 use model::{
-    InfiniteTrajectory, InfiniteWidth, PatternBits, gram_h, lambda_min, neuron_distances, pattern_change_fraction,
+    Control, InfiniteTrajectory, InfiniteWidth, PatternBits, gram_h, lambda_min, neuron_distances,
+    pattern_change_fraction,
 };
 
 use crate::driver::{Observer, Snapshot};
 use crate::error::{FlowError, Result};
-use crate::ode::Control;
 
 /// What the [`Recorder`] computes besides the cheap quantities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use faer::{Col, Mat};
 use flow::{
-    ErrorEstimate, FlowConfig, FlowError, NoObserver, Recorder, RecorderOptions, RunStatus, SampleTimes, StepSelection,
+    ErrorEstimate, FlowConfig, FlowError, NoObserver, Recorder, RecorderOptions, SampleTimes, Status, StepSelection,
     StepSize, run,
 };
 use model::{Dataset, InfiniteWidth, ModelError, Network};
@@ -91,7 +91,7 @@ fn zero_length_run_returns_the_start() {
     let mut recorder = Recorder::new(&reference, RecorderOptions::default());
     let config = FlowConfig { t_end: 0.0, ..FlowConfig::default() };
     let out = run(&data, &net, &config, &mut recorder).unwrap();
-    assert_eq!((out.status, out.steps, out.t), (RunStatus::Completed, 0, 0.0));
+    assert_eq!((out.status, out.steps, out.t), (Status::Completed, 0, 0.0));
     assert_eq!(out.network, net);
     assert_eq!(recorder.trajectory().samples.len(), 1);
 }

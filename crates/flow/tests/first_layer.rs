@@ -44,7 +44,7 @@ fn flow_without_pattern_flips_is_linear_and_exact() {
         ..FlowConfig::default()
     };
     let outcome = run(&data, &net, &config, &mut recorder).unwrap();
-    assert_eq!(outcome.status, flow::RunStatus::Completed);
+    assert_eq!(outcome.status, flow::Status::Completed);
     assert_eq!(outcome.network.a, net.a, "a must stay fixed bit for bit");
     let trajectory = recorder.into_trajectory();
     let mut worst: f64 = 0.0;

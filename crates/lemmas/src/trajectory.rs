@@ -224,7 +224,7 @@ pub fn run_until(
         points,
         initial_residual_norm: r0,
         r_prime: 2.0 * n.sqrt() * r0 / (m.sqrt() * reference.lambda0()),
-        completed: matches!(outcome.status, flow::RunStatus::Completed | flow::RunStatus::Stopped { .. }),
+        completed: matches!(outcome.status, flow::Status::Completed | flow::Status::Stopped { .. }),
     })
 }
 

@@ -1,0 +1,108 @@
+//! The words the three dynamics share: how a run ended ([`Status`], [`Divergence`]) and what an
+//! observer wants after a sample ([`Control`]).
+//!
+//! `flow` (first-layer and both-layers RK4 gradient flow), `descent` (first-layer GD/SGD) and
+//! `both-layers` (both-layers GD) all end their runs with a [`Status`], and their observers all
+//! return a [`Control`]; an observer returning [`Control::Stop`] ends the run with
+//! [`Status::Stopped`] at the state it was just shown. Positions are given both as a time `t` and
+//! a step count `step`: for a flow, t is the time and `step` the RK4 steps taken; for gradient
+//! descent, `step` is the iteration k and t = kη (the flow time the iterate approximates).
+
+/// Why a run was declared divergent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Divergence {
+    /// The state, the loss or the predictions became NaN or ±∞.
+    NonFinite,
+    /// The loss exceeded `factor` × the initial loss.
+    LossGrowth {
+        /// The loss that tripped the check.
+        loss: f64,
+        /// The loss at the start of the run.
+        initial_loss: f64,
+        /// The configured divergence factor.
+        factor: f64,
+    },
+}
+
+impl Divergence {
+    /// The loss that tripped the check: +∞ for [`Divergence::NonFinite`] (never NaN).
+    pub fn loss(&self) -> f64 {
+        match self {
+            Divergence::NonFinite => f64::INFINITY,
+            Divergence::LossGrowth { loss, .. } => *loss,
+        }
+    }
+}
+
+/// How a run ended. `t` and `step` name the state the run returns (the last finite one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// Reached the end time (or the last iteration).
+    Completed,
+    /// An observer returned [`Control::Stop`] after seeing the state at `t`, `step`.
+    Stopped {
+        /// Time of that state (kη for gradient descent).
+        t: f64,
+        /// Steps (iterations) taken to it.
+        step: usize,
+    },
+    /// The dynamics blew up; the returned state is the last one kept, at `t`, `step`.
+    Diverged {
+        /// Time of the returned (last good) state (kη for gradient descent).
+        t: f64,
+        /// Steps (iterations) taken to it.
+        step: usize,
+        /// What was detected.
+        reason: Divergence,
+    },
+}
+
+impl Status {
+    /// True when the run diverged.
+    pub fn diverged(&self) -> bool {
+        matches!(self, Status::Diverged { .. })
+    }
+
+    /// True when an observer stopped the run.
+    pub fn stopped(&self) -> bool {
+        matches!(self, Status::Stopped { .. })
+    }
+}
+
+/// What an observer wants after a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Control {
+    /// Keep going.
+    #[default]
+    Continue,
+    /// End the run now (status [`Status::Stopped`]).
+    Stop,
+}
+
+impl Control {
+    /// [`Control::Stop`] if either asks to stop: how observers called in turn combine.
+    pub fn or(self, other: Control) -> Control {
+        if self == Control::Stop || other == Control::Stop { Control::Stop } else { Control::Continue }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divergence_loss_is_never_nan() {
+        assert_eq!(Divergence::NonFinite.loss(), f64::INFINITY);
+        let growth = Divergence::LossGrowth { loss: 3.0, initial_loss: 1.0, factor: 2.0 };
+        assert_eq!(growth.loss(), 3.0);
+    }
+
+    #[test]
+    fn stop_wins() {
+        use Control::{Continue, Stop};
+        assert_eq!(
+            [Continue.or(Continue), Continue.or(Stop), Stop.or(Continue), Stop.or(Stop)],
+            [Continue, Stop, Stop, Stop]
+        );
+    }
+}
