@@ -52,7 +52,7 @@ fn value(e: impl std::fmt::Display) -> Failure {
 /// The payload a cancelled worker unwinds with (never shown: the caller has already returned).
 struct Cancelled;
 
-/// Stops the worker by unwinding when the caller has gone (used where an observer cannot say Stop).
+/// Stops the worker by unwinding when the caller has gone (used where there is no observer to say Stop).
 fn unwind_if_cancelled(cancel: &AtomicBool) {
     if cancel.load(Ordering::Relaxed) {
         resume_unwind(Box::new(Cancelled));
@@ -298,25 +298,25 @@ struct Columns {
     eta: Option<f64>,
 }
 
-/// The descent recorder, with a cancel check before each iteration's record.
-struct CancellableDescent<'a> {
-    recorder: &'a mut descent::Recorder,
-    cancel: &'a AtomicBool,
-}
+/// Stops a run (flow, both-layers GD or first-layer GD) at its next sample once cancelled: the
+/// observers of all three return the shared `model::Control`.
+struct Cancel<'a>(&'a AtomicBool);
 
-impl descent::Observer for CancellableDescent<'_> {
-    fn observe(&mut self, problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
-        unwind_if_cancelled(self.cancel);
-        self.recorder.observe(problem, state)
+impl Cancel<'_> {
+    fn control(&self) -> model::Control {
+        if self.0.load(Ordering::Relaxed) { model::Control::Stop } else { model::Control::Continue }
     }
 }
 
-/// Stops a flow (or both-layers GD) run at its next sample once cancelled.
-struct CancelFlow<'a>(&'a AtomicBool);
+impl flow::Observer for Cancel<'_> {
+    fn observe(&mut self, _: &flow::Snapshot<'_>) -> flow::Result<model::Control> {
+        Ok(self.control())
+    }
+}
 
-impl flow::Observer for CancelFlow<'_> {
-    fn observe(&mut self, _: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
-        Ok(if self.0.load(Ordering::Relaxed) { flow::Control::Stop } else { flow::Control::Continue })
+impl descent::Observer for Cancel<'_> {
+    fn observe(&mut self, _: &descent::Problem<'_>, _: &descent::State) -> descent::Result<model::Control> {
+        Ok(self.control())
     }
 }
 
@@ -358,8 +358,7 @@ fn train_columns(
                 infinite_width: false,
             })
             .map_err(value)?;
-            let outcome = descent::run(&data, &net, &cfg, &mut CancellableDescent { recorder: &mut recorder, cancel })
-                .map_err(value)?;
+            let outcome = descent::run(&data, &net, &cfg, &mut (&mut recorder, Cancel(cancel))).map_err(value)?;
             let traj = recorder.into_trajectory();
             for s in &traj.samples {
                 c.step.push(s.iteration as f64);
@@ -373,11 +372,13 @@ fn train_columns(
             }
             c.eta = Some(outcome.eta);
             c.status = match outcome.status {
-                descent::Status::Completed => {
+                model::Status::Completed => {
                     format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta)
                 }
-                descent::Status::Diverged { at_iteration, loss } => {
-                    format!("diverged at iteration {at_iteration} (loss {loss:e}) with η = {}", outcome.eta)
+                model::Status::Stopped { step, .. } => format!("stopped at iteration {step} with η = {}", outcome.eta),
+                // `step` is the last accepted iterate; the text names the first failing one.
+                model::Status::Diverged { step, reason, .. } => {
+                    format!("diverged at iteration {} (loss {:e}) with η = {}", step + 1, reason.loss(), outcome.eta)
                 }
             };
         }
@@ -390,7 +391,7 @@ fn train_columns(
                 model::InfiniteWidth::first_layer(&data).map_err(value)?
             };
             let mut recorder = flow::Recorder::new(&reference, options);
-            let mut observer = (&mut recorder, CancelFlow(cancel));
+            let mut observer = (&mut recorder, Cancel(cancel));
             c.status = if o.method == Method::BothGd {
                 let eta = o.eta.unwrap_or(0.01);
                 let cfg = both_layers::GdConfig {

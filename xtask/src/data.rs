@@ -338,20 +338,20 @@ pub fn gd_stride(iterations: usize, every: usize) -> usize {
 }
 
 /// One sentence for a flow or both-layers run that stopped early.
-fn flow_status_sentence(status: &flow::Status) -> Option<String> {
+fn flow_status_sentence(status: &model::Status) -> Option<String> {
     match status {
-        flow::Status::Diverged { t, step, reason } => Some(match reason {
-            flow::Divergence::NonFinite => {
+        model::Status::Diverged { t, step, reason } => Some(match reason {
+            model::Divergence::NonFinite => {
                 format!(
                     "diverged after step {step} (t = {t}): a value became non-finite; lower the step (--step, --eta)"
                 )
             }
-            flow::Divergence::LossGrowth { loss, initial_loss, factor } => format!(
+            model::Divergence::LossGrowth { loss, initial_loss, factor } => format!(
                 "diverged after step {step} (t = {t}): the loss {loss:e} passed {factor:e} × the initial loss {initial_loss:e}; lower the step (--step, --eta)"
             ),
         }),
-        flow::Status::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
-        flow::Status::Completed => None,
+        model::Status::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
+        model::Status::Completed => None,
     }
 }
 
@@ -400,12 +400,17 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
         });
         rows.push(Row { t: row.step as f64 * outcome.eta, bound_ratio, ..row });
     }
-    let diverged = matches!(outcome.status, descent::Status::Diverged { .. });
+    let diverged = outcome.status.diverged();
     let mut status = match outcome.status {
-        descent::Status::Completed => format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta),
-        descent::Status::Diverged { at_iteration, loss } => {
-            format!("diverged at iteration {at_iteration} (loss {loss:e}) with η = {}: lower --eta", outcome.eta)
-        }
+        model::Status::Completed => format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta),
+        model::Status::Stopped { step, .. } => format!("stopped at iteration {step} with η = {}", outcome.eta),
+        // `step` is the last accepted iterate; the message names the first failing one.
+        model::Status::Diverged { step, reason, .. } => format!(
+            "diverged at iteration {} (loss {:e}) with η = {}: lower --eta",
+            step + 1,
+            reason.loss(),
+            outcome.eta
+        ),
     };
     if stride != args.every {
         status.push_str(&format!(
@@ -542,9 +547,13 @@ impl TrainProgress {
 }
 
 impl descent::Observer for TrainProgress {
-    fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
+    fn observe(
+        &mut self,
+        _problem: &descent::Problem<'_>,
+        state: &descent::State,
+    ) -> descent::Result<descent::Control> {
         self.0.set_position(state.iteration() as u64);
-        Ok(())
+        Ok(descent::Control::Continue)
     }
 }
 
@@ -553,7 +562,11 @@ impl descent::Observer for TrainProgress {
 struct LastIterate(Option<Row>);
 
 impl descent::Observer for LastIterate {
-    fn observe(&mut self, _problem: &descent::Problem<'_>, state: &descent::State) -> descent::Result<()> {
+    fn observe(
+        &mut self,
+        _problem: &descent::Problem<'_>,
+        state: &descent::State,
+    ) -> descent::Result<descent::Control> {
         self.0 = Some(Row {
             t: 0.0,
             step: state.iteration(),
@@ -564,7 +577,7 @@ impl descent::Observer for LastIterate {
             max_weight_distance: state.max_weight_distance(),
             lambda_min_h: None,
         });
-        Ok(())
+        Ok(descent::Control::Continue)
     }
 }
 

@@ -1,67 +1,57 @@
 //! The driver: runs the steps, owns stopping (iteration count, divergence) and calls observers.
 
 use faer::Col;
-use model::{Dataset, Network};
+use model::{Control, Dataset, Divergence, Network, Status};
 
 use crate::{DescentConfig, DescentError, Problem, Result, State};
 
 /// Something that looks at the state after each accepted iteration (k = 0 first, then 1, 2, …).
 ///
-/// The driver calls `observe` only with finite states: a diverged iterate is never shown.
-/// An observer error stops the run and is returned.
+/// The same contract as `flow::Observer`'s: `observe` returns a [`Control`], and
+/// [`Control::Stop`] ends the run with [`Status::Stopped`] at the iterate just shown (the outcome
+/// then describes that iterate). The driver calls `observe` only with finite states: a diverged
+/// iterate is never shown. An observer error stops the run and is returned.
 pub trait Observer {
-    /// Looks at the state after iteration `state.iteration()`.
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()>;
+    /// Looks at the state after iteration `state.iteration()`; return [`Control::Stop`] to end the run.
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control>;
 }
 
 /// The observer that does nothing.
 impl Observer for () {
-    fn observe(&mut self, _problem: &Problem<'_>, _state: &State) -> Result<()> {
-        Ok(())
+    fn observe(&mut self, _problem: &Problem<'_>, _state: &State) -> Result<Control> {
+        Ok(Control::Continue)
     }
 }
 
 impl<O: Observer + ?Sized> Observer for &mut O {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
         (**self).observe(problem, state)
     }
 }
 
-/// Two observers, called in order.
+/// Both observers see every iterate; the run stops if either asks.
 impl<A: Observer, B: Observer> Observer for (A, B) {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
-        self.0.observe(problem, state)?;
-        self.1.observe(problem, state)
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
+        let first = self.0.observe(problem, state)?;
+        let second = self.1.observe(problem, state)?;
+        Ok(first.or(second))
     }
 }
 
-/// Any number of observers, called in order.
+/// Any number of observers, each called in order on every iterate; the run stops if any asks.
 impl Observer for Vec<Box<dyn Observer + '_>> {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
-        self.iter_mut().try_for_each(|o| o.observe(problem, state))
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
+        self.iter_mut().try_fold(Control::Continue, |control, o| Ok(control.or(o.observe(problem, state)?)))
     }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Status {
-    /// All configured iterations ran.
-    Completed,
-    /// At iteration `at_iteration` the loss exceeded `divergence_factor · L(0)` or some value was
-    /// non-finite; the run stopped there. `loss` is the loss at that iteration, or +∞ if it was
-    /// not finite (never NaN). Expected when η is past the stability limit 2/λmax(H).
-    Diverged {
-        /// The first iteration that failed the check.
-        at_iteration: usize,
-        /// Its loss (+∞ if non-finite).
-        loss: f64,
-    },
 }
 
 /// The result of a run: how it ended, and the last accepted iterate's summary. All values finite.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Completed or diverged.
+    /// Completed, stopped by an observer, or diverged: the shared `model::Status`, with `step` = k
+    /// and `t` = kη of the returned (last accepted) iterate. On divergence the reason is
+    /// [`Divergence::LossGrowth`] (carrying the loss that passed `divergence_factor · L(0)`) or
+    /// [`Divergence::NonFinite`] (loss +∞ by [`Divergence::loss`]); the failing iterate is k + 1.
     pub status: Status,
     /// The step size η used.
     pub eta: f64,
@@ -69,7 +59,7 @@ pub struct Outcome {
     pub lambda0: Option<f64>,
     /// L(0).
     pub initial_loss: f64,
-    /// The last accepted iteration k (the configured count unless diverged).
+    /// The last accepted iteration k (the configured count unless diverged or stopped).
     pub iterations: usize,
     /// L(k) at that iteration.
     pub final_loss: f64,
@@ -87,7 +77,8 @@ pub struct Outcome {
 impl Problem<'_> {
     /// Runs `config.iterations` steps from the initial state, calling `observer` at k = 0 and after
     /// every accepted step. Stops early with [`Status::Diverged`] when the loss exceeds
-    /// `divergence_factor · L(0)` or anything kept is non-finite.
+    /// `divergence_factor · L(0)` or anything kept is non-finite, and with [`Status::Stopped`] when
+    /// an observer returns [`Control::Stop`].
     pub fn run<O: Observer + ?Sized>(&self, observer: &mut O) -> Result<Outcome> {
         let state = self.initial_state()?;
         self.run_from(state, observer)
@@ -107,19 +98,36 @@ impl Problem<'_> {
         let mut last = Summary::of(&state);
         let mut peak_loss = initial_loss;
         let mut status = Status::Completed;
-        observer.observe(self, &state)?;
         let limit = self.config().divergence_factor * initial_loss;
-        for _ in 0..self.config().iterations {
-            self.step(&mut state)?;
-            let loss = state.loss();
-            if !state.is_finite() || loss > limit {
-                let loss = if loss.is_finite() { loss } else { f64::INFINITY };
-                status = Status::Diverged { at_iteration: state.iteration(), loss };
-                break;
+        let at = |state: &State| (state.iteration() as f64 * self.eta(), state.iteration());
+        if observer.observe(self, &state)? == Control::Stop {
+            let (t, step) = at(&state);
+            status = Status::Stopped { t, step };
+        } else {
+            for _ in 0..self.config().iterations {
+                self.step(&mut state)?;
+                let loss = state.loss();
+                if !state.is_finite() || loss > limit {
+                    // The failing iterate is not accepted: the status names the last one, k − 1.
+                    let reason = if loss.is_finite() && loss > limit {
+                        let factor = self.config().divergence_factor;
+                        Divergence::LossGrowth { loss, initial_loss, factor }
+                    } else {
+                        Divergence::NonFinite
+                    };
+                    let step = last.iteration;
+                    status = Status::Diverged { t: step as f64 * self.eta(), step, reason };
+                    break;
+                }
+                let control = observer.observe(self, &state)?;
+                last = Summary::of(&state);
+                peak_loss = peak_loss.max(loss);
+                if control == Control::Stop {
+                    let (t, step) = at(&state);
+                    status = Status::Stopped { t, step };
+                    break;
+                }
             }
-            observer.observe(self, &state)?;
-            last = Summary::of(&state);
-            peak_loss = peak_loss.max(loss);
         }
         Ok(Outcome {
             status,

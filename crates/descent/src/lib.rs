@@ -13,7 +13,9 @@
 //!   GEMM; docs/theory.md §4.1), full batch or minibatch ([`Sampling`]);
 //! - the *state* [`State`]: k, Z(k), u(k), residual, per-neuron distances to init;
 //! - the *driver* [`Problem::run`] / [`run`]: stopping (iteration count, divergence past the
-//!   stability limit 2/λmax(H)) and [`Observer`]s, such as the trajectory [`Recorder`].
+//!   stability limit 2/λmax(H)) and [`Observer`]s, such as the trajectory [`Recorder`]. A run ends
+//!   with a [`Status`] and observers return a [`Control`] ([`Control::Stop`] ends the run), the
+//!   same types (from `model::dynamics`) and the same stop semantics as `flow`'s.
 //!
 //! Determinism: every kernel works on fixed column blocks (`model::par`), the sampler draws from
 //! `model::rng::stream(seed, trial, Purpose::Minibatch)`, eigensolvers run sequentially; the bits
@@ -29,8 +31,10 @@ pub mod state;
 pub mod theory;
 
 pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, StepSize};
-pub use driver::{Observer, Outcome, Status, run};
+pub use driver::{Observer, Outcome, run};
 pub use error::{DescentError, Result};
+/// The run vocabulary shared with `flow` and `both-layers` (defined in `model::dynamics`).
+pub use model::{Control, Divergence, Status};
 pub use problem::Problem;
 pub use recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule, Trajectory};
 pub use sgd::{SgdComparison, SgdComparisonConfig, compare_gd_sgd};

@@ -3,7 +3,7 @@
 use faer::Col;
 
 use crate::theory::{bound_ratio, theorem_bound};
-use crate::{DescentError, Observer, Problem, Result, State};
+use crate::{Control, DescentError, Observer, Problem, Result, State};
 
 /// Which iterations a [`Recorder`] samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,10 +154,10 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
         let k = state.iteration();
         if !self.config.schedule.contains(k) {
-            return Ok(());
+            return Ok(Control::Continue);
         }
         let eta = problem.eta();
         self.eta = Some(eta);
@@ -198,7 +198,7 @@ impl Observer for Recorder {
             }
         }
         self.samples.push(sample);
-        Ok(())
+        Ok(Control::Continue)
     }
 }
 
@@ -210,8 +210,8 @@ pub struct LossTrace {
 }
 
 impl Observer for LossTrace {
-    fn observe(&mut self, _problem: &Problem<'_>, state: &State) -> Result<()> {
+    fn observe(&mut self, _problem: &Problem<'_>, state: &State) -> Result<Control> {
         self.losses.push(state.loss());
-        Ok(())
+        Ok(Control::Continue)
     }
 }

@@ -5,8 +5,8 @@ mod common;
 
 use common::{KeepAll, any_nan};
 use descent::{
-    DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Observer, Outcome, Problem, Recorder, RecorderConfig, State,
-    Status, StepSize, stability_limit,
+    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Observer, Outcome, Problem, Recorder,
+    RecorderConfig, State, Status, StepSize, stability_limit,
 };
 use model::{Dataset, Network};
 
@@ -29,9 +29,9 @@ fn setup() -> (Dataset, Network, f64) {
 struct LastLambdaMax(f64);
 
 impl Observer for LastLambdaMax {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> descent::Result<()> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> descent::Result<Control> {
         self.0 = model::lambda_max(problem.gram_h(state)?.as_ref())?;
-        Ok(())
+        Ok(Control::Continue)
     }
 }
 
@@ -59,8 +59,8 @@ fn assert_no_nan(run: &Run) {
         [o.eta, o.initial_loss, o.final_loss, o.peak_loss, o.final_max_weight_distance, o.final_frobenius_distance];
     assert!(scalars.iter().all(|v| v.is_finite()), "{o:?}");
     assert!(o.final_predictions.iter().all(|v| v.is_finite()));
-    if let Status::Diverged { loss, .. } = o.status {
-        assert!(!loss.is_nan());
+    if let Status::Diverged { t, reason, .. } = o.status {
+        assert!(!reason.loss().is_nan() && t.is_finite());
     }
     assert!(!any_nan(&run.keep.snapshots));
     for s in run.recorder.samples() {
@@ -89,12 +89,17 @@ fn step_far_past_the_stability_limit_is_reported_as_divergence() {
     for method in [Method::KernelSpace, Method::WeightSpace] {
         let r = run(&data, &net, 10.0 / lambda_max, method);
         println!("{method:?} η = 10/λmax: {:?}, L(0) = {:.3}", r.outcome.status, r.outcome.initial_loss);
-        let Status::Diverged { at_iteration, loss } = r.outcome.status else {
+        let Status::Diverged { t, step, reason } = r.outcome.status else {
             panic!("{method:?}: η = 10/λmax was not reported as diverged: {:?}", r.outcome)
         };
+        let loss = reason.loss();
         assert!(loss > r.outcome.initial_loss * DEFAULT_DIVERGENCE_FACTOR, "{loss}");
-        assert_eq!(r.outcome.iterations, at_iteration - 1);
-        assert_eq!(r.keep.snapshots.len(), at_iteration, "observers see only accepted iterates");
+        assert_eq!(
+            (r.outcome.iterations, t),
+            (step, step as f64 * r.outcome.eta),
+            "the status names the last accepted iterate"
+        );
+        assert_eq!(r.keep.snapshots.len(), step + 1, "observers see only accepted iterates");
         assert!(r.outcome.peak_loss <= r.outcome.initial_loss * DEFAULT_DIVERGENCE_FACTOR);
         assert_no_nan(&r);
 
@@ -139,7 +144,9 @@ fn overflow_is_reported_as_divergence_with_infinite_loss() {
     let (data, net, _) = setup();
     let r = run(&data, &net, 1e300, Method::KernelSpace);
     println!("η = 1e300: {:?}", r.outcome.status);
-    assert_eq!(r.outcome.status, Status::Diverged { at_iteration: 1, loss: f64::INFINITY });
+    assert_eq!(r.outcome.status, Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite });
+    let Status::Diverged { reason, .. } = r.outcome.status else { unreachable!() };
+    assert_eq!(reason.loss(), f64::INFINITY);
     assert_eq!((r.outcome.iterations, r.outcome.final_loss), (0, r.outcome.initial_loss));
     assert_no_nan(&r);
 }

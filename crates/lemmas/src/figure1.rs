@@ -554,10 +554,7 @@ fn one_run(
         curves.lambda_min_h.push(lmins.values.iter().find(|(k, _)| *k == s.iteration).map(|(_, v)| *v));
         curves.infinite_width_gap.push(s.infinite_width_gap.unwrap_or(0.0));
     }
-    let status = match outcome.status {
-        Status::Completed => "completed".to_string(),
-        Status::Diverged { at_iteration, .. } => format!("diverged at iteration {at_iteration}"),
-    };
+    let status = status_text(outcome.status);
     let max_gap = curves.infinite_width_gap.iter().copied().fold(0.0, f64::max);
     Ok(Figure1Run {
         seed_index,
@@ -809,10 +806,7 @@ fn sgd_summary(cfg: &Figure1Config, data: &Dataset, eta: f64) -> Result<SgdSumma
                 },
             )
             .map_err(dynamics)?;
-            let status = |s: Status| match s {
-                Status::Completed => "completed".to_string(),
-                Status::Diverged { at_iteration, .. } => format!("diverged at iteration {at_iteration}"),
-            };
+            let status = status_text;
             let by_epoch = c
                 .gd_by_epoch
                 .iter()
@@ -883,11 +877,21 @@ struct LambdaMins {
 }
 
 impl descent::Observer for LambdaMins {
-    fn observe(&mut self, problem: &Problem<'_>, state: &descent::State) -> descent::Result<()> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &descent::State) -> descent::Result<descent::Control> {
         if self.every > 0 && state.iteration().is_multiple_of(self.every) {
             self.values.push((state.iteration(), problem.lambda_min_h(state)?));
         }
-        Ok(())
+        Ok(descent::Control::Continue)
+    }
+}
+
+/// A GD or SGD run's end in words ("completed" is what the report counts as a finished run).
+/// A diverged run's status names its last accepted iterate k; the text names the failing one, k + 1.
+fn status_text(status: Status) -> String {
+    match status {
+        Status::Completed => "completed".to_string(),
+        Status::Stopped { step, .. } => format!("stopped at iteration {step}"),
+        Status::Diverged { step, .. } => format!("diverged at iteration {}", step + 1),
     }
 }
 

@@ -104,14 +104,14 @@ fn full_flow(data: &Dataset, net: &Network, h: f64, t_end: f64, intervals: usize
 fn full_gd(data: &Dataset, net: &Network, eta: f64, iterations: usize) -> Vec<Obs> {
     struct Rec<'a>(&'a mut Vec<Obs>);
     impl descent::Observer for Rec<'_> {
-        fn observe(&mut self, p: &descent::Problem<'_>, s: &descent::State) -> descent::Result<()> {
+        fn observe(&mut self, p: &descent::Problem<'_>, s: &descent::State) -> descent::Result<descent::Control> {
             self.0.push(Obs {
                 loss: s.loss(),
                 lambda_min: p.lambda_min_h_dense(s)?,
                 changes: s.pattern_change_fraction(),
                 distance: s.max_weight_distance(),
             });
-            Ok(())
+            Ok(descent::Control::Continue)
         }
     }
     let config = descent::DescentConfig { step_size: descent::StepSize::Fixed(eta), iterations, ..Default::default() };
@@ -266,9 +266,9 @@ fn a_planted_neuron_outside_the_budget_is_caught_before_it_flips() {
     // Full GD: when does neuron p flip on input 0?
     struct Flips(usize, Vec<bool>);
     impl descent::Observer for Flips {
-        fn observe(&mut self, _: &descent::Problem<'_>, s: &descent::State) -> descent::Result<()> {
+        fn observe(&mut self, _: &descent::Problem<'_>, s: &descent::State) -> descent::Result<descent::Control> {
             self.1.push(s.patterns().get(0, self.0) != s.initial_patterns().get(0, self.0));
-            Ok(())
+            Ok(descent::Control::Continue)
         }
     }
     let mut flips = Flips(p, Vec::new());

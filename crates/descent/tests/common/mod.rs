@@ -1,7 +1,7 @@
 //! Shared test helpers: an observer that keeps every iterate, and exact/approximate comparisons.
 #![allow(dead_code)]
 
-use descent::{Observer, Problem, Result, State};
+use descent::{Control, Observer, Problem, Result, State};
 use faer::{Col, ColRef, Mat, MatRef};
 
 /// One kept iterate.
@@ -24,7 +24,7 @@ pub struct KeepAll {
 }
 
 impl Observer for KeepAll {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<()> {
+    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
         let k = state.iteration();
         let w = if self.materialise_at.contains(&k) { Some(problem.weights(state)?) } else { None };
         self.snapshots.push(Snapshot {
@@ -35,7 +35,7 @@ impl Observer for KeepAll {
             squared_distances: state.squared_neuron_distances().to_vec(),
             w,
         });
-        Ok(())
+        Ok(Control::Continue)
     }
 }
 
