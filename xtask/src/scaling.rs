@@ -235,7 +235,7 @@ fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Sh
         .collect();
     let threads = rayon::current_num_threads();
     let f = lemmas::scaling::forecast(&mine, record.as_ref(), threads).map_err(|e| UserError(e.to_string()))?;
-    let rate = format!("{:.0e} flop/s per thread", lemmas::scaling::FORECAST_FLOPS_PER_THREAD);
+    let rate = format!("{:.1e} flop/s per thread", lemmas::scaling::FORECAST_FLOPS_PER_THREAD);
     let known = if f.known > 0 {
         format!(
             "about {} on {threads} threads for the {} of {} configurations in {} (their recorded widths and seeds, a flop model at {rate}; seeds already in a checkpoint are not discounted)",
