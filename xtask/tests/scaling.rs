@@ -87,3 +87,18 @@ fn a_run_forecasts_its_time_from_the_earlier_record() {
     assert!(line.contains("for the 3 of 3 configurations"), "{line}");
     assert!(!line.contains("at most"), "every configuration is in the record: {line}");
 }
+
+/// Issue 13: the forecast of the `scaling` profile from its committed record lies within a factor
+/// of two of the time the record took (what it is calibrated on, docs/scaling/RUN.md), and every
+/// configuration of the profile is in the record.
+#[test]
+fn the_forecast_of_the_committed_record_is_within_twice_its_measured_time() {
+    use lemmas::scaling::{RECORD_SECONDS, ScalingPlan, ScalingProfile, ScalingResult, forecast};
+    let path = xtask::files::docs_dir().join("scaling/results.json");
+    let record: ScalingResult = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let points = ScalingPlan::of(ScalingProfile::Scaling).points();
+    let f = forecast(&points, Some(&record), 2).unwrap();
+    assert_eq!(f.known, f.total, "the record covers the profile");
+    let ratio = f.known_seconds / RECORD_SECONDS;
+    assert!((0.5..=2.0).contains(&ratio), "forecast {} s against {RECORD_SECONDS} s", f.known_seconds);
+}
