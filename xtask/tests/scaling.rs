@@ -1,4 +1,4 @@
-//! `cargo xtask scaling` end to end on the cut-down scaling-test profile (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}; about a second in a debug build): the same bytes on 1 and 2 threads, after an interrupted run is resumed, and when shards are merged; bad input is a one-line error.
+//! `cargo xtask scaling` end to end: the cut-down scaling-test profile (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}; about a second in a debug build) gives the same bytes on 1 and 2 threads, after an interrupted run is resumed, and when shards are merged; the scaling-quick profile (every pipeline at n ≤ 16, about 30 s in a debug build) gives the same bytes on 2 threads as merged 1-thread shards; the time forecast; bad input is a one-line error.
 
 mod common;
 
@@ -101,4 +101,35 @@ fn the_forecast_of_the_committed_record_is_within_twice_its_measured_time() {
     assert_eq!(f.known, f.total, "the record covers the profile");
     let ratio = f.known_seconds / RECORD_SECONDS;
     assert!((0.5..=2.0).contains(&ratio), "forecast {} s against {RECORD_SECONDS} s", f.known_seconds);
+}
+
+/// Issue 13: the `scaling-quick` profile (every claim's pipeline at n ≤ 16: Lem 2.2, Lem 2.3,
+/// Thm 2.1 and Lem 2.5's conclusion) end to end: a run on 2 threads writes the same bytes as two
+/// shards run on 1 thread each and merged — the same record on 1 and 2 threads, and sharded.
+#[test]
+fn scaling_quick_is_the_same_on_two_threads_and_as_merged_one_thread_shards() {
+    let quick = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["scaling", "--profile", "scaling-quick", "--out", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = xtask(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let two = temp("scaling-quick-two");
+    quick(&two, &["--threads", "2"]);
+    let index = std::fs::read_to_string(two.join("index.md")).unwrap();
+    assert!(index.contains("Lem 2.5 (conclusion)") && index.contains("Thm 2.1 (statement)"), "{index}");
+    let shards = temp("scaling-quick-shards");
+    for k in ["0/2", "1/2"] {
+        quick(&shards, &["--threads", "1", "--shard", k]);
+    }
+    let merged = temp("scaling-quick-merged");
+    let files = format!(
+        "{},{}",
+        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
+        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
+    );
+    let o = quick(&merged, &["--merge", &files]);
+    assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
+    assert_same_tree(&two, &merged);
 }
