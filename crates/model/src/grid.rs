@@ -45,27 +45,74 @@ pub enum Move {
 }
 
 /// The moves of a run with step h over `times` (strictly increasing, starting at 0, the last
-/// being T; sample 0 is the initial state and is not listed).
-pub fn walk(h: f64, times: &[f64]) -> Vec<Move> {
+/// being T; sample 0 is the initial state and is not listed), in order, generated lazily (a run
+/// of 10⁹ steps holds no list).
+pub fn walk(h: f64, times: &[f64]) -> Walk<'_> {
     let t_end = times.last().copied().unwrap_or(0.0);
     let n = if t_end > 0.0 { steps_for(t_end, h) } else { 0 };
-    let grid = |k: usize| if k >= n { t_end } else { k as f64 * h };
-    let snap = GRID_SNAP * h;
-    let mut moves = Vec::with_capacity(n + times.len());
-    let mut next = 1;
-    for k in 0..n {
-        let (t, t_next) = (grid(k), grid(k + 1));
-        while next < times.len() && times[next] < t_next - snap {
-            moves.push(Move::Between { index: next, t: times[next], from: t, tau: times[next] - t });
-            next += 1;
-        }
-        moves.push(Move::Step { from: t, to: t_next });
-        if next < times.len() && (times[next] - t_next).abs() <= snap {
-            moves.push(Move::OnGrid { index: next, t: times[next] });
-            next += 1;
-        }
+    Walk { h, times, t_end, n, k: 0, next: 1, pending: None }
+}
+
+/// The iterator of [`walk`].
+#[derive(Debug, Clone)]
+pub struct Walk<'a> {
+    h: f64,
+    times: &'a [f64],
+    t_end: f64,
+    n: usize,
+    k: usize,
+    next: usize,
+    /// An on-grid sample due after the step just returned.
+    pending: Option<Move>,
+}
+
+impl Walk<'_> {
+    fn grid(&self, k: usize) -> f64 {
+        if k >= self.n { self.t_end } else { k as f64 * self.h }
     }
-    moves
+}
+
+impl Iterator for Walk<'_> {
+    type Item = Move;
+    fn next(&mut self) -> Option<Move> {
+        if let Some(m) = self.pending.take() {
+            return Some(m);
+        }
+        if self.k >= self.n {
+            return None;
+        }
+        let (t, t_next) = (self.grid(self.k), self.grid(self.k + 1));
+        let snap = GRID_SNAP * self.h;
+        let times = self.times;
+        if self.next < times.len() && times[self.next] < t_next - snap {
+            let index = self.next;
+            self.next += 1;
+            return Some(Move::Between { index, t: times[index], from: t, tau: times[index] - t });
+        }
+        self.k += 1;
+        if self.next < times.len() && (times[self.next] - t_next).abs() <= snap {
+            self.pending = Some(Move::OnGrid { index: self.next, t: times[self.next] });
+            self.next += 1;
+        }
+        Some(Move::Step { from: t, to: t_next })
+    }
+}
+
+/// The moves of `count` iterations of a discrete method with step η: iteration k goes from kη to
+/// (k + 1)η, and iterate k is a sample when k is a multiple of `every` (≥ 1) or the last one
+/// (sample indices count the samples; iterate 0 is sample 0 and is not listed).
+pub fn iterations(eta: f64, count: usize, every: usize) -> impl Iterator<Item = Move> {
+    let every = every.max(1);
+    let mut index = 0;
+    (0..count).flat_map(move |k| {
+        let step = Move::Step { from: k as f64 * eta, to: (k + 1) as f64 * eta };
+        let done = k + 1;
+        let sample = (done.is_multiple_of(every) || done == count).then(|| {
+            index += 1;
+            Move::OnGrid { index, t: done as f64 * eta }
+        });
+        std::iter::once(step).chain(sample)
+    })
 }
 
 #[cfg(test)]
@@ -79,13 +126,23 @@ mod tests {
                 .filter_map(|m| if let Move::Step { from, to } = m { Some((*from, *to - *from)) } else { None })
                 .collect::<Vec<_>>()
         };
-        let on = walk(0.1, &[0.0, 0.1, 0.2, 0.25]);
-        let off = walk(0.1, &[0.0, 0.05, 0.25]);
+        let on: Vec<Move> = walk(0.1, &[0.0, 0.1, 0.2, 0.25]).collect();
+        let off: Vec<Move> = walk(0.1, &[0.0, 0.05, 0.25]).collect();
         assert_eq!(steps(&on), steps(&off));
         assert_eq!(steps(&on).len(), 3);
         assert!((steps(&on)[2].1 - 0.05).abs() < 1e-15, "the last step lands on T");
         assert_eq!(off[0], Move::Between { index: 1, t: 0.05, from: 0.0, tau: 0.05 });
         assert!(matches!(off.last(), Some(Move::OnGrid { index: 2, .. })));
         assert_eq!(on.iter().filter(|m| matches!(m, Move::OnGrid { .. })).count(), 3);
+    }
+
+    #[test]
+    fn iterations_sample_every_stride_and_the_last() {
+        let moves: Vec<Move> = iterations(0.5, 5, 2).collect();
+        let samples: Vec<(usize, f64)> =
+            moves.iter().filter_map(|m| if let Move::OnGrid { index, t } = m { Some((*index, *t)) } else { None }).collect();
+        assert_eq!(samples, vec![(1, 1.0), (2, 2.0), (3, 2.5)]);
+        assert_eq!(moves.iter().filter(|m| matches!(m, Move::Step { .. })).count(), 5);
+        assert_eq!(moves[0], Move::Step { from: 0.0, to: 0.5 });
     }
 }

@@ -7,6 +7,13 @@
 //! [`Status::Stopped`] at the state it was just shown. Positions are given both as a time `t` and
 //! a step count `step`: for a flow, t is the time and `step` the RK4 steps taken; for gradient
 //! descent, `step` is the iteration k and t = kη (the flow time the iterate approximates).
+//!
+//! [`execute`] is the one executor: every run of every dynamics walks its moves through it, under
+//! one divergence rule and one stopping rule (module [`execute`](self::execute)).
+
+mod execute;
+
+pub use execute::{At, Run, Stepper, execute};
 
 /// Why a run was declared divergent.
 #[derive(Debug, Clone, Copy, PartialEq)]
