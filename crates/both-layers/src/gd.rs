@@ -6,9 +6,9 @@
 //! `discrete_bound_ratio` compares with (1 − ηλ0/2)^k, the rate slide Thm 3.1 = paper Thm 4.1
 //! proves for the first layer).
 
-use faer::Col;
+use faer::{Col, Mat};
 use model::network::{grad_a, grad_w};
-use model::{Control, Dataset, Divergence, Network, Status};
+use model::{Dataset, Network, Status};
 
 use flow::{FlowError, Observer, OdeState, Result, Snapshot, validate_network};
 
@@ -69,11 +69,12 @@ pub struct GdOutcome {
     pub loss: f64,
 }
 
-/// Full-batch gradient descent on (W, a) from `net`.
+/// Full-batch gradient descent on (W, a) from `net`, through the one executor `model::execute`
+/// with a [`BothLayersGd`] stepper.
 ///
 /// Divergence (non-finite weights, predictions or loss, or a loss above `divergence_factor` × the
-/// initial loss) ends the run with [`Status::Diverged`]; the returned state is the last one
-/// whose weights and loss are finite, so no NaN leaves this function.
+/// initial loss) is the executor's rule: the failing iterate is refused and the run ends with
+/// [`Status::Diverged`] and the last accepted iterate, so no NaN leaves this function.
 pub fn descend<O: Observer + ?Sized>(
     data: &Dataset,
     net: &Network,
@@ -83,66 +84,94 @@ pub fn descend<O: Observer + ?Sized>(
     validate_network(data, net)?;
     config.validate()?;
     let eta = config.eta;
-    let mut net = net.clone();
-    let mut fw = net.forward(data)?;
-    let mut r: Col<f64> = &fw.u - data.y();
-    let mut loss = 0.5 * r.squared_norm_l2();
-    let loss0 = loss;
-    let limit = config.divergence_factor * loss0.max(f64::MIN_POSITIVE);
-    let mut status = Status::Completed;
-    if !loss.is_finite() {
-        let status = Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite };
-        return Ok(GdOutcome { status, iterations: 0, network: net, u: Vec::new(), loss: f64::INFINITY });
+    let mut state = Iterate::of(data, net.clone())?;
+    let mut stepper = BothLayersGd { data, eta, previous: None };
+    let moves = model::grid::iterations(eta, config.iterations, config.sample_every);
+    let run = model::execute(&mut stepper, &mut state, moves, config.divergence_factor, |_, it, at| {
+        let snapshot = Snapshot {
+            t: at.t,
+            step: at.step,
+            sample_index: at.index,
+            data,
+            w: it.net.w.as_ref(),
+            a: it.net.a.as_ref(),
+            z: it.z.as_ref(),
+            u: it.u.as_ref(),
+            residual: it.r.as_ref(),
+            loss: it.loss,
+            error: None,
+            gd_step_size: Some(eta),
+        };
+        observer.observe(&snapshot)
+    })?;
+    if !state.loss.is_finite() {
+        // Only the initial loss can be non-finite here (a refused iterate is never kept).
+        return Ok(GdOutcome { status: run.status, iterations: 0, network: state.net, u: Vec::new(), loss: f64::INFINITY });
     }
-    let mut sample_index = 0;
-    let mut k: usize = 0;
-    loop {
-        if k.is_multiple_of(config.sample_every) || k == config.iterations {
-            let snapshot = Snapshot {
-                t: k as f64 * eta,
-                step: k,
-                sample_index,
-                data,
-                w: net.w.as_ref(),
-                a: net.a.as_ref(),
-                z: fw.z.as_ref(),
-                u: fw.u.as_ref(),
-                residual: r.as_ref(),
-                loss,
-                error: None,
-                gd_step_size: Some(eta),
-            };
-            sample_index += 1;
-            if observer.observe(&snapshot)? == Control::Stop {
-                status = Status::Stopped { t: k as f64 * eta, step: k };
-                break;
-            }
-        }
-        if k == config.iterations {
-            break;
-        }
-        let mut next = net.clone();
-        next.w.axpy(-eta, &grad_w(data.x(), fw.z.as_ref(), net.a.as_ref(), r.as_ref()));
-        next.a.axpy(-eta, &grad_a(fw.z.as_ref(), r.as_ref()));
-        let diverged_here = Status::Diverged { t: k as f64 * eta, step: k, reason: Divergence::NonFinite };
+    let u = state.u.iter().copied().collect();
+    Ok(GdOutcome { status: run.status, iterations: run.steps, network: state.net, u, loss: state.loss })
+}
+
+/// An iterate of both-layers GD with its forward pass.
+#[derive(Debug, Clone)]
+pub struct Iterate {
+    /// (W, a).
+    pub net: Network,
+    /// Z = X Wᵀ.
+    pub z: Mat<f64>,
+    /// u.
+    pub u: Col<f64>,
+    /// u − y.
+    pub r: Col<f64>,
+    /// ½‖u − y‖².
+    pub loss: f64,
+}
+
+impl Iterate {
+    /// `net` with its forward pass on `data`.
+    pub fn of(data: &Dataset, net: Network) -> Result<Self> {
+        let fw = net.forward(data)?;
+        let r: Col<f64> = &fw.u - data.y();
+        let loss = 0.5 * r.squared_norm_l2();
+        Ok(Iterate { net, z: fw.z, u: fw.u, r, loss })
+    }
+}
+
+/// Both-layers GD as a `model::Stepper`: (W, a) ← (W, a) − η(∂L/∂W, ∂L/∂a); keeps the previous
+/// iterate so that a refused one is put back.
+pub struct BothLayersGd<'a> {
+    /// The data set.
+    pub data: &'a Dataset,
+    /// The step η.
+    pub eta: f64,
+    previous: Option<Iterate>,
+}
+
+impl model::Stepper for BothLayersGd<'_> {
+    type State = Iterate;
+    type Error = FlowError;
+
+    fn start(&mut self, it: &Iterate) -> Result<f64> {
+        Ok(if it.loss.is_finite() { it.loss } else { f64::INFINITY })
+    }
+
+    fn step(&mut self, it: &mut Iterate, _from: f64, _to: f64) -> Result<f64> {
+        let mut next = it.net.clone();
+        next.w.axpy(-self.eta, &grad_w(self.data.x(), it.z.as_ref(), it.net.a.as_ref(), it.r.as_ref()));
+        next.a.axpy(-self.eta, &grad_a(it.z.as_ref(), it.r.as_ref()));
         if !next.is_finite() {
-            status = diverged_here;
-            break;
+            self.previous = None;
+            return Ok(f64::INFINITY);
         }
-        let next_fw = next.forward(data)?;
-        let next_r: Col<f64> = &next_fw.u - data.y();
-        let next_loss = 0.5 * next_r.squared_norm_l2();
-        if !next_loss.is_finite() {
-            status = diverged_here;
-            break;
-        }
-        (net, fw, r, loss) = (next, next_fw, next_r, next_loss);
-        k += 1;
-        if loss > limit {
-            let reason = Divergence::LossGrowth { loss, initial_loss: loss0, factor: config.divergence_factor };
-            status = Status::Diverged { t: k as f64 * eta, step: k, reason };
-            break;
+        let next = Iterate::of(self.data, next)?;
+        let loss = if next.loss.is_finite() { next.loss } else { f64::INFINITY };
+        self.previous = Some(std::mem::replace(it, next));
+        Ok(loss)
+    }
+
+    fn reject(&mut self, it: &mut Iterate) {
+        if let Some(previous) = self.previous.take() {
+            *it = previous;
         }
     }
-    Ok(GdOutcome { status, iterations: k, u: fw.u.iter().copied().collect(), network: net, loss })
 }

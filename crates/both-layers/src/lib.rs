@@ -20,5 +20,5 @@ pub mod gd;
 pub mod recorder;
 
 pub use field::{BothLayersField, run};
-pub use gd::{GdConfig, GdOutcome, descend};
+pub use gd::{BothLayersGd, GdConfig, GdOutcome, Iterate, descend};
 pub use recorder::{Recorder, Sample, Trajectory};

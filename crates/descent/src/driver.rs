@@ -1,7 +1,7 @@
 //! The driver: runs the steps, owns stopping (iteration count, divergence) and calls observers.
 
 use faer::Col;
-use model::{Control, Dataset, Divergence, Network, Status};
+use model::{Control, Dataset, Network, Status};
 
 use crate::{DescentConfig, DescentError, Problem, Result, State};
 
@@ -86,6 +86,9 @@ impl Problem<'_> {
 
     /// As [`Problem::run`], from a given state (made by this problem), for `config.iterations`
     /// more steps; the divergence threshold is relative to the loss of the state given.
+    ///
+    /// The steps go through the one executor `model::execute` (its divergence rule, its stop
+    /// rule) with a [`GdStepper`]; every iterate is a sample, so the observers see each one.
     pub fn run_from<O: Observer + ?Sized>(&self, mut state: State, observer: &mut O) -> Result<Outcome> {
         if !state.is_finite() {
             return Err(DescentError::InvalidParameter {
@@ -95,43 +98,34 @@ impl Problem<'_> {
             });
         }
         let initial_loss = state.loss();
+        let first = state.iteration();
         let mut last = Summary::of(&state);
         let mut peak_loss = initial_loss;
-        let mut status = Status::Completed;
-        let limit = self.config().divergence_factor * initial_loss;
-        let at = |state: &State| (state.iteration() as f64 * self.eta(), state.iteration());
-        if observer.observe(self, &state)? == Control::Stop {
-            let (t, step) = at(&state);
-            status = Status::Stopped { t, step };
-        } else {
-            for _ in 0..self.config().iterations {
-                self.step(&mut state)?;
-                let loss = state.loss();
-                if !state.is_finite() || loss > limit {
-                    // The failing iterate is not accepted: the status names the last one, k − 1.
-                    let reason = if loss.is_finite() && loss > limit {
-                        let factor = self.config().divergence_factor;
-                        Divergence::LossGrowth { loss, initial_loss, factor }
-                    } else {
-                        Divergence::NonFinite
-                    };
-                    let step = last.iteration;
-                    status = Status::Diverged { t: step as f64 * self.eta(), step, reason };
-                    break;
-                }
-                let control = observer.observe(self, &state)?;
-                last = Summary::of(&state);
-                peak_loss = peak_loss.max(loss);
-                if control == Control::Stop {
-                    let (t, step) = at(&state);
-                    status = Status::Stopped { t, step };
-                    break;
-                }
+        let eta = self.eta();
+        let moves = model::grid::iterations(eta, self.config().iterations, 1);
+        let mut stepper = GdStepper { problem: self };
+        let run = model::execute(&mut stepper, &mut state, moves, self.config().divergence_factor, |_, state, _| {
+            let control = observer.observe(self, state)?;
+            last = Summary::of(state);
+            peak_loss = peak_loss.max(last.loss);
+            Ok(control)
+        })?;
+        // The executor counts from 0; a run from iteration k₀ names iterations k₀ + k.
+        let shift = |step: usize| (first + step, (first + step) as f64 * eta);
+        let status = match run.status {
+            Status::Completed => Status::Completed,
+            Status::Stopped { step, .. } => {
+                let (step, t) = shift(step);
+                Status::Stopped { t, step }
             }
-        }
+            Status::Diverged { step, reason, .. } => {
+                let (step, t) = shift(step);
+                Status::Diverged { t, step, reason }
+            }
+        };
         Ok(Outcome {
             status,
-            eta: self.eta(),
+            eta,
             lambda0: self.lambda0_if_known(),
             initial_loss,
             iterations: last.iteration,
@@ -141,6 +135,28 @@ impl Problem<'_> {
             final_max_weight_distance: last.max_weight_distance,
             final_frobenius_distance: last.frobenius_distance,
         })
+    }
+}
+
+/// First-layer GD (or SGD) as a `model::Stepper`: one [`Problem::step`] in place. A refused
+/// iterate is left in the state (no copy is kept); [`Problem::run_from`] reports the last accepted
+/// iterate from what its observers were shown.
+pub struct GdStepper<'p, 'a> {
+    /// The problem whose steps it takes.
+    pub problem: &'p Problem<'a>,
+}
+
+impl model::Stepper for GdStepper<'_, '_> {
+    type State = State;
+    type Error = DescentError;
+
+    fn start(&mut self, state: &State) -> Result<f64> {
+        Ok(state.loss())
+    }
+
+    fn step(&mut self, state: &mut State, _from: f64, _to: f64) -> Result<f64> {
+        self.problem.step(state)?;
+        Ok(if state.is_finite() { state.loss() } else { f64::INFINITY })
     }
 }
 

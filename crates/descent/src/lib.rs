@@ -31,7 +31,7 @@ pub mod state;
 pub mod theory;
 
 pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, StepSize};
-pub use driver::{Observer, Outcome, run};
+pub use driver::{GdStepper, Observer, Outcome, run};
 pub use error::{DescentError, Result};
 /// The run vocabulary shared with `flow` and `both-layers` (defined in `model::dynamics`).
 pub use model::{Control, Divergence, Status};

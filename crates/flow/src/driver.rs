@@ -234,13 +234,11 @@ fn schedule_of<F: VectorField>(
     Ok((schedule, step_choice))
 }
 
-/// Turns each sample into a [`Snapshot`] for the observer and applies the divergence rule to its loss.
+/// Turns each sample into a [`Snapshot`] for the observer (the executor has already applied the
+/// divergence rule to the sample's loss).
 struct Sampler<'a, O: ?Sized> {
     data: &'a Dataset,
-    divergence_factor: f64,
     observer: &'a mut O,
-    initial_loss: f64,
-    divergence: Option<(f64, usize, Divergence)>,
 }
 
 impl<O: Observer + ?Sized> Sampler<'_, O> {
@@ -259,19 +257,6 @@ impl<O: Observer + ?Sized> Sampler<'_, O> {
         let data = self.data;
         let r = u - data.y();
         let loss = 0.5 * r.squared_norm_l2();
-        if index == 0 {
-            self.initial_loss = loss;
-        }
-        if !loss.is_finite() {
-            self.divergence = Some((t, step, Divergence::NonFinite));
-            return Ok(Control::Stop);
-        }
-        if loss > self.divergence_factor * self.initial_loss.max(f64::MIN_POSITIVE) {
-            let reason =
-                Divergence::LossGrowth { loss, initial_loss: self.initial_loss, factor: self.divergence_factor };
-            self.divergence = Some((t, step, reason));
-            return Ok(Control::Stop);
-        }
         let snapshot = Snapshot {
             t,
             step,
@@ -304,13 +289,7 @@ where
 {
     validate_network(data, net)?;
     let (schedule, step_choice) = schedule_of(field, net, config)?;
-    let mut sampler = Sampler {
-        data,
-        divergence_factor: config.divergence_factor,
-        observer,
-        initial_loss: f64::NAN,
-        divergence: None,
-    };
+    let mut sampler = Sampler { data, observer };
     let integration = integrate(field, net.clone(), &schedule, |event| {
         let state = event.state;
         let fw = state.forward(data)?;
@@ -325,13 +304,11 @@ where
             event.error,
         )
     })?;
-    let divergence = sampler.divergence;
     finish(
         data,
         &schedule,
         step_choice,
         integration.status,
-        divergence,
         Space::Weight,
         integration.t,
         integration.steps,
@@ -352,27 +329,19 @@ fn run_kernel<O: Observer + ?Sized>(
     let field = KernelField::new(data, &net.a);
     let x0 = KernelState::initial(data, net);
     let (schedule, step_choice) = schedule_of(&field, &x0, config)?;
-    let mut sampler = Sampler {
-        data,
-        divergence_factor: config.divergence_factor,
-        observer,
-        initial_loss: f64::NAN,
-        divergence: None,
-    };
+    let mut sampler = Sampler { data, observer };
     let integration = integrate(&field, x0, &schedule, |event| {
         let state = event.state;
         let w = state.weights(data, net.w.as_ref());
         let u = field.predictions(state.z.as_ref());
         sampler.sample(event.t, event.step, event.index, w.as_ref(), net.a.as_ref(), state.z.as_ref(), &u, event.error)
     })?;
-    let divergence = sampler.divergence;
     let network = Network { w: integration.state.weights(data, net.w.as_ref()), a: net.a.clone() };
     finish(
         data,
         &schedule,
         step_choice,
         integration.status,
-        divergence,
         Space::Kernel,
         integration.t,
         integration.steps,
@@ -388,7 +357,6 @@ fn finish(
     schedule: &Schedule,
     step_choice: Option<StepChoice>,
     status: Status,
-    sample_divergence: Option<(f64, usize, Divergence)>,
     space: Space,
     t: f64,
     steps: usize,
@@ -397,9 +365,6 @@ fn finish(
     network: Network,
 ) -> Result<RunOutcome> {
     let mut status = status;
-    if let Some((t, step, reason)) = sample_divergence {
-        status = Status::Diverged { t, step, reason };
-    }
     let evaluations = evaluations + step_choice.map_or(0, |c| c.evaluations);
     let (u, loss) = final_predictions(data, &network)?;
     if u.is_empty() && !status.diverged() {

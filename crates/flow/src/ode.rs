@@ -277,7 +277,7 @@ pub struct SampleError {
     pub neuron: Option<f64>,
 }
 
-use model::{Control, Divergence, Status};
+use model::{Control, Status};
 
 /// Largest number of RK4 steps a schedule may ask for (T/h plus one per sample interval).
 pub const MAX_STEPS: f64 = 1e9;
@@ -401,6 +401,7 @@ pub struct Integration<S> {
 }
 
 /// The running error estimate of [`integrate`].
+#[derive(Clone)]
 struct Tracker {
     method: ErrorEstimate,
     /// Embedded: summed parts; Shadow: the parts at the last grid point; LocalSampled: the charge.
@@ -409,6 +410,8 @@ struct Tracker {
     last_rate: f64,
     max_rate: Option<f64>,
     checked: usize,
+    /// Grid steps accepted (LocalSampled checks every `every`-th).
+    steps: usize,
 }
 
 impl Tracker {
@@ -506,13 +509,228 @@ fn shadow_parts<F: VectorField>(field: &F, x: &F::State, shadow: &F::State) -> R
     Ok(scaled_parts(field.error_parts(x, &delta)?, 16.0 / 15.0))
 }
 
-/// Integrates `field` from `x0` at t = 0 on the grid of `schedule` with RK4 (see the module docs).
+/// The RK4 stepper of [`integrate`] on any [`VectorField`]: it keeps k1 = F(t, x) of the grid
+/// state (FSAL: the next step's first stage is the last step's k5), the error estimate of the
+/// chosen mode, and what a refused step needs to be undone. The executor is `model::execute`.
+pub struct Rk4Stepper<'f, F: VectorField> {
+    field: &'f F,
+    method: ErrorEstimate,
+    /// F at the grid state (its loss is the state's loss).
+    k1: Option<Evaluation<F::State>>,
+    shadow: Option<F::State>,
+    tracker: Tracker,
+    /// The error estimate of the state last made (grid or between): what its sample shows.
+    shown: SampleError,
+    /// Vector-field evaluations so far.
+    evaluations: usize,
+    /// State, k1, shadow and tracker before the last step, for [`model::Stepper::reject`].
+    undo: Option<Undo<F::State>>,
+}
+
+struct Undo<S> {
+    state: S,
+    k1: Evaluation<S>,
+    shadow: Option<S>,
+    tracker: Tracker,
+}
+
+impl<'f, F: VectorField> Rk4Stepper<'f, F> {
+    /// A stepper for `field` with the error estimate `method`.
+    pub fn new(field: &'f F, method: ErrorEstimate) -> Self {
+        let tracker = Tracker {
+            method,
+            parts: ErrorParts::default(),
+            max: 0.0,
+            last_rate: 0.0,
+            max_rate: match method {
+                ErrorEstimate::LocalSampled { .. } => Some(0.0),
+                _ => None,
+            },
+            checked: 0,
+            steps: 0,
+        };
+        Rk4Stepper {
+            field,
+            method,
+            k1: None,
+            shadow: None,
+            tracker,
+            shown: SampleError { state: 0.0, u: None, neuron: None },
+            evaluations: 0,
+            undo: None,
+        }
+    }
+
+    /// The error estimate at the state last shown to a sample.
+    pub fn sample_error(&self) -> SampleError {
+        self.shown
+    }
+
+    /// The run's error report.
+    pub fn report(&self) -> ErrorReport {
+        self.tracker.report()
+    }
+
+    /// Vector-field evaluations so far (error estimation and between samples included).
+    pub fn evaluations(&self) -> usize {
+        self.evaluations
+    }
+
+    fn k1(&self) -> &Evaluation<F::State> {
+        self.k1.as_ref().expect("the executor starts the stepper before it steps")
+    }
+}
+
+impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
+    type State = F::State;
+    type Error = crate::FlowError;
+
+    fn start(&mut self, x: &F::State) -> Result<f64> {
+        let k1 = self.field.evaluate(0.0, x)?;
+        self.evaluations += 1;
+        let loss = k1.loss;
+        // The error at t = 0 is 0, in the parts this field and mode report.
+        let zero = match self.method {
+            ErrorEstimate::LocalSampled { .. } => ErrorParts::default(),
+            _ => {
+                let mut nothing = x.clone();
+                nothing.scale(0.0);
+                self.field.error_parts(x, &nothing)?
+            }
+        };
+        self.tracker.parts = ErrorParts { state: 0.0, ..zero };
+        self.shown = sample_error(&self.tracker.parts);
+        if self.method == ErrorEstimate::Shadow {
+            self.shadow = Some(x.clone());
+        }
+        self.k1 = Some(k1);
+        Ok(loss)
+    }
+
+    fn step(&mut self, x: &mut F::State, t: f64, t_next: f64) -> Result<f64> {
+        let field = self.field;
+        let dt = t_next - t;
+        let (x_next, k4) = field.rk4_step(t, x, &self.k1().derivative, dt)?;
+        self.evaluations += 3;
+        if !x_next.is_finite() {
+            // Nothing changed: a refusal has nothing to undo.
+            if let Some(u) = self.undo.take() {
+                field.recycle(u.state);
+                field.recycle(u.k1.derivative);
+            }
+            field.recycle(k4);
+            field.recycle(x_next);
+            return Ok(f64::INFINITY);
+        }
+        let k5 = field.evaluate(t_next, &x_next)?;
+        self.evaluations += 1;
+        let tracker = self.tracker.clone();
+        let shadow = if self.method == ErrorEstimate::Shadow { self.shadow.clone() } else { None };
+        match self.method {
+            ErrorEstimate::Embedded => {
+                let p = embedded_parts(field, &x_next, &k4, &k5.derivative, dt)?;
+                self.tracker.add(&p);
+                self.tracker.checked += 1;
+            }
+            ErrorEstimate::Shadow => {
+                let sh = self.shadow.take().expect("shadow mode keeps a shadow");
+                let e = field.evaluate(t, &sh)?;
+                let end = Rk4::halves_from(field, t, &sh, &e.derivative, dt)?;
+                self.evaluations += 8;
+                self.tracker.parts = shadow_parts(field, &x_next, &end)?;
+                self.tracker.max = self.tracker.max.max(self.tracker.parts.state);
+                self.tracker.checked += 1;
+                self.shadow = Some(end);
+            }
+            ErrorEstimate::LocalSampled { every } => {
+                if self.tracker.steps.is_multiple_of(every) {
+                    let halves = Rk4::halves_from(field, t, x, &self.k1().derivative, dt)?;
+                    self.evaluations += 7;
+                    let rate = local_error_of(&x_next, &halves) / dt;
+                    self.tracker.last_rate = rate;
+                    self.tracker.max_rate = Some(self.tracker.max_rate.unwrap_or(0.0).max(rate));
+                    self.tracker.checked += 1;
+                }
+                self.tracker.parts.state = finite_or_inf(self.tracker.parts.state + self.tracker.last_rate * dt);
+                self.tracker.max = self.tracker.max.max(self.tracker.parts.state);
+            }
+        }
+        self.tracker.steps += 1;
+        field.recycle(k4);
+        let loss = if k5.loss.is_finite() { k5.loss } else { f64::INFINITY };
+        let old_state = std::mem::replace(x, x_next);
+        let old_k1 = self.k1.replace(k5).expect("started");
+        if let Some(u) = self.undo.replace(Undo { state: old_state, k1: old_k1, shadow, tracker }) {
+            field.recycle(u.state);
+            field.recycle(u.k1.derivative);
+        }
+        self.shown = sample_error(&self.tracker.parts);
+        Ok(loss)
+    }
+
+    fn reject(&mut self, x: &mut F::State) {
+        if let Some(u) = self.undo.take() {
+            let refused = std::mem::replace(x, u.state);
+            self.field.recycle(refused);
+            if let Some(k) = self.k1.replace(u.k1) {
+                self.field.recycle(k.derivative);
+            }
+            if self.method == ErrorEstimate::Shadow {
+                self.shadow = u.shadow;
+            }
+            self.tracker = u.tracker;
+            self.shown = sample_error(&self.tracker.parts);
+        }
+    }
+
+    fn between(&mut self, x: &F::State, t: f64, ts: f64) -> Result<Option<(F::State, f64)>> {
+        let field = self.field;
+        let tau = ts - t;
+        let (xs, k4s) = field.rk4_step(t, x, &self.k1().derivative, tau)?;
+        self.evaluations += 3;
+        if !xs.is_finite() {
+            field.recycle(k4s);
+            return Ok(Some((xs, f64::INFINITY)));
+        }
+        let k5s = field.evaluate(ts, &xs)?;
+        self.evaluations += 1;
+        let parts = match self.method {
+            ErrorEstimate::Embedded => {
+                sum_parts(&self.tracker.parts, &embedded_parts(field, &xs, &k4s, &k5s.derivative, tau)?)
+            }
+            ErrorEstimate::Shadow => {
+                let sh = self.shadow.as_ref().expect("shadow mode keeps a shadow");
+                let e = field.evaluate(t, sh)?;
+                let shs = Rk4::halves_from(field, t, sh, &e.derivative, tau)?;
+                self.evaluations += 8;
+                shadow_parts(field, &xs, &shs)?
+            }
+            ErrorEstimate::LocalSampled { .. } => ErrorParts {
+                state: finite_or_inf(self.tracker.parts.state + self.tracker.last_rate * tau),
+                neurons: None,
+                u: None,
+            },
+        };
+        field.recycle(k4s);
+        field.recycle(k5s.derivative);
+        self.shown = sample_error(&parts);
+        let loss = if k5s.loss.is_finite() { k5s.loss } else { f64::INFINITY };
+        Ok(Some((xs, loss)))
+    }
+
+    fn recycle(&mut self, state: F::State) {
+        self.field.recycle(state);
+    }
+}
+
+/// Integrates `field` from `x0` at t = 0 on the grid of `schedule` with RK4 (see the module docs),
+/// through the one executor `model::execute` with an [`Rk4Stepper`].
 ///
 /// Calls `on_sample` at t = 0 and at each sample time, in order, with the state there: the grid
-/// state at a grid point, a separate step from the last grid point otherwise. Divergence (a
-/// non-finite state, or a loss — evaluated at every grid point — that is not finite or exceeds
-/// `divergence_factor` × the initial loss) ends the run with [`Status::Diverged`] and the last
-/// finite state; the callback never sees a non-finite state.
+/// state at a grid point, a separate step from the last grid point otherwise. Divergence is the
+/// executor's rule: a step or a sample state whose loss is not finite or exceeds
+/// `divergence_factor` × L(0) is refused, and the run ends with [`Status::Diverged`] and the last
+/// accepted state; the callback never sees a refused state.
 pub fn integrate<F, C>(field: &F, x0: F::State, schedule: &Schedule, mut on_sample: C) -> Result<Integration<F::State>>
 where
     F: VectorField,
@@ -522,164 +740,21 @@ where
     if !x0.is_finite() {
         return Err(invalid("initial state", "non-finite", "every entry must be finite"));
     }
-    let h = schedule.h;
-    let method = schedule.error_estimate;
+    let mut stepper = Rk4Stepper::new(field, schedule.error_estimate);
     let mut x = x0;
-    let mut shadow = match method {
-        ErrorEstimate::Shadow => Some(x.clone()),
-        _ => None,
-    };
-    let mut tracker = Tracker {
-        method,
-        parts: ErrorParts::default(),
-        max: 0.0,
-        last_rate: 0.0,
-        max_rate: match method {
-            ErrorEstimate::LocalSampled { .. } => Some(0.0),
-            _ => None,
-        },
-        checked: 0,
-    };
-    let (mut steps, mut evaluations) = (0usize, 1usize);
-    let times = &schedule.sample_times;
-    let mut k1 = field.evaluate(0.0, &x)?;
-
-    macro_rules! finish {
-        ($status:expr, $t:expr, $state:expr) => {
-            return Ok(Integration {
-                status: $status,
-                t: $t,
-                state: $state,
-                steps,
-                evaluations,
-                error: tracker.report(),
-            })
-        };
-    }
-
-    let loss0 = k1.loss;
-    if !loss0.is_finite() {
-        finish!(Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite }, 0.0, x);
-    }
-    let limit = schedule.divergence_factor * loss0.max(f64::MIN_POSITIVE);
-    // The error at t = 0 is 0, in the parts this field and mode report.
-    let zero = match method {
-        ErrorEstimate::LocalSampled { .. } => ErrorParts::default(),
-        _ => {
-            let mut nothing = x.clone();
-            nothing.scale(0.0);
-            field.error_parts(&x, &nothing)?
-        }
-    };
-    tracker.parts = ErrorParts { state: 0.0, ..zero.clone() };
-    let zero = sample_error(&tracker.parts);
-    let event = SampleEvent { t: 0.0, index: 0, step: 0, state: &x, error: zero };
-    if on_sample(&event)? == Control::Stop {
-        finish!(Status::Stopped { t: 0.0, step: 0 }, 0.0, x);
-    }
-    let mut next = 1;
-    let n_steps = schedule.grid_steps();
-    for k in 0..n_steps {
-        let (t, t_next) = (schedule.grid_time(k), schedule.grid_time(k + 1));
-        let dt = t_next - t;
-        let snap = GRID_SNAP * h;
-        // Samples strictly between t and t_next: a separate step from (t, x) that never feeds back.
-        while next < times.len() && times[next] < t_next - snap {
-            let ts = times[next];
-            let tau = ts - t;
-            let (xs, k4s) = field.rk4_step(t, &x, &k1.derivative, tau)?;
-            evaluations += 3;
-            if !xs.is_finite() {
-                finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
-            }
-            let parts = match method {
-                ErrorEstimate::Embedded => {
-                    let k5s = field.evaluate(ts, &xs)?;
-                    evaluations += 1;
-                    sum_parts(&tracker.parts, &embedded_parts(field, &xs, &k4s, &k5s.derivative, tau)?)
-                }
-                ErrorEstimate::Shadow => {
-                    let sh = shadow.as_ref().expect("shadow mode keeps a shadow");
-                    let e = field.evaluate(t, sh)?;
-                    let shs = Rk4::halves_from(field, t, sh, &e.derivative, tau)?;
-                    evaluations += 8;
-                    shadow_parts(field, &xs, &shs)?
-                }
-                ErrorEstimate::LocalSampled { .. } => ErrorParts {
-                    state: finite_or_inf(tracker.parts.state + tracker.last_rate * tau),
-                    neurons: None,
-                    u: None,
-                },
-            };
-            field.recycle(k4s);
-            let event = SampleEvent { t: ts, index: next, step: steps, state: &xs, error: sample_error(&parts) };
-            if on_sample(&event)? == Control::Stop {
-                finish!(Status::Stopped { t: ts, step: steps }, ts, xs);
-            }
-            field.recycle(xs);
-            next += 1;
-        }
-        let (x_next, k4) = field.rk4_step(t, &x, &k1.derivative, dt)?;
-        evaluations += 3;
-        if !x_next.is_finite() {
-            finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
-        }
-        let k5 = field.evaluate(t_next, &x_next)?;
-        evaluations += 1;
-        if !k5.loss.is_finite() {
-            finish!(Status::Diverged { t, step: steps, reason: Divergence::NonFinite }, t, x);
-        }
-        match method {
-            ErrorEstimate::Embedded => {
-                let p = embedded_parts(field, &x_next, &k4, &k5.derivative, dt)?;
-                tracker.add(&p);
-                tracker.checked += 1;
-            }
-            ErrorEstimate::Shadow => {
-                let sh = shadow.take().expect("shadow mode keeps a shadow");
-                let e = field.evaluate(t, &sh)?;
-                let end = Rk4::halves_from(field, t, &sh, &e.derivative, dt)?;
-                evaluations += 8;
-                tracker.parts = shadow_parts(field, &x_next, &end)?;
-                tracker.max = tracker.max.max(tracker.parts.state);
-                tracker.checked += 1;
-                shadow = Some(end);
-            }
-            ErrorEstimate::LocalSampled { every } => {
-                if steps.is_multiple_of(every) {
-                    let halves = Rk4::halves_from(field, t, &x, &k1.derivative, dt)?;
-                    evaluations += 7;
-                    let rate = local_error_of(&x_next, &halves) / dt;
-                    tracker.last_rate = rate;
-                    tracker.max_rate = Some(tracker.max_rate.unwrap_or(0.0).max(rate));
-                    tracker.checked += 1;
-                }
-                tracker.parts.state = finite_or_inf(tracker.parts.state + tracker.last_rate * dt);
-                tracker.max = tracker.max.max(tracker.parts.state);
-            }
-        }
-        field.recycle(k4);
-        steps += 1;
-        let old = std::mem::replace(&mut x, x_next);
-        field.recycle(old);
-        let old_k1 = std::mem::replace(&mut k1, k5);
-        field.recycle(old_k1.derivative);
-        if k1.loss > limit {
-            let reason =
-                Divergence::LossGrowth { loss: k1.loss, initial_loss: loss0, factor: schedule.divergence_factor };
-            finish!(Status::Diverged { t: t_next, step: steps, reason }, t_next, x);
-        }
-        if next < times.len() && (times[next] - t_next).abs() <= snap {
-            let ts = times[next];
-            let event = SampleEvent { t: ts, index: next, step: steps, state: &x, error: sample_error(&tracker.parts) };
-            if on_sample(&event)? == Control::Stop {
-                finish!(Status::Stopped { t: ts, step: steps }, ts, x);
-            }
-            next += 1;
-        }
-    }
-    let t_end = schedule.t_end();
-    finish!(Status::Completed, t_end, x)
+    let moves = model::grid::walk(schedule.h, &schedule.sample_times);
+    let run = model::execute(&mut stepper, &mut x, moves, schedule.divergence_factor, |stepper, state, at| {
+        let event = SampleEvent { t: at.t, index: at.index, step: at.step, state, error: stepper.sample_error() };
+        on_sample(&event)
+    })?;
+    Ok(Integration {
+        status: run.status,
+        t: run.t,
+        state: x,
+        steps: run.steps,
+        evaluations: stepper.evaluations(),
+        error: stepper.report(),
+    })
 }
 
 /// How to pick h from a tolerance (see [`choose_step`]).

@@ -1,6 +1,6 @@
 //! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞, λ0
 //! and the infinite-width reference ([`InfiniteWidth`]: the flow and GD predictions under K∞);
-//! also the run vocabulary the three dynamics share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`]).
+//! also the run vocabulary the three dynamics share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`], and the one executor [`execute`] of any [`Stepper`]).
 //!
 //! Everything here follows docs/theory.md §1. Layout conventions (column-major faer matrices):
 //! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);
@@ -30,7 +30,7 @@ pub mod sampler;
 pub mod simd;
 
 pub use data::{ClosestPair, Dataset, RowNorms};
-pub use dynamics::{Control, Divergence, Status};
+pub use dynamics::{At, Control, Divergence, Run, Status, Stepper, execute};
 pub use error::ModelError;
 pub use gram::{
     g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_patterns, h_infinity, input_gram, lambda0,

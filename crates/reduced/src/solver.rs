@@ -213,15 +213,8 @@ pub struct Sample {
     pub passes: usize,
 }
 
-/// What an observer wants after a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Control {
-    /// Keep going.
-    #[default]
-    Continue,
-    /// End the run now.
-    Stop,
-}
+/// What an observer wants after a sample: the one `model::Control` of every dynamics.
+pub use model::Control;
 
 /// Something the drivers call at every sample (the initial state first).
 pub trait Observer {
@@ -878,8 +871,52 @@ fn finish<S: NeuronSource>(sys: &System<'_, S>, st: &State, diverged: bool, stop
     }
 }
 
-fn diverged(loss: f64, loss0: f64) -> bool {
-    !loss.is_finite() || loss > DIVERGENCE_FACTOR * loss0.max(f64::MIN_POSITIVE)
+/// A reduced stepper ([`FlowStep`], [`GdStep`]) on its [`System`], as a `model::Stepper` for the
+/// one executor `model::execute`: the run's start loss is that of the run's very beginning
+/// (`initial_residual_norm`), and a refused step leaves the failing state (no copy is kept), which
+/// the outcome then reports with `diverged`.
+struct Executed<'s, 'a, S: NeuronSource, T> {
+    sys: &'s System<'a, S>,
+    stepper: T,
+}
+
+impl<S: NeuronSource, T: Stepper> model::Stepper for Executed<'_, '_, S, T> {
+    type State = State;
+    type Error = ReducedError;
+
+    fn start(&mut self, st: &State) -> Result<f64> {
+        Ok(0.5 * st.initial_residual_norm.powi(2))
+    }
+
+    fn step(&mut self, st: &mut State, from: f64, to: f64) -> Result<f64> {
+        self.stepper.step(self.sys, st, to - from)?;
+        st.t = to;
+        Ok(0.5 * st.e.iter().map(|v| v * v).sum::<f64>())
+    }
+
+    fn between(&mut self, st: &State, from: f64, to: f64) -> Result<Option<(State, f64)>> {
+        let mut between = st.clone();
+        self.stepper.step(self.sys, &mut between, to - from)?;
+        between.t = to;
+        between.step = st.step;
+        let loss = 0.5 * between.e.iter().map(|v| v * v).sum::<f64>();
+        Ok(Some((between, loss)))
+    }
+}
+
+/// Runs `stepper` through `model::execute` and turns the run into an [`Outcome`].
+fn execute<S, T, O, M>(sys: &System<'_, S>, mut st: State, stepper: T, moves: M, observer: &mut O) -> Result<Outcome>
+where
+    S: NeuronSource,
+    T: Stepper,
+    O: Observer + ?Sized,
+    M: IntoIterator<Item = Move>,
+{
+    let mut executed = Executed { sys, stepper };
+    let run = model::execute(&mut executed, &mut st, moves, DIVERGENCE_FACTOR, |_, st, _| {
+        Ok(observer.observe(&sys.sample(st)?))
+    })?;
+    Ok(finish(sys, &st, run.status.diverged(), run.status.stopped()))
 }
 
 /// Gradient flow with RK4 on the grid t_k = k·h (the last step shortened to land on the last
@@ -889,7 +926,7 @@ fn diverged(loss: f64, loss0: f64) -> bool {
 /// back, so the sample times never change the solution (docs/theory.md §3.3).
 pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     sys: &System<'_, S>,
-    mut st: State,
+    st: State,
     h: f64,
     sample_times: &[f64],
     observer: &mut O,
@@ -904,43 +941,13 @@ pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     if t_end > 0.0 && h > t_end * (1.0 + 1e-12) {
         return Err(invalid("h", h, format!("the RK4 step is longer than the horizon T = {t_end}: give h ≤ T")));
     }
-    let loss0 = 0.5 * st.initial_residual_norm.powi(2);
-    if observer.observe(&sys.sample(&st)?) == Control::Stop {
-        return Ok(finish(sys, &st, false, true));
-    }
-    for mv in model::grid::walk(h, sample_times) {
-        match mv {
-            Move::Between { t, tau, .. } => {
-                let mut between = st.clone();
-                FlowStep.step(sys, &mut between, tau)?;
-                between.t = t;
-                between.step = st.step;
-                if observer.observe(&sys.sample(&between)?) == Control::Stop {
-                    return Ok(finish(sys, &between, false, true));
-                }
-            }
-            Move::Step { from, to } => {
-                FlowStep.step(sys, &mut st, to - from)?;
-                st.t = to;
-                let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
-                if diverged(loss, loss0) {
-                    return Ok(finish(sys, &st, true, false));
-                }
-            }
-            Move::OnGrid { .. } => {
-                if observer.observe(&sys.sample(&st)?) == Control::Stop {
-                    return Ok(finish(sys, &st, false, true));
-                }
-            }
-        }
-    }
-    Ok(finish(sys, &st, false, false))
+    execute(sys, st, FlowStep, model::grid::walk(h, sample_times), observer)
 }
 
 /// `iterations` GD steps with step η, observed at k = 0 and at every k with `sample(k)` (and at the end).
 pub fn run_gd<S: NeuronSource, O: Observer + ?Sized>(
     sys: &System<'_, S>,
-    mut st: State,
+    st: State,
     eta: f64,
     iterations: usize,
     sample: impl Fn(usize) -> bool,
@@ -949,20 +956,14 @@ pub fn run_gd<S: NeuronSource, O: Observer + ?Sized>(
     if !(eta.is_finite() && eta > 0.0) {
         return Err(invalid("eta", eta, "the step must be finite and positive"));
     }
-    let loss0 = 0.5 * st.initial_residual_norm.powi(2);
-    if observer.observe(&sys.sample(&st)?) == Control::Stop {
-        return Ok(finish(sys, &st, false, true));
-    }
-    let stepper = GdStep { eta };
-    for k in 1..=iterations {
-        stepper.step(sys, &mut st, eta)?;
-        let loss = 0.5 * st.e.iter().map(|v| v * v).sum::<f64>();
-        if diverged(loss, loss0) {
-            return Ok(finish(sys, &st, true, false));
-        }
-        if (sample(k) || k == iterations) && observer.observe(&sys.sample(&st)?) == Control::Stop {
-            return Ok(finish(sys, &st, false, true));
-        }
-    }
-    Ok(finish(sys, &st, false, false))
+    let mut index = 0;
+    let moves = (1..=iterations).flat_map(move |k| {
+        let step = Move::Step { from: (k - 1) as f64 * eta, to: k as f64 * eta };
+        let shown = (sample(k) || k == iterations).then(|| {
+            index += 1;
+            Move::OnGrid { index, t: k as f64 * eta }
+        });
+        std::iter::once(step).chain(shown)
+    });
+    execute(sys, st, GdStep { eta }, moves, observer)
 }

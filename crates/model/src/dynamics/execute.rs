@@ -44,22 +44,23 @@ pub trait Stepper {
     /// Prepares a run from `state` and returns its loss L(0) (not finite: the run ends at once).
     fn start(&mut self, state: &Self::State) -> Result<f64, Self::Error>;
 
-    /// One step of length `dt` from time `t`, in place; returns the loss of the new state (+∞ when
-    /// anything in it is not finite).
-    fn step(&mut self, state: &mut Self::State, t: f64, dt: f64) -> Result<f64, Self::Error>;
+    /// One step from time `from` to time `to`, in place; returns the loss of the new state (+∞ when
+    /// anything in it is not finite). Both ends are the grid's own numbers (a stepper that keeps
+    /// its time stores `to`, never `from + (to − from)`).
+    fn step(&mut self, state: &mut Self::State, from: f64, to: f64) -> Result<f64, Self::Error>;
 
     /// The last step was refused by the divergence rule: put the state it started from back, if
     /// the stepper kept it (default: leave the state as it is).
     fn reject(&mut self, _state: &mut Self::State) {}
 
-    /// The state at `t + tau` from the grid state at `t` (0 < tau < the grid step), never fed
-    /// back, with its loss (+∞ when not finite). Default: none (a discrete method samples iterates
-    /// only, and [`crate::grid::iterations`] never asks for one).
+    /// The state at the sample time `to` from the grid state at `from` (a step of `to − from`,
+    /// shorter than the grid step), never fed back, with its loss (+∞ when not finite). Default:
+    /// none (a discrete method samples iterates only, and [`crate::grid::iterations`] never asks).
     fn between(
         &mut self,
         _state: &Self::State,
-        _t: f64,
-        _tau: f64,
+        _from: f64,
+        _to: f64,
     ) -> Result<Option<(Self::State, f64)>, Self::Error> {
         Ok(None)
     }
@@ -114,7 +115,7 @@ where
     for mv in moves {
         match mv {
             Move::Step { from, to } => {
-                let loss = stepper.step(state, from, to - from)?;
+                let loss = stepper.step(state, from, to)?;
                 if let Some(reason) = refused(loss) {
                     stepper.reject(state);
                     return Ok(Run { status: Status::Diverged { t, step: steps, reason }, t, steps });
@@ -127,8 +128,8 @@ where
                     return Ok(Run { status: Status::Stopped { t: ts, step: steps }, t: ts, steps });
                 }
             }
-            Move::Between { index, t: ts, from, tau } => {
-                let Some((between, loss)) = stepper.between(state, from, tau)? else {
+            Move::Between { index, t: ts, from, .. } => {
+                let Some((between, loss)) = stepper.between(state, from, ts)? else {
                     continue;
                 };
                 if let Some(reason) = refused(loss) {
@@ -164,16 +165,16 @@ mod tests {
         fn start(&mut self, x: &f64) -> Result<f64, ()> {
             Ok(0.5 * x * x)
         }
-        fn step(&mut self, x: &mut f64, _t: f64, dt: f64) -> Result<f64, ()> {
+        fn step(&mut self, x: &mut f64, from: f64, to: f64) -> Result<f64, ()> {
             self.previous = Some(*x);
-            *x += dt * self.lambda * *x;
+            *x += (to - from) * self.lambda * *x;
             Ok(0.5 * *x * *x)
         }
         fn reject(&mut self, x: &mut f64) {
             *x = self.previous.expect("a step was taken");
         }
-        fn between(&mut self, x: &f64, _t: f64, tau: f64) -> Result<Option<(f64, f64)>, ()> {
-            let y = x + tau * self.lambda * x;
+        fn between(&mut self, x: &f64, from: f64, to: f64) -> Result<Option<(f64, f64)>, ()> {
+            let y = x + (to - from) * self.lambda * x;
             Ok(Some((y, 0.5 * y * y)))
         }
     }
