@@ -29,11 +29,15 @@
 //! where corr_r = Σ_{i ∈ Δ⁽ʲ⁻¹⁾_r} K_{:,i} Δ_ri e_{j−1,i}: O(n²) plus O(n) per differing entry.
 //!
 //! *The update.* With ē = (e1 + 2e2 + 2e3 + e4)/6,
-//! Z(t + h) = Z − (h/√m) K (S̄ ∘ ē aᵀ) − h Σ_j w_j (a_r/√m) corr⁽ʲ⁾_r: ONE GEMM (in the blocks of
-//! the fused step, thread-count independent) plus O(n) per differing entry; C likewise without K.
-//! u(t + h) is then recomputed from Z(t + h) by the prediction kernel (the bits of
-//! [`KernelField::predictions`]), in the same pass that finds the pattern changes and screens the
-//! next step's candidates.
+//! Z(t + h) = Z − (h/√m) (K diag(ē)) (S̄ diag(a)) − h Σ_j w_j (a_r/√m) corr⁽ʲ⁾_r: ONE GEMM (in the
+//! column blocks of the fused step, thread-count independent; S̄ diag(a) is kept with the pattern,
+//! so no n×m operand is built per step) plus O(n) per differing entry. C moves by
+//! −(h/√m) S̄ diag(a) ∘ ē 1ᵀ plus the sparse terms; the dense part only accumulates E = Σ h ē
+//! (n numbers), C̃ = C + (1/√m) S̄ diag(a) ∘ E 1ᵀ is stored, a flip of (r, i) moves C̃_ri by
+//! (a_r/√m) δ E_i so that C stays continuous, and C is settled when asked for
+//! ([`LazyKernel::state`]): a pass over C per step saved. u(t + h) is then recomputed from
+//! Z(t + h) by the prediction kernel (the bits of [`KernelField::predictions`]), in the same pass
+//! that finds the pattern changes and screens the next step's candidates.
 //!
 //! *H̄ upkeep.* A flip of (r, i) by δ = ±1 changes row and column i of S̄ diag(a²) S̄ᵀ/m by
 //! (a_r²/m) δ s̄_rl (and the diagonal by (a_r²/m) δ): O(n), applied flip by flip. Each update
@@ -58,13 +62,16 @@
 //!   exact value needing a GEMM). λmax(K) comes from the sequential eigensolver, padded by
 //!   n ε ‖K‖_F for its backward error.
 
+use std::cell::OnceCell;
+
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatRef, Par};
 use model::network::{add_relu_column, combine_prediction_partials};
 use model::par::{COLUMN_BLOCK, column_blocks_mut};
+use model::simd::{SimdKernel, dispatch};
 
 use crate::error::{Result, invalid};
-use crate::kernel::{KernelField, KernelState, blocked_matmul, build_minus_d, col, col_mut, map_blocks};
+use crate::kernel::{KernelField, KernelState, blocked_matmul, col, col_mut, map_blocks};
 use crate::ode::{ErrorParts, OdeState, VectorField, embedded_step};
 
 /// Flips of one row i of the pattern (over all neurons) after which H̄ is rebuilt from scratch.
@@ -131,11 +138,13 @@ pub struct LazyStep {
     pub fallback: bool,
 }
 
-/// An entry (neuron r, input i) of Z listed by a screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An entry (neuron r, input i) of Z listed by a screen, with its value then (Z does not move
+/// until the step's update: no random access into Z per stage).
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Cand {
     r: u32,
     i: u32,
+    z: f64,
 }
 
 /// The kernel-space flow stepped lazily (see the module docs): owns the state, the pattern, u, H̄
@@ -143,7 +152,12 @@ struct Cand {
 #[derive(Debug, Clone)]
 pub struct LazyKernel<'a> {
     field: &'a KernelField<'a>,
+    /// Z, and C̃ = C + (1/√m) (S̄ diag(a)) ∘ (E 1ᵀ): C is settled only when asked for.
     state: KernelState,
+    /// E = Σ_steps h ē since C was last settled (n).
+    cum: Vec<f64>,
+    /// The state with C settled, made on demand.
+    view: OnceCell<KernelState>,
     /// 1{z_ri ≥ 0}, column-major n × m (the pattern of `state.z`).
     pat: Vec<u8>,
     u: Col<f64>,
@@ -161,8 +175,8 @@ pub struct LazyKernel<'a> {
     /// Every entry with |z_ri| ≤ ra_r kn_i reach (× the certainty factor), in (r, i) order.
     cands: Vec<Cand>,
     reach: f64,
-    /// n × m: D̄ of the update, S̄ diag(|a|/√m) of a rebuild.
-    scratch: Mat<f64>,
+    /// S̄ diag(a) (n × m), kept with the pattern: the right factor of the update's GEMM.
+    sa: Mat<f64>,
     options: LazyOptions,
     counters: LazyCounters,
 }
@@ -194,6 +208,7 @@ fn ranges(m: usize) -> Vec<(usize, usize)> {
 
 /// Screen of one block: entries with |z_ri| ≤ ra_r kn_i reach, tested [`LANES`] rows at a time
 /// without branches (almost no chunk has one).
+#[inline(always)]
 fn screen_block(z: MatRef<'_, f64>, start: usize, ra: &[f64], kn: &[f64], reach: f64, out: &mut Vec<Cand>) {
     for j in 0..z.ncols() {
         let t = ra[start + j] * reach;
@@ -203,7 +218,7 @@ fn screen_block(z: MatRef<'_, f64>, start: usize, ra: &[f64], kn: &[f64], reach:
             if hit {
                 for (q, (z, k)) in zc.iter().zip(kc).enumerate() {
                     if z.abs() <= t * k {
-                        out.push(Cand { r, i: (c * LANES + q) as u32 });
+                        out.push(Cand { r, i: (c * LANES + q) as u32, z: *z });
                     }
                 }
             }
@@ -223,6 +238,7 @@ fn select(s: u8, v: f64) -> f64 {
 
 /// Σ_l [s_l ≠ 0] x_l y_l in [`LANES`] interleaved partial sums added in a fixed order (so that it
 /// vectorises; the bits do not depend on threads). With K symmetric, Σ_l K_il s_l e_l for column i.
+#[inline(always)]
 fn masked_dot(x: &[f64], s: &[u8], y: &[f64]) -> f64 {
     let mut acc = [0.0f64; LANES];
     let (xc, yc, sc) = (x.chunks_exact(LANES), y.chunks_exact(LANES), s.chunks_exact(LANES));
@@ -237,6 +253,84 @@ fn masked_dot(x: &[f64], s: &[u8], y: &[f64]) -> f64 {
         tail += select(*s, x * y);
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Σ_l K_il s_rl e_l for a batch of entries (r, i), under the best instruction set.
+struct Dots<'a> {
+    k: MatRef<'a, f64>,
+    pat: &'a [u8],
+    e: &'a [f64],
+    items: &'a [(u32, u32)],
+}
+
+impl SimdKernel for Dots<'_> {
+    type Output = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let n = self.e.len();
+        let Dots { k, pat, e, items } = self;
+        items.iter().map(|&(r, i)| masked_dot(col(k, i as usize), &pat[r as usize * n..][..n], e)).collect()
+    }
+}
+
+/// Σ_i s_ri v_i² for the neurons `start..start + width`.
+struct MaskedSquares<'a> {
+    pat: &'a [u8],
+    v: &'a [f64],
+    start: usize,
+    width: usize,
+}
+
+impl SimdKernel for MaskedSquares<'_> {
+    type Output = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let n = self.v.len();
+        (self.start..self.start + self.width).map(|r| masked_dot(self.v, &self.pat[r * n..][..n], self.v)).collect()
+    }
+}
+
+/// The end pass of a step over one block of neurons: its share of u (the bits of the prediction
+/// kernel), the pattern changes (applied to the block's pattern bytes) and the screen.
+struct EndPass<'a> {
+    z: MatRef<'a, f64>,
+    pat: &'a mut [u8],
+    a: &'a [f64],
+    ra: &'a [f64],
+    kn: &'a [f64],
+    reach: f64,
+    start: usize,
+}
+
+impl SimdKernel for EndPass<'_> {
+    type Output = (Vec<f64>, Vec<Cand>, Vec<Cand>);
+    #[inline(always)]
+    fn run(self) -> Self::Output {
+        let EndPass { z, pat, a, ra, kn, reach, start } = self;
+        let n = z.nrows();
+        let mut acc = vec![0.0; n];
+        let mut flips = Vec::new();
+        for j in 0..z.ncols() {
+            let zj = col(z, j);
+            add_relu_column(&mut acc, zj, a[start + j]);
+            let pj = &mut pat[j * n..(j + 1) * n];
+            for (c, (zc, pc)) in zj.chunks(LANES).zip(pj.chunks_mut(LANES)).enumerate() {
+                let diff = zc.iter().zip(pc.iter()).fold(0u8, |d, (z, p)| d | (u8::from(*z >= 0.0) ^ p));
+                if diff != 0 {
+                    for (q, (z, p)) in zc.iter().zip(pc.iter_mut()).enumerate() {
+                        let s = u8::from(*z >= 0.0);
+                        if s != *p {
+                            *p = s;
+                            flips.push(Cand { r: (start + j) as u32, i: (c * LANES + q) as u32, z: *z });
+                        }
+                    }
+                }
+            }
+        }
+        let mut cands = Vec::new();
+        screen_block(z, start, ra, kn, reach, &mut cands);
+        (acc, flips, cands)
+    }
 }
 
 impl<'a> LazyKernel<'a> {
@@ -275,9 +369,10 @@ impl<'a> LazyKernel<'a> {
                 pat[r * n + i] = u8::from(zr[i] >= 0.0);
             }
         }
+        let z0 = state.z.as_ref();
         let mut lazy = LazyKernel {
             field,
-            state,
+            state: state.clone(),
             pat,
             u: Col::zeros(n),
             e: vec![0.0; n],
@@ -289,7 +384,9 @@ impl<'a> LazyKernel<'a> {
             lambda_k,
             cands: Vec::new(),
             reach: -1.0,
-            scratch: Mat::zeros(n, m),
+            sa: Mat::from_fn(n, m, |i, r| if z0[(i, r)] >= 0.0 { field.a[r] } else { 0.0 }),
+            cum: vec![0.0; n],
+            view: OnceCell::new(),
             options,
             counters: LazyCounters::default(),
         };
@@ -306,13 +403,35 @@ impl<'a> LazyKernel<'a> {
         self.state.z.ncols()
     }
 
-    /// The current state (Z, C).
+    /// The current state (Z, C); C is settled (an O(nm) pass and a copy) on the first call after a step.
     pub fn state(&self) -> &KernelState {
-        &self.state
+        self.view.get_or_init(|| KernelState { z: self.state.z.clone(), c: self.settled_c() })
     }
     /// The current state, by value.
-    pub fn into_state(self) -> KernelState {
+    pub fn into_state(mut self) -> KernelState {
+        self.settle();
         self.state
+    }
+
+    /// C = C̃ − (1/√m) (S̄ diag(a)) ∘ (E 1ᵀ).
+    fn settled_c(&self) -> Mat<f64> {
+        let scale = self.field.scale;
+        let mut c = self.state.c.clone();
+        for r in 0..self.m() {
+            let (cr, sr) = (col_mut(c.as_mut(), r), col(self.sa.as_ref(), r));
+            for ((c, s), e) in cr.iter_mut().zip(sr).zip(&self.cum) {
+                *c -= scale * s * e;
+            }
+        }
+        c
+    }
+
+    /// C̃ ← C, E ← 0.
+    fn settle(&mut self) {
+        if self.cum.iter().any(|&e| e != 0.0) {
+            self.state.c = self.settled_c();
+            self.cum.iter_mut().for_each(|e| *e = 0.0);
+        }
     }
     /// u at the current state (the bits of [`KernelField::predictions`]).
     pub fn predictions(&self) -> &Col<f64> {
@@ -336,6 +455,7 @@ impl<'a> LazyKernel<'a> {
     }
     /// Changes the options from the next step on (the candidates are screened again).
     pub fn set_options(&mut self, options: LazyOptions) {
+        self.view = OnceCell::new();
         self.options = options;
         self.reach = -1.0;
     }
@@ -351,23 +471,17 @@ impl<'a> LazyKernel<'a> {
         self.u = u;
     }
 
-    /// H̄ = K ∘ (S̄ diag(a²) S̄ᵀ)/m from scratch: T = S̄ diag(|a|/√m), M = T Tᵀ (blocked GEMM),
+    /// H̄ = K ∘ (S̄ diag(a²) S̄ᵀ)/m from scratch: M = (S̄ diag(a))(S̄ diag(a))ᵀ (blocked GEMM),
     /// lower triangle mirrored so that H̄ is exactly symmetric.
     fn rebuild(&mut self) {
         let (n, m) = (self.n(), self.m());
-        for r in 0..m {
-            let tr = col_mut(self.scratch.as_mut(), r);
-            let pr = &self.pat[r * n..(r + 1) * n];
-            for i in 0..n {
-                tr[i] = if pr[i] != 0 { self.ra[r] } else { 0.0 };
-            }
-        }
-        let t = self.scratch.as_ref();
+        let t = self.sa.as_ref();
         blocked_matmul(self.hbar.as_mut(), Accum::Replace, t, t.transpose(), crate::kernel::parallel_for(n, n, m));
         let k = self.field.data.input_gram();
+        let s2 = self.field.scale * self.field.scale;
         for l in 0..n {
             for i in l..n {
-                let v = k[(i, l)] * self.hbar[(i, l)];
+                let v = k[(i, l)] * (s2 * self.hbar[(i, l)]);
                 self.hbar[(i, l)] = v;
                 self.hbar[(l, i)] = v;
             }
@@ -384,10 +498,10 @@ impl<'a> LazyKernel<'a> {
     /// Lists the candidates of `reach` (one parallel pass over Z).
     fn screen(&self, reach: f64) -> Vec<Cand> {
         let reach = reach * SLACK * self.options.certainty_factor;
-        let z = self.state.z.as_ref();
+        let (z, ra, kn) = (self.state.z.as_ref(), &self.ra, &self.kn);
         let parts = map_blocks(ranges(self.m()), self.field.parallel, |(start, width)| {
             let mut out = Vec::new();
-            screen_block(z.subcols(start, width), start, &self.ra, &self.kn, reach, &mut out);
+            screen_block(z.subcols(start, width), start, ra, kn, reach, &mut out);
             out
         });
         parts.concat()
@@ -399,6 +513,7 @@ impl<'a> LazyKernel<'a> {
             return Err(invalid("h", h, "the step must be finite and positive"));
         }
         self.counters.steps += 1;
+        self.view = OnceCell::new();
         let need = self.options.reach_margin * h * l2(&self.e);
         if !need.is_finite() {
             return self.fallback(h);
@@ -413,6 +528,10 @@ impl<'a> LazyKernel<'a> {
         let k = self.field.data.input_gram();
         let y = self.field.data.y();
         let groups = groups_of(&self.cands);
+        let mut group = vec![0; self.cands.len()];
+        for (g, &(_, lo, hi)) in groups.iter().enumerate() {
+            group[lo..hi].iter_mut().for_each(|x| *x = g);
+        }
         let nc = self.cands.len();
         // sgn[k][j]: the sign of candidate k at stage point j + 1 (index 0: the start pattern s̄).
         let mut sgn: Vec<[bool; 4]> =
@@ -436,26 +555,26 @@ impl<'a> LazyKernel<'a> {
             let (c, ep) = (STAGE[p], &es[p]);
             let (cbuf, cat) = &corr[p];
             let bound = c * h * norm * SLACK * self.options.certainty_factor;
-            for (g, &(r, lo, hi)) in groups.iter().enumerate() {
-                let zr = col(self.state.z.as_ref(), r);
-                let pr = &self.pat[r * n..(r + 1) * n];
-                let ar = self.field.a[r] * self.field.scale;
-                for kk in lo..hi {
-                    let i = self.cands[kk].i as usize;
-                    let z0 = zr[i];
-                    if z0.abs() <= bound * self.ra[r] * self.kn[i] {
-                        self.counters.uncertain += 1;
-                        let mut acc = masked_dot(col(k, i), pr, ep);
-                        if cat[g] != NONE {
-                            acc += cbuf[cat[g] + i];
-                        }
-                        let zj = z0 - c * h * ar * acc;
-                        zval[kk] = zj;
-                        sgn[kk][p + 1] = zj >= 0.0;
-                    } else {
-                        sgn[kk][p + 1] = sgn[kk][0];
-                    }
+            // The uncertain candidates of this stage, their dot products in one batch, their values.
+            let (mut todo, mut pairs) = (Vec::new(), Vec::new());
+            for (kk, cand) in self.cands.iter().enumerate() {
+                let (r, i) = (cand.r as usize, cand.i as usize);
+                if cand.z.abs() <= bound * self.ra[r] * self.kn[i] {
+                    todo.push(kk);
+                    pairs.push((cand.r, cand.i));
+                } else {
+                    sgn[kk][p + 1] = sgn[kk][0];
                 }
+            }
+            self.counters.uncertain += todo.len();
+            let dots = dispatch(Dots { k, pat: &self.pat, e: ep, items: &pairs });
+            for (&kk, dot) in todo.iter().zip(dots) {
+                let (r, i) = (self.cands[kk].r as usize, self.cands[kk].i as usize);
+                let g = group[kk];
+                let acc = if cat[g] != NONE { dot + cbuf[cat[g] + i] } else { dot };
+                let zj = self.cands[kk].z - c * h * (self.field.a[r] * self.field.scale) * acc;
+                zval[kk] = zj;
+                sgn[kk][p + 1] = zj >= 0.0;
             }
             // u at stage point p + 2.
             let mut v = self.hbar_times(ep);
@@ -486,23 +605,18 @@ impl<'a> LazyKernel<'a> {
         let ebar: Vec<f64> = (0..n)
             .map(|i| WEIGHT[0] * es[0][i] + WEIGHT[1] * es[1][i] + WEIGHT[2] * es[2][i] + WEIGHT[3] * es[3][i])
             .collect();
+        // Z += −(h/√m) (K diag(ē)) (S̄ diag(a)), in the column blocks of the fused step; C waits in E.
         let (scale, a) = (self.field.scale, &self.field.a);
-        let items: Vec<_> = column_blocks_mut(self.state.z.as_mut())
-            .into_iter()
-            .zip(column_blocks_mut(self.state.c.as_mut()))
-            .zip(column_blocks_mut(self.scratch.as_mut()))
-            .collect();
-        map_blocks(items, self.field.parallel, |(((start, mut zb), (_, mut cb)), (_, mut db))| {
+        let ke = Mat::from_fn(n, n, |i, l| k[(i, l)] * ebar[l]);
+        let sa = self.sa.as_ref();
+        let items = column_blocks_mut(self.state.z.as_mut());
+        map_blocks(items, self.field.parallel, |(start, zb)| {
             let width = zb.ncols();
-            build_minus_d(db.as_mut(), zb.as_ref(), &ebar, &a[start..start + width], scale);
-            matmul(zb.as_mut(), Accum::Add, k, db.as_ref(), h, Par::Seq);
-            for j in 0..width {
-                let (cj, dj) = (col_mut(cb.as_mut(), j), col(db.as_ref(), j));
-                for i in 0..n {
-                    cj[i] += h * dj[i];
-                }
-            }
+            matmul(zb, Accum::Add, ke.as_ref(), sa.subcols(start, width), -h * scale, Par::Seq);
         });
+        for (c, e) in self.cum.iter_mut().zip(&ebar) {
+            *c += h * e;
+        }
         for (g, &(r, lo, hi)) in groups.iter().enumerate() {
             let ar = a[r] * scale;
             for (p, (cbuf, cat)) in corr.iter().enumerate().skip(1) {
@@ -571,30 +685,8 @@ impl<'a> LazyKernel<'a> {
         let screen_reach = reach * SLACK * self.options.certainty_factor;
         let items: Vec<_> = ranges(m).into_iter().zip(self.pat.chunks_mut(n * COLUMN_BLOCK)).collect();
         let (ra, kn, a) = (&self.ra, &self.kn, &self.field.a);
-        let parts = map_blocks(items, self.field.parallel, |((start, width), pb)| {
-            let zb = z.subcols(start, width);
-            let mut acc = vec![0.0; n];
-            let mut flips = Vec::new();
-            for j in 0..width {
-                let zj = col(zb, j);
-                add_relu_column(&mut acc, zj, a[start + j]);
-                let pj = &mut pb[j * n..(j + 1) * n];
-                for (c, (zc, pc)) in zj.chunks(LANES).zip(pj.chunks_mut(LANES)).enumerate() {
-                    let diff = zc.iter().zip(pc.iter()).fold(0u8, |d, (z, p)| d | (u8::from(*z >= 0.0) ^ p));
-                    if diff != 0 {
-                        for (q, (z, p)) in zc.iter().zip(pc.iter_mut()).enumerate() {
-                            let s = u8::from(*z >= 0.0);
-                            if s != *p {
-                                *p = s;
-                                flips.push(Cand { r: (start + j) as u32, i: (c * LANES + q) as u32 });
-                            }
-                        }
-                    }
-                }
-            }
-            let mut cands = Vec::new();
-            screen_block(zb, start, ra, kn, screen_reach, &mut cands);
-            (acc, flips, cands)
+        let parts = map_blocks(items, self.field.parallel, |((start, width), pat)| {
+            dispatch(EndPass { z: z.subcols(start, width), pat, a, ra, kn, reach: screen_reach, start })
         });
         let partials: Vec<Vec<f64>> = parts.iter().map(|p| p.0.clone()).collect();
         let u = combine_prediction_partials(&partials, n, m);
@@ -627,6 +719,9 @@ impl<'a> LazyKernel<'a> {
             let idx = r * n + i;
             self.pat[idx] ^= 1;
             let delta = if self.pat[idx] != 0 { 1.0 } else { -1.0 };
+            // S̄ diag(a) follows; C̃ moves so that C stays put.
+            self.sa[(i, r)] = if self.pat[idx] != 0 { self.field.a[r] } else { 0.0 };
+            self.state.c[(i, r)] += self.field.scale * delta * self.field.a[r] * self.cum[i];
             let w = delta * self.ra[r] * self.ra[r];
             let kc = col(k, i);
             for l in 0..n {
@@ -742,20 +837,25 @@ impl<'a> LazyKernel<'a> {
             &extra
         };
         let bound = reach_u * SLACK * self.options.certainty_factor;
-        for c in cands {
-            let (r, i) = (c.r as usize, c.i as usize);
-            let z = self.state.z[(i, r)];
-            if z.abs() > bound * self.ra[r] * self.kn[i] {
-                continue;
-            }
-            let pr = &self.pat[r * n..(r + 1) * n];
-            let mut y = masked_dot(col(k, i), pr, &de);
+        let pairs: Vec<(u32, u32, f64)> = cands
+            .iter()
+            .filter(|c| {
+                let (r, i) = (c.r as usize, c.i as usize);
+                c.z.abs() <= bound * self.ra[r] * self.kn[i]
+            })
+            .map(|c| (c.r, c.i, c.z))
+            .collect();
+        let items: Vec<(u32, u32)> = pairs.iter().map(|&(r, i, _)| (r, i)).collect();
+        let dots = dispatch(Dots { k, pat: &self.pat, e: &de, items: &items });
+        for (&(r, i, z), dot) in pairs.iter().zip(dots) {
+            let (r, i) = (r as usize, i as usize);
+            let mut y = dot;
             if let Ok(g) = wat.binary_search_by_key(&r, |&(r, _)| r) {
                 y += wbuf[wat[g].1 + i];
             }
             let ar = self.field.a[r] * self.field.scale;
             let zs = z + sixth * ar * y;
-            if (zs >= 0.0) != (pr[i] != 0) {
+            if (zs >= 0.0) != (self.pat[r * n + i] != 0) {
                 du[i] += if zs >= 0.0 { ar * zs } else { -ar * zs };
             }
         }
@@ -763,7 +863,7 @@ impl<'a> LazyKernel<'a> {
         // Per neuron: ‖δw_r‖ ≤ √λmax(K) (h/6)(|a_r|/√m) ‖q_r‖.
         let pat = &self.pat;
         let base = map_blocks(ranges(m), self.field.parallel, |(start, width)| {
-            (start..start + width).map(|r| masked_dot(&de, &pat[r * n..(r + 1) * n], &de)).collect::<Vec<f64>>()
+            dispatch(MaskedSquares { pat, v: &de, start, width })
         })
         .concat();
         let mut q2 = base;
@@ -780,6 +880,7 @@ impl<'a> LazyKernel<'a> {
     /// estimate), then the pattern, H̄, u and the screen brought up to date.
     fn fallback(&mut self, h: f64) -> Result<LazyStep> {
         self.counters.fallbacks += 1;
+        self.settle();
         let field = self.field;
         let k1 = field.evaluate(0.0, &self.state)?.derivative;
         let (next, k5, error) = embedded_step(field, 0.0, &self.state, &k1, h)?;
@@ -797,6 +898,6 @@ impl<'a> LazyKernel<'a> {
     pub fn between(&self, tau: f64) -> Result<(KernelState, f64, ErrorParts)> {
         let mut copy = self.clone();
         let s = copy.step(tau)?;
-        Ok((copy.state, s.loss, s.error))
+        Ok((copy.into_state(), s.loss, s.error))
     }
 }
