@@ -98,11 +98,14 @@ pub struct LazyOptions {
     /// Multiplies every certainty bound. 1 is exact; below 1 the step is *wrong* where patterns
     /// flip (a knob for the tests that prove the bound matters).
     pub certainty_factor: f64,
+    /// H̄ is rebuilt from scratch once some row of the pattern has flipped this often since the
+    /// last rebuild ([`REBUILD_ROW_FLIPS`] by default; 1 rebuilds after every step with a flip).
+    pub rebuild_row_flips: u32,
 }
 
 impl Default for LazyOptions {
     fn default() -> Self {
-        LazyOptions { reach_margin: 2.0, certainty_factor: 1.0 }
+        LazyOptions { reach_margin: 2.0, certainty_factor: 1.0, rebuild_row_flips: REBUILD_ROW_FLIPS }
     }
 }
 
@@ -542,7 +545,9 @@ impl<'a> LazyKernel<'a> {
         let mut max_e: f64 = 0.0;
         for p in 0..4 {
             let norm = l2(&es[p]);
-            if !(h * norm <= self.reach) {
+            // Also when a residual is not finite (a NaN compares false).
+            let screened = h * norm <= self.reach;
+            if !screened {
                 return self.fallback(h);
             }
             max_e = max_e.max(norm);
@@ -629,10 +634,10 @@ impl<'a> LazyKernel<'a> {
                     *zl += f * cl;
                 }
                 let cr = col_mut(self.state.c.as_mut(), r);
-                for kk in lo..hi {
-                    if sgn[kk][p] != sgn[kk][0] {
-                        let i = self.cands[kk].i as usize;
-                        let d = if sgn[kk][p] { es[p][i] } else { -es[p][i] };
+                for (s, cand) in sgn[lo..hi].iter().zip(&self.cands[lo..hi]) {
+                    if s[p] != s[0] {
+                        let i = cand.i as usize;
+                        let d = if s[p] { es[p][i] } else { -es[p][i] };
                         cr[i] += f * d;
                     }
                 }
@@ -659,16 +664,16 @@ impl<'a> LazyKernel<'a> {
         let mut buf = Vec::new();
         let mut at = vec![NONE; groups.len()];
         for (g, &(_, lo, hi)) in groups.iter().enumerate() {
-            for kk in lo..hi {
-                if sgn[kk][p] == sgn[kk][0] {
+            for (s, cand) in sgn[lo..hi].iter().zip(&self.cands[lo..hi]) {
+                if s[p] == s[0] {
                     continue;
                 }
                 if at[g] == NONE {
                     at[g] = buf.len();
                     buf.resize(buf.len() + n, 0.0);
                 }
-                let i = self.cands[kk].i as usize;
-                let coef = if sgn[kk][p] { e[i] } else { -e[i] };
+                let i = cand.i as usize;
+                let coef = if s[p] { e[i] } else { -e[i] };
                 for (b, kl) in buf[at[g]..at[g] + n].iter_mut().zip(col(k, i)) {
                     *b += coef * kl;
                 }
@@ -723,19 +728,19 @@ impl<'a> LazyKernel<'a> {
             self.sa[(i, r)] = if self.pat[idx] != 0 { self.field.a[r] } else { 0.0 };
             self.state.c[(i, r)] += self.field.scale * delta * self.field.a[r] * self.cum[i];
             let w = delta * self.ra[r] * self.ra[r];
-            let kc = col(k, i);
-            for l in 0..n {
-                if l != i && self.pat[r * n + l] != 0 {
-                    let v = w * kc[l];
+            let pr = &self.pat[r * n..(r + 1) * n];
+            for (l, (kl, s)) in col(k, i).iter().zip(pr).enumerate() {
+                if l != i && *s != 0 {
+                    let v = w * kl;
                     self.hbar[(i, l)] += v;
                     self.hbar[(l, i)] += v;
                 }
             }
-            self.hbar[(i, i)] += w * kc[i];
+            self.hbar[(i, i)] += w * k[(i, i)];
             self.row_flips[i] += 1;
         }
         self.counters.flips += flips.len();
-        if self.row_flips.iter().any(|&c| c >= REBUILD_ROW_FLIPS) {
+        if self.row_flips.iter().any(|&c| c >= self.options.rebuild_row_flips) {
             self.rebuild();
         }
     }

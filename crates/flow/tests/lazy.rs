@@ -140,6 +140,29 @@ fn many_flips_equal_the_exact_step() {
     assert!(excess(parts.state, exact_parts.state, floor) <= 1.0);
 }
 
+/// H̄ rebuilt from scratch after every step with a flip, or never after `new`: both equal the
+/// exact step (the O(n) flip updates of H̄ are exact up to rounding).
+#[test]
+fn rebuilding_the_gram_matrix_or_not_gives_the_same_step() {
+    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
+    let net = Network::init(40, 12, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let x0 = KernelState::initial(&data, &net);
+    for rebuild_row_flips in [1, u32::MAX] {
+        let options = LazyOptions { rebuild_row_flips, ..LazyOptions::default() };
+        let mut lazy = LazyKernel::with_options(&field, x0.clone(), options).unwrap();
+        let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+        let c = lazy.counters();
+        println!("rebuild after {rebuild_row_flips} row flips: {g:?} {c:?}");
+        if rebuild_row_flips == 1 {
+            assert!(c.rebuilds > 10, "{c:?}");
+        } else {
+            assert_eq!(c.rebuilds, 1, "{c:?}");
+        }
+        check(&g);
+    }
+}
+
 /// The planted mutation: certainty bounds scaled by 0.01 miss stage-point flips, and the step
 /// then disagrees with the exact one far beyond rounding; so the bound is what makes it exact.
 #[test]
