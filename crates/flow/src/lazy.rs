@@ -372,10 +372,10 @@ impl<'a> LazyKernel<'a> {
                 pat[r * n + i] = u8::from(zr[i] >= 0.0);
             }
         }
-        let z0 = state.z.as_ref();
+        let sa = Mat::from_fn(n, m, |i, r| if state.z[(i, r)] >= 0.0 { field.a[r] } else { 0.0 });
         let mut lazy = LazyKernel {
             field,
-            state: state.clone(),
+            state,
             pat,
             u: Col::zeros(n),
             e: vec![0.0; n],
@@ -387,7 +387,7 @@ impl<'a> LazyKernel<'a> {
             lambda_k,
             cands: Vec::new(),
             reach: -1.0,
-            sa: Mat::from_fn(n, m, |i, r| if z0[(i, r)] >= 0.0 { field.a[r] } else { 0.0 }),
+            sa,
             cum: vec![0.0; n],
             view: OnceCell::new(),
             options,
