@@ -1,7 +1,7 @@
-//! Criterion benches of one gradient-flow step with its embedded error estimate: kernel space (fused, one n×n×m GEMM per stage) and weight space, and the thread threshold of the kernel-space blocks.
+//! Criterion benches of one gradient-flow step with its embedded error estimate: kernel space (fused, one n×n×m GEMM per stage; lazy, about one GEMM per step) and weight space, and the thread threshold of the kernel-space blocks.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use flow::{FirstLayerField, KernelField, KernelState, VectorField};
+use flow::{FirstLayerField, KernelField, KernelState, LazyKernel, VectorField};
 use model::{Dataset, Network};
 use std::time::Duration;
 
@@ -32,6 +32,12 @@ fn flow_step(c: &mut Criterion) {
                 field.recycle(std::mem::replace(&mut k1, k5));
             })
         });
+        // The same step and estimate, lazily: one GEMM for the start pattern plus sparse corrections.
+        let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
+        group.bench_function(BenchmarkId::new("LazyKernelEmbedded", &label), |b| {
+            b.iter(|| std::hint::black_box(lazy.step(0.01).unwrap()))
+        });
+        println!("{label}: lazy counters {:?}", lazy.counters());
         if n <= 200 {
             let field = FirstLayerField { data: &data };
             let mut x = net.clone();

@@ -104,7 +104,13 @@ pub fn parallel_for(n: usize, m: usize, inner: usize) -> bool {
 
 /// `dst (+)= lhs · rhs` with the columns of dst in blocks of [`COLUMN_BLOCK`], one sequential faer
 /// GEMM each, on one thread or in parallel: the same bits either way.
-fn blocked_matmul(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, parallel: bool) {
+pub(crate) fn blocked_matmul(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+    parallel: bool,
+) {
     let blocks = column_blocks_mut(dst);
     let run = |(start, block): (usize, MatMut<'_, f64>)| {
         let width = block.ncols();
@@ -113,17 +119,17 @@ fn blocked_matmul(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs:
     if parallel { blocks.into_par_iter().for_each(run) } else { blocks.into_iter().for_each(run) }
 }
 
-fn map_blocks<T: Send, R: Send>(items: Vec<T>, parallel: bool, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+pub(crate) fn map_blocks<T: Send, R: Send>(items: Vec<T>, parallel: bool, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
     if parallel { items.into_par_iter().map(f).collect() } else { items.into_iter().map(f).collect() }
 }
 
 #[inline]
-fn col(m: MatRef<'_, f64>, j: usize) -> &[f64] {
+pub(crate) fn col(m: MatRef<'_, f64>, j: usize) -> &[f64] {
     m.col(j).try_as_col_major().expect("faer matrices keep columns contiguous").as_slice()
 }
 
 #[inline]
-fn col_mut(m: MatMut<'_, f64>, j: usize) -> &mut [f64] {
+pub(crate) fn col_mut(m: MatMut<'_, f64>, j: usize) -> &mut [f64] {
     m.col_mut(j).try_as_col_major_mut().expect("faer matrices keep columns contiguous").as_slice_mut()
 }
 
@@ -135,10 +141,10 @@ thread_local! {
 /// The first-layer gradient flow in kernel space (a fixed), on a [`KernelState`].
 #[derive(Debug)]
 pub struct KernelField<'a> {
-    data: &'a Dataset,
-    a: Vec<f64>,
-    scale: f64,
-    parallel: bool,
+    pub(crate) data: &'a Dataset,
+    pub(crate) a: Vec<f64>,
+    pub(crate) scale: f64,
+    pub(crate) parallel: bool,
     pool: Mutex<Vec<Mat<f64>>>,
 }
 
@@ -224,7 +230,7 @@ impl SimdKernel for Relu<'_> {
 }
 
 /// −D for one block: −r_i a_r m^{−1/2} where z_ir ≥ 0, else 0 (a select, so that it vectorises).
-fn build_minus_d(d: MatMut<'_, f64>, z: MatRef<'_, f64>, r: &[f64], a: &[f64], scale: f64) {
+pub(crate) fn build_minus_d(d: MatMut<'_, f64>, z: MatRef<'_, f64>, r: &[f64], a: &[f64], scale: f64) {
     dispatch(MinusD { d, z, r, a, scale });
 }
 

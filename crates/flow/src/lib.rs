@@ -14,7 +14,8 @@
 //!   ends with a [`Status`] and observers return a [`Control`], both `model::dynamics`'s, shared
 //!   with `descent` and `both-layers`;
 //! - the first-layer flow runs in kernel space ([`kernel`]: Z and C with W − W(0) = Cᵀ X, one
-//!   n×n×m GEMM per evaluation, fused per block of neurons) when d ≥ n.
+//!   n×n×m GEMM per evaluation, fused per block of neurons) when d ≥ n; [`lazy`] steps it for
+//!   about one GEMM per step by freezing the ReLU pattern where it provably cannot change.
 //!
 //! Determinism: every kernel has thread-count-independent blocks and ordered reductions (the
 //! model crate's GEMMs, this crate's chunked axpy and norms, sequential eigensolvers), so a run
@@ -24,6 +25,7 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub mod kernel;
+pub mod lazy;
 pub mod ode;
 pub mod recorder;
 pub mod state;
@@ -35,6 +37,7 @@ pub use driver::{
 };
 pub use error::{FlowError, Result};
 pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
+pub use lazy::{LazyCounters, LazyKernel, LazyOptions, LazyStep, REBUILD_ROW_FLIPS};
 /// The run vocabulary shared with `descent` and `both-layers` (defined in `model::dynamics`).
 pub use model::{Control, Divergence, Status};
 pub use ode::{

@@ -1,0 +1,253 @@
+//! The lazy kernel-space step against the exact fused RK4 step (`KernelField::rk4_step` with the
+//! generic embedded estimate): without flips, with many, with a planted too-small certainty bound,
+//! through the fallback, and on 1 and 2 threads.
+
+use faer::{Col, Mat};
+use flow::{ErrorParts, KernelField, KernelState, LazyKernel, LazyOptions, OdeState, VectorField};
+use model::{Dataset, Network};
+
+/// A width-`m` network whose pre-activations all satisfy |w_rᵀx_i| ≥ `margin` at t = 0.
+fn network_with_margin(data: &Dataset, m: usize, margin: f64, seed: u64) -> Network {
+    let pool = Network::init(8 * m, data.d(), seed, 0).unwrap();
+    let z = pool.forward(data).unwrap().z;
+    let keep: Vec<usize> =
+        (0..pool.m()).filter(|&r| (0..data.n()).all(|i| z[(i, r)].abs() >= margin)).take(m).collect();
+    assert_eq!(keep.len(), m, "not enough neurons clear the margin");
+    let w = Mat::from_fn(m, data.d(), |r, k| pool.w[(keep[r], k)]);
+    let a = Col::from_fn(m, |r| pool.a[keep[r]]);
+    Network::new(w, a).unwrap()
+}
+
+/// The exact step: k1 = F(x), the fused RK4 step, k5 = F(x_next) and the parts of (h/6)(k4 − k5);
+/// also ‖F(x)‖, the scale of the cancellation in k4 − k5.
+fn exact_step(field: &KernelField<'_>, x: &KernelState, h: f64) -> (KernelState, f64, ErrorParts, f64) {
+    let k1 = field.evaluate(0.0, x).unwrap().derivative;
+    let (next, k5, parts) = flow::embedded_step(field, 0.0, x, &k1, h).unwrap();
+    (next, k5.loss, parts, k1.norm())
+}
+
+fn rel_mat(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    (a - b).norm_max() / b.norm_max().max(f64::MIN_POSITIVE)
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
+}
+
+/// |lazy − exact| over what the comparison allows: 1e-9 relative, or the rounding floor of the
+/// exact estimate itself, which subtracts two stages of size ‖F‖ (state part: 64 ε (h/6) ‖F(x)‖)
+/// and two predictions of size ‖u‖ (u part: 64 ε ‖u‖). Above 1 fails.
+fn excess(lazy: f64, exact: f64, floor: f64) -> f64 {
+    (lazy - exact).abs() / (1e-9 * exact.abs() + floor)
+}
+
+/// Largest disagreements over `steps` steps of the lazy and the exact trajectories from the same start.
+#[derive(Debug, Default)]
+struct Agreement {
+    /// Relative, of Z and C (max entry).
+    state: f64,
+    /// Relative, of u (max entry).
+    u: f64,
+    loss: f64,
+    /// Relative, of the estimate's state part (for the record).
+    error_state: f64,
+    /// Relative, of the estimate's u part (for the record).
+    error_u: f64,
+    /// [`excess`] of the state and u parts (the asserted numbers).
+    excess_state: f64,
+    excess_u: f64,
+    /// min over steps and neurons of bound / exact (exact above 1e-300).
+    neuron_ratio: f64,
+}
+
+fn compare(field: &KernelField<'_>, lazy: &mut LazyKernel<'_>, x0: &KernelState, h: f64, steps: usize) -> Agreement {
+    let mut x = x0.clone();
+    let mut g = Agreement { neuron_ratio: f64::INFINITY, ..Agreement::default() };
+    for _ in 0..steps {
+        let (next, loss, parts, speed) = exact_step(field, &x, h);
+        let s = lazy.step(h).unwrap();
+        x = next;
+        let got = lazy.state();
+        g.state = g.state.max(rel_mat(&got.z, &x.z)).max(rel_mat(&got.c, &x.c));
+        let u = field.predictions(x.z.as_ref());
+        g.u = g.u.max((lazy.predictions() - &u).norm_max() / u.norm_max());
+        g.loss = g.loss.max(rel(s.loss, loss));
+        let (lazy_u, exact_u) = (s.error.u.unwrap(), parts.u.unwrap());
+        g.error_state = g.error_state.max(rel(s.error.state, parts.state));
+        g.error_u = g.error_u.max(rel(lazy_u, exact_u));
+        let eps = f64::EPSILON;
+        g.excess_state = g.excess_state.max(excess(s.error.state, parts.state, 64.0 * eps * h / 6.0 * speed));
+        g.excess_u = g.excess_u.max(excess(lazy_u, exact_u, 64.0 * eps * u.norm_l2()));
+        let (bound, exact) = (s.error.neurons.unwrap(), parts.neurons.unwrap());
+        for (b, e) in bound.iter().zip(&exact) {
+            if *e > 1e-300 {
+                g.neuron_ratio = g.neuron_ratio.min(b / e);
+            }
+        }
+    }
+    g
+}
+
+fn check(g: &Agreement) {
+    assert!(g.state <= 1e-11 && g.u <= 1e-11 && g.loss <= 1e-11, "{g:?}");
+    assert!(g.excess_state <= 1.0 && g.excess_u <= 1.0, "{g:?}");
+    assert!(g.neuron_ratio >= 1.0, "the per-neuron bounds must bound the exact errors: {g:?}");
+}
+
+/// No flips: every |z_ri(0)| ≥ 0.05 and the neurons move less than that; the step is one GEMM
+/// with no stage corrections, and equals the exact step to rounding.
+#[test]
+fn no_flips_equals_the_exact_step() {
+    let data = Dataset::sphere(8, 8, 1, 0).unwrap();
+    let net = network_with_margin(&data, 2000, 0.05, 2);
+    let field = KernelField::new(&data, &net.a);
+    let x0 = KernelState::initial(&data, &net);
+    let mut lazy = LazyKernel::new(&field, x0.clone()).unwrap();
+    let g = compare(&field, &mut lazy, &x0, 0.01, 30);
+    let c = lazy.counters();
+    println!("no flips: {g:?} {c:?}");
+    assert_eq!((c.flips, c.stage_flips, c.fallbacks), (0, 0, 0));
+    check(&g);
+    // Z − Z(0) = K C still holds.
+    let x = lazy.state();
+    assert!((&x.z - &x0.z - data.input_gram() * &x.c).norm_max() < 1e-12);
+}
+
+/// A narrow network with a long step: patterns change at the stage points and between steps,
+/// and the lazy step still equals the exact one to rounding; `between` equals an exact step of
+/// length τ and leaves the state alone.
+#[test]
+fn many_flips_equal_the_exact_step() {
+    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
+    let net = Network::init(40, 12, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let x0 = KernelState::initial(&data, &net);
+    let mut lazy = LazyKernel::new(&field, x0.clone()).unwrap();
+    let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+    let c = lazy.counters();
+    println!("many flips: {g:?} {c:?}");
+    assert!(c.flips >= 20 && c.stage_flips >= 20, "the case must change many patterns: {c:?}");
+    assert_eq!(c.fallbacks, 0, "{c:?}");
+    check(&g);
+    let before = lazy.state().clone();
+    let (xs, loss, parts) = lazy.between(0.037).unwrap();
+    assert_eq!(lazy.state(), &before);
+    let (exact, exact_loss, exact_parts, speed) = exact_step(&field, &before, 0.037);
+    assert!(rel_mat(&xs.z, &exact.z) <= 1e-11 && rel_mat(&xs.c, &exact.c) <= 1e-11);
+    assert!(rel(loss, exact_loss) <= 1e-11);
+    let floor = 64.0 * f64::EPSILON * 0.037 / 6.0 * speed;
+    println!("between: state {:e} vs {:e}", parts.state, exact_parts.state);
+    assert!(excess(parts.state, exact_parts.state, floor) <= 1.0);
+}
+
+/// H̄ rebuilt from scratch after every step with a flip, or never after `new`: both equal the
+/// exact step (the O(n) flip updates of H̄ are exact up to rounding).
+#[test]
+fn rebuilding_the_gram_matrix_or_not_gives_the_same_step() {
+    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
+    let net = Network::init(40, 12, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let x0 = KernelState::initial(&data, &net);
+    for rebuild_row_flips in [1, u32::MAX] {
+        let options = LazyOptions { rebuild_row_flips, ..LazyOptions::default() };
+        let mut lazy = LazyKernel::with_options(&field, x0.clone(), options).unwrap();
+        let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+        let c = lazy.counters();
+        println!("rebuild after {rebuild_row_flips} row flips: {g:?} {c:?}");
+        if rebuild_row_flips == 1 {
+            assert!(c.rebuilds > 10, "{c:?}");
+        } else {
+            assert_eq!(c.rebuilds, 1, "{c:?}");
+        }
+        check(&g);
+    }
+}
+
+/// The planted mutation: certainty bounds scaled by 0.01 miss stage-point flips, and the step
+/// then disagrees with the exact one far beyond rounding; so the bound is what makes it exact.
+#[test]
+fn a_too_small_certainty_bound_breaks_the_step() {
+    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
+    let net = Network::init(40, 12, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let x0 = KernelState::initial(&data, &net);
+    let options = LazyOptions { certainty_factor: 0.01, ..LazyOptions::default() };
+    let mut lazy = LazyKernel::with_options(&field, x0.clone(), options).unwrap();
+    let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+    println!("certainty factor 0.01: {g:?} {:?}", lazy.counters());
+    assert!(g.state > 1e-6, "a too-small bound must change the trajectory: {g:?}");
+}
+
+/// The fallback: a reach margin of 0.5 makes every stage residual exceed the screen (the exact
+/// fused step is taken); switching back and forth keeps agreeing with the exact trajectory.
+#[test]
+fn the_fallback_is_exact_and_the_lazy_step_resumes_after_it() {
+    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
+    let net = Network::init(40, 12, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
+    let h = 0.1;
+    let mut worst: f64 = 0.0;
+    for k in 0..30 {
+        let margin = if (10..20).contains(&k) { 0.5 } else { 2.0 };
+        lazy.set_options(LazyOptions { reach_margin: margin, ..LazyOptions::default() });
+        let (next, loss, parts, _) = exact_step(&field, lazy.state(), h);
+        let s = lazy.step(h).unwrap();
+        assert_eq!(s.fallback, margin < 1.0, "step {k}");
+        if s.fallback {
+            // The same code path as the exact step: the same bits.
+            assert_eq!(s.error, parts);
+            assert_eq!(lazy.state(), &next);
+            assert_eq!(s.loss, loss);
+        }
+        worst = worst.max(rel_mat(&lazy.state().z, &next.z)).max(rel_mat(&lazy.state().c, &next.c));
+        worst = worst.max(rel(s.loss, loss));
+    }
+    assert_eq!(lazy.counters().fallbacks, 10);
+    assert!(lazy.counters().stage_flips > 0);
+    assert!(worst <= 1e-11, "{worst}");
+}
+
+/// Non-finite values end in +∞ or an error, never a panic.
+#[test]
+fn non_finite_steps_end_in_infinity_or_an_error() {
+    let data = Dataset::sphere(6, 6, 3, 0).unwrap();
+    let net = Network::init(30, 6, 3, 0).unwrap();
+    let field = KernelField::new(&data, &net.a);
+    let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
+    assert!(lazy.step(f64::NAN).is_err() && lazy.step(0.0).is_err());
+    for _ in 0..3 {
+        if let Ok(s) = lazy.step(1e200) {
+            assert!(s.loss == f64::INFINITY || s.loss.is_finite());
+        }
+    }
+}
+
+/// The same bits on 1 and 2 threads, with the blocks in parallel (m = 600: three neuron blocks).
+#[test]
+fn same_bits_on_one_and_two_threads() {
+    let data = Dataset::sphere(10, 10, 5, 0).unwrap();
+    let net = Network::init(600, 10, 5, 0).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let field = KernelField::with_parallelism(&data, &net.a, true);
+            let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
+            let mut out = Vec::new();
+            for _ in 0..20 {
+                let s = lazy.step(0.1).unwrap();
+                out.push((s.loss.to_bits(), s.error));
+            }
+            let between = lazy.between(0.05).unwrap();
+            (lazy.state().clone(), lazy.counters(), out, between)
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    assert!(one.1.flips > 0 && one.1.stage_flips > 0, "{:?}", one.1);
+    assert_eq!(one.0, two.0);
+    assert_eq!(one.1, two.1);
+    assert_eq!(one.2, two.2);
+    assert_eq!(one.3.0, two.3.0);
+    assert_eq!(one.3.1.to_bits(), two.3.1.to_bits());
+    assert_eq!(one.3.2, two.3.2);
+}
