@@ -472,7 +472,7 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
                 String::new()
             };
             let space = match out.space {
-                flow::Space::Kernel => "kernel space",
+                flow::Space::Kernel | flow::Space::KernelFused => "kernel space",
                 _ => "weight space",
             };
             let estimate = match out.error.method {

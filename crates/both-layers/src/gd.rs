@@ -106,7 +106,13 @@ pub fn descend<O: Observer + ?Sized>(
     })?;
     if !state.loss.is_finite() {
         // Only the initial loss can be non-finite here (a refused iterate is never kept).
-        return Ok(GdOutcome { status: run.status, iterations: 0, network: state.net, u: Vec::new(), loss: f64::INFINITY });
+        return Ok(GdOutcome {
+            status: run.status,
+            iterations: 0,
+            network: state.net,
+            u: Vec::new(),
+            loss: f64::INFINITY,
+        });
     }
     let u = state.u.iter().copied().collect();
     Ok(GdOutcome { status: run.status, iterations: run.steps, network: state.net, u, loss: state.loss })

@@ -33,8 +33,14 @@ pub enum Space {
     Auto,
     /// On (W, a): two n×d×m GEMMs per evaluation.
     Weight,
-    /// On (Z, C) with dZ/dt = −K D(Z), W − W(0) = Cᵀ X: one n×n×m GEMM per evaluation.
+    /// On (Z, C) with dZ/dt = −K D(Z), W − W(0) = Cᵀ X. Under the embedded error estimate each
+    /// RK4 step is the lazy step of [`crate::lazy`] (about one n×n×m GEMM: the pattern is frozen
+    /// where it provably cannot change, the same step to rounding); otherwise every stage is
+    /// evaluated in full.
     Kernel,
+    /// Kernel space with every RK4 stage evaluated in full (one n×n×m GEMM per evaluation, the
+    /// bits of the generic composition): the lazy step off.
+    KernelFused,
 }
 
 impl Space {
@@ -43,7 +49,7 @@ impl Space {
         match self {
             Space::Auto => data.d() >= data.n(),
             Space::Weight => false,
-            Space::Kernel => true,
+            Space::Kernel | Space::KernelFused => true,
         }
     }
 }

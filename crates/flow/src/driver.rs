@@ -12,7 +12,9 @@ use model::{Control, Dataset, Divergence, Network, Status};
 use crate::config::{FlowConfig, Space, StepSize};
 use crate::error::{FlowError, Result};
 use crate::kernel::{KernelField, KernelState};
-use crate::ode::{ErrorParts, ErrorReport, Evaluation, OdeState, SampleError, Schedule, StepChoice, VectorField};
+use crate::lazy::LazyKernel;
+use crate::ode::{ErrorEstimate, ErrorParts, ErrorReport, Evaluation, OdeState, SampleError, Schedule, StepChoice};
+use crate::ode::{Tracker, VectorField, sample_error, sum_parts};
 use crate::ode::{choose_step, integrate};
 
 /// What an observer sees at a sample time: the state with its forward pass (the cached u and residual).
@@ -329,6 +331,9 @@ fn run_kernel<O: Observer + ?Sized>(
     let field = KernelField::new(data, &net.a);
     let x0 = KernelState::initial(data, net);
     let (schedule, step_choice) = schedule_of(&field, &x0, config)?;
+    if schedule.error_estimate == ErrorEstimate::Embedded && config.space != Space::KernelFused {
+        return run_lazy(&field, data, net, x0, schedule, step_choice, observer);
+    }
     let mut sampler = Sampler { data, observer };
     let integration = integrate(&field, x0, &schedule, |event| {
         let state = event.state;
@@ -337,16 +342,129 @@ fn run_kernel<O: Observer + ?Sized>(
         sampler.sample(event.t, event.step, event.index, w.as_ref(), net.a.as_ref(), state.z.as_ref(), &u, event.error)
     })?;
     let network = Network { w: integration.state.weights(data, net.w.as_ref()), a: net.a.clone() };
+    let space = if config.space == Space::KernelFused { Space::KernelFused } else { Space::Kernel };
     finish(
         data,
         &schedule,
         step_choice,
         integration.status,
-        Space::Kernel,
+        space,
         integration.t,
         integration.steps,
         integration.evaluations,
         integration.error,
+        network,
+    )
+}
+
+/// The state of a lazy kernel run: the grid state (stepped lazily in place), or a state between
+/// grid points made for a sample (never stepped).
+enum LazyState<'a> {
+    Grid(LazyKernel<'a>),
+    Sample(KernelState),
+}
+
+impl LazyState<'_> {
+    fn kernel_state(&self) -> &KernelState {
+        match self {
+            LazyState::Grid(lazy) => lazy.state(),
+            LazyState::Sample(state) => state,
+        }
+    }
+}
+
+/// The lazy kernel-space RK4 step ([`LazyKernel`]) as a `model::Stepper`, with the embedded
+/// error estimate summed as [`integrate`] sums it. It updates in place and keeps no copy, so a
+/// refused step is not undone: [`run_lazy`] then returns the last sampled state.
+struct LazyStepper<'a> {
+    _state: std::marker::PhantomData<LazyState<'a>>,
+    tracker: Tracker,
+    shown: SampleError,
+    /// RK4 evaluations the steps stand for (4 a step, as the fused step counts them).
+    evaluations: usize,
+}
+
+impl<'a> model::Stepper for LazyStepper<'a> {
+    type State = LazyState<'a>;
+    type Error = FlowError;
+
+    fn start(&mut self, state: &LazyState<'a>) -> Result<f64> {
+        let LazyState::Grid(lazy) = state else { unreachable!("a run starts on the grid") };
+        let m = lazy.state().z.ncols();
+        self.tracker.set_parts(ErrorParts { state: 0.0, neurons: Some(vec![0.0; m]), u: Some(0.0) });
+        self.shown = sample_error(self.tracker.parts());
+        self.evaluations = 1;
+        Ok(lazy.loss())
+    }
+
+    fn step(&mut self, state: &mut LazyState<'a>, from: f64, to: f64) -> Result<f64> {
+        let LazyState::Grid(lazy) = state else { unreachable!("the executor steps the grid state only") };
+        let step = lazy.step(to - from)?;
+        self.evaluations += 4;
+        self.tracker.add_step(&step.error);
+        self.shown = sample_error(self.tracker.parts());
+        Ok(if step.loss.is_finite() { step.loss } else { f64::INFINITY })
+    }
+
+    fn between(&mut self, state: &LazyState<'a>, from: f64, to: f64) -> Result<Option<(LazyState<'a>, f64)>> {
+        let LazyState::Grid(lazy) = state else { unreachable!("samples start from the grid state") };
+        let (between, loss, parts) = lazy.between(to - from)?;
+        self.evaluations += 4;
+        self.shown = sample_error(&sum_parts(self.tracker.parts(), &parts));
+        Ok(Some((LazyState::Sample(between), if loss.is_finite() { loss } else { f64::INFINITY })))
+    }
+}
+
+/// The first-layer flow in kernel space under the embedded estimate, stepped lazily (see
+/// [`crate::lazy`]) through the one executor. On divergence the run returns the last sampled
+/// state (the lazy step keeps no copy to undo a refused step) and its status names that sample.
+fn run_lazy<O: Observer + ?Sized>(
+    field: &KernelField<'_>,
+    data: &Dataset,
+    net: &Network,
+    x0: KernelState,
+    schedule: Schedule,
+    step_choice: Option<StepChoice>,
+    observer: &mut O,
+) -> Result<RunOutcome> {
+    let mut sampler = Sampler { data, observer };
+    let mut stepper = LazyStepper {
+        _state: std::marker::PhantomData,
+        tracker: Tracker::new(ErrorEstimate::Embedded),
+        shown: SampleError { state: 0.0, u: None, neuron: None },
+        evaluations: 0,
+    };
+    let mut state = LazyState::Grid(LazyKernel::new(field, x0)?);
+    let mut last: Option<(f64, usize, KernelState)> = None;
+    let moves = model::grid::walk(schedule.h, &schedule.sample_times);
+    let run = model::execute(&mut stepper, &mut state, moves, schedule.divergence_factor, |stepper, state, at| {
+        let x = state.kernel_state();
+        let w = x.weights(data, net.w.as_ref());
+        let u = field.predictions(x.z.as_ref());
+        last = Some((at.t, at.step, x.clone()));
+        sampler.sample(at.t, at.step, at.index, w.as_ref(), net.a.as_ref(), x.z.as_ref(), &u, stepper.shown)
+    })?;
+    let (status, t, steps, x) = match (run.status, last) {
+        (Status::Diverged { reason, .. }, Some((t, step, x))) => (Status::Diverged { t, step, reason }, t, step, x),
+        (status, _) => {
+            let x = match state {
+                LazyState::Grid(lazy) => lazy.into_state(),
+                LazyState::Sample(x) => x,
+            };
+            (status, run.t, run.steps, x)
+        }
+    };
+    let network = Network { w: x.weights(data, net.w.as_ref()), a: net.a.clone() };
+    finish(
+        data,
+        &schedule,
+        step_choice,
+        status,
+        Space::Kernel,
+        t,
+        steps,
+        stepper.evaluations,
+        stepper.tracker.report(),
         network,
     )
 }

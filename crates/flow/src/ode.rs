@@ -400,9 +400,9 @@ pub struct Integration<S> {
     pub error: ErrorReport,
 }
 
-/// The running error estimate of [`integrate`].
+/// The running error estimate of [`integrate`] (and of the lazy kernel run, `crate::driver`).
 #[derive(Clone)]
-struct Tracker {
+pub(crate) struct Tracker {
     method: ErrorEstimate,
     /// Embedded: summed parts; Shadow: the parts at the last grid point; LocalSampled: the charge.
     parts: ErrorParts,
@@ -415,7 +415,40 @@ struct Tracker {
 }
 
 impl Tracker {
-    fn report(&self) -> ErrorReport {
+    /// A tracker for `method` with no error yet (the parts of t = 0 are set by the caller).
+    pub(crate) fn new(method: ErrorEstimate) -> Self {
+        Tracker {
+            method,
+            parts: ErrorParts::default(),
+            max: 0.0,
+            last_rate: 0.0,
+            max_rate: match method {
+                ErrorEstimate::LocalSampled { .. } => Some(0.0),
+                _ => None,
+            },
+            checked: 0,
+            steps: 0,
+        }
+    }
+
+    /// The summed parts so far.
+    pub(crate) fn parts(&self) -> &ErrorParts {
+        &self.parts
+    }
+
+    /// Starts from these (zero) parts.
+    pub(crate) fn set_parts(&mut self, parts: ErrorParts) {
+        self.parts = parts;
+    }
+
+    /// Adds one step's embedded error.
+    pub(crate) fn add_step(&mut self, p: &ErrorParts) {
+        self.add(p);
+        self.checked += 1;
+        self.steps += 1;
+    }
+
+    pub(crate) fn report(&self) -> ErrorReport {
         ErrorReport {
             method: self.method,
             final_state_error: self.parts.state,
@@ -431,7 +464,7 @@ impl Tracker {
     }
 }
 
-fn sum_parts(a: &ErrorParts, b: &ErrorParts) -> ErrorParts {
+pub(crate) fn sum_parts(a: &ErrorParts, b: &ErrorParts) -> ErrorParts {
     let neurons = match (&a.neurons, &b.neurons) {
         (Some(x), Some(y)) => Some(x.iter().zip(y).map(|(p, q)| finite_or_inf(p + q)).collect()),
         (None, Some(y)) => Some(y.clone()),
@@ -453,7 +486,7 @@ fn scaled_parts(p: ErrorParts, factor: f64) -> ErrorParts {
     }
 }
 
-fn sample_error(p: &ErrorParts) -> SampleError {
+pub(crate) fn sample_error(p: &ErrorParts) -> SampleError {
     SampleError {
         state: finite_or_inf(p.state),
         u: p.u.map(finite_or_inf),
@@ -537,18 +570,7 @@ struct Undo<S> {
 impl<'f, F: VectorField> Rk4Stepper<'f, F> {
     /// A stepper for `field` with the error estimate `method`.
     pub fn new(field: &'f F, method: ErrorEstimate) -> Self {
-        let tracker = Tracker {
-            method,
-            parts: ErrorParts::default(),
-            max: 0.0,
-            last_rate: 0.0,
-            max_rate: match method {
-                ErrorEstimate::LocalSampled { .. } => Some(0.0),
-                _ => None,
-            },
-            checked: 0,
-            steps: 0,
-        };
+        let tracker = Tracker::new(method);
         Rk4Stepper {
             field,
             method,

@@ -251,3 +251,80 @@ fn same_bits_on_one_and_two_threads() {
     assert_eq!(one.3.1.to_bits(), two.3.1.to_bits());
     assert_eq!(one.3.2, two.3.2);
 }
+
+/// Records every sample's (t, step, loss, state error) and the first-layer weights at the last.
+#[derive(Default)]
+struct Seen {
+    samples: Vec<(f64, usize, f64, f64)>,
+}
+
+impl flow::Observer for Seen {
+    fn observe(&mut self, s: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
+        self.samples.push((s.t, s.step, s.loss, s.error.map_or(f64::NAN, |e| e.state)));
+        Ok(flow::Control::Continue)
+    }
+}
+
+fn run_in(space: flow::Space, data: &Dataset, net: &Network, config: &flow::FlowConfig) -> (flow::RunOutcome, Seen) {
+    let mut seen = Seen::default();
+    let config = flow::FlowConfig { space, ..config.clone() };
+    let out = flow::run(data, net, &config, &mut seen).unwrap();
+    (out, seen)
+}
+
+/// `flow::run` in kernel space under the embedded estimate takes the lazy step; with the lazy step
+/// off (`Space::KernelFused`) it takes the fused one: the same run to rounding, samples between
+/// grid points included, on a case whose patterns flip.
+#[test]
+fn the_driver_runs_the_lazy_step_and_it_matches_the_fused_run() {
+    let data = Dataset::sphere(12, 12, 5, 0).unwrap();
+    let net = Network::init(40, 12, 5, 0).unwrap();
+    let config = flow::FlowConfig {
+        t_end: 3.0,
+        step: flow::StepSize::Fixed(0.1),
+        samples: flow::SampleTimes::Explicit(vec![0.05, 1.0, 1.37, 2.5]),
+        ..Default::default()
+    };
+    let (lazy, lazy_seen) = run_in(flow::Space::Kernel, &data, &net, &config);
+    let (fused, fused_seen) = run_in(flow::Space::KernelFused, &data, &net, &config);
+    assert_eq!((lazy.status, lazy.steps, lazy.evaluations), (fused.status, fused.steps, fused.evaluations));
+    assert_eq!((lazy.space, fused.space), (flow::Space::Kernel, flow::Space::KernelFused));
+    assert!(rel_mat(&lazy.network.w, &fused.network.w) < 1e-11, "the final weights differ");
+    assert!(rel(lazy.loss, fused.loss) < 1e-11);
+    assert_eq!(lazy_seen.samples.len(), 6);
+    for (a, b) in lazy_seen.samples.iter().zip(&fused_seen.samples) {
+        assert_eq!((a.0, a.1), (b.0, b.1));
+        assert!(rel(a.2, b.2) < 1e-11, "sample losses {a:?} vs {b:?}");
+        // The summed embedded estimates agree up to the rounding floor of k4 − k5.
+        assert!((a.3 - b.3).abs() <= 1e-6 * b.3 + 1e-12, "sample errors {a:?} vs {b:?}");
+    }
+    let flips = fused.network.forward(&data).unwrap().z;
+    let start = net.forward(&data).unwrap().z;
+    let changed = (0..start.nrows())
+        .flat_map(|i| (0..start.ncols()).map(move |r| (i, r)))
+        .filter(|&(i, r)| (start[(i, r)] >= 0.0) != (flips[(i, r)] >= 0.0))
+        .count();
+    assert!(changed > 10, "the case must flip patterns (flipped {changed})");
+}
+
+/// A lazy run that diverges refuses the failing step and returns the last sampled state, finite,
+/// with a status that names that sample.
+#[test]
+fn a_diverging_lazy_run_returns_its_last_sample() {
+    let data = Dataset::sphere(6, 8, 2, 0).unwrap();
+    let net = Network::init(30, 8, 2, 0).unwrap();
+    let config = flow::FlowConfig {
+        t_end: 400.0,
+        step: flow::StepSize::Fixed(40.0),
+        samples: flow::SampleTimes::Uniform { intervals: 10 },
+        divergence_factor: 2.0,
+        ..Default::default()
+    };
+    let (out, seen) = run_in(flow::Space::Kernel, &data, &net, &config);
+    let flow::Status::Diverged { t, step, .. } = out.status else { panic!("h = 40 must diverge: {:?}", out.status) };
+    let last = seen.samples.last().unwrap();
+    assert_eq!((t, step), (last.0, last.1), "the status names the last sample");
+    assert_eq!(out.t, t);
+    assert!(out.network.w.is_finite() && out.loss.is_finite());
+    assert!(rel(out.loss, last.2) < 1e-12, "the returned state is the one sampled");
+}

@@ -139,8 +139,10 @@ mod tests {
     #[test]
     fn iterations_sample_every_stride_and_the_last() {
         let moves: Vec<Move> = iterations(0.5, 5, 2).collect();
-        let samples: Vec<(usize, f64)> =
-            moves.iter().filter_map(|m| if let Move::OnGrid { index, t } = m { Some((*index, *t)) } else { None }).collect();
+        let samples: Vec<(usize, f64)> = moves
+            .iter()
+            .filter_map(|m| if let Move::OnGrid { index, t } = m { Some((*index, *t)) } else { None })
+            .collect();
         assert_eq!(samples, vec![(1, 1.0), (2, 2.0), (3, 2.5)]);
         assert_eq!(moves.iter().filter(|m| matches!(m, Move::Step { .. })).count(), 5);
         assert_eq!(moves[0], Move::Step { from: 0.0, to: 0.5 });

@@ -96,7 +96,11 @@ where
 {
     let loss0 = stepper.start(state)?;
     if !loss0.is_finite() {
-        return Ok(Run { status: Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite }, t: 0.0, steps: 0 });
+        return Ok(Run {
+            status: Status::Diverged { t: 0.0, step: 0, reason: Divergence::NonFinite },
+            t: 0.0,
+            steps: 0,
+        });
     }
     let limit = divergence_factor * loss0.max(f64::MIN_POSITIVE);
     let refused = |loss: f64| {
