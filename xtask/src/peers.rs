@@ -192,25 +192,22 @@ struct FlowBench {
     u_gap: f64,
 }
 
-/// The project's flow, as `flow::run` runs it for n = d (kernel space, embedded estimate): the
-/// median time of one grid step (`flow::embedded_step`), the loss at every grid point and u(T).
+/// The project's flow, as `flow::run` runs it for n = d (kernel space, embedded estimate: the
+/// lazy step of `flow::lazy`, the fused step's result to rounding for about one GEMM): the median
+/// time of one grid step with its error estimate, the loss at every grid point and u(T).
 fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64, Vec<f64>, Vec<f64>), UserError> {
-    use flow::VectorField;
     let field = flow::KernelField::new(data, &net.a);
-    let mut x = flow::KernelState::initial(data, net);
-    let mut e = field.evaluate(0.0, &x)?;
-    let mut losses = vec![e.loss];
+    let mut lazy = flow::LazyKernel::new(&field, flow::KernelState::initial(data, net))?;
+    let mut losses = vec![lazy.loss()];
     let mut times = Vec::with_capacity(steps);
-    for k in 0..steps {
+    for _ in 0..steps {
         let t = Instant::now();
-        let (next, ev, parts) = flow::embedded_step(&field, k as f64 * h, &x, &e.derivative, h)?;
+        let step = lazy.step(h)?;
         times.push(t.elapsed().as_secs_f64());
-        std::hint::black_box(parts);
-        losses.push(ev.loss);
-        field.recycle(std::mem::replace(&mut x, next));
-        field.recycle(std::mem::replace(&mut e, ev).derivative);
+        std::hint::black_box(&step.error);
+        losses.push(step.loss);
     }
-    let u = field.predictions(x.z.as_ref());
+    let u = lazy.predictions().to_owned();
     Ok((median(times), losses, u.iter().copied().collect()))
 }
 
@@ -568,9 +565,11 @@ W ← W − η Dᵀ X with Z = X Wᵀ (two GEMMs), and for Fig. 1 at every itera
 GEMM on the 0/1 pattern matrix), `eigvalsh`, the pattern-change fraction and max_r ‖w_r − w_r(0)‖.
 The project runs the same iteration in kernel space (docs/theory.md §4.1). The gradient-flow rows
 time one RK4 step of dW/dt = −∂L/∂W at the same h on the same inputs: NumPy's is plain RK4 (four
-evaluations, two GEMMs each), the project's runs in kernel space (four evaluations, one n×n×m
-GEMM each, fused per block of neurons) and also computes its embedded error estimate, which NumPy
-does not; the loss at every grid point and u(T) must agree to a relative 10⁻⁸.
+evaluations, two GEMMs each), the project's runs in kernel space with the lazy step (the same RK4
+step to rounding for about one n×n×m GEMM: the ReLU pattern is frozen where it provably cannot
+change within the step and corrected exactly where it might, docs/theory.md §4.1) and also
+computes its embedded error estimate, which NumPy does not; the loss at every grid point and u(T)
+must agree to a relative 10⁻⁸.
 
 ",
     );

@@ -2,21 +2,12 @@
 //! generic embedded estimate): without flips, with many, with a planted too-small certainty bound,
 //! through the fallback, and on 1 and 2 threads.
 
-use faer::{Col, Mat};
+use faer::Mat;
 use flow::{ErrorParts, KernelField, KernelState, LazyKernel, LazyOptions, OdeState, VectorField};
 use model::{Dataset, Network};
 
-/// A width-`m` network whose pre-activations all satisfy |w_rᵀx_i| ≥ `margin` at t = 0.
-fn network_with_margin(data: &Dataset, m: usize, margin: f64, seed: u64) -> Network {
-    let pool = Network::init(8 * m, data.d(), seed, 0).unwrap();
-    let z = pool.forward(data).unwrap().z;
-    let keep: Vec<usize> =
-        (0..pool.m()).filter(|&r| (0..data.n()).all(|i| z[(i, r)].abs() >= margin)).take(m).collect();
-    assert_eq!(keep.len(), m, "not enough neurons clear the margin");
-    let w = Mat::from_fn(m, data.d(), |r, k| pool.w[(keep[r], k)]);
-    let a = Col::from_fn(m, |r| pool.a[keep[r]]);
-    Network::new(w, a).unwrap()
-}
+mod common;
+use common::network_with_margin;
 
 /// The exact step: k1 = F(x), the fused RK4 step, k5 = F(x_next) and the parts of (h/6)(k4 − k5);
 /// also ‖F(x)‖, the scale of the cancellation in k4 − k5.
