@@ -308,14 +308,9 @@ impl Cancel<'_> {
     }
 }
 
-impl flow::Observer for Cancel<'_> {
-    fn observe(&mut self, _: &flow::Snapshot<'_>) -> flow::Result<model::Control> {
-        Ok(self.control())
-    }
-}
-
-impl descent::Observer for Cancel<'_> {
-    fn observe(&mut self, _: &descent::Problem<'_>, _: &descent::State) -> descent::Result<model::Control> {
+/// One observer of every dynamics: whatever a sample shows and whatever the run's error type.
+impl<V: ?Sized, E> model::Observer<V, E> for Cancel<'_> {
+    fn observe(&mut self, _: &V) -> Result<model::Control, E> {
         Ok(self.control())
     }
 }

@@ -546,12 +546,9 @@ impl TrainProgress {
     }
 }
 
-impl descent::Observer for TrainProgress {
-    fn observe(
-        &mut self,
-        _problem: &descent::Problem<'_>,
-        state: &descent::State,
-    ) -> descent::Result<descent::Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for TrainProgress {
+    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
+        let state = view.state;
         self.0.set_position(state.iteration() as u64);
         Ok(descent::Control::Continue)
     }
@@ -561,12 +558,9 @@ impl descent::Observer for TrainProgress {
 /// pattern-change fraction), so that the last iterate is a row even when it falls between samples.
 struct LastIterate(Option<Row>);
 
-impl descent::Observer for LastIterate {
-    fn observe(
-        &mut self,
-        _problem: &descent::Problem<'_>,
-        state: &descent::State,
-    ) -> descent::Result<descent::Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for LastIterate {
+    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
+        let state = view.state;
         self.0 = Some(Row {
             t: 0.0,
             step: state.iteration(),
@@ -582,12 +576,15 @@ impl descent::Observer for LastIterate {
 }
 
 /// A flow observer that also moves the progress bar to each sample's step.
-struct FlowProgress<'a, O: flow::Observer> {
+struct FlowProgress<'a, O: ?Sized> {
     inner: &'a mut O,
     bar: &'a mut TrainProgress,
 }
 
-impl<O: flow::Observer> flow::Observer for FlowProgress<'_, O> {
+impl<O> flow::Observer<flow::Snapshot<'_>, flow::FlowError> for FlowProgress<'_, O>
+where
+    O: for<'s> flow::Observer<flow::Snapshot<'s>, flow::FlowError> + ?Sized,
+{
     fn observe(&mut self, snapshot: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
         self.bar.0.set_position(snapshot.step as u64);
         self.inner.observe(snapshot)

@@ -729,12 +729,12 @@ fn rust_timings(
     })
     .map_err(dyn_err)?;
     let mut state = problem.initial_state().map_err(dyn_err)?;
-    recorder.observe(&problem, &state).map_err(dyn_err)?;
+    recorder.observe(&descent::View { problem: &problem, state: &state }).map_err(dyn_err)?;
     let mut times = Vec::new();
     for _ in 0..steps {
         let t = Instant::now();
         problem.step(&mut state).map_err(dyn_err)?;
-        recorder.observe(&problem, &state).map_err(dyn_err)?;
+        recorder.observe(&descent::View { problem: &problem, state: &state }).map_err(dyn_err)?;
         times.push(t.elapsed().as_secs_f64());
     }
     let gd_diag = median(times);

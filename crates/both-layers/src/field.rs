@@ -8,7 +8,9 @@ use model::network::grad_a;
 use model::{Dataset, Network};
 
 use faer::Col;
-use flow::{ErrorParts, Evaluation, FirstLayerTerms, FlowConfig, Observer, Result, RunOutcome, VectorField};
+use flow::{
+    ErrorParts, Evaluation, FirstLayerTerms, FlowConfig, FlowError, Observer, Result, RunOutcome, Snapshot, VectorField,
+};
 
 /// d(W, a)/dt = −(∂L/∂W, ∂L/∂a), with the loss at (W, a).
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +35,7 @@ impl VectorField for BothLayersField<'_> {
 
 /// Gradient flow of both layers from `net` (slide Thm 2.6 = paper Thm 3.3), with flow's RK4 driver:
 /// same [`FlowConfig`], error estimate, divergence status and [`Observer`]s as [`flow::run`].
-pub fn run<O: Observer + ?Sized>(
+pub fn run<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &FlowConfig,

@@ -75,7 +75,7 @@ pub struct GdOutcome {
 /// Divergence (non-finite weights, predictions or loss, or a loss above `divergence_factor` × the
 /// initial loss) is the executor's rule: the failing iterate is refused and the run ends with
 /// [`Status::Diverged`] and the last accepted iterate, so no NaN leaves this function.
-pub fn descend<O: Observer + ?Sized>(
+pub fn descend<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &GdConfig,

@@ -7,9 +7,9 @@
 //! - [`run`]: the flow, integrated by [`flow::run_with_field`] with [`BothLayersField`] (state
 //!   [`model::Network`], an [`flow::OdeState`]); same [`flow::FlowConfig`] and [`flow::RunOutcome`].
 //! - [`descend`]: plain GD with step η and a divergence status ([`GdConfig`], [`GdOutcome`]).
-//! - [`Recorder`]: flow's [`flow::Recorder`] plus λmin(H + G), ‖a(t) − a(0)‖ (an [`flow::Observer`]
-//!   for both `run` and `descend`); [`model::InfiniteWidth::both_layers`] gives the
-//!   reference with K∞ = H∞ + G∞.
+//! - [`recorder`]: flow's one [`flow::Recorder`] with the second-layer extras λmin(H + G),
+//!   ‖a(t) − a(0)‖ (an observer of both `run` and `descend`); [`model::InfiniteWidth::both_layers`]
+//!   gives the reference with K∞ = H∞ + G∞.
 //!
 //! Errors are [`flow::FlowError`] (it wraps `model::ModelError`); divergence is a status: both
 //! `run` and `descend` end with [`model::Status`] and their observers return [`model::Control`]
@@ -21,4 +21,4 @@ pub mod recorder;
 
 pub use field::{BothLayersField, run};
 pub use gd::{BothLayersGd, GdConfig, GdOutcome, Iterate, descend};
-pub use recorder::{Recorder, Sample, Trajectory};
+pub use recorder::{Sample, SecondLayer, Trajectory, recorder};

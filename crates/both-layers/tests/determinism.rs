@@ -16,9 +16,9 @@ fn runs_on(threads: usize, data: &Dataset, net: &Network) -> (Trajectory, Trajec
             samples: SampleTimes::Uniform { intervals: 8 },
             ..FlowConfig::default()
         };
-        let mut flow_recorder = both_layers::Recorder::new(&reference, options);
+        let mut flow_recorder = both_layers::recorder(&reference, options);
         let flow_out = both_layers::run(data, net, &config, &mut flow_recorder).unwrap();
-        let mut gd_recorder = both_layers::Recorder::new(&reference, options);
+        let mut gd_recorder = both_layers::recorder(&reference, options);
         let gd = GdConfig { eta: 0.05, iterations: 40, sample_every: 5, ..Default::default() };
         let gd_out = descend(data, net, &gd, &mut gd_recorder).unwrap();
         (flow_recorder.into_trajectory(), gd_recorder.into_trajectory(), flow_out.network, gd_out.network)
@@ -35,7 +35,9 @@ fn same_seed_same_bits_on_one_and_two_threads() {
     let bits = |t: &Trajectory| -> Vec<u64> {
         t.samples
             .iter()
-            .flat_map(|s| s.base.u.iter().chain([&s.base.loss, &s.a_distance]).map(|v| v.to_bits()))
+            .flat_map(|s| {
+                s.u.iter().chain([&s.loss, &s.second_layer.as_ref().unwrap().a_distance]).map(|v| v.to_bits())
+            })
             .collect()
     };
     assert_eq!(one.0, two.0);
@@ -44,5 +46,5 @@ fn same_seed_same_bits_on_one_and_two_threads() {
     assert_eq!(bits(&one.1), bits(&two.1));
     assert_eq!(one.2, two.2);
     assert_eq!(one.3, two.3);
-    assert!(one.0.samples[4].lambda_min_h_plus_g.is_some());
+    assert!(one.0.samples[4].second_layer.as_ref().unwrap().lambda_min_h_plus_g.is_some());
 }

@@ -1,7 +1,7 @@
 //! The both-layer flow against its identities: monotone loss and du/dt = (H + G)(y − u) with H weighted by a_r(t)².
 
 use faer::{Col, Mat};
-use flow::{Control, ErrorEstimate, FlowConfig, Observer, RecorderOptions, SampleTimes, Snapshot, StepSize};
+use flow::{Control, ErrorEstimate, FlowConfig, RecorderOptions, SampleTimes, Snapshot, StepSize};
 use model::{Dataset, Network, gram_g, gram_h};
 
 /// A width-`m` network whose neurons all have |w_r(0)ᵀx_i| ≥ `margin` (seeded init, filtered in order).
@@ -21,7 +21,7 @@ fn loss_never_increases_under_the_both_layer_flow() {
     let data = Dataset::sphere(10, 5, 3, 0).unwrap();
     let net = Network::init(300, 5, 3, 0).unwrap();
     let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { keep_u: false, ..Default::default() });
+    let mut recorder = both_layers::recorder(&reference, RecorderOptions { keep_u: false, ..Default::default() });
     let config = FlowConfig {
         t_end: 8.0,
         step: StepSize::Fixed(0.01),
@@ -32,12 +32,12 @@ fn loss_never_increases_under_the_both_layer_flow() {
     both_layers::run(&data, &net, &config, &mut recorder).unwrap();
     let samples = recorder.samples();
     for pair in samples.windows(2) {
-        let (a, b) = (&pair[0].base, &pair[1].base);
+        let (a, b) = (&pair[0], &pair[1]);
         assert!(b.loss <= a.loss * (1.0 + 1e-12), "loss rose from {} to {} at t = {}", a.loss, b.loss, b.t);
     }
     let (first, last) = (&samples[0], samples.last().unwrap());
-    assert!(last.a_distance > 0.0 && last.base.pattern_change_fraction > 0.0);
-    assert!(last.base.loss < 0.1 * first.base.loss, "loss {} → {}", first.base.loss, last.base.loss);
+    assert!(last.second_layer.as_ref().unwrap().a_distance > 0.0 && last.pattern_change_fraction > 0.0);
+    assert!(last.loss < 0.1 * first.loss, "loss {} → {}", first.loss, last.loss);
 }
 
 /// What [`Kept`] stores per sample.
@@ -54,7 +54,7 @@ struct Kept {
     samples: Vec<KeptSample>,
 }
 
-impl Observer for Kept {
+impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for Kept {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<Control> {
         let h = gram_h(s.data.input_gram(), s.z, s.a);
         self.samples.push(KeptSample { t: s.t, u: s.u.to_owned(), h, g: gram_g(s.z), z: s.z.to_owned() });

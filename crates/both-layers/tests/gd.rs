@@ -51,20 +51,20 @@ fn gd_tracks_the_both_layer_flow_to_first_order() {
 fn gd_loss_decreases_with_a_small_step() {
     let (data, net) = setup();
     let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
+    let mut recorder = both_layers::recorder(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
     let config = GdConfig { eta: 0.05, iterations: 300, sample_every: 5, ..Default::default() };
     let out = descend(&data, &net, &config, &mut recorder).unwrap();
     assert_eq!((out.status, out.iterations), (flow::Status::Completed, 300));
     let tr = recorder.into_trajectory();
     assert_eq!(tr.samples.len(), 61);
     for pair in tr.samples.windows(2) {
-        assert!(pair[1].base.loss <= pair[0].base.loss, "GD loss rose at k = {}", pair[1].base.step);
+        assert!(pair[1].loss <= pair[0].loss, "GD loss rose at k = {}", pair[1].step);
     }
     let last = tr.samples.last().unwrap();
-    assert_eq!((last.base.step, last.base.t), (300, 300.0 * 0.05));
-    assert!(last.base.discrete_bound_ratio.is_some() && last.base.state_error_estimate.is_none());
-    assert!(last.a_distance > 0.0 && last.base.loss < 0.1 * tr.samples[0].base.loss);
-    assert_eq!(out.loss, last.base.loss);
+    assert_eq!((last.step, last.t), (300, 300.0 * 0.05));
+    assert!(last.discrete_bound_ratio.is_some() && last.state_error_estimate.is_none());
+    assert!(last.second_layer.as_ref().unwrap().a_distance > 0.0 && last.loss < 0.1 * tr.samples[0].loss);
+    assert_eq!(out.loss, last.loss);
 }
 
 /// A huge step makes GD blow up: Diverged, with the last finite state, and nothing recorded is NaN.
@@ -72,7 +72,7 @@ fn gd_loss_decreases_with_a_small_step() {
 fn gd_divergence_is_a_status_not_nan() {
     let (data, net) = setup();
     let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let mut recorder = both_layers::recorder(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
     let config = GdConfig { eta: 50.0, iterations: 1000, sample_every: 1, ..Default::default() };
     let out = descend(&data, &net, &config, &mut recorder).unwrap();
     assert!(out.status.diverged(), "{:?}", out.status);
@@ -80,8 +80,14 @@ fn gd_divergence_is_a_status_not_nan() {
     assert!(out.loss.is_finite() && out.u.iter().all(|v| v.is_finite()));
     assert!(out.network.w.norm_l2().is_finite() && out.network.a.norm_l2().is_finite());
     for s in recorder.samples() {
-        let b = &s.base;
-        let values = [b.loss, b.bound_ratio, b.distance_over_r_prime, b.u_infinity_gap, s.a_distance];
+        let b = s;
+        let values = [
+            b.loss,
+            b.bound_ratio,
+            b.distance_over_r_prime,
+            b.u_infinity_gap,
+            s.second_layer.as_ref().unwrap().a_distance,
+        ];
         assert!(values.iter().all(|v| !v.is_nan()) && b.u.iter().all(|v| v.is_finite()), "{s:?}");
     }
     println!("η = 50: {:?} after {} iterations", out.status, out.iterations);

@@ -13,7 +13,7 @@ fn thm_2_6_decay_holds_while_premise_holds() {
     let data = Dataset::sphere(6, 4, 2, 0).unwrap();
     let net = Network::init(2000, 4, 2, 0).unwrap();
     let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let mut recorder = both_layers::recorder(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
     let config = FlowConfig {
         t_end: 6.0,
         step: StepSize::Fixed(0.01),
@@ -23,34 +23,41 @@ fn thm_2_6_decay_holds_while_premise_holds() {
     both_layers::run(&data, &net, &config, &mut recorder).unwrap();
     let tr = recorder.into_trajectory();
     let s0 = &tr.samples[0];
-    assert_eq!((s0.a_distance, s0.max_a_distance, s0.base.bound_ratio), (0.0, 0.0, 1.0));
-    assert!(s0.base.u_infinity_gap < 1e-12);
+    assert_eq!(
+        (
+            s0.second_layer.as_ref().unwrap().a_distance,
+            s0.second_layer.as_ref().unwrap().max_a_distance,
+            s0.bound_ratio
+        ),
+        (0.0, 0.0, 1.0)
+    );
+    assert!(s0.u_infinity_gap < 1e-12);
     let r0_sq = tr.initial_residual_norm.powi(2);
     let mut held = 0;
     for s in &tr.samples {
-        let (lh, lhg) = (s.base.lambda_min_h.unwrap(), s.lambda_min_h_plus_g.unwrap());
-        assert!(lhg >= lh - 1e-12, "λmin(H + G) = {lhg} < λmin(H) = {lh} at t = {}", s.base.t);
-        assert!(s.max_a_distance <= s.a_distance);
-        if s.base.premise_held != Some(true) {
+        let (lh, lhg) = (s.lambda_min_h.unwrap(), s.second_layer.as_ref().unwrap().lambda_min_h_plus_g.unwrap());
+        assert!(lhg >= lh - 1e-12, "λmin(H + G) = {lhg} < λmin(H) = {lh} at t = {}", s.t);
+        assert!(s.second_layer.as_ref().unwrap().max_a_distance <= s.second_layer.as_ref().unwrap().a_distance);
+        if s.premise_held != Some(true) {
             break;
         }
         held += 1;
-        let eu = s.base.u_error_estimate.unwrap() * flow::ANY_ORDER_FACTOR;
-        let slack = (2.0 * s.base.residual_sq.sqrt() * eu + eu * eu) / ((-tr.lambda0 * s.base.t).exp() * r0_sq);
-        assert!(s.base.bound_ratio <= 1.0 + slack + 1e-12, "Thm 2.6 decay violated at t = {}", s.base.t);
+        let eu = s.u_error_estimate.unwrap() * flow::ANY_ORDER_FACTOR;
+        let slack = (2.0 * s.residual_sq.sqrt() * eu + eu * eu) / ((-tr.lambda0 * s.t).exp() * r0_sq);
+        assert!(s.bound_ratio <= 1.0 + slack + 1e-12, "Thm 2.6 decay violated at t = {}", s.t);
     }
     assert!(held > 10, "premise held at only {held} samples");
     let last = tr.samples.last().unwrap();
-    assert!(last.a_distance > 0.0);
+    assert!(last.second_layer.as_ref().unwrap().a_distance > 0.0);
     println!(
         "Thm 2.6 at m = 2000: λ0 = {:.4}; t = {}: bound ratio {:.3e}, λmin(H) {:.4}, λmin(H + G) {:.4}, ‖a − a(0)‖ {:.3e}, gap to u∞ {:.3e}",
         tr.lambda0,
-        last.base.t,
-        last.base.bound_ratio,
-        last.base.lambda_min_h.unwrap(),
-        last.lambda_min_h_plus_g.unwrap(),
-        last.a_distance,
-        last.base.u_infinity_gap
+        last.t,
+        last.bound_ratio,
+        last.lambda_min_h.unwrap(),
+        last.second_layer.as_ref().unwrap().lambda_min_h_plus_g.unwrap(),
+        last.second_layer.as_ref().unwrap().a_distance,
+        last.u_infinity_gap
     );
 }
 
@@ -60,9 +67,9 @@ fn first_layer_run_keeps_a_fixed() {
     let data = Dataset::sphere(6, 4, 3, 0).unwrap();
     let net = Network::init(200, 4, 3, 0).unwrap();
     let reference = model::InfiniteWidth::first_layer(&data).unwrap();
-    let mut recorder = both_layers::Recorder::new(&reference, RecorderOptions::default());
+    let mut recorder = both_layers::recorder(&reference, RecorderOptions::default());
     let config = FlowConfig { t_end: 1.0, step: StepSize::Fixed(0.02), ..FlowConfig::default() };
     flow::run(&data, &net, &config, &mut recorder).unwrap();
-    assert!(recorder.samples().iter().all(|s| s.a_distance == 0.0));
-    assert!(recorder.samples().last().unwrap().base.max_weight_distance > 0.0);
+    assert!(recorder.samples().iter().all(|s| s.second_layer.as_ref().unwrap().a_distance == 0.0));
+    assert!(recorder.samples().last().unwrap().max_weight_distance > 0.0);
 }

@@ -33,11 +33,11 @@ fn steps(c: &mut Criterion) {
             ..Default::default()
         })
         .unwrap();
-        recorder.observe(&problem, &state).unwrap();
+        recorder.observe(&descent::View { problem: &problem, state: &state }).unwrap();
         group.bench_function(BenchmarkId::new("KernelSpaceWithDiagnostics", &label), |b| {
             b.iter(|| {
                 problem.step(&mut state).unwrap();
-                recorder.observe(&problem, &state).unwrap();
+                recorder.observe(&descent::View { problem: &problem, state: &state }).unwrap();
             })
         });
     }

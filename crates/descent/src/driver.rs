@@ -1,49 +1,26 @@
 //! The driver: runs the steps, owns stopping (iteration count, divergence) and calls observers.
 
 use faer::Col;
-use model::{Control, Dataset, Network, Status};
+use model::{Dataset, Network, Observer, Status};
 
 use crate::{DescentConfig, DescentError, Problem, Result, State};
 
-/// Something that looks at the state after each accepted iteration (k = 0 first, then 1, 2, …).
-///
-/// The same contract as `flow::Observer`'s: `observe` returns a [`Control`], and
-/// [`Control::Stop`] ends the run with [`Status::Stopped`] at the iterate just shown (the outcome
-/// then describes that iterate). The driver calls `observe` only with finite states: a diverged
-/// iterate is never shown. An observer error stops the run and is returned.
-pub trait Observer {
-    /// Looks at the state after iteration `state.iteration()`; return [`Control::Stop`] to end the run.
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control>;
+/// What an observer of a descent run sees after each accepted iteration (k = 0 first, then 1, 2,
+/// …): the problem and the state. Observers are `model::Observer<View<'_>, DescentError>` (the one
+/// observer trait of every dynamics, re-exported as [`crate::Observer`]): [`Control::Stop`] ends
+/// the run with [`Status::Stopped`] at the iterate just shown (the outcome then describes that
+/// iterate). The driver shows only finite states: a diverged iterate is never shown. An observer
+/// error stops the run and is returned.
+#[derive(Clone, Copy)]
+pub struct View<'v> {
+    /// The problem being run.
+    pub problem: &'v Problem<'v>,
+    /// The state after iteration `state.iteration()`.
+    pub state: &'v State,
 }
 
-/// The observer that does nothing.
-impl Observer for () {
-    fn observe(&mut self, _problem: &Problem<'_>, _state: &State) -> Result<Control> {
-        Ok(Control::Continue)
-    }
-}
-
-impl<O: Observer + ?Sized> Observer for &mut O {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
-        (**self).observe(problem, state)
-    }
-}
-
-/// Both observers see every iterate; the run stops if either asks.
-impl<A: Observer, B: Observer> Observer for (A, B) {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
-        let first = self.0.observe(problem, state)?;
-        let second = self.1.observe(problem, state)?;
-        Ok(first.or(second))
-    }
-}
-
-/// Any number of observers, each called in order on every iterate; the run stops if any asks.
-impl Observer for Vec<Box<dyn Observer + '_>> {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
-        self.iter_mut().try_fold(Control::Continue, |control, o| Ok(control.or(o.observe(problem, state)?)))
-    }
-}
+/// A list of observers of descent runs, each called in order (the run stops if any asks).
+pub type Observers<'o> = Vec<Box<dyn for<'v> Observer<View<'v>, DescentError> + 'o>>;
 
 /// The result of a run: how it ended, and the last accepted iterate's summary. All values finite.
 #[derive(Debug, Clone)]
@@ -79,7 +56,7 @@ impl Problem<'_> {
     /// every accepted step. Stops early with [`Status::Diverged`] when the loss exceeds
     /// `divergence_factor · L(0)` or anything kept is non-finite, and with [`Status::Stopped`] when
     /// an observer returns [`Control::Stop`].
-    pub fn run<O: Observer + ?Sized>(&self, observer: &mut O) -> Result<Outcome> {
+    pub fn run<O: for<'v> Observer<View<'v>, DescentError> + ?Sized>(&self, observer: &mut O) -> Result<Outcome> {
         let state = self.initial_state()?;
         self.run_from(state, observer)
     }
@@ -89,7 +66,11 @@ impl Problem<'_> {
     ///
     /// The steps go through the one executor `model::execute` (its divergence rule, its stop
     /// rule) with a [`GdStepper`]; every iterate is a sample, so the observers see each one.
-    pub fn run_from<O: Observer + ?Sized>(&self, mut state: State, observer: &mut O) -> Result<Outcome> {
+    pub fn run_from<O: for<'v> Observer<View<'v>, DescentError> + ?Sized>(
+        &self,
+        mut state: State,
+        observer: &mut O,
+    ) -> Result<Outcome> {
         if !state.is_finite() {
             return Err(DescentError::InvalidParameter {
                 name: "state",
@@ -105,7 +86,7 @@ impl Problem<'_> {
         let moves = model::grid::iterations(eta, self.config().iterations, 1);
         let mut stepper = GdStepper { problem: self };
         let run = model::execute(&mut stepper, &mut state, moves, self.config().divergence_factor, |_, state, _| {
-            let control = observer.observe(self, state)?;
+            let control = observer.observe(&View { problem: self, state })?;
             last = Summary::of(state);
             peak_loss = peak_loss.max(last.loss);
             Ok(control)
@@ -162,7 +143,7 @@ impl model::Stepper for GdStepper<'_, '_> {
 
 /// Runs gradient descent of the first layer on `data` from `net` (W(0), a fixed) with `config`,
 /// calling `observer` at every accepted iteration. See [`Problem::run`].
-pub fn run<O: Observer + ?Sized>(
+pub fn run<O: for<'v> Observer<View<'v>, DescentError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &DescentConfig,

@@ -31,10 +31,10 @@ pub mod state;
 pub mod theory;
 
 pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, StepSize};
-pub use driver::{GdStepper, Observer, Outcome, run};
+pub use driver::{GdStepper, Observers, Outcome, View, run};
 pub use error::{DescentError, Result};
 /// The run vocabulary shared with `flow` and `both-layers` (defined in `model::dynamics`).
-pub use model::{Control, Divergence, Status};
+pub use model::{Control, Divergence, Observer, Status};
 pub use problem::Problem;
 pub use recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule, Trajectory};
 pub use sgd::{SgdComparison, SgdComparisonConfig, compare_gd_sgd};

@@ -3,7 +3,7 @@
 use faer::Col;
 
 use crate::theory::{bound_ratio, theorem_bound};
-use crate::{Control, DescentError, Observer, Problem, Result, State};
+use crate::{Control, DescentError, Observer, Result, View};
 
 /// Which iterations a [`Recorder`] samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,8 +153,9 @@ impl Recorder {
     }
 }
 
-impl Observer for Recorder {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
+impl Observer<View<'_>, DescentError> for Recorder {
+    fn observe(&mut self, view: &View<'_>) -> Result<Control> {
+        let (problem, state) = (view.problem, view.state);
         let k = state.iteration();
         if !self.config.schedule.contains(k) {
             return Ok(Control::Continue);
@@ -209,8 +210,9 @@ pub struct LossTrace {
     pub losses: Vec<f64>,
 }
 
-impl Observer for LossTrace {
-    fn observe(&mut self, _problem: &Problem<'_>, state: &State) -> Result<Control> {
+impl Observer<View<'_>, DescentError> for LossTrace {
+    fn observe(&mut self, view: &View<'_>) -> Result<Control> {
+        let (_problem, state) = (view.problem, view.state);
         self.losses.push(state.loss());
         Ok(Control::Continue)
     }

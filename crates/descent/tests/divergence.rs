@@ -5,8 +5,8 @@ mod common;
 
 use common::{KeepAll, any_nan};
 use descent::{
-    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Observer, Outcome, Problem, Recorder,
-    RecorderConfig, State, Status, StepSize, stability_limit,
+    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Outcome, Problem, Recorder, RecorderConfig,
+    Status, StepSize, stability_limit,
 };
 use model::{Dataset, Network};
 
@@ -28,8 +28,9 @@ fn setup() -> (Dataset, Network, f64) {
 #[derive(Default)]
 struct LastLambdaMax(f64);
 
-impl Observer for LastLambdaMax {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> descent::Result<Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for LastLambdaMax {
+    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<Control> {
+        let (problem, state) = (view.problem, view.state);
         self.0 = model::lambda_max(problem.gram_h(state)?.as_ref())?;
         Ok(Control::Continue)
     }

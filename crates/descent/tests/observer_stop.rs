@@ -4,7 +4,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{Control, DescentConfig, Method, Observer, Problem, State, Status, StepSize};
+use descent::{Control, DescentConfig, Method, Problem, Status, StepSize};
 use model::{Dataset, Network};
 
 const ITERATIONS: usize = 20;
@@ -15,8 +15,9 @@ struct StopAt {
     seen: Vec<usize>,
 }
 
-impl Observer for StopAt {
-    fn observe(&mut self, _: &Problem<'_>, state: &State) -> descent::Result<Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for StopAt {
+    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<Control> {
+        let (_, state) = (view.problem, view.state);
         self.seen.push(state.iteration());
         Ok(if state.iteration() == self.at { Control::Stop } else { Control::Continue })
     }
@@ -65,7 +66,7 @@ fn stop_at_k_ends_the_run_at_iterate_k() {
 #[test]
 fn any_observer_in_a_list_can_stop() {
     let (data, net) = setup();
-    let mut observers: Vec<Box<dyn Observer>> = vec![
+    let mut observers: descent::Observers = vec![
         Box::new(StopAt { at: usize::MAX, seen: Vec::new() }),
         Box::new(StopAt { at: 3, seen: Vec::new() }),
         Box::new(KeepAll::default()),

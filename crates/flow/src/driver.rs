@@ -7,13 +7,13 @@
 
 use faer::{Col, ColRef, MatRef};
 use model::network::{grad_w, preactivations, predictions};
-use model::{Control, Dataset, Divergence, Network, Status};
+use model::{Control, Dataset, Divergence, Network, Observer, Status};
 
 use crate::config::{FlowConfig, Space, StepSize};
 use crate::error::{FlowError, Result};
 use crate::kernel::{KernelField, KernelState};
 use crate::lazy::LazyKernel;
-use crate::ode::{ErrorEstimate, ErrorParts, ErrorReport, Evaluation, OdeState, SampleError, Schedule, StepChoice};
+use crate::ode::{ErrorEstimate, ErrorParts, ErrorReport, Evaluation, OdeState, Plan, SampleError, StepChoice};
 use crate::ode::{Tracker, VectorField, sample_error, sum_parts};
 use crate::ode::{choose_step, integrate};
 
@@ -46,33 +46,12 @@ pub struct Snapshot<'a> {
     pub gd_step_size: Option<f64>,
 }
 
-/// Something the driver calls at every sample time (t = 0 first), e.g. a [`crate::Recorder`].
-pub trait Observer {
-    /// Looks at one sample; return [`Control::Stop`] to end the run.
-    fn observe(&mut self, snapshot: &Snapshot<'_>) -> Result<Control>;
-}
-
-impl<O: Observer + ?Sized> Observer for &mut O {
-    fn observe(&mut self, snapshot: &Snapshot<'_>) -> Result<Control> {
-        (**self).observe(snapshot)
-    }
-}
-
-/// Both observers see every sample; the run stops if either asks.
-impl<A: Observer, B: Observer> Observer for (A, B) {
-    fn observe(&mut self, snapshot: &Snapshot<'_>) -> Result<Control> {
-        let first = self.0.observe(snapshot)?;
-        let second = self.1.observe(snapshot)?;
-        Ok(first.or(second))
-    }
-}
-
-/// An observer that does nothing.
+/// An observer that does nothing (as `()` does).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoObserver;
 
-impl Observer for NoObserver {
-    fn observe(&mut self, _: &Snapshot<'_>) -> Result<Control> {
+impl<V: ?Sized, E> Observer<V, E> for NoObserver {
+    fn observe(&mut self, _: &V) -> std::result::Result<Control, E> {
         Ok(Control::Continue)
     }
 }
@@ -193,7 +172,7 @@ pub fn validate_network(data: &Dataset, net: &Network) -> Result<()> {
 /// Runs in kernel space on (Z, C) when [`FlowConfig::space`] says so ([`Space::Auto`]: when
 /// d ≥ n), in weight space on (W, a) otherwise. Calls `observer` at every sample time of
 /// `config` (t = 0 first). Divergence is a status, not an error; bad inputs are named errors.
-pub fn run<O: Observer + ?Sized>(
+pub fn run<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &FlowConfig,
@@ -207,11 +186,7 @@ pub fn run<O: Observer + ?Sized>(
 }
 
 /// Validates, resolves h and builds the schedule of a run from `x0` on `field`.
-fn schedule_of<F: VectorField>(
-    field: &F,
-    x0: &F::State,
-    config: &FlowConfig,
-) -> Result<(Schedule, Option<StepChoice>)> {
+fn schedule_of<F: VectorField>(field: &F, x0: &F::State, config: &FlowConfig) -> Result<(Plan, Option<StepChoice>)> {
     config.validate()?;
     let sample_times = config.sample_times()?;
     let (h, step_choice) = match config.step {
@@ -226,12 +201,8 @@ fn schedule_of<F: VectorField>(
             (choice.h, Some(choice))
         }
     };
-    let schedule = Schedule {
-        h,
-        sample_times,
-        error_estimate: config.error_estimate,
-        divergence_factor: config.divergence_factor,
-    };
+    let schedule =
+        Plan { h, sample_times, error_estimate: config.error_estimate, divergence_factor: config.divergence_factor };
     schedule.validate()?;
     Ok((schedule, step_choice))
 }
@@ -243,7 +214,7 @@ struct Sampler<'a, O: ?Sized> {
     observer: &'a mut O,
 }
 
-impl<O: Observer + ?Sized> Sampler<'_, O> {
+impl<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized> Sampler<'_, O> {
     #[allow(clippy::too_many_arguments)]
     fn sample(
         &mut self,
@@ -287,7 +258,7 @@ pub fn run_with_field<F, O>(
 ) -> Result<RunOutcome>
 where
     F: VectorField<State = Network>,
-    O: Observer + ?Sized,
+    O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized,
 {
     validate_network(data, net)?;
     let (schedule, step_choice) = schedule_of(field, net, config)?;
@@ -321,7 +292,7 @@ where
 }
 
 /// The first-layer flow in kernel space ([`KernelField`]); W is materialised at samples and at the end.
-fn run_kernel<O: Observer + ?Sized>(
+fn run_kernel<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &FlowConfig,
@@ -418,12 +389,12 @@ impl<'a> model::Stepper for LazyStepper<'a> {
 /// The first-layer flow in kernel space under the embedded estimate, stepped lazily (see
 /// [`crate::lazy`]) through the one executor. On divergence the run returns the last sampled
 /// state (the lazy step keeps no copy to undo a refused step) and its status names that sample.
-fn run_lazy<O: Observer + ?Sized>(
+fn run_lazy<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     field: &KernelField<'_>,
     data: &Dataset,
     net: &Network,
     x0: KernelState,
-    schedule: Schedule,
+    schedule: Plan,
     step_choice: Option<StepChoice>,
     observer: &mut O,
 ) -> Result<RunOutcome> {
@@ -472,7 +443,7 @@ fn run_lazy<O: Observer + ?Sized>(
 #[allow(clippy::too_many_arguments)]
 fn finish(
     data: &Dataset,
-    schedule: &Schedule,
+    schedule: &Plan,
     step_choice: Option<StepChoice>,
     status: Status,
     space: Space,

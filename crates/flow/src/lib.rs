@@ -32,17 +32,17 @@ pub mod state;
 
 pub use config::{FlowConfig, SampleTimes, Space, StepSize};
 pub use driver::{
-    FirstLayerField, FirstLayerTerms, NoObserver, Observer, RunOutcome, Snapshot, final_predictions, negate,
-    network_error_parts, run, run_with_field, validate_network,
+    FirstLayerField, FirstLayerTerms, NoObserver, RunOutcome, Snapshot, final_predictions, negate, network_error_parts,
+    run, run_with_field, validate_network,
 };
 pub use error::{FlowError, Result};
 pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
 pub use lazy::{LazyCounters, LazyKernel, LazyOptions, LazyStep, REBUILD_ROW_FLIPS};
 /// The run vocabulary shared with `descent` and `both-layers` (defined in `model::dynamics`).
-pub use model::{Control, Divergence, Status};
+pub use model::{Control, Divergence, Observer, Status};
 pub use ode::{
     ANY_ORDER_FACTOR, EMBEDDED_SAFETY, ErrorEstimate, ErrorParts, ErrorReport, Evaluation, GRID_SNAP, Integration,
-    MAX_STEPS, OdeState, Rk4, SampleError, SampleEvent, Schedule, StepChoice, StepDoubling, StepSelection, VectorField,
+    MAX_STEPS, OdeState, Plan, Rk4, SampleError, SampleEvent, StepChoice, StepDoubling, StepSelection, VectorField,
     check_step_fits, choose_step, embedded_step, integrate, steps_for,
 };
-pub use recorder::{Recorder, RecorderOptions, Sample, Trajectory, ratio_to_bound, safe_ratio};
+pub use recorder::{Recorder, RecorderOptions, Sample, SecondLayer, Trajectory, ratio_to_bound, safe_ratio};

@@ -286,9 +286,10 @@ pub const MAX_STEPS: f64 = 1e9;
 /// times such as T·k/K and grid points k′·h that agree up to rounding); the grid is `model::grid`'s.
 pub use model::grid::GRID_SNAP;
 
-/// Everything [`integrate`] needs besides the problem: step, sample times, estimate, divergence rule.
+/// Everything [`integrate`] needs besides the problem: step, sample times, estimate, divergence
+/// rule. (When a descent recorder records is `descent::Schedule`; this is the plan of a whole run.)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Schedule {
+pub struct Plan {
     /// The step h (> 0, at most T when T > 0). The grid is t_k = k·h, k < ⌈T/h⌉, and T; sample
     /// times between grid points never change it (see the module docs).
     pub h: f64,
@@ -300,7 +301,7 @@ pub struct Schedule {
     pub divergence_factor: f64,
 }
 
-impl Schedule {
+impl Plan {
     /// Checks h, the sample times, the estimate mode and the divergence factor.
     pub fn validate(&self) -> Result<()> {
         if !(self.h.is_finite() && self.h > 0.0) {
@@ -371,7 +372,7 @@ pub use model::grid::steps_for;
 /// What the driver hands to the sample callback.
 #[derive(Debug)]
 pub struct SampleEvent<'a, S> {
-    /// Sample time (exactly one of [`Schedule::sample_times`]).
+    /// Sample time (exactly one of [`Plan::sample_times`]).
     pub t: f64,
     /// Index of this sample (0 at t = 0).
     pub index: usize,
@@ -753,7 +754,7 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
 /// executor's rule: a step or a sample state whose loss is not finite or exceeds
 /// `divergence_factor` × L(0) is refused, and the run ends with [`Status::Diverged`] and the last
 /// accepted state; the callback never sees a refused state.
-pub fn integrate<F, C>(field: &F, x0: F::State, schedule: &Schedule, mut on_sample: C) -> Result<Integration<F::State>>
+pub fn integrate<F, C>(field: &F, x0: F::State, schedule: &Plan, mut on_sample: C) -> Result<Integration<F::State>>
 where
     F: VectorField,
     C: FnMut(&SampleEvent<'_, F::State>) -> Result<Control>,

@@ -10,14 +10,15 @@
 //! - the gap ‖u(t) − u∞(t)‖ to the infinite-width prediction u∞(t) = y + e^{−K∞ t}(u(0) − y);
 //! - the integrator's error estimates (state and u) at that sample.
 
-use faer::Mat;
+use faer::{Col, Mat};
 use model::{
-    Control, InfiniteTrajectory, InfiniteWidth, PatternBits, gram_h, lambda_min, neuron_distances,
+    Control, InfiniteTrajectory, InfiniteWidth, PatternBits, gram_g, gram_h, lambda_min, neuron_distances,
     pattern_change_fraction,
 };
 
-use crate::driver::{Observer, Snapshot};
+use crate::driver::Snapshot;
 use crate::error::{FlowError, Result};
+use model::Observer;
 
 /// What the [`Recorder`] computes besides the cheap quantities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,20 @@ pub struct Sample {
     pub u_error_estimate: Option<f64>,
     /// Integrator's error estimate of each neuron, max_r (embedded and shadow modes).
     pub neuron_error_estimate: Option<f64>,
+    /// The extras of a both-layer run ([`Recorder::both_layers`]); `None` for the first layer.
+    pub second_layer: Option<SecondLayer>,
+}
+
+/// What a both-layer sample adds (slide Thm 2.6 = paper Thm 3.3: a moves too, and
+/// d/dt ‖y − u‖² = −2 (y − u)ᵀ(H + G)(y − u)). Plain data; no field is ever NaN.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SecondLayer {
+    /// λmin(H(t) + G(t)), when λmin is computed at this sample.
+    pub lambda_min_h_plus_g: Option<f64>,
+    /// ‖a(t) − a(0)‖₂.
+    pub a_distance: f64,
+    /// max_r |a_r(t) − a_r(0)|.
+    pub max_a_distance: f64,
 }
 
 /// A recorded trajectory with the constants its ratios use. Plain data.
@@ -116,6 +131,7 @@ impl Trajectory {
 
 struct Start<'r> {
     w0: Mat<f64>,
+    a0: Col<f64>,
     patterns0: PatternBits,
     u_infinity: InfiniteTrajectory<'r>,
     residual0_sq: f64,
@@ -128,6 +144,7 @@ struct Start<'r> {
 pub struct Recorder<'r> {
     reference: &'r InfiniteWidth,
     options: RecorderOptions,
+    second_layer: bool,
     start: Option<Start<'r>>,
     trajectory: Trajectory,
 }
@@ -135,7 +152,20 @@ pub struct Recorder<'r> {
 impl<'r> Recorder<'r> {
     /// A recorder using λ0 and K∞ of `reference`.
     pub fn new(reference: &'r InfiniteWidth, options: RecorderOptions) -> Self {
-        Recorder { reference, options, start: None, trajectory: Trajectory::default() }
+        Recorder { reference, options, second_layer: false, start: None, trajectory: Trajectory::default() }
+    }
+
+    /// The recorder of a both-layer run (flow or GD): every sample also carries [`SecondLayer`]
+    /// (λmin(H + G) whenever λmin(H) is computed, and ‖a − a(0)‖). H carries a_r(t)², the bound
+    /// ratio is Thm 2.6's, and u∞ uses the K∞ of `reference` (H∞ + G∞ from
+    /// [`InfiniteWidth::both_layers`]).
+    pub fn both_layers(reference: &'r InfiniteWidth, options: RecorderOptions) -> Self {
+        Recorder { second_layer: true, ..Self::new(reference, options) }
+    }
+
+    /// The samples so far.
+    pub fn samples(&self) -> &[Sample] {
+        &self.trajectory.samples
     }
 
     /// The trajectory so far.
@@ -179,6 +209,7 @@ impl<'r> Recorder<'r> {
             };
             self.start = Some(Start {
                 w0: s.w.to_owned(),
+                a0: s.a.to_owned(),
                 patterns0: patterns.clone(),
                 u_infinity: self.reference.trajectory(s.u, s.data.y())?,
                 residual0_sq: residual_sq,
@@ -211,6 +242,21 @@ impl<'r> Recorder<'r> {
             let base = 1.0 - eta * lambda0 / 2.0;
             (base > 0.0).then(|| ratio_to_bound(residual_sq, start.residual0_sq, s.step as f64 * base.ln()))
         });
+        let second_layer = if self.second_layer {
+            let (mut sq, mut max) = (0.0f64, 0.0f64);
+            for r in 0..start.a0.nrows() {
+                let d = s.a[r] - start.a0[r];
+                sq += d * d;
+                max = max.max(d.abs());
+            }
+            let lambda_min_h_plus_g = match lambda_min_h {
+                Some(_) => Some(lambda_min((gram_h(s.data.input_gram(), s.z, s.a) + gram_g(s.z)).as_ref())?),
+                None => None,
+            };
+            Some(SecondLayer { lambda_min_h_plus_g, a_distance: sq.sqrt(), max_a_distance: max })
+        } else {
+            None
+        };
         let sample = Sample {
             t: s.t,
             step: s.step,
@@ -229,13 +275,14 @@ impl<'r> Recorder<'r> {
             state_error_estimate: s.error.map(|e| e.state),
             u_error_estimate: s.error.and_then(|e| e.u),
             neuron_error_estimate: s.error.and_then(|e| e.neuron),
+            second_layer,
         };
         self.trajectory.samples.push(sample);
         Ok(self.trajectory.samples.last().expect("just pushed"))
     }
 }
 
-impl Observer for Recorder<'_> {
+impl Observer<Snapshot<'_>, FlowError> for Recorder<'_> {
     fn observe(&mut self, snapshot: &Snapshot<'_>) -> Result<Control> {
         self.record(snapshot)?;
         Ok(Control::Continue)

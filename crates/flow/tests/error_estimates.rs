@@ -1,9 +1,7 @@
 //! The embedded error estimate against the true error (an h/8 run): on a smooth flow and on a flow with many pattern changes, in weight and kernel space; how often it under-estimates.
 
 use faer::{Col, Mat};
-use flow::{
-    Control, EMBEDDED_SAFETY, ErrorEstimate, FlowConfig, Observer, SampleTimes, Snapshot, Space, StepSize, run,
-};
+use flow::{Control, EMBEDDED_SAFETY, ErrorEstimate, FlowConfig, SampleTimes, Snapshot, Space, StepSize, run};
 use model::{Dataset, Network, PatternBits, pattern_change_fraction};
 
 mod common;
@@ -20,7 +18,7 @@ struct Keep {
     p0: Option<PatternBits>,
 }
 
-impl Observer for Keep {
+impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for Keep {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<Control> {
         let p = PatternBits::from_preactivations(s.z);
         let p0 = self.p0.get_or_insert_with(|| p.clone());

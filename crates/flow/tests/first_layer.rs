@@ -1,9 +1,7 @@
 //! The first-layer flow against its oracles: exact without flips, monotone loss, du/dt = H(y − u), Lem 2.4, u∞.
 
 use faer::{Col, Mat};
-use flow::{
-    Control, ErrorEstimate, FlowConfig, Observer, Recorder, RecorderOptions, SampleTimes, Snapshot, StepSize, run,
-};
+use flow::{Control, ErrorEstimate, FlowConfig, Recorder, RecorderOptions, SampleTimes, Snapshot, StepSize, run};
 use model::{Dataset, InfiniteWidth, Network, PatternBits, expm_symmetric, gram_h, lambda_max};
 
 mod common;
@@ -100,7 +98,7 @@ struct Kept {
     samples: Vec<KeptSample>,
 }
 
-impl Observer for Kept {
+impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for Kept {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<Control> {
         let h = gram_h(s.data.input_gram(), s.z, s.a);
         let patterns = PatternBits::from_preactivations(s.z);

@@ -249,7 +249,7 @@ struct Seen {
     samples: Vec<(f64, usize, f64, f64)>,
 }
 
-impl flow::Observer for Seen {
+impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for Seen {
     fn observe(&mut self, s: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
         self.samples.push((s.t, s.step, s.loss, s.error.map_or(f64::NAN, |e| e.state)));
         Ok(flow::Control::Continue)

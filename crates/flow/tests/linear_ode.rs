@@ -2,8 +2,7 @@
 
 use faer::{Col, Mat};
 use flow::{
-    Control, ErrorEstimate, Evaluation, Integration, Result, Schedule, StepSelection, VectorField, choose_step,
-    integrate,
+    Control, ErrorEstimate, Evaluation, Integration, Plan, Result, StepSelection, VectorField, choose_step, integrate,
 };
 use model::expm_symmetric;
 
@@ -36,7 +35,7 @@ fn exact(p: &Linear, x0: &Col<f64>, t: f64) -> Col<f64> {
 }
 
 fn run(p: &Linear, x0: &Col<f64>, t_end: f64, h: f64, estimate: ErrorEstimate) -> Integration<Col<f64>> {
-    let schedule = Schedule { h, sample_times: vec![0.0, t_end], error_estimate: estimate, divergence_factor: 1e6 };
+    let schedule = Plan { h, sample_times: vec![0.0, t_end], error_estimate: estimate, divergence_factor: 1e6 };
     integrate(p, x0.clone(), &schedule, |_| Ok(Control::Continue)).unwrap()
 }
 
@@ -98,12 +97,8 @@ fn error_estimate_does_not_change_the_trajectory() {
 fn samples_sit_on_the_grid_or_step_off_it() {
     let (p, x0) = problem();
     let times = vec![0.0, 0.013, 0.1, 0.35, 1.0 / 3.0 + 0.5];
-    let schedule = Schedule {
-        h: 0.05,
-        sample_times: times.clone(),
-        error_estimate: ErrorEstimate::Shadow,
-        divergence_factor: 1e6,
-    };
+    let schedule =
+        Plan { h: 0.05, sample_times: times.clone(), error_estimate: ErrorEstimate::Shadow, divergence_factor: 1e6 };
     assert_eq!(schedule.grid_steps(), 17);
     assert!((schedule.last_step() - (times[4] - 16.0 * 0.05)).abs() < 1e-15);
     let mut seen = Vec::new();
@@ -122,7 +117,7 @@ fn samples_sit_on_the_grid_or_step_off_it() {
         assert!((state - exact(&p, &x0, *t)).norm_l2() < 1e-6, "t = {t}");
     }
     // The same grid with only the end sampled: the same bits at T, and at 0.35 = 7h.
-    let end_only = Schedule { sample_times: vec![0.0, 0.35, times[4]], ..schedule.clone() };
+    let end_only = Plan { sample_times: vec![0.0, 0.35, times[4]], ..schedule.clone() };
     let mut at = Vec::new();
     let plain = integrate(&p, x0.clone(), &end_only, |e| {
         at.push(e.state.clone());
@@ -132,7 +127,7 @@ fn samples_sit_on_the_grid_or_step_off_it() {
     assert_eq!(plain.state, out.state, "off-grid samples changed the trajectory");
     assert_eq!(at[1], seen[3].2);
     // An h longer than T is refused, never shortened.
-    let long = Schedule { h: 2.0, ..schedule };
+    let long = Plan { h: 2.0, ..schedule };
     assert!(matches!(long.validate(), Err(flow::FlowError::InvalidConfig { name: "h", .. })));
 }
 

@@ -876,8 +876,9 @@ struct LambdaMins {
     values: Vec<(usize, f64)>,
 }
 
-impl descent::Observer for LambdaMins {
-    fn observe(&mut self, problem: &Problem<'_>, state: &descent::State) -> descent::Result<descent::Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for LambdaMins {
+    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
+        let (problem, state) = (view.problem, view.state);
         if self.every > 0 && state.iteration().is_multiple_of(self.every) {
             self.values.push((state.iteration(), problem.lambda_min_h(state)?));
         }

@@ -1,6 +1,6 @@
 //! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6): horizons that let the bound bite, and numerical bands from the integrator's own error estimates.
 
-use flow::{ErrorEstimate, FlowConfig, Observer, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
+use flow::{ErrorEstimate, FlowConfig, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
 use model::{Dataset, InfiniteWidth, Network};
 
 use crate::engine::{Judge, worst_of};
@@ -106,7 +106,7 @@ struct NeuronGradients {
     stop_above_ratio: Option<f64>,
 }
 
-impl Observer for NeuronGradients {
+impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for NeuronGradients {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<flow::Control> {
         if s.sample_index == 0 {
             self.initial_loss = s.loss;
@@ -170,11 +170,11 @@ pub fn run_until(
     let mut grads =
         NeuronGradients { values: Vec::new(), initial_loss: 0.0, lambda0: reference.lambda0(), stop_above_ratio };
     let (outcome, samples, extra): (RunOutcome, Vec<flow::Sample>, Vec<Option<f64>>) = if both_layers {
-        let mut rec = both_layers::Recorder::new(reference, options);
+        let mut rec = both_layers::recorder(reference, options);
         let out = both_layers::run(data, net, config, &mut (&mut rec, &mut grads)).map_err(dynamics)?;
         let traj = rec.into_trajectory();
-        let extra = traj.samples.iter().map(|s| s.lambda_min_h_plus_g).collect();
-        (out, traj.samples.into_iter().map(|s| s.base).collect(), extra)
+        let extra = traj.samples.iter().map(|s| s.second_layer.and_then(|x| x.lambda_min_h_plus_g)).collect();
+        (out, traj.samples, extra)
     } else {
         let mut rec = flow::Recorder::new(reference, options);
         let out = flow::run(data, net, config, &mut (&mut rec, &mut grads)).map_err(dynamics)?;

@@ -76,7 +76,7 @@ fn full_flow(data: &Dataset, net: &Network, h: f64, t_end: f64, intervals: usize
         s0: &'a PatternBits,
         out: &'a mut Vec<Obs>,
     }
-    impl flow::Observer for Rec<'_> {
+    impl flow::Observer<Snapshot<'_>, flow::FlowError> for Rec<'_> {
         fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<flow::Control> {
             let h = gram_h(s.data.input_gram(), s.z, s.a);
             let now = PatternBits::from_preactivations(s.z);
@@ -103,8 +103,9 @@ fn full_flow(data: &Dataset, net: &Network, h: f64, t_end: f64, intervals: usize
 
 fn full_gd(data: &Dataset, net: &Network, eta: f64, iterations: usize) -> Vec<Obs> {
     struct Rec<'a>(&'a mut Vec<Obs>);
-    impl descent::Observer for Rec<'_> {
-        fn observe(&mut self, p: &descent::Problem<'_>, s: &descent::State) -> descent::Result<descent::Control> {
+    impl descent::Observer<descent::View<'_>, descent::DescentError> for Rec<'_> {
+        fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
+            let (p, s) = (view.problem, view.state);
             self.0.push(Obs {
                 loss: s.loss(),
                 lambda_min: p.lambda_min_h_dense(s)?,
@@ -265,8 +266,9 @@ fn a_planted_neuron_outside_the_budget_is_caught_before_it_flips() {
     assert!(kc0.abs() / (m as f64).sqrt() > 1.5 * rho0[0], "the planted neuron would not flip: the test is vacuous");
     // Full GD: when does neuron p flip on input 0?
     struct Flips(usize, Vec<bool>);
-    impl descent::Observer for Flips {
-        fn observe(&mut self, _: &descent::Problem<'_>, s: &descent::State) -> descent::Result<descent::Control> {
+    impl descent::Observer<descent::View<'_>, descent::DescentError> for Flips {
+        fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
+            let s = view.state;
             self.1.push(s.patterns().get(0, self.0) != s.initial_patterns().get(0, self.0));
             Ok(descent::Control::Continue)
         }

@@ -1,7 +1,7 @@
 //! Shared test helpers: an observer that keeps every iterate, and exact/approximate comparisons.
 #![allow(dead_code)]
 
-use descent::{Control, Observer, Problem, Result, State};
+use descent::{Control, Result};
 use faer::{Col, ColRef, Mat, MatRef};
 
 /// One kept iterate.
@@ -23,8 +23,9 @@ pub struct KeepAll {
     pub snapshots: Vec<Snapshot>,
 }
 
-impl Observer for KeepAll {
-    fn observe(&mut self, problem: &Problem<'_>, state: &State) -> Result<Control> {
+impl descent::Observer<descent::View<'_>, descent::DescentError> for KeepAll {
+    fn observe(&mut self, view: &descent::View<'_>) -> Result<Control> {
+        let (problem, state) = (view.problem, view.state);
         let k = state.iteration();
         let w = if self.materialise_at.contains(&k) { Some(problem.weights(state)?) } else { None };
         self.snapshots.push(Snapshot {

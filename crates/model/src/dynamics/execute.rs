@@ -16,8 +16,8 @@
 //!   ([`Divergence::LossGrowth`]) is not accepted: the run ends with [`Status::Diverged`] naming
 //!   the last accepted state (its `t` and `step`), and the reason carries the failing loss. A
 //!   stepper that keeps its previous state puts it back ([`Stepper::reject`]); one that updates in
-//!   place without a copy (first-layer GD) leaves the failed state, and its driver reports the last
-//!   accepted iterate from what it was shown. Observers never see a state that failed the rule.
+//!   place without a copy (first-layer GD, the lazy kernel-space flow, the reduced solvers) leaves
+//!   the failed state, and its driver reports what it was last shown (GD shows every iterate). Observers never see a state that failed the rule.
 
 use super::{Control, Divergence, Status};
 use crate::grid::Move;

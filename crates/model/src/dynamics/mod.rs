@@ -93,6 +93,43 @@ impl Control {
     }
 }
 
+/// Something a run shows its samples to, and that may stop it: the one observer trait of every
+/// dynamics. `V` is what a sample shows (flow's and both-layers' `Snapshot`, descent's `View`),
+/// `E` the run's error type (an observer error ends the run and is returned).
+///
+/// `&mut O`, pairs `(A, B)` (both see every sample; the run stops if either asks), `()` (does
+/// nothing) and `Vec<Box<O>>` (each in order, e.g. boxed `dyn` observers) are observers too.
+pub trait Observer<V: ?Sized, E> {
+    /// Looks at one sample; return [`Control::Stop`] to end the run there.
+    fn observe(&mut self, sample: &V) -> Result<Control, E>;
+}
+
+impl<V: ?Sized, E, O: Observer<V, E> + ?Sized> Observer<V, E> for &mut O {
+    fn observe(&mut self, sample: &V) -> Result<Control, E> {
+        (**self).observe(sample)
+    }
+}
+
+impl<V: ?Sized, E, A: Observer<V, E>, B: Observer<V, E>> Observer<V, E> for (A, B) {
+    fn observe(&mut self, sample: &V) -> Result<Control, E> {
+        let first = self.0.observe(sample)?;
+        let second = self.1.observe(sample)?;
+        Ok(first.or(second))
+    }
+}
+
+impl<V: ?Sized, E> Observer<V, E> for () {
+    fn observe(&mut self, _sample: &V) -> Result<Control, E> {
+        Ok(Control::Continue)
+    }
+}
+
+impl<V: ?Sized, E, O: Observer<V, E> + ?Sized> Observer<V, E> for Vec<Box<O>> {
+    fn observe(&mut self, sample: &V) -> Result<Control, E> {
+        self.iter_mut().try_fold(Control::Continue, |control, o| Ok(control.or(o.observe(sample)?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +139,22 @@ mod tests {
         assert_eq!(Divergence::NonFinite.loss(), f64::INFINITY);
         let growth = Divergence::LossGrowth { loss: 3.0, initial_loss: 1.0, factor: 2.0 };
         assert_eq!(growth.loss(), 3.0);
+    }
+
+    #[test]
+    fn combined_observers_all_see_the_sample_and_stop_wins() {
+        struct Count(usize, Control);
+        impl Observer<f64, ()> for Count {
+            fn observe(&mut self, _: &f64) -> Result<Control, ()> {
+                self.0 += 1;
+                Ok(self.1)
+            }
+        }
+        let (mut a, mut b) = (Count(0, Control::Continue), Count(0, Control::Stop));
+        assert_eq!((&mut a, &mut b).observe(&1.0), Ok(Control::Stop));
+        let mut all: Vec<Box<dyn Observer<f64, ()>>> = vec![Box::new(Count(0, Control::Continue)), Box::new(())];
+        assert_eq!(all.observe(&1.0), Ok(Control::Continue));
+        assert_eq!((a.0, b.0), (1, 1));
     }
 
     #[test]
