@@ -17,8 +17,10 @@
 
 pub mod field;
 pub mod gd;
+pub mod kernel;
 pub mod recorder;
 
 pub use field::{BothLayersField, run};
 pub use gd::{BothLayersGd, GdConfig, GdOutcome, Iterate, descend};
+pub use kernel::{KernelBothField, KernelBothState};
 pub use recorder::{Sample, SecondLayer, Trajectory, recorder};

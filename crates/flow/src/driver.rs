@@ -261,33 +261,54 @@ where
     O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized,
 {
     validate_network(data, net)?;
-    let (schedule, step_choice) = schedule_of(field, net, config)?;
+    run_with_view(field, data, net.clone(), config, Space::Weight, observer, |state| Ok(state.clone()))
+}
+
+/// Runs any vector field from `x0` with the grid, error estimate and observers of `config`, for
+/// a state that is not (W, a) itself: `network_of` gives the (W, a) of a state (at samples and at
+/// the end), from which the observers' Z and u are computed. `space` is what the outcome reports.
+pub fn run_with_view<F, O, V>(
+    field: &F,
+    data: &Dataset,
+    x0: F::State,
+    config: &FlowConfig,
+    space: Space,
+    observer: &mut O,
+    network_of: V,
+) -> Result<RunOutcome>
+where
+    F: VectorField,
+    O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized,
+    V: Fn(&F::State) -> Result<Network>,
+{
+    let (schedule, step_choice) = schedule_of(field, &x0, config)?;
     let mut sampler = Sampler { data, observer };
-    let integration = integrate(field, net.clone(), &schedule, |event| {
-        let state = event.state;
-        let fw = state.forward(data)?;
+    let integration = integrate(field, x0, &schedule, |event| {
+        let net = network_of(event.state)?;
+        let fw = net.forward(data)?;
         sampler.sample(
             event.t,
             event.step,
             event.index,
-            state.w.as_ref(),
-            state.a.as_ref(),
+            net.w.as_ref(),
+            net.a.as_ref(),
             fw.z.as_ref(),
             &fw.u,
             event.error,
         )
     })?;
+    let network = network_of(&integration.state)?;
     finish(
         data,
         &schedule,
         step_choice,
         integration.status,
-        Space::Weight,
+        space,
         integration.t,
         integration.steps,
         integration.evaluations,
         integration.error,
-        integration.state,
+        network,
     )
 }
 

@@ -33,7 +33,7 @@ pub mod state;
 pub use config::{FlowConfig, SampleTimes, Space, StepSize};
 pub use driver::{
     FirstLayerField, FirstLayerTerms, NoObserver, RunOutcome, Snapshot, final_predictions, negate, network_error_parts,
-    run, run_with_field, validate_network,
+    run, run_with_field, run_with_view, validate_network,
 };
 pub use error::{FlowError, Result};
 pub use kernel::{KernelField, KernelState, PARALLEL_WORK};
