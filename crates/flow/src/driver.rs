@@ -427,26 +427,29 @@ fn run_lazy<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
         evaluations: 0,
     };
     let mut state = LazyState::Grid(LazyKernel::new(field, x0)?);
-    let mut last: Option<(f64, usize, KernelState)> = None;
+    // The last sample's W (made for the observers anyway): what a diverged run returns.
+    let mut last: Option<(f64, usize, faer::Mat<f64>)> = None;
     let moves = model::grid::walk(schedule.h, &schedule.sample_times);
     let run = model::execute(&mut stepper, &mut state, moves, schedule.divergence_factor, |stepper, state, at| {
         let x = state.kernel_state();
         let w = x.weights(data, net.w.as_ref());
         let u = field.predictions(x.z.as_ref());
-        last = Some((at.t, at.step, x.clone()));
-        sampler.sample(at.t, at.step, at.index, w.as_ref(), net.a.as_ref(), x.z.as_ref(), &u, stepper.shown)
+        let control =
+            sampler.sample(at.t, at.step, at.index, w.as_ref(), net.a.as_ref(), x.z.as_ref(), &u, stepper.shown);
+        last = Some((at.t, at.step, w));
+        control
     })?;
-    let (status, t, steps, x) = match (run.status, last) {
-        (Status::Diverged { reason, .. }, Some((t, step, x))) => (Status::Diverged { t, step, reason }, t, step, x),
+    let (status, t, steps, w) = match (run.status, last) {
+        (Status::Diverged { reason, .. }, Some((t, step, w))) => (Status::Diverged { t, step, reason }, t, step, w),
         (status, _) => {
             let x = match state {
                 LazyState::Grid(lazy) => lazy.into_state(),
                 LazyState::Sample(x) => x,
             };
-            (status, run.t, run.steps, x)
+            (status, run.t, run.steps, x.weights(data, net.w.as_ref()))
         }
     };
-    let network = Network { w: x.weights(data, net.w.as_ref()), a: net.a.clone() };
+    let network = Network { w, a: net.a.clone() };
     finish(
         data,
         &schedule,

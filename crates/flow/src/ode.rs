@@ -648,7 +648,8 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
         let k5 = field.evaluate(t_next, &x_next)?;
         self.evaluations += 1;
         let tracker = self.tracker.clone();
-        let shadow = if self.method == ErrorEstimate::Shadow { self.shadow.clone() } else { None };
+        // The shadow before this step, moved (not copied) into the undo.
+        let mut shadow = None;
         match self.method {
             ErrorEstimate::Embedded => {
                 let p = embedded_parts(field, &x_next, &k4, &k5.derivative, dt)?;
@@ -664,6 +665,7 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 self.tracker.max = self.tracker.max.max(self.tracker.parts.state);
                 self.tracker.checked += 1;
                 self.shadow = Some(end);
+                shadow = Some(sh);
             }
             ErrorEstimate::LocalSampled { every } => {
                 if self.tracker.steps.is_multiple_of(every) {

@@ -167,3 +167,25 @@ fn step_from_tolerance_meets_it() {
         assert!(err <= tol * t_end, "global error {err} above tol·T = {}", tol * t_end);
     }
 }
+
+/// A step past the divergence limit is refused in every estimate mode: the run returns the state,
+/// step count and error report of the last accepted step (the stepper's undo), the same as a run
+/// that stops there.
+#[test]
+fn a_refused_step_is_undone_in_every_mode() {
+    let (mut p, x0) = problem();
+    p.a = -&p.a; // expanding: the loss grows by e^{2μh} per step
+    for estimate in [ErrorEstimate::Embedded, ErrorEstimate::Shadow, ErrorEstimate::LocalSampled { every: 1 }] {
+        let plan = Plan { h: 0.1, sample_times: vec![0.0, 5.0], error_estimate: estimate, divergence_factor: 4.0 };
+        let out = integrate(&p, x0.clone(), &plan, |_| Ok(Control::Continue)).unwrap();
+        let flow::Status::Diverged { t, step, .. } = out.status else { panic!("{estimate:?}: {:?}", out.status) };
+        assert!(step > 1 && out.steps == step && out.t == t, "{estimate:?}: {:?}", out.status);
+        assert!(0.5 * out.state.squared_norm_l2() <= 4.0 * 0.5 * x0.squared_norm_l2());
+        let stopped = Plan { sample_times: vec![0.0, t], ..plan };
+        let reference = integrate(&p, x0.clone(), &stopped, |_| Ok(Control::Continue)).unwrap();
+        assert_eq!(reference.steps, step);
+        assert_eq!(out.state, reference.state, "{estimate:?}: the accepted state, bit for bit");
+        assert_eq!(out.error.final_state_error, reference.error.final_state_error, "{estimate:?}: its error");
+        assert_eq!(out.error.checked_steps, reference.error.checked_steps, "{estimate:?}");
+    }
+}
