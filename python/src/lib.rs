@@ -340,27 +340,24 @@ fn train_columns(
     let mut c = Columns::default();
     match o.method {
         Method::Gd => {
-            let step_size = match o.eta {
-                Some(eta) => descent::StepSize::Fixed(eta),
-                None => descent::StepSize::Theorem { c_eta: 1.0 },
+            let learning_rate = match o.eta {
+                Some(eta) => descent::LearningRate::Fixed(eta),
+                None => descent::LearningRate::Theorem { c_eta: 1.0 },
             };
-            let cfg = descent::DescentConfig { step_size, iterations: o.iterations, ..Default::default() };
-            let mut recorder = descent::Recorder::new(descent::RecorderConfig {
-                schedule: descent::Schedule::Every(o.every),
-                lambda_min_h: o.lambda_min,
-                predictions: false,
-                theorem_bound: true,
-                infinite_width: false,
-            })
-            .map_err(value)?;
-            let outcome = descent::run(&data, &net, &cfg, &mut (&mut recorder, Cancel(cancel))).map_err(value)?;
-            let traj = recorder.into_trajectory();
+            let cfg = descent::DescentConfig { learning_rate, iterations: o.iterations, ..Default::default() };
+            let problem = descent::Problem::new(&data, &net, &cfg).map_err(value)?;
+            let reference = problem.infinite_width().map_err(value)?;
+            let options = model::RecorderOptions { lambda_min_every: usize::from(o.lambda_min), keep_u: false };
+            // Every iterate is shown (cancellation is checked at each); the record keeps every `every`-th.
+            let mut recorder = model::Every { every: o.every, inner: model::Recorder::new(reference, options) };
+            let outcome = problem.run(&mut (&mut recorder, Cancel(cancel))).map_err(value)?;
+            let traj = recorder.inner.into_trajectory();
             for s in &traj.samples {
-                c.step.push(s.iteration as f64);
-                c.t.push(s.iteration as f64 * traj.eta);
+                c.step.push(s.step as f64);
+                c.t.push(s.t);
                 c.loss.push(s.loss);
-                c.residual_sq.push(s.residual_norm_sq);
-                c.bound_ratio.push(s.bound_ratio.unwrap_or(f64::NAN));
+                c.residual_sq.push(s.residual_sq);
+                c.bound_ratio.push(s.discrete_bound_ratio.unwrap_or(f64::NAN));
                 c.lambda_min.push(s.lambda_min_h.unwrap_or(f64::NAN));
                 c.pattern_change_fraction.push(s.pattern_change_fraction);
                 c.distance.push(s.max_weight_distance);

@@ -356,35 +356,32 @@ fn flow_status_sentence(status: &model::Status) -> Option<String> {
 }
 
 fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
-    let step_size = match args.eta {
-        Some(eta) => descent::StepSize::Fixed(eta),
-        None => descent::StepSize::Theorem { c_eta: 1.0 },
+    let learning_rate = match args.eta {
+        Some(eta) => descent::LearningRate::Fixed(eta),
+        None => descent::LearningRate::Theorem { c_eta: 1.0 },
     };
-    let cfg = descent::DescentConfig { step_size, iterations: args.iterations, ..Default::default() };
+    let cfg = descent::DescentConfig { learning_rate, iterations: args.iterations, ..Default::default() };
     let stride = gd_stride(args.iterations, args.every);
-    let mut at: Vec<usize> = (0..=args.iterations).step_by(stride).collect();
-    at.push(args.iterations);
-    let mut rec = descent::Recorder::new(descent::RecorderConfig {
-        schedule: descent::Schedule::At(at),
-        lambda_min_h: args.lambda_min,
-        predictions: false,
-        theorem_bound: true,
-        infinite_width: false,
-    })?;
+    let problem = descent::Problem::new(data, net, &cfg)?;
+    let reference = problem.infinite_width()?;
+    // Every iterate is shown (the bar moves, the last one is kept); the record keeps every
+    // `stride`-th.
+    let options = model::RecorderOptions { lambda_min_every: usize::from(args.lambda_min), keep_u: false };
+    let mut rec = model::Every { every: stride, inner: model::Recorder::new(reference, options) };
     let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
     let mut last = LastIterate(None);
-    let outcome = descent::run(data, net, &cfg, &mut (&mut rec, (&mut bar, &mut last)))?;
+    let outcome = problem.run(&mut (&mut rec, (&mut bar, &mut last)))?;
     bar.0.finish_and_clear();
-    let traj = rec.into_trajectory();
+    let traj = rec.inner.into_trajectory();
     let mut rows: Vec<Row> = traj
         .samples
         .iter()
         .map(|s| Row {
-            t: s.iteration as f64 * traj.eta,
-            step: s.iteration,
+            t: s.t,
+            step: s.step,
             loss: s.loss,
-            residual_sq: s.residual_norm_sq,
-            bound_ratio: s.bound_ratio,
+            residual_sq: s.residual_sq,
+            bound_ratio: s.discrete_bound_ratio,
             pattern_change_fraction: s.pattern_change_fraction,
             max_weight_distance: s.max_weight_distance,
             lambda_min_h: s.lambda_min_h,
@@ -394,9 +391,8 @@ fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, 
     if let Some(row) = last.0
         && rows.last().is_none_or(|r| r.step != row.step)
     {
-        let bound_ratio = outcome.lambda0.map(|l0| {
-            let r0 = 2.0 * outcome.initial_loss;
-            descent::bound_ratio(row.residual_sq, descent::theorem_bound(outcome.eta, l0, r0, row.step))
+        let bound_ratio = outcome.lambda0.and_then(|l0| {
+            model::discrete_bound_ratio(row.residual_sq, 2.0 * outcome.initial_loss, outcome.eta, l0, row.step)
         });
         rows.push(Row { t: row.step as f64 * outcome.eta, bound_ratio, ..row });
     }

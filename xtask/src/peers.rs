@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use descent::{DescentConfig, Method, Observer, Problem, Recorder, RecorderConfig, Schedule, StepSize};
+use descent::{DescentConfig, LearningRate, Method, Observer, Problem, Recorder, RecorderOptions};
 use faer::{Accum, Mat, Par};
 use lemmas::{CheckConfig, DataKind, NoProgress};
 use model::network::preactivations;
@@ -703,7 +703,7 @@ fn rust_timings(
 ) -> Result<(Timings, Trajectory, f64), UserError> {
     let dyn_err = |e: descent::DescentError| UserError(e.to_string());
     let config = |method| DescentConfig {
-        step_size: StepSize::Fixed(eta),
+        learning_rate: LearningRate::Fixed(eta),
         iterations: steps,
         method,
         ..DescentConfig::default()
@@ -720,21 +720,17 @@ fn rust_timings(
     let gd = median(times);
     drop(state);
     // The step with the Fig. 1 diagnostics, through the recorder (λmin warm-started).
-    let mut recorder = Recorder::new(RecorderConfig {
-        schedule: Schedule::Every(1),
-        lambda_min_h: true,
-        predictions: false,
-        theorem_bound: false,
-        infinite_width: false,
-    })
-    .map_err(dyn_err)?;
+    // (The recorder also takes the gap to u∞(k), O(n²) a sample, from H∞'s eigendecomposition made
+    // here, before the clock.)
+    let reference = problem.infinite_width().map_err(dyn_err)?;
+    let mut recorder = Recorder::new(reference, RecorderOptions { lambda_min_every: 1, keep_u: false });
     let mut state = problem.initial_state().map_err(dyn_err)?;
-    recorder.observe(&descent::View { problem: &problem, state: &state }).map_err(dyn_err)?;
+    recorder.observe(&descent::View { problem: &problem, state: &state, sample_index: 0 }).map_err(dyn_err)?;
     let mut times = Vec::new();
-    for _ in 0..steps {
+    for k in 1..=steps {
         let t = Instant::now();
         problem.step(&mut state).map_err(dyn_err)?;
-        recorder.observe(&descent::View { problem: &problem, state: &state }).map_err(dyn_err)?;
+        recorder.observe(&descent::View { problem: &problem, state: &state, sample_index: k }).map_err(dyn_err)?;
         times.push(t.elapsed().as_secs_f64());
     }
     let gd_diag = median(times);
@@ -947,7 +943,7 @@ fn memory_report(data: &Dataset, eta: f64) -> Result<String, UserError> {
     let n = data.n();
     for m in [1_000usize, 2_000, 4_000, 8_000, 16_000] {
         let sub = Network::init(m, data.d(), SEED, 1)?;
-        let config = DescentConfig { step_size: StepSize::Fixed(eta), iterations: 1, ..DescentConfig::default() };
+        let config = DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: 1, ..DescentConfig::default() };
         let problem = Problem::new(data, &sub, &config).map_err(|e| UserError(e.to_string()))?;
         let state = problem.initial_state().map_err(|e| UserError(e.to_string()))?;
         let bytes = state.heap_bytes();

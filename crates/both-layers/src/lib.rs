@@ -7,7 +7,7 @@
 //! - [`run`]: the flow, integrated by [`flow::run_with_field`] with [`BothLayersField`] (state
 //!   [`model::Network`], an [`flow::OdeState`]); same [`flow::FlowConfig`] and [`flow::RunOutcome`].
 //! - [`descend`]: plain GD with step η and a divergence status ([`GdConfig`], [`GdOutcome`]).
-//! - [`recorder`]: flow's one [`flow::Recorder`] with the second-layer extras λmin(H + G),
+//! - [`recorder`]: the one recorder (`model::Recorder`, re-exported by flow) with the second-layer extras λmin(H + G),
 //!   ‖a(t) − a(0)‖ (an observer of both `run` and `descend`); [`model::InfiniteWidth::both_layers`]
 //!   gives the reference with K∞ = H∞ + G∞.
 //!

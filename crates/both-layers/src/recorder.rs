@@ -1,4 +1,4 @@
-//! The both-layer recorder: flow's one [`flow::Recorder`], whose samples then carry the
+//! The both-layer recorder: the one recorder of every dynamics (`model::Recorder`), whose samples then carry the
 //! second-layer extras ([`flow::SecondLayer`]: λmin(H(t) + G(t)), ‖a(t) − a(0)‖).
 //!
 //! Slide Thm 2.6 (paper Thm 3.3): training both layers keeps the rate
@@ -12,7 +12,7 @@ use flow::{Recorder, RecorderOptions};
 
 pub use flow::{Sample, SecondLayer, Trajectory};
 
-/// The recorder of a both-layer run ([`crate::run`] or [`crate::descend`]): flow's recorder with
+/// The recorder of a both-layer run ([`crate::run`] or [`crate::descend`]): the one recorder with
 /// the second-layer extras, using λ0 and K∞ of `reference` (see [`InfiniteWidth::both_layers`]).
 pub fn recorder(reference: &InfiniteWidth, options: RecorderOptions) -> Recorder<'_> {
     Recorder::both_layers(reference, options)

@@ -1,7 +1,7 @@
 //! Criterion benches of one GD step: weight space (two n×d×m GEMMs), kernel space (one fused n×n×m GEMM pass), and the Fig. 1 step with its diagnostics.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use descent::{DescentConfig, Method, Observer, Problem, Recorder, RecorderConfig, StepSize};
+use descent::{DescentConfig, LearningRate, Method, Observer, Problem, Recorder, RecorderOptions};
 use model::{Dataset, Network};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ fn steps(c: &mut Criterion) {
         let net = Network::init(m, d, 0, 0).unwrap();
         let label = format!("n{n}_d{d}_m{m}");
         for method in [Method::WeightSpace, Method::KernelSpace] {
-            let config = DescentConfig { step_size: StepSize::Fixed(0.1), method, ..Default::default() };
+            let config = DescentConfig { learning_rate: LearningRate::Fixed(0.1), method, ..Default::default() };
             let problem = Problem::new(&data, &net, &config).unwrap();
             let mut state = problem.initial_state().unwrap();
             group.bench_function(BenchmarkId::new(format!("{method:?}"), &label), |b| {
@@ -22,22 +22,18 @@ fn steps(c: &mut Criterion) {
         }
         // The Fig. 1 step: kernel-space step, then H(k), warm-started λmin(H(k)), pattern changes
         // and distances through the recorder.
-        let config = DescentConfig { step_size: StepSize::Fixed(0.1), ..Default::default() };
+        let config = DescentConfig { learning_rate: LearningRate::Fixed(0.1), ..Default::default() };
         let problem = Problem::new(&data, &net, &config).unwrap();
         let mut state = problem.initial_state().unwrap();
-        let mut recorder = Recorder::new(RecorderConfig {
-            lambda_min_h: true,
-            predictions: false,
-            theorem_bound: false,
-            infinite_width: false,
-            ..Default::default()
-        })
-        .unwrap();
-        recorder.observe(&descent::View { problem: &problem, state: &state }).unwrap();
+        let reference = problem.infinite_width().unwrap();
+        let mut recorder = Recorder::new(reference, RecorderOptions { lambda_min_every: 1, keep_u: false });
+        recorder.observe(&descent::View { problem: &problem, state: &state, sample_index: 0 }).unwrap();
+        let mut sample_index = 0;
         group.bench_function(BenchmarkId::new("KernelSpaceWithDiagnostics", &label), |b| {
             b.iter(|| {
                 problem.step(&mut state).unwrap();
-                recorder.observe(&descent::View { problem: &problem, state: &state }).unwrap();
+                sample_index += 1;
+                recorder.observe(&descent::View { problem: &problem, state: &state, sample_index }).unwrap();
             })
         });
     }

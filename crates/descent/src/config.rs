@@ -1,13 +1,18 @@
-//! Configuration of a descent run: step size η, update method, batch sampling, stopping rules.
+//! Configuration of a descent run: learning rate η, update method, batch sampling, sampling stride, stopping rules.
 
 use crate::{DescentError, Result};
 
 /// Default multiple of the initial loss past which a run counts as diverged.
 pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e6;
 
-/// The step size η of W(k+1) = W(k) − η ∂L/∂W.
+/// The learning rate η of W(k+1) = W(k) − η ∂L/∂W.
+///
+/// Not flow's `StepSize`: the flow's h is how finely an ODE is solved (the answer must not depend
+/// on it, and the error estimate says by how much it does), while η is part of the dynamics
+/// studied (Thm 3.1 is about GD with this η, and a large η changes what GD does). Two ideas, two
+/// names.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum StepSize {
+pub enum LearningRate {
     /// A fixed η > 0.
     Fixed(f64),
     /// η = c_η λ0 / n², the step of slide Thm 3.1 (paper Thm 4.1), whose proof asks for
@@ -18,24 +23,24 @@ pub enum StepSize {
     },
 }
 
-impl Default for StepSize {
+impl Default for LearningRate {
     fn default() -> Self {
-        StepSize::Theorem { c_eta: 1.0 }
+        LearningRate::Theorem { c_eta: 1.0 }
     }
 }
 
-impl StepSize {
+impl LearningRate {
     /// Checks that η or c_η is a positive finite number.
     pub fn validate(&self) -> Result<()> {
         let (name, value) = match *self {
-            StepSize::Fixed(eta) => ("eta", eta),
-            StepSize::Theorem { c_eta } => ("c_eta", c_eta),
+            LearningRate::Fixed(eta) => ("eta", eta),
+            LearningRate::Theorem { c_eta } => ("c_eta", c_eta),
         };
         if !value.is_finite() {
-            return Err(DescentError::InvalidStepSize { name, value, reason: "must be finite".into() });
+            return Err(DescentError::InvalidLearningRate { name, value, reason: "must be finite".into() });
         }
         if value <= 0.0 {
-            return Err(DescentError::InvalidStepSize { name, value, reason: "must be positive".into() });
+            return Err(DescentError::InvalidLearningRate { name, value, reason: "must be positive".into() });
         }
         Ok(())
     }
@@ -75,13 +80,16 @@ pub enum Sampling {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescentConfig {
     /// Step size η (default: the theorem's η = λ0/n²).
-    pub step_size: StepSize,
+    pub learning_rate: LearningRate,
     /// Number of steps k = 1..=iterations (default 100, as in Fig. 1).
     pub iterations: usize,
     /// Update method (default [`Method::KernelSpace`]).
     pub method: Method,
     /// Full batch or minibatch (default full batch).
     pub sampling: Sampling,
+    /// Observers see k = 0, every `sample_every`-th iterate and the last (≥ 1; default 1, every
+    /// iterate), as in both-layer GD; the outcome names the last accepted iterate regardless.
+    pub sample_every: usize,
     /// A run stops as diverged when the loss exceeds this multiple of L(0), or any value is
     /// non-finite (default [`DEFAULT_DIVERGENCE_FACTOR`]; must be > 1).
     pub divergence_factor: f64,
@@ -90,24 +98,32 @@ pub struct DescentConfig {
 impl Default for DescentConfig {
     fn default() -> Self {
         DescentConfig {
-            step_size: StepSize::default(),
+            learning_rate: LearningRate::default(),
             iterations: 100,
             method: Method::default(),
             sampling: Sampling::default(),
+            sample_every: 1,
             divergence_factor: DEFAULT_DIVERGENCE_FACTOR,
         }
     }
 }
 
 impl DescentConfig {
-    /// Checks the step size, the divergence factor and the batch size against n.
+    /// Checks the step size, the divergence factor, the sampling stride and the batch size against n.
     pub fn validate(&self, n: usize) -> Result<()> {
-        self.step_size.validate()?;
+        self.learning_rate.validate()?;
         if !(self.divergence_factor.is_finite() && self.divergence_factor > 1.0) {
             return Err(DescentError::InvalidParameter {
                 name: "divergence_factor",
                 value: self.divergence_factor.to_string(),
                 reason: "must be a finite number above 1".into(),
+            });
+        }
+        if self.sample_every == 0 {
+            return Err(DescentError::InvalidParameter {
+                name: "sample_every",
+                value: "0".into(),
+                reason: "sample at least every iteration (≥ 1)".into(),
             });
         }
         if let Sampling::Minibatch { batch_size, .. } = self.sampling

@@ -17,6 +17,8 @@ pub struct View<'v> {
     pub problem: &'v Problem<'v>,
     /// The state after iteration `state.iteration()`.
     pub state: &'v State,
+    /// Index of this sample in its run (0: the state the run starts from).
+    pub sample_index: usize,
 }
 
 /// A list of observers of descent runs, each called in order (the run stops if any asks).
@@ -52,8 +54,8 @@ pub struct Outcome {
 }
 
 impl Problem<'_> {
-    /// Runs `config.iterations` steps from the initial state, calling `observer` at k = 0 and after
-    /// every accepted step. Stops early with [`Status::Diverged`] when the loss exceeds
+    /// Runs `config.iterations` steps from the initial state, calling `observer` at k = 0, at every
+    /// `config.sample_every`-th iteration and at the last. Stops early with [`Status::Diverged`] when the loss exceeds
     /// `divergence_factor · L(0)` or anything kept is non-finite, and with [`Status::Stopped`] when
     /// an observer returns [`Control::Stop`].
     pub fn run<O: for<'v> Observer<View<'v>, DescentError> + ?Sized>(&self, observer: &mut O) -> Result<Outcome> {
@@ -65,7 +67,9 @@ impl Problem<'_> {
     /// more steps; the divergence threshold is relative to the loss of the state given.
     ///
     /// The steps go through the one executor `model::execute` (its divergence rule, its stop
-    /// rule) with a [`GdStepper`]; every iterate is a sample, so the observers see each one.
+    /// rule) with a [`GdStepper`]; the samples are `model::grid::iterations`' (every
+    /// `sample_every`-th iterate and the last), and the outcome names the last accepted iterate
+    /// even when it was not a sample.
     pub fn run_from<O: for<'v> Observer<View<'v>, DescentError> + ?Sized>(
         &self,
         mut state: State,
@@ -80,17 +84,19 @@ impl Problem<'_> {
         }
         let initial_loss = state.loss();
         let first = state.iteration();
-        let mut last = Summary::of(&state);
-        let mut peak_loss = initial_loss;
         let eta = self.eta();
-        let moves = model::grid::iterations(eta, self.config().iterations, 1);
-        let mut stepper = GdStepper { problem: self };
-        let run = model::execute(&mut stepper, &mut state, moves, self.config().divergence_factor, |_, state, _| {
-            let control = observer.observe(&View { problem: self, state })?;
-            last = Summary::of(state);
-            peak_loss = peak_loss.max(last.loss);
-            Ok(control)
+        let moves = model::grid::iterations(eta, self.config().iterations, self.config().sample_every);
+        let mut stepper = Tracked { gd: GdStepper { problem: self }, accepted: None, peak_loss: initial_loss };
+        let run = model::execute(&mut stepper, &mut state, moves, self.config().divergence_factor, |_, state, at| {
+            observer.observe(&View { problem: self, state, sample_index: at.index })
         })?;
+        // The last accepted iterate: the state itself, unless the executor refused the step that
+        // made it (GD keeps no copy; the tracker noted the iterate before that step).
+        let last = match (run.status, stepper.accepted) {
+            (Status::Diverged { .. }, Some(accepted)) => accepted,
+            _ => Summary::of(&state),
+        };
+        let peak_loss = if run.status.diverged() { stepper.peak_loss } else { stepper.peak_loss.max(last.loss) };
         // The executor counts from 0; a run from iteration k₀ names iterations k₀ + k.
         let shift = |step: usize| (first + step, (first + step) as f64 * eta);
         let status = match run.status {
@@ -120,8 +126,8 @@ impl Problem<'_> {
 }
 
 /// First-layer GD (or SGD) as a `model::Stepper`: one [`Problem::step`] in place. A refused
-/// iterate is left in the state (no copy is kept); [`Problem::run_from`] reports the last accepted
-/// iterate from what its observers were shown.
+/// iterate is left in the state (no copy is kept); [`Problem::run_from`] notes the iterate before
+/// each step, O(n), and reports that one when a step is refused.
 pub struct GdStepper<'p, 'a> {
     /// The problem whose steps it takes.
     pub problem: &'p Problem<'a>,
@@ -138,6 +144,33 @@ impl model::Stepper for GdStepper<'_, '_> {
     fn step(&mut self, state: &mut State, _from: f64, _to: f64) -> Result<f64> {
         self.problem.step(state)?;
         Ok(if state.is_finite() { state.loss() } else { f64::INFINITY })
+    }
+}
+
+/// A [`GdStepper`] that notes, before each step, the iterate it starts from (the last accepted
+/// one, should the executor refuse the step) and the peak loss over accepted iterates, so that
+/// the outcome names them even when they were not samples. O(n) per step.
+struct Tracked<'p, 'a> {
+    gd: GdStepper<'p, 'a>,
+    accepted: Option<Summary>,
+    peak_loss: f64,
+}
+
+impl model::Stepper for Tracked<'_, '_> {
+    type State = State;
+    type Error = DescentError;
+
+    fn start(&mut self, state: &State) -> Result<f64> {
+        self.gd.start(state)
+    }
+
+    fn step(&mut self, state: &mut State, from: f64, to: f64) -> Result<f64> {
+        match &mut self.accepted {
+            Some(summary) => summary.update(state),
+            None => self.accepted = Some(Summary::of(state)),
+        }
+        self.peak_loss = self.peak_loss.max(state.loss());
+        self.gd.step(state, from, to)
     }
 }
 
@@ -162,6 +195,15 @@ struct Summary {
 }
 
 impl Summary {
+    /// Overwrites the summary with `state`'s, reusing the predictions' buffer.
+    fn update(&mut self, state: &State) {
+        self.iteration = state.iteration();
+        self.loss = state.loss();
+        self.predictions.copy_from(state.predictions());
+        self.max_weight_distance = state.max_weight_distance();
+        self.frobenius_distance = state.frobenius_distance();
+    }
+
     fn of(state: &State) -> Self {
         Summary {
             iteration: state.iteration(),

@@ -13,7 +13,7 @@ pub enum DescentError {
     Model(#[from] ModelError),
     /// The step size η (or the constant c_η of the theorem's step) is not a positive finite number.
     #[error("invalid step size {name} = {value}: {reason}")]
-    InvalidStepSize {
+    InvalidLearningRate {
         /// `"eta"` or `"c_eta"`.
         name: &'static str,
         /// The value given.

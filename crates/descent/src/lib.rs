@@ -8,7 +8,7 @@
 //! ‖y − u(k)‖² ≤ (1 − ηλ0/2)^k ‖y − u(0)‖².
 //!
 //! Shape (argmin-style: problem, step, state, driver with observers):
-//! - the *problem* [`Problem`]: data, initial network, the step size η resolved from [`StepSize`];
+//! - the *problem* [`Problem`]: data, initial network, the step size η resolved from [`LearningRate`];
 //! - the *step* [`Problem::step`]: weight space (W, two GEMMs) or kernel space (Z ← Z − η K D, one
 //!   GEMM; docs/theory.md §4.1), full batch or minibatch ([`Sampling`]);
 //! - the *state* [`State`]: k, Z(k), u(k), residual, per-neuron distances to init;
@@ -30,13 +30,13 @@ pub mod sgd;
 pub mod state;
 pub mod theory;
 
-pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, StepSize};
+pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, LearningRate};
 pub use driver::{GdStepper, Observers, Outcome, View, run};
 pub use error::{DescentError, Result};
 /// The run vocabulary shared with `flow` and `both-layers` (defined in `model::dynamics`).
 pub use model::{Control, Divergence, Observer, Status};
 pub use problem::Problem;
-pub use recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule, Trajectory};
+pub use recorder::{Every, LossTrace, Recorder, RecorderOptions, Sample, Trajectory};
 pub use sgd::{SgdComparison, SgdComparisonConfig, compare_gd_sgd};
 pub use state::State;
 pub use theory::{bound_ratio, stability_limit, theorem_bound};

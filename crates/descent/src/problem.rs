@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::sgd::MinibatchSampler;
 use crate::state::{Position, State};
-use crate::{DescentConfig, DescentError, Method, Result, Sampling, StepSize};
+use crate::{DescentConfig, DescentError, Method, Result, Sampling, LearningRate};
 
 /// A descent problem: data, the initial network (W(0), a), and a validated configuration with
 /// its step size η resolved.
@@ -47,7 +47,7 @@ pub struct Problem<'a> {
 
 impl<'a> Problem<'a> {
     /// Validates the configuration and the network against the data, and resolves η
-    /// (η = c_η λ0/n² for [`StepSize::Theorem`], which computes H∞'s spectrum here).
+    /// (η = c_η λ0/n² for [`LearningRate::Theorem`], which computes H∞'s spectrum here).
     pub fn new(data: &'a Dataset, net: &'a Network, config: &DescentConfig) -> Result<Self> {
         Self::build(data, net, config, OnceLock::new())
     }
@@ -86,13 +86,13 @@ impl<'a> Problem<'a> {
         };
         ensure_fits(&format!("{arrays} descent arrays of {n} × {m}"), n.saturating_mul(m).saturating_mul(8 * arrays))?;
         let mut problem = Problem { data, net, config: config.clone(), eta: 0.0, infinite };
-        problem.eta = match config.step_size {
-            StepSize::Fixed(eta) => eta,
-            StepSize::Theorem { c_eta } => {
+        problem.eta = match config.learning_rate {
+            LearningRate::Fixed(eta) => eta,
+            LearningRate::Theorem { c_eta } => {
                 let lambda0 = problem.infinite_width()?.lambda0();
                 let eta = c_eta * lambda0 / (data.n() as f64).powi(2);
                 if !(eta.is_finite() && eta > 0.0) {
-                    return Err(DescentError::InvalidStepSize {
+                    return Err(DescentError::InvalidLearningRate {
                         name: "eta",
                         value: eta,
                         reason: format!("the theorem's η = c_η λ0/n² is not positive (λ0 = {lambda0})"),
@@ -497,7 +497,7 @@ mod tests {
     fn running_squared_distances_equal_the_quadratic_form() {
         let data = Dataset::sphere(9, 4, 2, 0).unwrap();
         let net = Network::init(300, 4, 2, 0).unwrap();
-        let config = DescentConfig { step_size: StepSize::Fixed(0.8), ..Default::default() };
+        let config = DescentConfig { learning_rate: LearningRate::Fixed(0.8), ..Default::default() };
         let problem = Problem::new(&data, &net, &config).unwrap();
         let mut state = problem.initial_state().unwrap();
         for _ in 0..30 {

@@ -11,8 +11,8 @@ use model::{Dataset, InfiniteWidth, Network, Purpose, h_infinity};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::recorder::{LossTrace, Recorder, RecorderConfig, Sample, Schedule};
-use crate::{DescentConfig, DescentError, Method, Problem, Result, Sampling, Status, StepSize};
+use crate::recorder::{Every, LossTrace, Recorder, RecorderOptions, Sample};
+use crate::{DescentConfig, DescentError, Method, Problem, Result, Sampling, Status, LearningRate};
 
 /// Draws b distinct indices out of n per step from `stream(seed, trial, Purpose::Minibatch)`.
 ///
@@ -66,7 +66,7 @@ impl MinibatchSampler {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgdComparisonConfig {
     /// Step size η, shared by both runs (default: the theorem's η = λ0/n²).
-    pub step_size: StepSize,
+    pub learning_rate: LearningRate,
     /// Update method, shared by both runs (default kernel space).
     pub method: Method,
     /// SGD batch size b (default 1).
@@ -84,7 +84,7 @@ pub struct SgdComparisonConfig {
 impl Default for SgdComparisonConfig {
     fn default() -> Self {
         SgdComparisonConfig {
-            step_size: StepSize::default(),
+            learning_rate: LearningRate::default(),
             method: Method::default(),
             batch_size: 1,
             epochs: 10,
@@ -159,10 +159,11 @@ pub fn compare_gd_sgd(data: &Dataset, net: &Network, config: &SgdComparisonConfi
     })?;
     let infinite = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(data.input_gram()))?);
     let base = DescentConfig {
-        step_size: config.step_size,
+        learning_rate: config.learning_rate,
         iterations: config.epochs,
         method: config.method,
         sampling: Sampling::FullBatch,
+        sample_every: 1,
         divergence_factor: config.divergence_factor,
     };
     let sgd_config = DescentConfig {
@@ -170,15 +171,15 @@ pub fn compare_gd_sgd(data: &Dataset, net: &Network, config: &SgdComparisonConfi
         sampling: Sampling::Minibatch { batch_size: config.batch_size, seed: config.seed, trial: config.trial },
         ..base.clone()
     };
-    let recorder_config =
-        |stride: usize| RecorderConfig { schedule: Schedule::Every(stride), predictions: false, ..Default::default() };
-
+    let options = RecorderOptions { lambda_min_every: 0, keep_u: false };
+    // Every iterate is a sample (the loss traces see them all); the recorders keep one per epoch.
     let gd = Problem::with_infinite_width(data, net, &base, infinite.clone())?;
-    let mut gd_observer = (Recorder::new(recorder_config(1))?, LossTrace::default());
+    let mut gd_observer = (Recorder::new(&infinite, options), LossTrace::default());
     let gd_outcome = gd.run(&mut gd_observer)?;
 
     let sgd = Problem::with_infinite_width(data, net, &sgd_config, infinite.clone())?;
-    let mut sgd_observer = (Recorder::new(recorder_config(steps_per_epoch))?, LossTrace::default());
+    let mut sgd_observer =
+        (Every { every: steps_per_epoch, inner: Recorder::new(&infinite, options) }, LossTrace::default());
     let sgd_outcome = sgd.run(&mut sgd_observer)?;
 
     Ok(SgdComparison {
@@ -189,7 +190,7 @@ pub fn compare_gd_sgd(data: &Dataset, net: &Network, config: &SgdComparisonConfi
         gd_status: gd_outcome.status,
         sgd_status: sgd_outcome.status,
         gd_by_epoch: gd_observer.0.into_trajectory().samples,
-        sgd_by_epoch: sgd_observer.0.into_trajectory().samples,
+        sgd_by_epoch: sgd_observer.0.inner.into_trajectory().samples,
         gd_loss_by_iteration: gd_observer.1.losses,
         sgd_loss_by_iteration: sgd_observer.1.losses,
     })

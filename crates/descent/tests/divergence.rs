@@ -5,8 +5,8 @@ mod common;
 
 use common::{KeepAll, any_nan};
 use descent::{
-    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Outcome, Problem, Recorder, RecorderConfig,
-    Status, StepSize, stability_limit,
+    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Outcome, Problem, Recorder, RecorderOptions,
+    Status, LearningRate, stability_limit,
 };
 use model::{Dataset, Network};
 
@@ -17,7 +17,7 @@ fn setup() -> (Dataset, Network, f64) {
     let data = Dataset::sphere(5, 5, 12, 0).unwrap();
     let net = Network::init(400, 5, 12, 0).unwrap();
     let probe =
-        Problem::new(&data, &net, &DescentConfig { step_size: StepSize::Fixed(1.0), ..Default::default() }).unwrap();
+        Problem::new(&data, &net, &DescentConfig { learning_rate: LearningRate::Fixed(1.0), ..Default::default() }).unwrap();
     let h0 = probe.gram_h(&probe.initial_state().unwrap()).unwrap();
     let lambda_max = model::lambda_max(h0.as_ref()).unwrap();
     assert_eq!(stability_limit(h0.as_ref()).unwrap(), 2.0 / lambda_max);
@@ -39,19 +39,19 @@ impl descent::Observer<descent::View<'_>, descent::DescentError> for LastLambdaM
 struct Run {
     outcome: Outcome,
     keep: KeepAll,
-    recorder: Recorder,
+    samples: Vec<descent::Sample>,
     last_lambda_max: f64,
 }
 
 fn run(data: &Dataset, net: &Network, eta: f64, method: Method) -> Run {
     let config =
-        DescentConfig { step_size: StepSize::Fixed(eta), iterations: ITERATIONS, method, ..Default::default() };
+        DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: ITERATIONS, method, ..Default::default() };
     let problem = Problem::new(data, net, &config).unwrap();
-    let recorder = Recorder::new(RecorderConfig { lambda_min_h: true, ..Default::default() }).unwrap();
+    let recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
     let mut observers = ((KeepAll::default(), recorder), LastLambdaMax::default());
     let outcome = problem.run(&mut observers).unwrap();
     let ((keep, recorder), last) = observers;
-    Run { outcome, keep, recorder, last_lambda_max: last.0 }
+    Run { outcome, keep, samples: recorder.into_trajectory().samples, last_lambda_max: last.0 }
 }
 
 fn assert_no_nan(run: &Run) {
@@ -64,9 +64,17 @@ fn assert_no_nan(run: &Run) {
         assert!(!reason.loss().is_nan() && t.is_finite());
     }
     assert!(!any_nan(&run.keep.snapshots));
-    for s in run.recorder.samples() {
-        let opt = [s.lambda_min_h, s.theorem_bound, s.bound_ratio, s.infinite_width_gap];
-        let all = [s.loss, s.residual_norm_sq, s.pattern_change_fraction, s.max_weight_distance, s.frobenius_distance];
+    for s in &run.samples {
+        let opt = [s.lambda_min_h, s.discrete_bound_ratio];
+        let all = [
+            s.loss,
+            s.residual_sq,
+            s.pattern_change_fraction,
+            s.max_weight_distance,
+            s.weight_distance_frobenius,
+            s.bound_ratio,
+            s.u_infinity_gap,
+        ];
         assert!(all.iter().chain(opt.iter().flatten()).all(|v| !v.is_nan()), "{s:?}");
     }
 }
@@ -79,7 +87,7 @@ fn assert_no_nan(run: &Run) {
 fn step_far_past_the_stability_limit_is_reported_as_divergence() {
     let (data, net, lambda_max) = setup();
     let config = DescentConfig {
-        step_size: StepSize::Fixed(10.0 / lambda_max),
+        learning_rate: LearningRate::Fixed(10.0 / lambda_max),
         iterations: 2000,
         divergence_factor: 1e300,
         ..Default::default()
@@ -150,4 +158,37 @@ fn overflow_is_reported_as_divergence_with_infinite_loss() {
     assert_eq!(reason.loss(), f64::INFINITY);
     assert_eq!((r.outcome.iterations, r.outcome.final_loss), (0, r.outcome.initial_loss));
     assert_no_nan(&r);
+}
+
+/// With a sampling stride the observers see every 7th iterate only, yet the outcome of a diverging
+/// run still names the last accepted iterate, with the bits of the run that saw every iterate
+/// (loss, predictions, distances, peak loss); a converging catapult run agrees as well.
+#[test]
+fn the_outcome_names_the_last_accepted_iterate_between_samples() {
+    let (data, net, lambda_max) = setup();
+    for eta in [10.0 / lambda_max, 3.0 / lambda_max] {
+        let config = |sample_every| DescentConfig {
+            learning_rate: LearningRate::Fixed(eta),
+            iterations: ITERATIONS,
+            sample_every,
+            ..Default::default()
+        };
+        let mut every = KeepAll::default();
+        let all = descent::run(&data, &net, &config(1), &mut every).unwrap();
+        let mut strided = KeepAll::default();
+        let some = descent::run(&data, &net, &config(7), &mut strided).unwrap();
+        assert_eq!(format!("{:?}", all.status), format!("{:?}", some.status), "η = {eta}");
+        assert_eq!(
+            (all.iterations, all.final_loss, all.peak_loss, all.final_max_weight_distance, all.final_frobenius_distance),
+            (some.iterations, some.final_loss, some.peak_loss, some.final_max_weight_distance, some.final_frobenius_distance),
+            "η = {eta}"
+        );
+        assert_eq!(all.final_predictions, some.final_predictions);
+        let seen: Vec<usize> = strided.snapshots.iter().map(|s| s.iteration).collect();
+        assert!(seen.iter().all(|k| k % 7 == 0 || *k == ITERATIONS), "{seen:?}");
+        if all.status.diverged() {
+            assert_ne!(all.iterations % 7, 0, "pick a case that diverges between samples");
+            assert!(*seen.last().unwrap() < all.iterations);
+        }
+    }
 }

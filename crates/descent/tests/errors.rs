@@ -1,8 +1,7 @@
 //! Every bad input is a named error, never a panic or a NaN.
 
 use descent::{
-    DescentConfig, DescentError, Problem, Recorder, RecorderConfig, Sampling, Schedule, SgdComparisonConfig, StepSize,
-    compare_gd_sgd,
+    DescentConfig, DescentError, LearningRate, Problem, Sampling, SgdComparisonConfig, compare_gd_sgd,
 };
 use faer::{Col, Mat};
 use model::{Dataset, ModelError, Network};
@@ -17,13 +16,13 @@ fn check(config: DescentConfig, expect: impl Fn(&DescentError) -> bool) {
 
 #[test]
 fn bad_input_is_a_named_error() {
-    let fixed = |eta| DescentConfig { step_size: StepSize::Fixed(eta), ..Default::default() };
+    let fixed = |eta| DescentConfig { learning_rate: LearningRate::Fixed(eta), ..Default::default() };
     for eta in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        check(fixed(eta), |e| matches!(e, DescentError::InvalidStepSize { name: "eta", .. }));
+        check(fixed(eta), |e| matches!(e, DescentError::InvalidLearningRate { name: "eta", .. }));
     }
     for c_eta in [0.0, -2.0, f64::NAN] {
-        let config = DescentConfig { step_size: StepSize::Theorem { c_eta }, ..Default::default() };
-        check(config, |e| matches!(e, DescentError::InvalidStepSize { name: "c_eta", .. }));
+        let config = DescentConfig { learning_rate: LearningRate::Theorem { c_eta }, ..Default::default() };
+        check(config, |e| matches!(e, DescentError::InvalidLearningRate { name: "c_eta", .. }));
     }
     for batch_size in [0, 7] {
         let config = DescentConfig { sampling: Sampling::Minibatch { batch_size, seed: 0, trial: 0 }, ..fixed(0.1) };
@@ -61,8 +60,9 @@ fn bad_input_is_a_named_error() {
     assert!(matches!(p.weights(&state), Err(DescentError::StateMismatch { .. })));
 
     // A zero sampling stride; a bad SGD comparison batch.
-    let e = Recorder::new(RecorderConfig { schedule: Schedule::Every(0), ..Default::default() }).unwrap_err();
-    assert!(matches!(e, DescentError::InvalidParameter { name: "schedule", .. }));
+    check(DescentConfig { sample_every: 0, ..Default::default() }, |e| {
+        matches!(e, DescentError::InvalidParameter { name: "sample_every", .. })
+    });
     for batch_size in [0, 7] {
         let e = compare_gd_sgd(&data, &net, &SgdComparisonConfig { batch_size, ..Default::default() }).unwrap_err();
         assert_eq!(e, DescentError::InvalidBatchSize { batch_size, n: 6 });

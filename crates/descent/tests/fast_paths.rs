@@ -1,6 +1,6 @@
 //! The step's fast paths against the plain definitions: fused patterns, predictions and finiteness, warm-started λmin(H(k)).
 
-use descent::{DescentConfig, Method, Problem, StepSize};
+use descent::{DescentConfig, Method, Problem, LearningRate};
 use model::network::predictions;
 use model::{Dataset, Network, PatternBits};
 
@@ -15,7 +15,7 @@ fn fused_patterns_and_predictions_equal_the_definitions() {
         let net = Network::init(m, d, 8, 1).unwrap();
         for method in [Method::KernelSpace, Method::WeightSpace] {
             let config =
-                DescentConfig { step_size: StepSize::Fixed(1.5), iterations: 20, method, ..Default::default() };
+                DescentConfig { learning_rate: LearningRate::Fixed(1.5), iterations: 20, method, ..Default::default() };
             let problem = Problem::new(&data, &net, &config).unwrap();
             let mut state = problem.initial_state().unwrap();
             let z0 = state.preactivations().to_owned();
@@ -45,7 +45,7 @@ fn warm_started_lambda_min_equals_the_dense_solver_along_a_run() {
     let (n, d, m) = (80, 80, 3000);
     let data = Dataset::sphere(n, d, 5, 0).unwrap();
     let net = Network::init(m, d, 5, 1).unwrap();
-    let config = DescentConfig { step_size: StepSize::Fixed(0.8), iterations: 15, ..Default::default() };
+    let config = DescentConfig { learning_rate: LearningRate::Fixed(0.8), iterations: 15, ..Default::default() };
     let problem = Problem::new(&data, &net, &config).unwrap();
     let mut state = problem.initial_state().unwrap();
     let mut worst: f64 = 0.0;

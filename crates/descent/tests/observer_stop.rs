@@ -4,7 +4,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{Control, DescentConfig, Method, Problem, Status, StepSize};
+use descent::{Control, DescentConfig, Method, Problem, Status, LearningRate};
 use model::{Dataset, Network};
 
 const ITERATIONS: usize = 20;
@@ -28,7 +28,7 @@ fn setup() -> (Dataset, Network) {
 }
 
 fn config(method: Method) -> DescentConfig {
-    DescentConfig { step_size: StepSize::Fixed(0.5), iterations: ITERATIONS, method, ..Default::default() }
+    DescentConfig { learning_rate: LearningRate::Fixed(0.5), iterations: ITERATIONS, method, ..Default::default() }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{DescentConfig, Method, Problem, Sampling, SgdComparisonConfig, Status, StepSize, compare_gd_sgd};
+use descent::{DescentConfig, Method, Problem, Sampling, SgdComparisonConfig, Status, LearningRate, compare_gd_sgd};
 use model::{Dataset, Network};
 
 fn setup() -> (Dataset, Network) {
@@ -13,7 +13,7 @@ fn setup() -> (Dataset, Network) {
 
 fn trajectory(data: &Dataset, net: &Network, sampling: Sampling, method: Method) -> KeepAll {
     let config =
-        DescentConfig { step_size: StepSize::Fixed(0.3), iterations: 60, method, sampling, ..Default::default() };
+        DescentConfig { learning_rate: LearningRate::Fixed(0.3), iterations: 60, method, sampling, ..Default::default() };
     let problem = Problem::new(data, net, &config).unwrap();
     let mut keep = KeepAll { materialise_at: vec![60], ..Default::default() };
     assert_eq!(problem.run(&mut keep).unwrap().status, Status::Completed);
@@ -61,7 +61,7 @@ fn sgd_is_reproducible_from_its_seed_and_the_seed_matters() {
 fn gd_and_sgd_are_compared_at_matched_epochs_and_iterations() {
     let (data, net) = setup();
     let config = SgdComparisonConfig {
-        step_size: StepSize::Theorem { c_eta: 20.0 },
+        learning_rate: LearningRate::Theorem { c_eta: 20.0 },
         batch_size: 3,
         epochs: 40,
         seed: 9,
@@ -73,7 +73,7 @@ fn gd_and_sgd_are_compared_at_matched_epochs_and_iterations() {
     assert_eq!((cmp.gd_by_epoch.len(), cmp.sgd_by_epoch.len()), (41, 41));
     assert_eq!((cmp.gd_loss_by_iteration.len(), cmp.sgd_loss_by_iteration.len()), (41, 161));
     for (e, (g, s)) in cmp.gd_by_epoch.iter().zip(&cmp.sgd_by_epoch).enumerate() {
-        assert_eq!((g.iteration, s.iteration), (e, 4 * e));
+        assert_eq!((g.step, s.step), (e, 4 * e));
         assert_eq!(g.loss, cmp.gd_loss_by_iteration[e]);
         assert_eq!(s.loss, cmp.sgd_loss_by_iteration[4 * e]);
     }
@@ -97,8 +97,8 @@ fn gd_and_sgd_are_compared_at_matched_epochs_and_iterations() {
         s.max_weight_distance,
         g.pattern_change_fraction,
         s.pattern_change_fraction,
-        g.bound_ratio.unwrap(),
-        s.bound_ratio.unwrap(),
+        g.discrete_bound_ratio.unwrap(),
+        s.discrete_bound_ratio.unwrap(),
     );
     // Same examples seen, different trajectories. At a step this small each SGD step makes almost a
     // GD step of progress, so with 4 steps per epoch SGD is ahead per epoch.

@@ -2,7 +2,7 @@
 //!
 //! Claim: with η = c_η λ0/n², ‖y − u(k)‖² ≤ (1 − ηλ0/2)^k ‖y − u(0)‖² for every k.
 
-use descent::{DescentConfig, Problem, Recorder, RecorderConfig, Schedule, Status, StepSize};
+use descent::{DescentConfig, LearningRate, Problem, Recorder, RecorderOptions, Status};
 use model::{Dataset, Network};
 
 /// n = d = 5, m = 20000, η = λ0/n² (c_η = 1): every sampled ratio measured/bound is ≤ 1, until
@@ -16,44 +16,41 @@ fn theorem_bound_holds_with_the_theorem_step() {
     let eta = lambda0 / (n * n) as f64;
     // Iterations for the bound's factor (1 − ηλ0/2)^k to reach 1/10.
     let iterations = ((0.1f64).ln() / (1.0 - eta * lambda0 / 2.0).ln()).ceil() as usize;
-    let config = DescentConfig { step_size: StepSize::Theorem { c_eta: 1.0 }, iterations, ..Default::default() };
+    let config = DescentConfig {
+        learning_rate: LearningRate::Theorem { c_eta: 1.0 },
+        iterations,
+        sample_every: iterations / 200,
+        ..Default::default()
+    };
     let problem = Problem::new(&data, &net, &config).unwrap();
     assert!((problem.eta() - eta).abs() <= 1e-12 * eta, "η = {} vs λ0/n² = {eta}", problem.eta());
-    let mut recorder = Recorder::new(RecorderConfig {
-        schedule: Schedule::Every(iterations / 200),
-        lambda_min_h: false,
-        predictions: false,
-        ..Default::default()
-    })
-    .unwrap();
+    let mut recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 0, keep_u: false });
     let outcome = problem.run(&mut recorder).unwrap();
     assert_eq!(outcome.status, Status::Completed);
     let trajectory = recorder.into_trajectory();
-    assert_eq!(trajectory.lambda0.map(|l| (l - lambda0).abs() < 1e-12), Some(true));
+    assert!((trajectory.lambda0 - lambda0).abs() < 1e-12);
     let samples = &trajectory.samples;
     assert!(samples.len() > 100);
-    let worst = samples[1..].iter().map(|s| s.bound_ratio.unwrap()).fold(0.0, f64::max);
+    let worst = samples[1..].iter().map(|s| s.discrete_bound_ratio.unwrap()).fold(0.0, f64::max);
     let last = samples.last().unwrap();
     println!(
         "λ0 = {lambda0:.4}, η = {eta:.4e}, K = {iterations}: max ratio over k ≥ 1 {worst:.4}, final ratio {:.3e}, \
          final ‖y − u‖² / ‖y − u(0)‖² = {:.3e}, max_r ‖w_r − w_r(0)‖ = {:.3e}, pattern change {:.2e}, \
          max ‖u − u∞‖ = {:.3e}",
-        last.bound_ratio.unwrap(),
-        last.residual_norm_sq / samples[0].residual_norm_sq,
+        last.discrete_bound_ratio.unwrap(),
+        last.residual_sq / samples[0].residual_sq,
         last.max_weight_distance,
         last.pattern_change_fraction,
-        trajectory.max_infinite_width_gap().unwrap(),
+        trajectory.max_u_infinity_gap(),
     );
+    let r0 = samples[0].residual_sq;
     for s in samples {
-        let ratio = s.bound_ratio.unwrap();
-        assert!(
-            ratio <= 1.0,
-            "k = {}: ‖y − u‖² = {} > bound {}",
-            s.iteration,
-            s.residual_norm_sq,
-            s.theorem_bound.unwrap()
-        );
+        let bound = descent::theorem_bound(problem.eta(), trajectory.lambda0, r0, s.step);
+        let ratio = s.discrete_bound_ratio.unwrap();
+        assert!(ratio <= 1.0, "k = {}: ‖y − u‖² = {} > bound {bound}", s.step, s.residual_sq);
+        assert!((ratio - s.residual_sq / bound).abs() <= 1e-12 * ratio, "k = {}: the recorded ratio", s.step);
     }
-    assert_eq!(samples[0].bound_ratio, Some(1.0), "at k = 0 both sides are ‖y − u(0)‖²");
-    assert!(last.theorem_bound.unwrap() < 0.101 * samples[0].residual_norm_sq);
+    assert_eq!(samples[0].discrete_bound_ratio, Some(1.0), "at k = 0 both sides are ‖y − u(0)‖²");
+    assert_eq!(last.step, iterations, "the last iterate is a sample");
+    assert!(descent::theorem_bound(problem.eta(), trajectory.lambda0, r0, last.step) < 0.101 * r0);
 }

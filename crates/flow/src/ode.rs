@@ -263,19 +263,8 @@ pub struct ErrorReport {
     pub checked_steps: usize,
 }
 
-/// The integrator's error estimate at one sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SampleError {
-    /// Estimated global error of the state in its norm (see [`ErrorEstimate`]).
-    pub state: f64,
-    /// Estimated error of the predictions u(t) (Embedded: the summed ‖u(x) − u(x − δ)‖ of the
-    /// steps' embedded errors δ; Shadow: (16/15)‖u(x_h) − u(x_h − (x_h − x_{h/2}))‖); `None` when
-    /// the field has no predictions or under LocalSampled.
-    pub u: Option<f64>,
-    /// Estimated error of every single neuron, max_r of its summed (Embedded) or (16/15)·shadow
-    /// (Shadow) error: what guards a per-neuron distance such as max_r ‖w_r(t) − w_r(0)‖.
-    pub neuron: Option<f64>,
-}
+/// The integrator's error estimate at one sample (the recorder's type, defined in `model`).
+pub use model::SampleError;
 
 use model::{Control, Status};
 

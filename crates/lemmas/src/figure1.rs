@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use descent::{DescentConfig, Method, Problem, Recorder, RecorderConfig, Schedule, Status, StepSize};
+use descent::{DescentConfig, LearningRate, Method, Problem, Recorder, RecorderOptions, Status};
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -529,30 +529,23 @@ fn one_run(
 ) -> Result<Figure1Run, LemmaError> {
     let net = initialisation(cfg, m, seed_index)?;
     let dcfg = DescentConfig {
-        step_size: StepSize::Fixed(eta),
+        learning_rate: LearningRate::Fixed(eta),
         iterations: cfg.iterations,
         method: Method::KernelSpace,
         ..DescentConfig::default()
     };
     let problem = Problem::with_infinite_width(data, &net, &dcfg, infinite.clone()).map_err(dynamics)?;
-    let mut rec = Recorder::new(RecorderConfig {
-        schedule: Schedule::Every(1),
-        lambda_min_h: false,
-        predictions: false,
-        theorem_bound: false,
-        infinite_width: true,
-    })
-    .map_err(dynamics)?;
-    let mut lmins = LambdaMins { every: cfg.lambda_min_every, values: Vec::new() };
-    let outcome = problem.run(&mut (&mut rec, &mut lmins)).map_err(dynamics)?;
+    // Every iterate is a sample; λmin(H(k)) at every `lambda_min_every`-th (warm-started).
+    let mut rec = Recorder::new(infinite, RecorderOptions { lambda_min_every: cfg.lambda_min_every, keep_u: false });
+    let outcome = problem.run(&mut rec).map_err(dynamics)?;
     let traj = rec.into_trajectory();
     let mut curves = Figure1Curves::default();
     for s in &traj.samples {
         curves.loss.push(s.loss);
         curves.pattern_change_fraction.push(s.pattern_change_fraction);
         curves.max_weight_distance.push(s.max_weight_distance);
-        curves.lambda_min_h.push(lmins.values.iter().find(|(k, _)| *k == s.iteration).map(|(_, v)| *v));
-        curves.infinite_width_gap.push(s.infinite_width_gap.unwrap_or(0.0));
+        curves.lambda_min_h.push(s.lambda_min_h);
+        curves.infinite_width_gap.push(s.u_infinity_gap);
     }
     let status = status_text(outcome.status);
     let max_gap = curves.infinite_width_gap.iter().copied().fold(0.0, f64::max);
@@ -797,7 +790,7 @@ fn sgd_summary(cfg: &Figure1Config, data: &Dataset, eta: f64) -> Result<SgdSumma
                 data,
                 &net,
                 &descent::SgdComparisonConfig {
-                    step_size: StepSize::Fixed(eta),
+                    learning_rate: LearningRate::Fixed(eta),
                     batch_size: b,
                     epochs: cfg.sgd_epochs,
                     seed: cfg.seed,
@@ -867,22 +860,6 @@ impl SgdSummary {
         let completed = runs.iter().filter(|r| r.completed()).count();
         let lower = runs.iter().filter(|r| r.completed() && r.by_epoch.last().is_some_and(|l| l.2 < l.1)).count();
         SgdSummary { m, batch_size, eta, steps_per_epoch, runs, by_epoch, final_loss_sgd_lower: (completed, lower) }
-    }
-}
-
-/// Records λmin(H(k)) every `every` iterations.
-struct LambdaMins {
-    every: usize,
-    values: Vec<(usize, f64)>,
-}
-
-impl descent::Observer<descent::View<'_>, descent::DescentError> for LambdaMins {
-    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
-        let (problem, state) = (view.problem, view.state);
-        if self.every > 0 && state.iteration().is_multiple_of(self.every) {
-            self.values.push((state.iteration(), problem.lambda_min_h(state)?));
-        }
-        Ok(descent::Control::Continue)
     }
 }
 

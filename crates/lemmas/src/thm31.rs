@@ -12,7 +12,7 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Problem, StepSize};
+use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Problem, LearningRate};
 use faer::Mat;
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use reduced::{GdStep, SeededInit, Stepper, System};
@@ -289,7 +289,7 @@ struct FullPath<'a> {
 impl<'a> FullPath<'a> {
     fn new(prep: &'a Prep<'_>, net: &'a Network, eta: f64) -> Result<Self, LemmaError> {
         let config = DescentConfig {
-            step_size: StepSize::Fixed(eta),
+            learning_rate: LearningRate::Fixed(eta),
             iterations: 1,
             method: Method::KernelSpace,
             ..DescentConfig::default()

@@ -1,6 +1,7 @@
 //! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞, λ0
 //! and the infinite-width reference ([`InfiniteWidth`]: the flow and GD predictions under K∞);
-//! also the run vocabulary the three dynamics share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`], and the one executor [`execute`] of any [`Stepper`]).
+//! also the run vocabulary the three dynamics share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`], and the one executor [`execute`] of any [`Stepper`]),
+//! and the one trajectory recorder of every dynamics ([`record`]: a [`Recorder`] of anything [`Recordable`]).
 //!
 //! Everything here follows docs/theory.md §1. Layout conventions (column-major faer matrices):
 //! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);
@@ -25,6 +26,7 @@ pub mod network;
 pub mod npy;
 pub mod par;
 pub mod patterns;
+pub mod record;
 pub mod rng;
 pub mod sampler;
 pub mod simd;
@@ -42,6 +44,11 @@ pub use linalg::{
 };
 pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};
+pub use record::{
+    Baseline, Every, Movement, Recordable, Recorder, RecorderOptions, Sample, SampleError, SecondLayer, Trajectory, discrete_bound_ratio,
+    ratio_to_bound,
+    safe_ratio,
+};
 pub use rng::{Purpose, stream};
 pub use sampler::GaussianPreactivations;
 
