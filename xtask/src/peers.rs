@@ -943,7 +943,8 @@ fn memory_report(data: &Dataset, eta: f64) -> Result<String, UserError> {
     let n = data.n();
     for m in [1_000usize, 2_000, 4_000, 8_000, 16_000] {
         let sub = Network::init(m, data.d(), SEED, 1)?;
-        let config = DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: 1, ..DescentConfig::default() };
+        let config =
+            DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: 1, ..DescentConfig::default() };
         let problem = Problem::new(data, &sub, &config).map_err(|e| UserError(e.to_string()))?;
         let state = problem.initial_state().map_err(|e| UserError(e.to_string()))?;
         let bytes = state.heap_bytes();

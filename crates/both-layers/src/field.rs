@@ -39,23 +39,23 @@ impl VectorField for BothLayersField<'_> {
 /// Gradient flow of both layers from `net` (slide Thm 2.6 = paper Thm 3.3), with flow's RK4 driver:
 /// same [`FlowConfig`], error estimate, divergence status and [`Observer`]s as [`flow::run`].
 ///
-/// On (W, a) by default ([`Space::Auto`] keeps both layers there, so the claims' runs are those of
-/// weight space); in kernel space on (Z, C, a) ([`crate::kernel`], one n×n×m GEMM per evaluation
-/// instead of two n×d×m) when `config.space` is [`Space::Kernel`] or [`Space::KernelFused`].
+/// In kernel space on (Z, C, a) ([`crate::kernel`], one n×n×m GEMM per evaluation instead of two
+/// n×d×m) where the first-layer flow would be: [`Space::Auto`] when d ≥ n, or when asked for with
+/// [`Space::Kernel`] / [`Space::KernelFused`]; on (W, a) otherwise. The two are the same flow in
+/// other coordinates, equal to rounding.
 pub fn run<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     data: &Dataset,
     net: &Network,
     config: &FlowConfig,
     observer: &mut O,
 ) -> Result<RunOutcome> {
-    match config.space {
-        Space::Kernel | Space::KernelFused => {
-            flow::validate_network(data, net)?;
-            let x0 = KernelBothState::initial(data, net);
-            let w0 = &net.w;
-            let view = |x: &KernelBothState| Ok(x.network(data, w0));
-            flow::run_with_view(&KernelBothField { data }, data, x0, config, Space::Kernel, observer, view)
-        }
-        Space::Auto | Space::Weight => flow::run_with_field(&BothLayersField { data }, data, net, config, observer),
+    if config.space.kernel(data) {
+        flow::validate_network(data, net)?;
+        let x0 = KernelBothState::initial(data, net);
+        let w0 = &net.w;
+        let view = |x: &KernelBothState| Ok(x.network(data, w0));
+        flow::run_with_view(&KernelBothField { data }, data, x0, config, Space::Kernel, observer, view)
+    } else {
+        flow::run_with_field(&BothLayersField { data }, data, net, config, observer)
     }
 }

@@ -7,8 +7,8 @@
 //! da_r/dt = −∂L/∂a_r = −(1/√m) Σ_i relu(z_ir) r_i. A difference (or derivative) of two states has
 //! δZ = K δC, so its norm ‖δW‖_F² + ‖δa‖² = Σ_r δc_r · δz_r + ‖δa‖² needs no GEMM.
 //!
-//! Cheaper than (W, a) when n ≤ d. Runs only when asked for ([`flow::Space::Kernel`]): the
-//! default keeps both layers on (W, a). Deterministic: the GEMM is `model::par`'s blocked one
+//! Cheaper than (W, a) when n ≤ d, where [`flow::Space::Auto`] takes it, as for the first layer
+//! (or when asked for with [`flow::Space::Kernel`]). Deterministic: the GEMM is `model::par`'s blocked one
 //! and the reductions are in a fixed order, so 1 and N threads give the same bits.
 
 use faer::{Accum, Col, Mat};

@@ -39,7 +39,7 @@ impl flow::Observer<Snapshot<'_>, flow::FlowError> for Losses {
 }
 
 /// A run in kernel space is the run on (W, a) to rounding, on a case whose patterns flip; the
-/// default (`Space::Auto`) stays on (W, a).
+/// default (`Space::Auto`) takes kernel space here (d ≥ n), bit for bit, and (W, a) when d < n.
 #[test]
 fn a_kernel_space_run_is_the_weight_space_run() {
     let data = Dataset::sphere(10, 10, 4, 0).unwrap();
@@ -57,8 +57,16 @@ fn a_kernel_space_run_is_the_weight_space_run() {
     };
     let (weight, weight_seen) = run(Space::Weight);
     let (kernel, kernel_seen) = run(Space::Kernel);
-    let (auto, _) = run(Space::Auto);
-    assert_eq!((weight.space, kernel.space, auto.space), (Space::Weight, Space::Kernel, Space::Weight));
+    let (auto, auto_seen) = run(Space::Auto);
+    assert_eq!((weight.space, kernel.space, auto.space), (Space::Weight, Space::Kernel, Space::Kernel));
+    assert_eq!(
+        (auto.network.w, auto.network.a, auto_seen),
+        (kernel.network.w.clone(), kernel.network.a.clone(), kernel_seen.clone())
+    );
+    let narrow = Dataset::sphere(10, 4, 4, 0).unwrap();
+    let narrow_net = Network::init(40, 4, 4, 0).unwrap();
+    let narrow_auto = both_layers::run(&narrow, &narrow_net, &config, &mut ()).unwrap();
+    assert_eq!(narrow_auto.space, Space::Weight, "d < n stays on (W, a)");
     assert_eq!((weight.status, weight.steps), (kernel.status, kernel.steps));
     assert!(rel(&kernel.network.w, &weight.network.w) < 1e-11, "final W");
     assert!((&kernel.network.a - &weight.network.a).norm_max() < 1e-11 * weight.network.a.norm_max());

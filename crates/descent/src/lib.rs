@@ -30,7 +30,7 @@ pub mod sgd;
 pub mod state;
 pub mod theory;
 
-pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Sampling, LearningRate};
+pub use config::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, LearningRate, Method, Sampling};
 pub use driver::{GdStepper, Observers, Outcome, View, run};
 pub use error::{DescentError, Result};
 /// The run vocabulary shared with `flow` and `both-layers` (defined in `model::dynamics`).

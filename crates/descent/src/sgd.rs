@@ -12,7 +12,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::recorder::{Every, LossTrace, Recorder, RecorderOptions, Sample};
-use crate::{DescentConfig, DescentError, Method, Problem, Result, Sampling, Status, LearningRate};
+use crate::{DescentConfig, DescentError, LearningRate, Method, Problem, Result, Sampling, Status};
 
 /// Draws b distinct indices out of n per step from `stream(seed, trial, Purpose::Minibatch)`.
 ///

@@ -7,10 +7,16 @@ use descent::{DescentConfig, LearningRate, Method, Problem, Recorder, RecorderOp
 use model::{Dataset, Network};
 
 fn record(data: &Dataset, net: &Network, method: Method, sampling: Sampling) -> (Vec<common::Snapshot>, Vec<Sample>) {
-    let config =
-        DescentConfig { learning_rate: LearningRate::Fixed(0.4), iterations: 25, method, sampling, ..Default::default() };
+    let config = DescentConfig {
+        learning_rate: LearningRate::Fixed(0.4),
+        iterations: 25,
+        method,
+        sampling,
+        ..Default::default()
+    };
     let problem = Problem::new(data, net, &config).unwrap();
-    let recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let recorder =
+        Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
     let mut observers = (KeepAll { materialise_at: vec![0, 25], ..Default::default() }, recorder);
     problem.run(&mut observers).unwrap();
     (observers.0.snapshots, observers.1.into_trajectory().samples)

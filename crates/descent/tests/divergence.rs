@@ -5,8 +5,8 @@ mod common;
 
 use common::{KeepAll, any_nan};
 use descent::{
-    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, Method, Outcome, Problem, Recorder, RecorderOptions,
-    Status, LearningRate, stability_limit,
+    Control, DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Divergence, LearningRate, Method, Outcome, Problem, Recorder,
+    RecorderOptions, Status, stability_limit,
 };
 use model::{Dataset, Network};
 
@@ -17,7 +17,8 @@ fn setup() -> (Dataset, Network, f64) {
     let data = Dataset::sphere(5, 5, 12, 0).unwrap();
     let net = Network::init(400, 5, 12, 0).unwrap();
     let probe =
-        Problem::new(&data, &net, &DescentConfig { learning_rate: LearningRate::Fixed(1.0), ..Default::default() }).unwrap();
+        Problem::new(&data, &net, &DescentConfig { learning_rate: LearningRate::Fixed(1.0), ..Default::default() })
+            .unwrap();
     let h0 = probe.gram_h(&probe.initial_state().unwrap()).unwrap();
     let lambda_max = model::lambda_max(h0.as_ref()).unwrap();
     assert_eq!(stability_limit(h0.as_ref()).unwrap(), 2.0 / lambda_max);
@@ -47,7 +48,8 @@ fn run(data: &Dataset, net: &Network, eta: f64, method: Method) -> Run {
     let config =
         DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: ITERATIONS, method, ..Default::default() };
     let problem = Problem::new(data, net, &config).unwrap();
-    let recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let recorder =
+        Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
     let mut observers = ((KeepAll::default(), recorder), LastLambdaMax::default());
     let outcome = problem.run(&mut observers).unwrap();
     let ((keep, recorder), last) = observers;
@@ -179,8 +181,20 @@ fn the_outcome_names_the_last_accepted_iterate_between_samples() {
         let some = descent::run(&data, &net, &config(7), &mut strided).unwrap();
         assert_eq!(format!("{:?}", all.status), format!("{:?}", some.status), "η = {eta}");
         assert_eq!(
-            (all.iterations, all.final_loss, all.peak_loss, all.final_max_weight_distance, all.final_frobenius_distance),
-            (some.iterations, some.final_loss, some.peak_loss, some.final_max_weight_distance, some.final_frobenius_distance),
+            (
+                all.iterations,
+                all.final_loss,
+                all.peak_loss,
+                all.final_max_weight_distance,
+                all.final_frobenius_distance
+            ),
+            (
+                some.iterations,
+                some.final_loss,
+                some.peak_loss,
+                some.final_max_weight_distance,
+                some.final_frobenius_distance
+            ),
             "η = {eta}"
         );
         assert_eq!(all.final_predictions, some.final_predictions);

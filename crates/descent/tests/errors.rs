@@ -1,8 +1,6 @@
 //! Every bad input is a named error, never a panic or a NaN.
 
-use descent::{
-    DescentConfig, DescentError, LearningRate, Problem, Sampling, SgdComparisonConfig, compare_gd_sgd,
-};
+use descent::{DescentConfig, DescentError, LearningRate, Problem, Sampling, SgdComparisonConfig, compare_gd_sgd};
 use faer::{Col, Mat};
 use model::{Dataset, ModelError, Network};
 

@@ -10,7 +10,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{DescentConfig, Method, Problem, Status, LearningRate};
+use descent::{DescentConfig, LearningRate, Method, Problem, Status};
 use faer::{Col, Side};
 use model::{Dataset, Network};
 
@@ -32,7 +32,8 @@ fn regime() -> Regime {
     let data = Dataset::sphere(N, D, 4, 0).unwrap();
     let net = Network::init(M, D, 4, 0).unwrap();
     let problem =
-        Problem::new(&data, &net, &DescentConfig { learning_rate: LearningRate::Fixed(1.0), ..Default::default() }).unwrap();
+        Problem::new(&data, &net, &DescentConfig { learning_rate: LearningRate::Fixed(1.0), ..Default::default() })
+            .unwrap();
     let state = problem.initial_state().unwrap();
     let z = state.preactivations();
     let min_abs_z =
@@ -46,7 +47,8 @@ fn regime() -> Regime {
 /// GD with η = horizon/steps; every iterate, after asserting that no pattern flipped.
 fn gd(reg: &Regime, horizon: f64, steps: usize, method: Method) -> Vec<common::Snapshot> {
     let eta = horizon / steps as f64;
-    let config = DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: steps, method, ..Default::default() };
+    let config =
+        DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: steps, method, ..Default::default() };
     let problem = Problem::new(&reg.data, &reg.net, &config).unwrap();
     let mut keep = KeepAll::default();
     assert_eq!(problem.run(&mut keep).unwrap().status, Status::Completed);

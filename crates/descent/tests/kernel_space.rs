@@ -3,7 +3,7 @@
 mod common;
 
 use common::{KeepAll, max_abs_col, max_abs_mat, max_abs_slice};
-use descent::{DescentConfig, Method, Problem, Status, LearningRate};
+use descent::{DescentConfig, LearningRate, Method, Problem, Status};
 use model::{Dataset, Network};
 
 /// Both methods from the same init for 100 steps with a step large enough to flip patterns:
@@ -14,7 +14,8 @@ fn kernel_space_and_weight_space_agree_over_100_steps() {
     let data = Dataset::sphere(n, d, 21, 0).unwrap();
     let net = Network::init(m, d, 21, 0).unwrap();
     let run = |method| {
-        let config = DescentConfig { learning_rate: LearningRate::Fixed(0.5), iterations: 100, method, ..Default::default() };
+        let config =
+            DescentConfig { learning_rate: LearningRate::Fixed(0.5), iterations: 100, method, ..Default::default() };
         let problem = Problem::new(&data, &net, &config).unwrap();
         let mut keep = KeepAll { materialise_at: vec![0, 37, 100], ..Default::default() };
         let outcome = problem.run(&mut keep).unwrap();

@@ -4,7 +4,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{Control, DescentConfig, Method, Problem, Status, LearningRate};
+use descent::{Control, DescentConfig, LearningRate, Method, Problem, Status};
 use model::{Dataset, Network};
 
 const ITERATIONS: usize = 20;

@@ -22,7 +22,8 @@ fn recorded_quantities_match_direct_computations() {
         ..Default::default()
     };
     let problem = Problem::new(&data, &net, &config).unwrap();
-    let recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
+    let recorder =
+        Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
     let mut observers = (KeepAll { materialise_at: at.clone(), ..Default::default() }, recorder);
     let outcome = problem.run(&mut observers).unwrap();
     let (keep, recorder) = observers;
@@ -49,7 +50,11 @@ fn recorded_quantities_match_direct_computations() {
         let dist = model::max_weight_distance(w.as_ref(), w0.as_ref());
         assert!((s.max_weight_distance - dist).abs() < 1e-12, "k = {k}: {} vs {dist}", s.max_weight_distance);
         let frob = (w - w0).norm_l2();
-        assert!((s.weight_distance_frobenius - frob).abs() < 1e-12, "k = {k}: {} vs {frob}", s.weight_distance_frobenius);
+        assert!(
+            (s.weight_distance_frobenius - frob).abs() < 1e-12,
+            "k = {k}: {} vs {frob}",
+            s.weight_distance_frobenius
+        );
         let h = model::gram_h_direct(data.x(), w.as_ref(), net.a.as_ref());
         let lambda = model::lambda_min(h.as_ref()).unwrap();
         assert!((s.lambda_min_h.unwrap() - lambda).abs() < 1e-12, "k = {k}");
@@ -57,7 +62,11 @@ fn recorded_quantities_match_direct_computations() {
         assert_eq!(s.loss, keep.snapshots[j].loss);
         let bound = theorem_bound(0.6, iw.lambda0(), r0.squared_norm_l2(), k);
         let ratio = s.discrete_bound_ratio.unwrap();
-        assert!((ratio - s.residual_sq / bound).abs() <= 1e-12 * ratio, "k = {k}: {ratio} vs {}", s.residual_sq / bound);
+        assert!(
+            (ratio - s.residual_sq / bound).abs() <= 1e-12 * ratio,
+            "k = {k}: {ratio} vs {}",
+            s.residual_sq / bound
+        );
         // u∞(k) by k products with (I − ηH∞).
         let mut v = r0.clone();
         for _ in 0..k {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::KeepAll;
-use descent::{DescentConfig, Method, Problem, Sampling, SgdComparisonConfig, Status, LearningRate, compare_gd_sgd};
+use descent::{DescentConfig, LearningRate, Method, Problem, Sampling, SgdComparisonConfig, Status, compare_gd_sgd};
 use model::{Dataset, Network};
 
 fn setup() -> (Dataset, Network) {
@@ -12,8 +12,13 @@ fn setup() -> (Dataset, Network) {
 }
 
 fn trajectory(data: &Dataset, net: &Network, sampling: Sampling, method: Method) -> KeepAll {
-    let config =
-        DescentConfig { learning_rate: LearningRate::Fixed(0.3), iterations: 60, method, sampling, ..Default::default() };
+    let config = DescentConfig {
+        learning_rate: LearningRate::Fixed(0.3),
+        iterations: 60,
+        method,
+        sampling,
+        ..Default::default()
+    };
     let problem = Problem::new(data, net, &config).unwrap();
     let mut keep = KeepAll { materialise_at: vec![60], ..Default::default() };
     assert_eq!(problem.run(&mut keep).unwrap().status, Status::Completed);

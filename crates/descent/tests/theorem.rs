@@ -24,7 +24,8 @@ fn theorem_bound_holds_with_the_theorem_step() {
     };
     let problem = Problem::new(&data, &net, &config).unwrap();
     assert!((problem.eta() - eta).abs() <= 1e-12 * eta, "η = {} vs λ0/n² = {eta}", problem.eta());
-    let mut recorder = Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 0, keep_u: false });
+    let mut recorder =
+        Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 0, keep_u: false });
     let outcome = problem.run(&mut recorder).unwrap();
     assert_eq!(outcome.status, Status::Completed);
     let trajectory = recorder.into_trajectory();

@@ -25,7 +25,7 @@ pub enum SampleTimes {
     Explicit(Vec<f64>),
 }
 
-/// Where the first-layer flow runs (see [`crate::kernel`]).
+/// Where a flow runs (see [`crate::kernel`]; both layers: `both_layers::kernel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Space {
     /// Kernel space when d ≥ n (one n×n×m GEMM per evaluation instead of two n×d×m), weight space otherwise.
@@ -44,7 +44,7 @@ pub enum Space {
 }
 
 impl Space {
-    /// Whether the first-layer flow on `data` runs in kernel space.
+    /// Whether a flow on `data` runs in kernel space.
     pub fn kernel(self, data: &model::Dataset) -> bool {
         match self {
             Space::Auto => data.d() >= data.n(),
@@ -65,7 +65,7 @@ pub struct FlowConfig {
     pub samples: SampleTimes,
     /// Error estimate (default: the embedded estimate, ≈ 1× cost; step doubling is an option).
     pub error_estimate: ErrorEstimate,
-    /// Weight or kernel space for the first-layer flow (both layers always run on (W, a)).
+    /// Weight or kernel space (the first-layer flow, and both layers in `both_layers::run`).
     pub space: Space,
     /// The run diverges when the loss exceeds this × its initial value (> 1), or is not finite.
     pub divergence_factor: f64,

@@ -12,7 +12,7 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, Method, Problem, LearningRate};
+use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, LearningRate, Method, Problem};
 use faer::Mat;
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use reduced::{GdStep, SeededInit, Stepper, System};

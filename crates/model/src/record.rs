@@ -156,7 +156,11 @@ pub trait Recordable {
     /// λmin(H(t)), H with a_r(t)² weights.
     fn lambda_min_h(&self) -> Result<f64, Self::Error>;
     /// The both-layer extras; `None` for a dynamics whose second layer is fixed.
-    fn second_layer(&self, _baseline: Option<&Baseline>, _lambda_min: bool) -> Result<Option<SecondLayer>, Self::Error> {
+    fn second_layer(
+        &self,
+        _baseline: Option<&Baseline>,
+        _lambda_min: bool,
+    ) -> Result<Option<SecondLayer>, Self::Error> {
         Ok(None)
     }
 }

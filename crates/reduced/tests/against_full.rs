@@ -115,7 +115,8 @@ fn full_gd(data: &Dataset, net: &Network, eta: f64, iterations: usize) -> Vec<Ob
             Ok(descent::Control::Continue)
         }
     }
-    let config = descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations, ..Default::default() };
+    let config =
+        descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations, ..Default::default() };
     let mut out = Vec::new();
     descent::run(data, net, &config, &mut Rec(&mut out)).unwrap();
     out
@@ -274,7 +275,8 @@ fn a_planted_neuron_outside_the_budget_is_caught_before_it_flips() {
         }
     }
     let mut flips = Flips(p, Vec::new());
-    let config = descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations, ..Default::default() };
+    let config =
+        descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations, ..Default::default() };
     descent::run(&data, &net, &config, &mut flips).unwrap();
     let first_flip = flips.1.iter().position(|&f| f).expect("the full GD never flips the planted neuron: vacuous");
     // Reduced GD on the same network, stepped by hand to look at the active set.
