@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::sgd::MinibatchSampler;
 use crate::state::{Position, State};
-use crate::{DescentConfig, DescentError, Method, Result, Sampling, LearningRate};
+use crate::{DescentConfig, DescentError, LearningRate, Method, Result, Sampling};
 
 /// A descent problem: data, the initial network (W(0), a), and a validated configuration with
 /// its step size η resolved.
@@ -187,6 +187,7 @@ impl<'a> Problem<'a> {
             sampler,
             z_finite: true,
             lambda_min_warm: Default::default(),
+            co_activation: Default::default(),
         })
     }
 
@@ -219,7 +220,7 @@ impl<'a> Problem<'a> {
             None => state.step_residual.copy_from(&state.residual),
             Some(sampler) => sampler.masked_residual(state.residual.as_ref(), state.step_residual.as_mut()),
         }
-        let State { position, z, squared_distances, step_residual, .. } = &mut *state;
+        let State { position, z, squared_distances, step_residual, patterns: signs, .. } = &mut *state;
         let (u, patterns, z_finite) = match position {
             Position::Weights(w) => {
                 self.weight_space_step(w, z, squared_distances, step_residual);
@@ -227,9 +228,12 @@ impl<'a> Problem<'a> {
                 let finite = z.col_iter().all(|c| c.iter().all(|v| v.is_finite()));
                 (u, PatternBits::from_preactivations(z.as_ref()), finite)
             }
-            Position::Coefficients(c) => self.kernel_space_step(c, z, squared_distances, step_residual),
+            Position::Coefficients(c) => self.kernel_space_step(c, z, signs, squared_distances, step_residual),
         };
         state.u = u;
+        if let Some(counts) = state.co_activation.0.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            state.patterns.update_co_activation_counts(&patterns, counts);
+        }
         state.patterns = patterns;
         state.z_finite = z_finite;
         state.residual = &state.u - self.data.y();
@@ -265,6 +269,7 @@ impl<'a> Problem<'a> {
         &self,
         c: &mut Mat<f64>,
         z: &mut Mat<f64>,
+        signs: &PatternBits,
         q: &mut [f64],
         rt: &Col<f64>,
     ) -> (Col<f64>, PatternBits, bool) {
@@ -275,6 +280,7 @@ impl<'a> Problem<'a> {
         let eta = self.eta;
         let rt = column_slice_of(rt.as_ref());
         let words_per_block = COLUMN_BLOCK / 64;
+        let old_bits = signs.word_major();
         let mut bits = vec![0u64; n * pattern_words(m)];
         let z_blocks = column_blocks_mut(z.as_mut());
         let c_blocks = column_blocks_mut(c.as_mut());
@@ -292,9 +298,10 @@ impl<'a> Problem<'a> {
                     let (d_scratch, p_scratch) = scratch;
                     let width = z_block.ncols();
                     let mut d = d_scratch.as_mut().subcols_mut(0, width);
+                    let words = (start / 64) * n..(start + width).div_ceil(64) * n;
                     dispatch(BuildD {
                         d: d.as_mut(),
-                        z: z_block.as_ref(),
+                        signs: &old_bits[words],
                         rt,
                         a: &a_slice[start..start + width],
                         scale,
@@ -340,11 +347,14 @@ impl<'a> Problem<'a> {
     }
 
     /// H(k) = H(W(k)) (n × n) from K and Z(k): H_ij = (1/m) x_iᵀx_j Σ_r a_r² s_ir s_jr, from the
-    /// state's packed patterns (AND + popcount) when every |a_r| = 1.
+    /// co-activation counts of the state's packed patterns when every |a_r| = 1 (AND + popcount
+    /// on the first call of a run; after that each step updates the counts from its flips).
     pub fn gram_h(&self, state: &State) -> Result<Mat<f64>> {
         self.check_state(state)?;
         if self.net.a.iter().all(|v| v.abs() == 1.0) {
-            return Ok(model::gram_h_from_patterns(self.data.input_gram(), &state.patterns));
+            let mut counts = state.co_activation.0.lock().unwrap_or_else(|e| e.into_inner());
+            let counts = counts.get_or_insert_with(|| state.patterns.co_activation_counts());
+            return Ok(model::gram_h_from_counts(self.data.input_gram(), counts, self.m()));
         }
         Ok(model::gram_h(self.data.input_gram(), state.z.as_ref(), self.net.a.as_ref()))
     }
@@ -377,10 +387,12 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Mat<f64>, Mat<f64>)> = std::cell::RefCell::new((Mat::zeros(0, 0), Mat::zeros(0, 0)));
 }
 
-/// Fills D for one column block: d_ir = r̃_i a_r m^{−1/2} if z_ir ≥ 0, else 0 (a select, so that it vectorises).
+/// Fills D for one column block: d_ir = r̃_i a_r m^{−1/2} if s_ir = 1{z_ir ≥ 0} = 1, else 0 (a
+/// select, so that it vectorises). The signs are read from the packed patterns of Z (the block's
+/// words, word-major), which stay in cache for 64 neurons, instead of from Z itself.
 struct BuildD<'a> {
     d: MatMut<'a, f64>,
-    z: MatRef<'a, f64>,
+    signs: &'a [u64],
     rt: &'a [f64],
     a: &'a [f64],
     scale: f64,
@@ -390,13 +402,13 @@ impl SimdKernel for BuildD<'_> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let BuildD { mut d, z, rt, a, scale } = self;
+        let BuildD { mut d, signs, rt, a, scale } = self;
         for (col, &ar) in a.iter().enumerate() {
             let dr = column_slice_mut(d.as_mut(), col);
             let n = dr.len();
-            let (zr, rt) = (&column_slice(z, col)[..n], &rt[..n]);
+            let (words, bit, rt) = (&signs[(col / 64) * n..][..n], (col % 64) as u32, &rt[..n]);
             for i in 0..n {
-                dr[i] = if zr[i] >= 0.0 { rt[i] * ar * scale } else { 0.0 };
+                dr[i] = if (words[i] >> bit) & 1 == 1 { rt[i] * ar * scale } else { 0.0 };
             }
         }
     }

@@ -43,6 +43,20 @@ pub struct State {
     /// The eigenvector of λmin(H) from the last [`crate::Problem::lambda_min_h`] call on this
     /// run, which warm-starts the next one.
     pub(crate) lambda_min_warm: WarmCell,
+    /// The co-activation counts S Sᵀ of `patterns` (row-major n × n), once H(k) has been asked
+    /// for on this run; every later step updates them from the entries it flipped, so the next
+    /// H(k) needs no recount.
+    pub(crate) co_activation: CountsCell,
+}
+
+/// The co-activation counts behind a lock (filled by `&State` readers); cloning clones them.
+#[derive(Debug, Default)]
+pub(crate) struct CountsCell(pub(crate) Mutex<Option<Vec<u32>>>);
+
+impl Clone for CountsCell {
+    fn clone(&self) -> Self {
+        CountsCell(Mutex::new(self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()))
+    }
 }
 
 /// A [`LambdaMinWarmStart`] behind a lock, so that `&State` readers can update it; cloning a
@@ -126,7 +140,8 @@ impl State {
         model::pattern_change_fraction(&self.patterns, &self.initial_patterns)
     }
     /// Bytes this state keeps on the heap: Z, the position (C in kernel space, W in weight space),
-    /// the per-neuron distances, the patterns of k and of 0, and the length-n vectors. The
+    /// the per-neuron distances, the patterns of k and of 0, the co-activation counts (n² u32, once
+    /// H(k) was asked for) and the length-n vectors. The
     /// kernel-space step adds per-thread scratch of 2 · n · `COLUMN_BLOCK` f64 (model::par),
     /// independent of m; the problem holds W(0) (m × d) and K (n × n).
     pub fn heap_bytes(&self) -> usize {
@@ -137,8 +152,14 @@ impl State {
             Position::Coefficients(c) => mat(c.nrows(), c.ncols()),
         };
         let patterns = (self.patterns.word_major().len() + self.initial_patterns.word_major().len()) * 8;
+        let counts = self.co_activation.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |c| c.len() * 4);
         let n = self.z.nrows();
-        mat(self.z.nrows(), self.z.ncols()) + position + self.squared_distances.len() * f + patterns + 5 * n * f
+        mat(self.z.nrows(), self.z.ncols())
+            + position
+            + self.squared_distances.len() * f
+            + patterns
+            + counts
+            + 5 * n * f
     }
     /// How the λmin(H) calls on this run were answered so far: (dense solves, warm-started solves).
     pub fn lambda_min_solves(&self) -> (usize, usize) {

@@ -1,6 +1,6 @@
 //! The step's fast paths against the plain definitions: fused patterns, predictions and finiteness, warm-started λmin(H(k)).
 
-use descent::{DescentConfig, Method, Problem, LearningRate};
+use descent::{DescentConfig, LearningRate, Method, Problem};
 use model::network::predictions;
 use model::{Dataset, Network, PatternBits};
 
@@ -60,4 +60,50 @@ fn warm_started_lambda_min_equals_the_dense_solver_along_a_run() {
     assert!(worst <= 1e-12, "warm and dense λmin differ by {worst:e}");
     assert!(state.pattern_change_fraction() > 0.0, "H(k) never changed: the test is vacuous");
     assert_eq!(state.lambda_min_solves(), (1, 15), "only the first call may be dense");
+}
+
+/// H(k) from the co-activation counts the steps keep up to date equals, bit for bit, H(k) from a
+/// recount of the state's patterns and the plain definition to rounding, in weight and kernel
+/// space: with a small step (a few flips a step: the counts are updated) and with H asked for
+/// every third iterate of a large step (many flips pile up between calls: the recount fallback).
+#[test]
+fn kept_co_activation_counts_equal_a_recount() {
+    let (n, d, m) = (64, 64, 4096);
+    let data = Dataset::sphere(n, d, 8, 0).unwrap();
+    let net = Network::init(m, d, 8, 0).unwrap();
+    for method in [descent::Method::KernelSpace, descent::Method::WeightSpace] {
+        for (eta, every) in [(0.02, 1), (60.0, 3)] {
+            let config =
+                DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: 12, method, ..Default::default() };
+            let problem = Problem::new(&data, &net, &config).unwrap();
+            let mut state = problem.initial_state().unwrap();
+            let mut flips = Vec::new();
+            let mut before = state.patterns().clone();
+            for k in 0..=12 {
+                if k > 0 {
+                    problem.step(&mut state).unwrap();
+                }
+                if k % every != 0 {
+                    continue;
+                }
+                flips.push(state.patterns().changed_count(&before));
+                before = state.patterns().clone();
+                let kept = problem.gram_h(&state).unwrap();
+                let recount = model::gram_h_from_patterns(data.input_gram(), state.patterns());
+                assert!(kept == recount, "{method:?}, η = {eta}, k = {k}: kept counts differ from a recount");
+                if k == 12 {
+                    let w = problem.weights(&state).unwrap();
+                    let direct = model::gram_h_direct(data.x(), w.as_ref(), net.a.as_ref());
+                    assert!((&kept - &direct).norm_max() < 1e-12, "{method:?}, η = {eta}, k = {k}");
+                }
+            }
+            let words = m.div_ceil(64) as u64 * n as u64;
+            assert!(flips[1..].iter().any(|&f| f > 0), "{method:?}, η = {eta}: no flips, the test is vacuous");
+            if eta > 1.0 {
+                assert!(flips[1..].iter().any(|&f| f > words / 64), "η = {eta} must reach the recount: {flips:?}");
+            } else {
+                assert!(flips[1..].iter().any(|&f| f > 0 && f <= words / 64), "η = {eta} must update: {flips:?}");
+            }
+        }
+    }
 }

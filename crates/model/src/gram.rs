@@ -1,6 +1,7 @@
 //! Gram matrices H(W), G(W) at finite width, their infinite-width limits H∞, G∞, and λ0 = λmin(H∞) (docs/theory.md §1.2).
 
 use faer::{Accum, ColRef, Mat, MatRef};
+use rayon::prelude::*;
 use std::f64::consts::PI;
 
 use crate::par::matmul_par;
@@ -63,12 +64,40 @@ pub fn gram_h(k: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Mat
 /// H(W) = K ⊙ (S Sᵀ)/m from packed patterns S (the first layer alone, every |a_r| = 1): the
 /// bit-packed path of [`gram_h`], for callers that keep the patterns already.
 pub fn gram_h_from_patterns(k: MatRef<'_, f64>, patterns: &PatternBits) -> Mat<f64> {
-    let (n, m) = (patterns.n(), patterns.m());
-    assert_eq!((k.nrows(), k.ncols()), (n, n), "gram_h_from_patterns: K must be n × n");
+    gram_h_from_counts(k, &patterns.co_activation_counts(), patterns.m())
+}
+
+/// H = K ⊙ (S Sᵀ)/m from the co-activation counts S Sᵀ (row-major n × n, symmetric, as
+/// [`PatternBits::co_activation_counts`] gives or
+/// [`PatternBits::update_co_activation_counts`] keeps) of m neurons. Each entry is
+/// K_ij · (count_ij / m), the bits of [`gram_h_from_patterns`]; columns are filled in parallel,
+/// each entry by itself, so the thread count cannot change them.
+pub fn gram_h_from_counts(k: MatRef<'_, f64>, counts: &[u32], m: usize) -> Mat<f64> {
+    let n = k.nrows();
+    assert_eq!((k.ncols(), counts.len()), (n, n * n), "gram_h_from_counts: K must be n × n and counts n²");
     let inv_m = 1.0 / m as f64;
-    let counts = patterns.co_activation_counts();
-    // counts is symmetric: read it along its rows, which are the columns of H.
-    Mat::from_fn(n, n, |i, j| k[(i, j)] * (counts[j * n + i] as f64 * inv_m))
+    let mut h = Mat::<f64>::zeros(n, n);
+    // counts is symmetric: its rows are the columns of H.
+    crate::par::column_blocks_mut(h.as_mut()).into_par_iter().for_each(|(start, mut block)| {
+        for c in 0..block.ncols() {
+            let j = start + c;
+            let out = block.as_mut().col_mut(c).try_as_col_major_mut().expect("contiguous columns").as_slice_mut();
+            let row = &counts[j * n..(j + 1) * n];
+            match k.col(j).try_as_col_major() {
+                Some(kc) => {
+                    for ((o, &kv), &cv) in out.iter_mut().zip(kc.as_slice()).zip(row) {
+                        *o = kv * (cv as f64 * inv_m);
+                    }
+                }
+                None => {
+                    for (i, (o, &cv)) in out.iter_mut().zip(row).enumerate() {
+                        *o = k[(i, j)] * (cv as f64 * inv_m);
+                    }
+                }
+            }
+        }
+    });
+    h
 }
 
 /// H(W) by a plain loop over the definition (the oracle for [`gram_h`]).

@@ -35,7 +35,8 @@ pub use data::{ClosestPair, Dataset, RowNorms};
 pub use dynamics::{At, Control, Divergence, Observer, Run, Status, Stepper, execute};
 pub use error::ModelError;
 pub use gram::{
-    g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_patterns, h_infinity, input_gram, lambda0,
+    g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_counts, gram_h_from_patterns, h_infinity,
+    input_gram, lambda0,
 };
 pub use infinite::{InfiniteTrajectory, InfiniteWidth, integer_power};
 pub use linalg::{
@@ -45,9 +46,8 @@ pub use linalg::{
 pub use network::{Forward, Network};
 pub use patterns::{PatternBits, max_weight_distance, neuron_distances, pattern_change_fraction};
 pub use record::{
-    Baseline, Every, Movement, Recordable, Recorder, RecorderOptions, Sample, SampleError, SecondLayer, Trajectory, discrete_bound_ratio,
-    ratio_to_bound,
-    safe_ratio,
+    Baseline, Every, Movement, Recordable, Recorder, RecorderOptions, Sample, SampleError, SecondLayer, Trajectory,
+    discrete_bound_ratio, ratio_to_bound, safe_ratio,
 };
 pub use rng::{Purpose, stream};
 pub use sampler::GaussianPreactivations;
