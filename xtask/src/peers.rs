@@ -580,14 +580,18 @@ must agree to a relative 10⁻⁸.
     page.push_str(
         "
 - **Kernel-space step, fused** (docs/theory.md §4.1). Z ← Z − η K D is one 2n²m GEMM instead of
-  two 2ndm GEMMs. The step runs per column block of neurons: build D for the block, one sequential
-  faer GEMM, then one pass that updates C, Z and the running distances q_r, packs the new patterns,
-  adds the block's share of u(k+1) and checks finiteness. Z is read and written once per step; D
-  and P exist only per block (per-thread scratch). The elementwise kernels are compiled for
+  two 2ndm GEMMs. The step runs per column block of neurons: build D for the block from the packed
+  signs of Z (in cache for 64 neurons), one sequential faer GEMM, then one pass that updates C, Z
+  and the running distances q_r, packs the new patterns, adds the block's share of u(k+1) and
+  checks finiteness. Z is read and written once per step; D and P exist only per block
+  (per-thread scratch). The elementwise kernels are compiled for
   AVX-512/AVX2 at run time (`model::simd`), with the arithmetic unchanged.
 - **H(k) from bits** (docs/theory.md §4.2). Patterns are packed word-major (64 neurons per word),
   so the step packs them in place; S Sᵀ is AND + popcount in register tiles (AVX-512 `vpopcntq`
-  when present), exact.
+  when present), exact. After the first H(k) of a run the state keeps the counts S Sᵀ and each
+  step updates them from the entries it flipped, O(n) per flip, so H(k) is one O(n²) pass; the
+  Fig. 1 row's diagnostics are then mostly the two Cholesky factorisations of the warm λmin.
+  The recorder also takes the gap to u∞(k) (O(n²)), which the peers do not.
 - **Warm-started λmin** (docs/theory.md §4.4). After the first dense solve, a Cholesky factor of
   A − σI certifies λmin > σ, inverse iteration from the previous eigenvector gives θ, and θ is
   accepted only with a small residual and a second successful Cholesky just below θ; otherwise the
