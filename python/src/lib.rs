@@ -229,15 +229,13 @@ fn gram_g<'py>(
     Ok(mat_to_py(py, &g))
 }
 
+/// (W, a) as NumPy arrays.
+type Weights<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// The seeded initialisation w_r ~ N(0, I_d), a_r ~ unif{−1, +1} (docs/theory.md §1.1): (W, a).
 #[pyfunction]
 #[pyo3(signature = (n_width, d, seed = 0))]
-fn init<'py>(
-    py: Python<'py>,
-    n_width: usize,
-    d: usize,
-    seed: u64,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+fn init<'py>(py: Python<'py>, n_width: usize, d: usize, seed: u64) -> PyResult<Weights<'py>> {
     if d == 0 {
         return Err(PyValueError::new_err("d = 0: the input dimension must be positive"));
     }
@@ -329,7 +327,8 @@ fn train_columns(
     if o.iterations == 0 && gd_like {
         return Err(Failure::Value("iterations = 0: gradient descent needs at least one iteration".into()));
     }
-    if !gd_like && !(o.horizon.is_finite() && o.horizon > 0.0) {
+    let horizon_ok = o.horizon.is_finite() && o.horizon > 0.0;
+    if !gd_like && !horizon_ok {
         return Err(Failure::Value(format!("horizon = {}: the flow's horizon T must be positive", o.horizon)));
     }
     let data = dataset(x, Some(y), o.normalise)?;

@@ -274,6 +274,8 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
         }
     };
     let estimate = train_estimate(&data, net.w.nrows(), &args);
+    // Written so that a NaN estimate is refused too.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(estimate.seconds <= estimate::TIME_LIMIT_SECONDS) {
         return Err(UserError(format!(
             "train would take up to about {} by a flop bound ({} steps; more than {}): lower --iterations or --horizon, or raise --step",

@@ -130,6 +130,8 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
             bytes(DISK_LIMIT_BYTES)
         )));
     }
+    // Written so that a NaN estimate is refused too.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(e.seconds <= TIME_LIMIT_SECONDS) {
         return Err(UserError(format!(
             "the run would take up to about {} by a flop bound (more than {}): lower --seeds or --widths, or raise the step",

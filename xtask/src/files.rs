@@ -77,7 +77,7 @@ pub fn rebase_links(text: &str, names: &[&str], prefix: &str) -> String {
     while let Some(i) = rest.find("](") {
         out.push_str(&rest[..i + 2]);
         rest = &rest[i + 2..];
-        let end = rest.find(|c| c == ')' || c == '#').unwrap_or(rest.len());
+        let end = rest.find([')', '#']).unwrap_or(rest.len());
         let target = &rest[..end];
         let bare = !target.is_empty() && !target.contains('/') && !target.contains(':') && target.ends_with(".md");
         if bare && !names.contains(&target) && docs.join(target).is_file() {

@@ -13,13 +13,13 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
     if let Ok(v) = t.parse::<u64>() {
         return Ok(v);
     }
-    if t.contains(['e', 'E']) {
-        if let Ok(v) = t.parse::<f64>() {
-            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 18_446_744_073_709_551_616.0 {
-                return Ok(v as u64);
-            }
-            return Err(format!("{s} is not a whole number that fits a 64-bit count"));
+    if t.contains(['e', 'E'])
+        && let Ok(v) = t.parse::<f64>()
+    {
+        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 18_446_744_073_709_551_616.0 {
+            return Ok(v as u64);
         }
+        return Err(format!("{s} is not a whole number that fits a 64-bit count"));
     }
     Err(format!("{s} is not a count: give a whole number such as 1000 or 1e3"))
 }

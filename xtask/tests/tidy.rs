@@ -223,10 +223,9 @@ fn markdown_links(line: &str) -> Vec<String> {
     let trimmed = plain.trim_start();
     if trimmed.starts_with('[')
         && let Some(close) = trimmed.find("]:")
+        && let Some(target) = trimmed[close + 2..].split_whitespace().next()
     {
-        if let Some(target) = trimmed[close + 2..].split_whitespace().next() {
-            out.push(target.to_string());
-        }
+        out.push(target.to_string());
     }
     out
 }

@@ -350,7 +350,9 @@ fn run_kernel<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
 }
 
 /// The state of a lazy kernel run: the grid state (stepped lazily in place), or a state between
-/// grid points made for a sample (never stepped).
+/// grid points made for a sample (never stepped). One lives per run, so the size of the larger
+/// variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum LazyState<'a> {
     Grid(LazyKernel<'a>),
     Sample(KernelState),

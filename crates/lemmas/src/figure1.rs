@@ -426,6 +426,10 @@ pub struct SgdSummary {
     pub final_loss_sgd_lower: (usize, usize),
 }
 
+/// One epoch of an [`SgdRun`]: (e, GD loss, SGD loss, GD pattern change, SGD pattern change, GD max
+/// distance, SGD max distance).
+pub type EpochRow = (usize, f64, f64, f64, f64, f64, f64);
+
 /// GD against SGD from one initialisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SgdRun {
@@ -434,7 +438,7 @@ pub struct SgdRun {
     /// "completed" or "diverged at iteration k", for GD and SGD.
     pub status: (String, String),
     /// Per epoch e: (e, GD loss, SGD loss, GD pattern change, SGD pattern change, GD max distance, SGD max distance).
-    pub by_epoch: Vec<(usize, f64, f64, f64, f64, f64, f64)>,
+    pub by_epoch: Vec<EpochRow>,
 }
 
 impl SgdRun {
@@ -843,8 +847,7 @@ impl SgdSummary {
         let by_epoch = (0..epochs)
             .map(|e| {
                 let rows: Vec<_> = runs.iter().filter_map(|r| r.by_epoch.get(e)).collect();
-                let pick =
-                    |f: fn(&(usize, f64, f64, f64, f64, f64, f64)) -> f64| spread(rows.iter().map(|r| f(r)).collect());
+                let pick = |f: fn(&EpochRow) -> f64| spread(rows.iter().map(|r| f(r)).collect());
                 SgdEpochBand {
                     epoch: e,
                     seeds: rows.len(),

@@ -36,7 +36,9 @@ pub fn tiny() -> CheckConfig {
     crate::proof_width::lem25_at(CheckConfig { delta: 0.25, seeds: 10, ..crate::proof_width::base() }, 2.0)
 }
 
-/// One seed's network: stored (full solver) or streamed (reduced solver).
+/// One seed's network: stored (full solver) or streamed (reduced solver). One lives per seed
+/// being evaluated, so the size of the larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Seed<'a> {
     Full(Network),
     Reduced(crate::reduced_flow::ReducedSeed<'a>),

@@ -145,7 +145,7 @@ pub fn make_data(cfg: &CheckConfig) -> Result<Dataset, LemmaError> {
             for trial in 0..CORRELATED_TRIES {
                 let data = Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, trial)?;
                 let (lo, hi) = off_diagonal_range(&data);
-                if hi >= config::CORRELATED_MIN && hi <= config::CORRELATED_MAX && lo.is_finite() {
+                if (config::CORRELATED_MIN..=config::CORRELATED_MAX).contains(&hi) && lo.is_finite() {
                     return Ok(data);
                 }
             }

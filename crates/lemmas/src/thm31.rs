@@ -466,7 +466,7 @@ impl Prep<'_> {
         let audit_on = judges.is_some();
         // The pair (k, k + 1) is audited when k is a multiple of `audit_every`.
         let every = self.cfg.audit_every.max(1);
-        let audited = |k: usize| audit_on && (k % every == 0 || (k >= 1 && (k - 1) % every == 0));
+        let audited = |k: usize| audit_on && (k.is_multiple_of(every) || (k >= 1 && (k - 1).is_multiple_of(every)));
         let mut prev = path.iterate(audit_on)?;
         let r0sq = prev.residual_sq;
         let r_prime = 4.0 * nf.sqrt() * r0sq.sqrt() / ((m as f64).sqrt() * self.lambda0);

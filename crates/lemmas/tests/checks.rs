@@ -175,7 +175,7 @@ fn lemma_2_5_inputs_are_correlated() {
         let cfg = profile.config(ClaimId::Lem25);
         let data = lemmas::make_data(&cfg).unwrap();
         let (lo, hi) = lemmas::off_diagonal_range(&data);
-        assert!(hi >= 0.3 && hi <= 0.9 && lo <= hi, "{lo} {hi}");
+        assert!((0.3..=0.9).contains(&hi) && lo <= hi, "{lo} {hi}");
     }
 }
 

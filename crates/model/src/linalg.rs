@@ -368,9 +368,9 @@ mod tests {
         let a = Mat::from_fn(4, 4, |i, j| 1.0 / (1.0 + i as f64 + j as f64));
         let (ev, u) = symmetric_eigen(a.as_ref()).unwrap();
         assert_eq!(ev, symmetric_eigenvalues(a.as_ref()).unwrap());
-        for k in 0..4 {
+        for (k, &lambda) in ev.iter().enumerate() {
             let v = u.col(k);
-            let resid = (&a * v - v * ev[k]).norm_l2();
+            let resid = (&a * v - v * lambda).norm_l2();
             assert!(resid < 1e-13 && (v.norm_l2() - 1.0).abs() < 1e-13, "pair {k}: residual {resid}");
         }
     }

@@ -410,7 +410,7 @@ fn spread(v: Option<(f64, f64, f64)>) -> String {
 fn sgd_table(s: &lemmas::figure1::SgdSummary) -> String {
     let seeds = s.runs.len();
     let stopped = |side: &dyn Fn(&lemmas::figure1::SgdRun) -> &str| -> String {
-        let diverged: Vec<&str> = s.runs.iter().map(|r| side(r)).filter(|st| *st != "completed").collect();
+        let diverged: Vec<&str> = s.runs.iter().map(side).filter(|st| *st != "completed").collect();
         if diverged.is_empty() {
             format!("completed at all {seeds} seeds")
         } else {
