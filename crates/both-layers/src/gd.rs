@@ -5,12 +5,18 @@
 //! `gd_step_size = Some(η)`, so a flow recorder doubles as a GD recorder (its
 //! `discrete_bound_ratio` compares with (1 − ηλ0/2)^k, the rate slide Thm 3.1 = paper Thm 4.1
 //! proves for the first layer).
+//!
+//! Where the flow runs in kernel space, GD does too ([`Space::Auto`]: d ≥ n): the same iteration
+//! on (Z, C, a), Z ← Z − η K D, C ← C − η D, a ← a − η ∂L/∂a ([`KernelBothGd`], one n×n×m GEMM
+//! a step instead of two n×d×m), with W = W(0) + Cᵀ X made only for the samples and the end.
 
 use faer::{Col, Mat};
-use model::network::{grad_a, grad_w};
+use model::network::{grad_a, grad_w, predictions};
 use model::{Dataset, Network, Status};
 
-use flow::{FlowError, Observer, OdeState, Result, Snapshot, validate_network};
+use flow::{FlowError, Observer, OdeState, Result, Snapshot, Space, VectorField, validate_network};
+
+use crate::kernel::{KernelBothField, KernelBothState};
 
 /// Configuration of [`descend`]. Plain data with [`Default`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,12 +29,15 @@ pub struct GdConfig {
     pub sample_every: usize,
     /// Diverged when the loss exceeds this × the initial loss (> 1), or anything is not finite.
     pub divergence_factor: f64,
+    /// (W, a), or kernel space (Z, C, a): [`Space::Auto`] takes kernel space when d ≥ n, as the
+    /// flows do; the two are the same iteration to rounding.
+    pub space: Space,
 }
 
 impl Default for GdConfig {
     /// η = 0.01, 1000 iterations, a sample every 10, divergence at 10⁶ × the initial loss.
     fn default() -> Self {
-        GdConfig { eta: 0.01, iterations: 1000, sample_every: 10, divergence_factor: 1e6 }
+        GdConfig { eta: 0.01, iterations: 1000, sample_every: 10, divergence_factor: 1e6, space: Space::Auto }
     }
 }
 
@@ -83,6 +92,9 @@ pub fn descend<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
 ) -> Result<GdOutcome> {
     validate_network(data, net)?;
     config.validate()?;
+    if config.space.kernel(data) {
+        return descend_in_kernel_space(data, net, config, observer);
+    }
     let eta = config.eta;
     let mut state = Iterate::of(data, net.clone())?;
     let mut stepper = BothLayersGd { data, eta, previous: None };
@@ -176,6 +188,109 @@ impl model::Stepper for BothLayersGd<'_> {
     }
 
     fn reject(&mut self, it: &mut Iterate) {
+        if let Some(previous) = self.previous.take() {
+            *it = previous;
+        }
+    }
+}
+
+/// [`descend`] on (Z, C, a) with a [`KernelBothGd`] stepper; observers see (W, a) with
+/// W = W(0) + Cᵀ X, made at each sample.
+fn descend_in_kernel_space<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
+    data: &Dataset,
+    net: &Network,
+    config: &GdConfig,
+    observer: &mut O,
+) -> Result<GdOutcome> {
+    let eta = config.eta;
+    let w0 = &net.w;
+    let mut state = KernelIterate::of(data, KernelBothState::initial(data, net));
+    let mut stepper = KernelBothGd { field: KernelBothField { data }, eta, previous: None };
+    let moves = model::grid::iterations(eta, config.iterations, config.sample_every);
+    let run = model::execute(&mut stepper, &mut state, moves, config.divergence_factor, |_, it, at| {
+        let shown = it.x.network(data, w0);
+        let snapshot = Snapshot {
+            t: at.t,
+            step: at.step,
+            sample_index: at.index,
+            data,
+            w: shown.w.as_ref(),
+            a: it.x.a.as_ref(),
+            z: it.x.z.as_ref(),
+            u: it.u.as_ref(),
+            residual: it.r.as_ref(),
+            loss: it.loss,
+            error: None,
+            gd_step_size: Some(eta),
+        };
+        observer.observe(&snapshot)
+    })?;
+    let network = state.x.network(data, w0);
+    if !state.loss.is_finite() {
+        // Only the initial loss can be non-finite here (a refused iterate is never kept).
+        return Ok(GdOutcome { status: run.status, iterations: 0, network, u: Vec::new(), loss: f64::INFINITY });
+    }
+    let u = state.u.iter().copied().collect();
+    Ok(GdOutcome { status: run.status, iterations: run.steps, network, u, loss: state.loss })
+}
+
+/// An iterate of both-layers GD in kernel space with its predictions.
+#[derive(Debug, Clone)]
+pub struct KernelIterate {
+    /// (Z, C, a).
+    pub x: KernelBothState,
+    /// u.
+    pub u: Col<f64>,
+    /// u − y.
+    pub r: Col<f64>,
+    /// ½‖u − y‖².
+    pub loss: f64,
+}
+
+impl KernelIterate {
+    /// `x` with its predictions on `data`.
+    pub fn of(data: &Dataset, x: KernelBothState) -> Self {
+        let u = predictions(x.z.as_ref(), x.a.as_ref());
+        let r: Col<f64> = &u - data.y();
+        let loss = 0.5 * r.squared_norm_l2();
+        KernelIterate { x, u, r, loss }
+    }
+}
+
+/// Both-layers GD in kernel space as a `model::Stepper`: (Z, C, a) ← (Z, C, a) + η F(Z, C, a)
+/// with F the [`KernelBothField`] (−K D, −D, −∂L/∂a); keeps the previous iterate so that a
+/// refused one is put back.
+pub struct KernelBothGd<'a> {
+    /// The kernel-space field whose Euler step is the GD step.
+    pub field: KernelBothField<'a>,
+    /// The step η.
+    pub eta: f64,
+    previous: Option<KernelIterate>,
+}
+
+impl model::Stepper for KernelBothGd<'_> {
+    type State = KernelIterate;
+    type Error = FlowError;
+
+    fn start(&mut self, it: &KernelIterate) -> Result<f64> {
+        Ok(if it.loss.is_finite() { it.loss } else { f64::INFINITY })
+    }
+
+    fn step(&mut self, it: &mut KernelIterate, _from: f64, _to: f64) -> Result<f64> {
+        let derivative = self.field.evaluate(0.0, &it.x)?.derivative;
+        let mut next = it.x.clone();
+        next.axpy(self.eta, &derivative);
+        if !next.is_finite() {
+            self.previous = None;
+            return Ok(f64::INFINITY);
+        }
+        let next = KernelIterate::of(self.field.data, next);
+        let loss = if next.loss.is_finite() { next.loss } else { f64::INFINITY };
+        self.previous = Some(std::mem::replace(it, next));
+        Ok(loss)
+    }
+
+    fn reject(&mut self, it: &mut KernelIterate) {
         if let Some(previous) = self.previous.take() {
             *it = previous;
         }

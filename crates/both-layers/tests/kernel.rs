@@ -86,3 +86,62 @@ fn a_kernel_space_run_is_the_weight_space_run() {
         .count();
     assert!(flips > 5, "the case must flip patterns ({flips})");
 }
+
+/// Both-layer GD in kernel space is GD on (W, a) to rounding, on a case whose patterns flip: the
+/// samples' losses and (W, a) as the observers see them, and the final network; `Space::Auto`
+/// takes kernel space here (d ≥ n), bit for bit. A step far too large diverges in both spaces at
+/// the same iteration, with a finite last iterate.
+#[test]
+fn kernel_space_gd_is_weight_space_gd() {
+    use both_layers::{GdConfig, descend};
+    let data = Dataset::sphere(10, 12, 5, 0).unwrap();
+    let net = Network::init(60, 12, 5, 0).unwrap();
+    let config = GdConfig { eta: 0.5, iterations: 120, sample_every: 7, ..Default::default() };
+
+    #[derive(Default)]
+    struct Seen(Vec<(usize, f64, Mat<f64>, faer::Col<f64>)>);
+    impl flow::Observer<Snapshot<'_>, flow::FlowError> for Seen {
+        fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<Control> {
+            self.0.push((s.step, s.loss, s.w.to_owned(), s.a.to_owned()));
+            Ok(Control::Continue)
+        }
+    }
+    let run = |space, eta| {
+        let mut seen = Seen::default();
+        let out = descend(&data, &net, &GdConfig { space, eta, ..config }, &mut seen).unwrap();
+        (out, seen.0)
+    };
+    let (weight, weight_seen) = run(Space::Weight, 0.5);
+    let (kernel, kernel_seen) = run(Space::Kernel, 0.5);
+    let (auto, auto_seen) = run(Space::Auto, 0.5);
+    assert_eq!((weight.status, weight.iterations), (kernel.status, kernel.iterations));
+    assert_eq!(weight_seen.len(), 19, "k = 0, every 7th and the last");
+    // Losses to rounding of u: relative to L(0), since the loss itself falls to ~1e-11.
+    let l0 = weight_seen[0].1;
+    for (a, b) in kernel_seen.iter().zip(&weight_seen) {
+        assert_eq!(a.0, b.0);
+        assert!((a.1 - b.1).abs() < 1e-13 * l0, "sample loss at k = {}: {} vs {}", a.0, a.1, b.1);
+        assert!(rel(&a.2, &b.2) < 1e-11, "W at k = {}", a.0);
+        assert!((&a.3 - &b.3).norm_max() < 1e-11 * b.3.norm_max(), "a at k = {}", a.0);
+    }
+    assert!(rel(&kernel.network.w, &weight.network.w) < 1e-11);
+    assert!((kernel.loss - weight.loss).abs() < 1e-13 * l0 && weight.loss < 1e-6 * l0);
+    assert_eq!((&auto.network.w, &auto.network.a, auto.loss), (&kernel.network.w, &kernel.network.a, kernel.loss));
+    assert_eq!(auto_seen.len(), kernel_seen.len());
+    let z0 = net.forward(&data).unwrap().z;
+    let z1 = weight.network.forward(&data).unwrap().z;
+    let flips = z0
+        .col_iter()
+        .zip(z1.col_iter())
+        .map(|(p, q)| p.iter().zip(q.iter()).filter(|(x, y)| (**x >= 0.0) != (**y >= 0.0)).count())
+        .sum::<usize>();
+    assert!(flips > 5, "the case must flip patterns ({flips})");
+
+    let (weight, _) = run(Space::Weight, 60.0);
+    let (kernel, kernel_seen) = run(Space::Kernel, 60.0);
+    assert!(kernel.status.diverged(), "{:?}", kernel.status);
+    assert_eq!(format!("{:?}", kernel.status).split('{').next(), format!("{:?}", weight.status).split('{').next());
+    assert_eq!(kernel.iterations, weight.iterations);
+    assert!(kernel.loss.is_finite() && kernel.network.w.is_finite() && kernel.u.iter().all(|v| v.is_finite()));
+    assert!(kernel_seen.iter().all(|s| s.1.is_finite()));
+}
