@@ -7,10 +7,13 @@
 //! proves for the first layer).
 //!
 //! Where the flow runs in kernel space, GD does too ([`Space::Auto`]: d ≥ n): the same iteration
-//! on (Z, C, a), Z ← Z − η K D, C ← C − η D, a ← a − η ∂L/∂a ([`KernelBothGd`], one n×n×m GEMM
+//! on (Z, C, a), Z ← Z − η K D, C ← C − η D, a ← a − η ∂L/∂a ([`KernelIterate`], one n×n×m GEMM
 //! a step instead of two n×d×m), with W = W(0) + Cᵀ X made only for the samples and the end.
+//! One stepper, [`BothLayersGd`], steps either iterate ([`GdIterate`]).
 
-use faer::{Col, Mat};
+use std::borrow::Cow;
+
+use faer::{Col, ColRef, Mat, MatRef};
 use model::network::{grad_a, grad_w, predictions};
 use model::{Dataset, Network, Status};
 
@@ -78,8 +81,9 @@ pub struct GdOutcome {
     pub loss: f64,
 }
 
-/// Full-batch gradient descent on (W, a) from `net`, through the one executor `model::execute`
-/// with a [`BothLayersGd`] stepper.
+/// Full-batch gradient descent on both layers from `net`, through the one executor
+/// `model::execute` with a [`BothLayersGd`] stepper: on (W, a) ([`Iterate`]), or in kernel space
+/// on (Z, C, a) ([`KernelIterate`]) where `config.space` says so.
 ///
 /// Divergence (non-finite weights, predictions or loss, or a loss above `divergence_factor` × the
 /// initial loss) is the executor's rule: the failing iterate is refused and the run ends with
@@ -93,44 +97,65 @@ pub fn descend<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     validate_network(data, net)?;
     config.validate()?;
     if config.space.kernel(data) {
-        return descend_in_kernel_space(data, net, config, observer);
+        let start = KernelIterate::of(data, KernelBothState::initial(data, net));
+        descend_from(data, &net.w, start, config, observer)
+    } else {
+        descend_from(data, &net.w, Iterate::of(data, net.clone())?, config, observer)
     }
+}
+
+/// [`descend`] from a given iterate (`w0` = W(0), for an iterate that keeps W − W(0) implicitly).
+fn descend_from<I: GdIterate, O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
+    data: &Dataset,
+    w0: &Mat<f64>,
+    mut state: I,
+    config: &GdConfig,
+    observer: &mut O,
+) -> Result<GdOutcome> {
     let eta = config.eta;
-    let mut state = Iterate::of(data, net.clone())?;
     let mut stepper = BothLayersGd { data, eta, previous: None };
     let moves = model::grid::iterations(eta, config.iterations, config.sample_every);
     let run = model::execute(&mut stepper, &mut state, moves, config.divergence_factor, |_, it, at| {
+        let shown = it.network(data, w0);
+        let (z, u, r) = it.forward();
         let snapshot = Snapshot {
             t: at.t,
             step: at.step,
             sample_index: at.index,
             data,
-            w: it.net.w.as_ref(),
-            a: it.net.a.as_ref(),
-            z: it.z.as_ref(),
-            u: it.u.as_ref(),
-            residual: it.r.as_ref(),
-            loss: it.loss,
+            w: shown.w.as_ref(),
+            a: shown.a.as_ref(),
+            z,
+            u,
+            residual: r,
+            loss: it.loss(),
             error: None,
             gd_step_size: Some(eta),
         };
         observer.observe(&snapshot)
     })?;
-    if !state.loss.is_finite() {
+    let network = state.network(data, w0).into_owned();
+    if !state.loss().is_finite() {
         // Only the initial loss can be non-finite here (a refused iterate is never kept).
-        return Ok(GdOutcome {
-            status: run.status,
-            iterations: 0,
-            network: state.net,
-            u: Vec::new(),
-            loss: f64::INFINITY,
-        });
+        return Ok(GdOutcome { status: run.status, iterations: 0, network, u: Vec::new(), loss: f64::INFINITY });
     }
-    let u = state.u.iter().copied().collect();
-    Ok(GdOutcome { status: run.status, iterations: run.steps, network: state.net, u, loss: state.loss })
+    let u = state.forward().1.iter().copied().collect();
+    Ok(GdOutcome { status: run.status, iterations: run.steps, network, u, loss: state.loss() })
 }
 
-/// An iterate of both-layers GD with its forward pass.
+/// What [`BothLayersGd`] steps: an iterate with its forward pass, which makes the next one.
+pub trait GdIterate: Clone {
+    /// ½‖u − y‖².
+    fn loss(&self) -> f64;
+    /// (Z, u, u − y).
+    fn forward(&self) -> (MatRef<'_, f64>, ColRef<'_, f64>, ColRef<'_, f64>);
+    /// (W, a), W made from W(0) = `w0` when the iterate keeps it implicitly.
+    fn network(&self, data: &Dataset, w0: &Mat<f64>) -> Cow<'_, Network>;
+    /// The iterate one GD step of η on, or `None` when that step leaves something non-finite.
+    fn next(&self, data: &Dataset, eta: f64) -> Result<Option<Self>>;
+}
+
+/// An iterate of both-layers GD on (W, a) with its forward pass.
 #[derive(Debug, Clone)]
 pub struct Iterate {
     /// (W, a).
@@ -155,86 +180,29 @@ impl Iterate {
     }
 }
 
-/// Both-layers GD as a `model::Stepper`: (W, a) ← (W, a) − η(∂L/∂W, ∂L/∂a); keeps the previous
-/// iterate so that a refused one is put back.
-pub struct BothLayersGd<'a> {
-    /// The data set.
-    pub data: &'a Dataset,
-    /// The step η.
-    pub eta: f64,
-    previous: Option<Iterate>,
-}
-
-impl model::Stepper for BothLayersGd<'_> {
-    type State = Iterate;
-    type Error = FlowError;
-
-    fn start(&mut self, it: &Iterate) -> Result<f64> {
-        Ok(if it.loss.is_finite() { it.loss } else { f64::INFINITY })
+impl GdIterate for Iterate {
+    fn loss(&self) -> f64 {
+        self.loss
     }
-
-    fn step(&mut self, it: &mut Iterate, _from: f64, _to: f64) -> Result<f64> {
-        let mut next = it.net.clone();
-        next.w.axpy(-self.eta, &grad_w(self.data.x(), it.z.as_ref(), it.net.a.as_ref(), it.r.as_ref()));
-        next.a.axpy(-self.eta, &grad_a(it.z.as_ref(), it.r.as_ref()));
+    fn forward(&self) -> (MatRef<'_, f64>, ColRef<'_, f64>, ColRef<'_, f64>) {
+        (self.z.as_ref(), self.u.as_ref(), self.r.as_ref())
+    }
+    fn network(&self, _: &Dataset, _: &Mat<f64>) -> Cow<'_, Network> {
+        Cow::Borrowed(&self.net)
+    }
+    /// (W, a) − η(∂L/∂W, ∂L/∂a): two n×d×m GEMMs (the gradient and the next Z).
+    fn next(&self, data: &Dataset, eta: f64) -> Result<Option<Self>> {
+        let mut next = self.net.clone();
+        next.w.axpy(-eta, &grad_w(data.x(), self.z.as_ref(), self.net.a.as_ref(), self.r.as_ref()));
+        next.a.axpy(-eta, &grad_a(self.z.as_ref(), self.r.as_ref()));
         if !next.is_finite() {
-            self.previous = None;
-            return Ok(f64::INFINITY);
+            return Ok(None);
         }
-        let next = Iterate::of(self.data, next)?;
-        let loss = if next.loss.is_finite() { next.loss } else { f64::INFINITY };
-        self.previous = Some(std::mem::replace(it, next));
-        Ok(loss)
-    }
-
-    fn reject(&mut self, it: &mut Iterate) {
-        if let Some(previous) = self.previous.take() {
-            *it = previous;
-        }
+        Ok(Some(Iterate::of(data, next)?))
     }
 }
 
-/// [`descend`] on (Z, C, a) with a [`KernelBothGd`] stepper; observers see (W, a) with
-/// W = W(0) + Cᵀ X, made at each sample.
-fn descend_in_kernel_space<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
-    data: &Dataset,
-    net: &Network,
-    config: &GdConfig,
-    observer: &mut O,
-) -> Result<GdOutcome> {
-    let eta = config.eta;
-    let w0 = &net.w;
-    let mut state = KernelIterate::of(data, KernelBothState::initial(data, net));
-    let mut stepper = KernelBothGd { field: KernelBothField { data }, eta, previous: None };
-    let moves = model::grid::iterations(eta, config.iterations, config.sample_every);
-    let run = model::execute(&mut stepper, &mut state, moves, config.divergence_factor, |_, it, at| {
-        let shown = it.x.network(data, w0);
-        let snapshot = Snapshot {
-            t: at.t,
-            step: at.step,
-            sample_index: at.index,
-            data,
-            w: shown.w.as_ref(),
-            a: it.x.a.as_ref(),
-            z: it.x.z.as_ref(),
-            u: it.u.as_ref(),
-            residual: it.r.as_ref(),
-            loss: it.loss,
-            error: None,
-            gd_step_size: Some(eta),
-        };
-        observer.observe(&snapshot)
-    })?;
-    let network = state.x.network(data, w0);
-    if !state.loss.is_finite() {
-        // Only the initial loss can be non-finite here (a refused iterate is never kept).
-        return Ok(GdOutcome { status: run.status, iterations: 0, network, u: Vec::new(), loss: f64::INFINITY });
-    }
-    let u = state.u.iter().copied().collect();
-    Ok(GdOutcome { status: run.status, iterations: run.steps, network, u, loss: state.loss })
-}
-
-/// An iterate of both-layers GD in kernel space with its predictions.
+/// An iterate of both-layers GD in kernel space, (Z, C, a) with W − W(0) = Cᵀ X, and its predictions.
 #[derive(Debug, Clone)]
 pub struct KernelIterate {
     /// (Z, C, a).
@@ -257,40 +225,55 @@ impl KernelIterate {
     }
 }
 
-/// Both-layers GD in kernel space as a `model::Stepper`: (Z, C, a) ← (Z, C, a) + η F(Z, C, a)
-/// with F the [`KernelBothField`] (−K D, −D, −∂L/∂a); keeps the previous iterate so that a
-/// refused one is put back.
-pub struct KernelBothGd<'a> {
-    /// The kernel-space field whose Euler step is the GD step.
-    pub field: KernelBothField<'a>,
-    /// The step η.
-    pub eta: f64,
-    previous: Option<KernelIterate>,
+impl GdIterate for KernelIterate {
+    fn loss(&self) -> f64 {
+        self.loss
+    }
+    fn forward(&self) -> (MatRef<'_, f64>, ColRef<'_, f64>, ColRef<'_, f64>) {
+        (self.x.z.as_ref(), self.u.as_ref(), self.r.as_ref())
+    }
+    /// W = W(0) + Cᵀ X: one m×n×d GEMM, made only when a sample or the end shows it.
+    fn network(&self, data: &Dataset, w0: &Mat<f64>) -> Cow<'_, Network> {
+        Cow::Owned(self.x.network(data, w0))
+    }
+    /// The Euler step of the [`KernelBothField`]: (Z, C, a) + η (−K D, −D, −∂L/∂a), one n×n×m GEMM.
+    fn next(&self, data: &Dataset, eta: f64) -> Result<Option<Self>> {
+        let derivative = KernelBothField { data }.evaluate(0.0, &self.x)?.derivative;
+        let mut next = self.x.clone();
+        next.axpy(eta, &derivative);
+        Ok(next.is_finite().then(|| KernelIterate::of(data, next)))
+    }
 }
 
-impl model::Stepper for KernelBothGd<'_> {
-    type State = KernelIterate;
+/// Both-layers GD as a `model::Stepper` over either iterate ([`Iterate`] on (W, a) by default,
+/// [`KernelIterate`] in kernel space); keeps the previous iterate so that a refused one is put back.
+pub struct BothLayersGd<'a, I = Iterate> {
+    /// The data set.
+    pub data: &'a Dataset,
+    /// The step η.
+    pub eta: f64,
+    previous: Option<I>,
+}
+
+impl<I: GdIterate> model::Stepper for BothLayersGd<'_, I> {
+    type State = I;
     type Error = FlowError;
 
-    fn start(&mut self, it: &KernelIterate) -> Result<f64> {
-        Ok(if it.loss.is_finite() { it.loss } else { f64::INFINITY })
+    fn start(&mut self, it: &I) -> Result<f64> {
+        Ok(if it.loss().is_finite() { it.loss() } else { f64::INFINITY })
     }
 
-    fn step(&mut self, it: &mut KernelIterate, _from: f64, _to: f64) -> Result<f64> {
-        let derivative = self.field.evaluate(0.0, &it.x)?.derivative;
-        let mut next = it.x.clone();
-        next.axpy(self.eta, &derivative);
-        if !next.is_finite() {
+    fn step(&mut self, it: &mut I, _from: f64, _to: f64) -> Result<f64> {
+        let Some(next) = it.next(self.data, self.eta)? else {
             self.previous = None;
             return Ok(f64::INFINITY);
-        }
-        let next = KernelIterate::of(self.field.data, next);
-        let loss = if next.loss.is_finite() { next.loss } else { f64::INFINITY };
+        };
+        let loss = if next.loss().is_finite() { next.loss() } else { f64::INFINITY };
         self.previous = Some(std::mem::replace(it, next));
         Ok(loss)
     }
 
-    fn reject(&mut self, it: &mut KernelIterate) {
+    fn reject(&mut self, it: &mut I) {
         if let Some(previous) = self.previous.take() {
             *it = previous;
         }

@@ -21,6 +21,6 @@ pub mod kernel;
 pub mod recorder;
 
 pub use field::{BothLayersField, run};
-pub use gd::{BothLayersGd, GdConfig, GdOutcome, Iterate, KernelBothGd, KernelIterate, descend};
+pub use gd::{BothLayersGd, GdConfig, GdIterate, GdOutcome, Iterate, KernelIterate, descend};
 pub use kernel::{KernelBothField, KernelBothState};
 pub use recorder::{Sample, SecondLayer, Trajectory, recorder};
