@@ -64,7 +64,7 @@ pub struct CheckConfig {
     pub seeds: u64,
     /// Master seed: data and every initialisation derive from it (one stream per trial).
     pub master_seed: u64,
-    /// Confidence of the two-sided Clopper–Pearson intervals.
+    /// Confidence 1 − α of every verdict (docs/theory.md §3.1: anytime-valid bounds, each side at α/2).
     pub confidence: f64,
     /// Least time horizon T of gradient-flow runs: the flow claims run to max(T, 8/λ0), so that the
     /// bound e^{−λ0 T} has fallen by e⁻⁸ (docs/theory.md §3.6).

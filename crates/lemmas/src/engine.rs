@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
+use crate::LemmaError;
 use crate::claim::{Claim, Prepared};
 use crate::config::{CheckConfig, ClaimId};
 use crate::result::{
-    ClaimResult, EventResult, ExpectationResult, ExpectationRow, Interval, Observation, Outcome, Premise, Relation,
-    Role, Target, Threshold, WidthRow, Witness,
+    ClaimResult, EventResult, ExpectationResult, ExpectationRow, Observation, Outcome, Premise, Relation, Role, Target,
+    Threshold, WidthRow, Witness,
 };
-use crate::stats::{Verdict, clopper_pearson, mean_and_standard_error, median};
-use crate::{EXPECTATION_Z, LemmaError};
+use crate::stats::{Verdict, median};
+use inference::{Counts, Decision, Kind, Level};
 
 /// Receives a tick per finished seed (the runner draws progress bars with it).
 pub trait Progress: Sync {
@@ -154,12 +155,29 @@ pub struct EventSpec {
     pub target: Target,
     /// How the target's probability was counted (docs/theory.md §2.9), when it is not 1 − δ.
     pub budget: Option<String>,
+    /// An implication whose proof bounds the joint event (`inference::Kind::Implication`):
+    /// supported by the live seeds' conditional rate, refuted only through the joint event.
+    pub implication: bool,
 }
 
 impl EventSpec {
     /// An event with no width premise, claimed with probability `target`.
     pub fn new(key: &'static str, role: Role, target: Target, description: impl Into<String>) -> Self {
-        EventSpec { key, description: description.into(), role, premise: Premise::AnyWidth, target, budget: None }
+        EventSpec {
+            key,
+            description: description.into(),
+            role,
+            premise: Premise::AnyWidth,
+            target,
+            budget: None,
+            implication: false,
+        }
+    }
+    /// The same event judged as an implication whose proof bounds the joint event
+    /// (docs/theory.md §2.9: Lem 2.5).
+    pub fn implication(mut self) -> Self {
+        self.implication = true;
+        self
     }
     /// The same event with a width premise.
     pub fn premise(mut self, premise: Premise) -> Self {
@@ -389,17 +407,31 @@ impl SeedCtx<'_> {
     }
 }
 
-/// The seed of the initialisation streams of `claim` at width `m`: SplitMix64 of the master seed, the
-/// claim and the width, so that no two (claim, width) pairs share (or nest) their draws (docs/theory.md §3.5).
-pub fn init_seed(master_seed: u64, claim: ClaimId, m: usize) -> u64 {
-    let index = ClaimId::ALL.iter().position(|c| *c == claim).expect("every claim is in ALL") as u64;
+/// The seed of the initialisation streams of `claim` at width `m` under `cfg` (docs/theory.md §3.5):
+/// SplitMix64 over the claim's key (its name, never its position in the table, so inserting a
+/// claim reseeds no other), the configuration — n, d, the data kind, the data's master seed and δ —
+/// and the width. No two (claim, configuration, width) share or nest their draws: the points of a
+/// series (over n, d or δ) are independent, and trial t of a width is stream t of this seed.
+pub fn init_seed(cfg: &CheckConfig, claim: ClaimId, m: usize) -> u64 {
     let mix = |mut z: u64| {
         z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    mix(mix(mix(master_seed) ^ (index + 1)) ^ m as u64)
+    let data = match cfg.data {
+        crate::DataKind::Sphere => 1u64,
+        crate::DataKind::Orthonormal => 2,
+        crate::DataKind::Correlated => 3,
+    };
+    let mut h = mix(cfg.master_seed);
+    for b in claim.key().bytes() {
+        h = mix(h ^ u64::from(b));
+    }
+    for x in [0xFFu64, cfg.n as u64, cfg.d as u64, data, cfg.delta.to_bits(), m as u64] {
+        h = mix(h ^ x);
+    }
+    h
 }
 
 /// Everything measured for a claim, before it becomes a [`ClaimResult`].
@@ -453,25 +485,25 @@ pub fn run_claim(
         return Ok(None);
     }
     let statement = specs.iter().find(|s| s.role == Role::Statement).expect("asserted");
-    let verdict_at = |m: usize, outs: &[SeedOutcome]| width_row(m, statement, outs, cfg.confidence, false).verdict;
+    let level = Level::of_confidence(cfg.confidence)?;
+    let verdict_at = |m: usize, outs: &[SeedOutcome]| width_row(m, statement, outs, level, false).verdict;
     let mut runs: Vec<(usize, Vec<SeedOutcome>, Verdict)> = Vec::new();
     for &m in &cfg.widths {
         let outs = run_width(m)?;
         let v = verdict_at(m, &outs);
         runs.push((m, outs, v));
     }
-    let mut threshold = threshold_of(&runs);
+    let mut threshold = threshold_of(&runs, statement, level);
     for _ in 0..cfg.bisection_steps {
-        let (Some(lo), Some(hi)) = (threshold.lower, threshold.upper) else { break };
-        let mid = ((hi as f64) * (lo as f64)).sqrt().round() as usize;
-        if mid <= lo || mid >= hi {
-            break;
-        }
+        // The widest untested gap inside the interval (an undecided width between the ends is a
+        // gap end, so no width is run twice).
+        let tested: Vec<usize> = runs.iter().map(|(m, _, _)| *m).collect();
+        let Some(mid) = threshold.next_bisection(&tested) else { break };
         let outs = run_width(mid)?;
         let v = verdict_at(mid, &outs);
         runs.push((mid, outs, v));
         runs.sort_by_key(|(m, _, _)| *m);
-        threshold = threshold_of(&runs);
+        threshold = threshold_of(&runs, statement, level);
     }
     let events: Vec<EventResult> = specs
         .iter()
@@ -482,12 +514,13 @@ pub fn run_claim(
             premise: spec.premise.clone(),
             target: spec.target,
             budget: spec.budget.clone(),
+            implication: spec.implication,
             rows: runs
                 .iter()
                 .enumerate()
                 .map(|(i, (m, outs, _))| {
                     let plant = planted && spec.role == Role::Sanity && i == 0 && is_first_sanity(&specs, spec);
-                    width_row(*m, spec, outs, cfg.confidence, plant)
+                    width_row(*m, spec, outs, level, plant)
                 })
                 .collect(),
         })
@@ -519,46 +552,44 @@ fn is_first_sanity(specs: &[EventSpec], spec: &EventSpec) -> bool {
     specs.iter().find(|s| s.role == Role::Sanity).is_some_and(|s| s.key == spec.key)
 }
 
-/// The statement's threshold from the verdicts of its rows: `lower` is the largest width not
-/// supported, `upper` the smallest from which every larger width is supported.
-fn threshold_of(runs: &[(usize, Vec<SeedOutcome>, Verdict)]) -> Threshold {
-    let lower = runs.iter().filter(|(_, _, v)| *v != Verdict::Supported).map(|(m, _, _)| *m).max();
-    let upper = runs.iter().map(|(m, _, _)| *m).filter(|&m| lower.is_none_or(|l| m > l)).min();
-    Threshold { lower, upper }
+/// The statement's threshold from the verdicts of its rows, by the one rule of the inference crate:
+/// `lower` is the largest *refuted* width below `upper`, `upper` the smallest width from which
+/// every larger width is supported. When no width run can support the target whatever its seeds
+/// show, the threshold is undetermined and says why.
+fn threshold_of(runs: &[(usize, Vec<SeedOutcome>, Verdict)], statement: &EventSpec, level: Level) -> Threshold {
+    let mut t = Threshold::from_verdicts(&runs.iter().map(|(m, _, v)| (*m, *v)).collect::<Vec<_>>());
+    if t.upper.is_none() {
+        // Some width could have been supported: its most live seeds decide whether any could.
+        let most_live = runs
+            .iter()
+            .map(|(_, outs, _)| {
+                outs.iter().filter(|o| o.events[statement.key].outcome != Outcome::Vacuous).count() as u64
+            })
+            .max()
+            .unwrap_or(0);
+        t.undetermined = inference::undetermined_reason(most_live, statement.target, level)
+            .map(|why| format!("undetermined: {why}"));
+    }
+    t
 }
 
 /// The row of event `spec` at width m from the seeds' outcomes (docs/theory.md §3.1–§3.4).
-fn width_row(m: usize, spec: &EventSpec, outs: &[SeedOutcome], confidence: f64, plant: bool) -> WidthRow {
+fn width_row(m: usize, spec: &EventSpec, outs: &[SeedOutcome], level: Level, plant: bool) -> WidthRow {
     let mut obs: Vec<(u64, Observation)> =
         outs.iter().enumerate().map(|(t, o)| (t as u64, o.events[spec.key])).collect();
     if plant && let Some((_, o)) = obs.iter_mut().find(|(_, o)| o.outcome != Outcome::Vacuous) {
         o.outcome = Outcome::Fails;
     }
     let live: Vec<&(u64, Observation)> = obs.iter().filter(|(_, o)| o.outcome != Outcome::Vacuous).collect();
-    let seeds = live.len() as u64;
-    let seeds_vacuous = obs.len() as u64 - seeds;
-    let count = |k: Outcome| live.iter().filter(|(_, o)| o.outcome == k).count() as u64;
-    let (successes, within_band, failures) = (count(Outcome::Holds), count(Outcome::WithinBand), count(Outcome::Fails));
-    let (ci_lower, ci_upper) = if seeds == 0 {
-        (0.0, 1.0)
-    } else {
-        (clopper_pearson(successes, seeds, confidence).0, clopper_pearson(successes + within_band, seeds, confidence).1)
+    let counts = Counts::of(obs.iter().map(|(_, o)| o.outcome));
+    let kind = match (spec.role, spec.implication) {
+        (Role::Sanity, _) => Kind::Identity,
+        (_, true) => Kind::Implication,
+        (_, false) => Kind::Claim,
     };
-    let verdict = if seeds == 0 {
-        Verdict::Inconclusive
-    } else {
-        match (spec.role, spec.target) {
-            (Role::Sanity, _) if failures > 0 => Verdict::Error,
-            (Role::Sanity, _) if within_band > 0 => Verdict::Inconclusive,
-            (Role::Sanity, _) => Verdict::Supported,
-            (_, Target::Always) if failures > 0 => Verdict::Refuted,
-            (_, Target::Always) if within_band > 0 => Verdict::Inconclusive,
-            (_, Target::Always) => Verdict::Supported,
-            (_, Target::Probability(p)) if ci_lower >= p => Verdict::Supported,
-            (_, Target::Probability(p)) if ci_upper < p => Verdict::Refuted,
-            (_, Target::Probability(_)) => Verdict::Inconclusive,
-        }
-    };
+    let Decision { lower: ci_lower, upper: ci_upper, verdict } = inference::decide(counts, spec.target, kind, level);
+    let (seeds, seeds_vacuous, successes, within_band) =
+        (counts.live, counts.vacuous, counts.successes, counts.within_band);
     let slacks: Vec<f64> = live.iter().map(|(_, o)| o.slack).collect();
     let witness = live.iter().fold(None::<(u64, Observation)>, |best, &&(t, o)| match best {
         Some((bt, bo)) if bo.worst(o) == bo => Some((bt, bo)),
@@ -589,7 +620,7 @@ fn width_row(m: usize, spec: &EventSpec, outs: &[SeedOutcome], confidence: f64, 
     }
 }
 
-/// Compares a mean with its reference: refuted beyond [`EXPECTATION_Z`] standard errors on the
+/// Compares a mean with its reference by the engine's rule ([`inference::decide_mean`]): refuted beyond [`inference::EXPECTATION_Z`] standard errors on the
 /// wrong side; for ≤ / ≥, supported when the whole ±z·se band is on the right side. The standard
 /// error is at least `se_floor`. A reported quantity (no reference) gets no verdict.
 pub fn expectation_row(
@@ -600,7 +631,7 @@ pub fn expectation_row(
     se_floor: f64,
 ) -> ExpectationRow {
     use crate::result::{finite, ratio};
-    if values.is_empty() {
+    let Some((mean, se)) = inference::mean_and_standard_error(values) else {
         return ExpectationRow {
             m,
             seeds: 0,
@@ -612,19 +643,10 @@ pub fn expectation_row(
             slack: None,
             verdict: reference.map(|_| Verdict::Inconclusive),
         };
-    }
-    let (mean, se) = mean_and_standard_error(values);
+    };
     let se = se.max(se_floor);
-    let z = EXPECTATION_Z * se;
-    let verdict = reference.map(|reference| match relation {
-        Relation::AtMost if mean - z > reference => Verdict::Refuted,
-        Relation::AtMost if mean + z <= reference => Verdict::Supported,
-        Relation::AtLeast if mean + z < reference => Verdict::Refuted,
-        Relation::AtLeast if mean - z >= reference => Verdict::Supported,
-        Relation::Equal if (mean - reference).abs() > z + 1e-12 * reference.abs() => Verdict::Refuted,
-        Relation::Equal => Verdict::Supported,
-        _ => Verdict::Inconclusive,
-    });
+    let verdict = reference
+        .map(|reference| inference::decide_mean(mean, se, reference, relation).unwrap_or(Verdict::Inconclusive));
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     ExpectationRow {
         m,
@@ -640,28 +662,39 @@ pub fn expectation_row(
 }
 
 /// The claim's verdict (docs/theory.md §3): `error` when a sanity identity failed at any width; else
-/// the statement's rows that meet their premise and have a live seed, combined; inconclusive if none.
-pub fn claim_verdict(events: &[EventResult]) -> (Verdict, bool) {
+/// the statement's rows that meet their premise and have a live seed, combined; inconclusive if
+/// none. The second value says whether any such row exists ("premise met"). Under a mutation
+/// (`bound_scale` ≠ 1, docs/theory.md §3.8) the bounds are no longer the paper's, so neither is
+/// the width premise: every statement row with a live seed counts, and the claim's own code can
+/// refute it at any width.
+pub fn claim_verdict(events: &[EventResult], bound_scale: f64) -> (Verdict, bool) {
     if events.iter().filter(|e| e.role == Role::Sanity).flat_map(|e| &e.rows).any(|r| r.verdict == Verdict::Error) {
         let met = events.iter().filter(|e| e.role == Role::Statement).flat_map(|e| &e.rows).any(|r| r.premise_met);
         return (Verdict::Error, met);
     }
+    let mutated = bound_scale != 1.0;
     let statement = events.iter().find(|e| e.role == Role::Statement);
-    let rows: Vec<&WidthRow> = statement.map(|e| e.rows.iter().filter(|r| r.premise_met).collect()).unwrap_or_default();
-    let met = !rows.is_empty();
+    let rows: Vec<&WidthRow> =
+        statement.map(|e| e.rows.iter().filter(|r| r.premise_met || mutated).collect()).unwrap_or_default();
     let live: Vec<Verdict> = rows.iter().filter(|r| r.seeds > 0).map(|r| r.verdict).collect();
+    // "Premise met" agrees with the live seeds: a width that meets the width premise but whose
+    // every seed failed its per-seed premise (Lem 2.5's R′ < R) met nothing.
+    let met = statement.is_some_and(|e| e.rows.iter().any(|r| r.premise_met && r.seeds > 0));
     (Verdict::combine(live), met)
 }
 
 /// Builds the [`ClaimResult`]: verdict, premise, threshold and proof ÷ empirical interval, notes.
 fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measured: Measured) -> ClaimResult {
     let id = claim.identity();
-    let (verdict, premise_met) = claim_verdict(&measured.events);
+    let (verdict, premise_met) = claim_verdict(&measured.events, cfg.bound_scale);
     let proof_widths = prepared.proof_widths();
-    let proof_to_empirical = proof_widths.first().map(|p| Interval {
-        lower: measured.threshold.upper.map(|u| p.width / u as f64),
-        upper: measured.threshold.lower.map(|l| p.width / l as f64),
+    // The ratio is the statement's own: its width premise against its threshold. A statement
+    // that holds at any width, or whose constant is implicit, has no proof width to compare.
+    let statement_width = measured.events.iter().find(|e| e.role == Role::Statement).and_then(|e| match &e.premise {
+        Premise::Width { width, .. } => Some(*width),
+        Premise::AnyWidth | Premise::ImplicitConstant => None,
     });
+    let proof_to_empirical = statement_width.and_then(|w| measured.threshold.ratio_of(w));
     let notes = prepared.notes(&measured);
     ClaimResult {
         claim: claim.id(),
@@ -696,7 +729,7 @@ pub fn evaluate_seeds(
     trials: impl IntoParallelIterator<Item = u64>,
     ctx: &RunContext<'_>,
 ) -> Result<Vec<SeedOutcome>, LemmaError> {
-    let seed = init_seed(cfg.master_seed, id, m);
+    let seed = init_seed(cfg, id, m);
     trials
         .into_par_iter()
         .map(|trial| {
@@ -862,14 +895,23 @@ mod tests {
 
     #[test]
     fn stored_seeds_are_not_recomputed_and_give_the_same_results() {
+        // 40 seeds: m = 10 holds on 4 (refuted at 0.5), m = 100 on all (supported), so the
+        // threshold has two decided ends and is bisected.
+        let cfg = CheckConfig { seeds: 40, ..cfg() };
         let store = MemoryStore::default();
-        let first = run(&cfg(), &store, None).unwrap();
+        let first = run(&cfg, &store, None).unwrap();
         let computed = store.puts.load(Ordering::Relaxed);
-        assert!(computed > 14, "the threshold was bisected: {computed} seeds");
-        let second = run(&cfg(), &store, None).unwrap();
+        assert!(computed > 80, "the threshold was bisected: {computed} seeds");
+        let second = run(&cfg, &store, None).unwrap();
         assert_eq!(store.puts.load(Ordering::Relaxed), computed, "everything came from the store");
         assert_eq!(format!("{first:?}"), format!("{second:?}"));
-        let plain = run(&cfg(), &NoStore, None).unwrap();
+        // Every width is run once: an undecided width between the ends is a gap end for the
+        // bisection, never a width to run again.
+        let ms: Vec<usize> = first.events[0].rows.iter().map(|r| r.m).collect();
+        let mut distinct = ms.clone();
+        distinct.dedup();
+        assert_eq!(ms, distinct, "a width was run twice");
+        let plain = run(&cfg, &NoStore, None).unwrap();
         assert_eq!(plain.events, first.events);
     }
 
@@ -928,8 +970,11 @@ mod tests {
         assert!(rows[0].witness.is_none());
         assert_eq!((rows[1].seeds, rows[1].seeds_vacuous, rows[1].successes), (4, 6, 4));
         assert!(rows[1].witness.is_some_and(|w| w.trial < 4), "the witness is a live seed");
-        // 4 of 4 at 95%: the interval is [0.3976, 1], not 10 of 10's [0.69, 1].
-        assert!((rows[1].ci_lower - 0.3976).abs() < 1e-4, "{}", rows[1].ci_lower);
+        // 4 of 4 at α = 0.05: the anytime lower bound of 4 successes, not 10 of 10's; below the
+        // fixed-look Clopper–Pearson 0.3976, since it holds at every look.
+        let (four, _) = inference::sequence::bounds(4, 4, 0.025).unwrap();
+        assert!((rows[1].ci_lower - four).abs() < 1e-12, "{} vs {four}", rows[1].ci_lower);
+        assert!(four < 0.3976 && four > 0.2, "{four}");
         let prob = run_rule(&cfg, rule, Target::Probability(0.5), &NoStore, None).unwrap();
         assert_eq!(prob.statement_event().unwrap().rows[1].verdict, Verdict::Inconclusive);
     }
@@ -971,7 +1016,10 @@ mod tests {
         let cfg = CheckConfig { widths: vec![100, 1000], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
         let res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
         assert_eq!((res.threshold.lower, res.threshold.upper), (Some(100), Some(1000)));
-        let r = res.proof_to_empirical.unwrap();
+        // The synthetic statement holds at any width, so it has no proof width of its own to
+        // compare (inference finding 6: the ratio is the statement's); its route's 1000 gives:
+        assert_eq!(res.proof_to_empirical, None);
+        let r = res.threshold.ratio_of(1000.0).unwrap();
         assert_eq!((r.lower, r.upper), (Some(1.0), Some(10.0)));
         let bis =
             run_rule(&CheckConfig { bisection_steps: 3, ..cfg.clone() }, rule, Target::Always, &NoStore, None).unwrap();
@@ -980,15 +1028,23 @@ mod tests {
             run_rule(&CheckConfig { widths: vec![400, 1000], ..cfg.clone() }, rule, Target::Always, &NoStore, None)
                 .unwrap();
         assert_eq!((all.threshold.lower, all.threshold.upper), (None, Some(400)), "open below: ≤ 400");
-        assert_eq!(all.proof_to_empirical.unwrap().upper, None);
+        assert_eq!(all.threshold.ratio_of(1000.0).unwrap().upper, None);
         let none =
             run_rule(&CheckConfig { widths: vec![100, 200], ..cfg }, rule, Target::Always, &NoStore, None).unwrap();
         assert_eq!((none.threshold.lower, none.threshold.upper), (Some(200), None));
-        // 10 of 10 at target 0.9 is inconclusive ([0.69, 1] straddles 0.9): the threshold is not reached.
+        // Finding 1 of the inference review: 10 of 10 at target 0.9 can never be supported, so no
+        // width is a lower end and the threshold is undetermined, in words; no ratio is printed.
         let always: Rule = |_, _| (0.5, 1.0, 0.0, false);
         let cfg = CheckConfig { widths: vec![100, 1000], seeds: 10, bisection_steps: 0, ..CheckConfig::default() };
         let p = run_rule(&cfg, always, Target::Probability(0.9), &NoStore, None).unwrap();
-        assert_eq!((p.threshold.lower, p.threshold.upper), (Some(1000), None));
+        assert_eq!((p.threshold.lower, p.threshold.upper), (None, None));
+        let why = p.threshold.undetermined.as_deref().unwrap();
+        assert!(why.starts_with("undetermined: 10 live seeds can support at most 0."), "{why}");
+        assert_eq!(p.proof_to_empirical, None);
+        // With enough seeds the same rule supports it, and the lower end stays open: nothing was refuted.
+        let many =
+            run_rule(&CheckConfig { seeds: 200, ..cfg }, always, Target::Probability(0.9), &NoStore, None).unwrap();
+        assert_eq!((many.threshold.lower, many.threshold.upper, many.threshold.undetermined), (None, Some(100), None));
     }
 
     /// Review item 8: a failed sanity identity (planted through the test-only hook) is verdict `error`.
@@ -1008,26 +1064,41 @@ mod tests {
                     .event("identity", Judge::new(1.0).at_most(0.0, 1.0, 0.0))
             })
             .collect();
-        let ok = width_row(10, &events[1], &outs, 0.95, false);
+        let ok = width_row(10, &events[1], &outs, Level::new(0.05).unwrap(), false);
         assert_eq!(ok.verdict, Verdict::Supported);
-        let planted = width_row(10, &events[1], &outs, 0.95, true);
+        let planted = width_row(10, &events[1], &outs, Level::new(0.05).unwrap(), true);
         assert_eq!(planted.verdict, Verdict::Error);
         let mut res = run_rule(&cfg, rule, Target::Always, &NoStore, None).unwrap();
         assert_eq!(res.verdict, Verdict::Supported);
         res.events[1].rows[0] = planted;
-        assert_eq!(claim_verdict(&res.events).0, Verdict::Error);
+        assert_eq!(claim_verdict(&res.events, 1.0).0, Verdict::Error);
     }
 
-    /// Review item 7: (claim, width) pairs draw from different streams.
+    /// Review item 7 and inference finding 2: (claim, configuration, width) draw from different
+    /// streams — every field of the configuration that names a point of a series (n, d, data kind,
+    /// data seed, δ) moves the seed — and a claim's seed depends on its key, not its position.
     #[test]
-    fn init_seeds_differ_across_claims_and_widths() {
+    fn init_seeds_differ_across_claims_configurations_and_widths() {
+        let base = CheckConfig::default();
         let mut seen = std::collections::HashSet::new();
         for &c in ClaimId::ALL {
             for m in [10, 11, 100, 1000] {
-                assert!(seen.insert(init_seed(0, c, m)), "{c:?} m = {m}");
+                assert!(seen.insert(init_seed(&base, c, m)), "{c:?} m = {m}");
             }
         }
-        assert_ne!(init_seed(0, ClaimId::Lem22, 10), init_seed(1, ClaimId::Lem22, 10));
+        let variants = [
+            CheckConfig { master_seed: 1, ..base.clone() },
+            CheckConfig { n: base.n + 1, ..base.clone() },
+            CheckConfig { d: base.d + 1, ..base.clone() },
+            CheckConfig { delta: base.delta / 2.0, ..base.clone() },
+            CheckConfig { data: crate::DataKind::Orthonormal, ..base.clone() },
+        ];
+        for v in &variants {
+            assert!(seen.insert(init_seed(v, ClaimId::Lem22, 10)), "{v:?}");
+        }
+        // Settings that do not name a point (widths run, seed count, confidence) do not reseed.
+        let same = CheckConfig { widths: vec![7], seeds: 3, confidence: 0.9, ..base.clone() };
+        assert_eq!(init_seed(&same, ClaimId::Lem22, 10), init_seed(&base, ClaimId::Lem22, 10));
     }
 
     /// bound_scale: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s.

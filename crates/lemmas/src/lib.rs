@@ -1,4 +1,4 @@
-//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, Clopper–Pearson intervals, slack and verdicts a referee can rely on.
+//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, slack, and verdicts from the `inference` engine.
 //!
 //! Each claim is one module implementing [`claim::Claim`] and one entry in the table below; one
 //! runner ([`engine::run_claim`]) applies the rules of docs/theory.md §3 to all of them: seeds
@@ -40,8 +40,8 @@ pub use stats::Verdict;
 
 use model::{Dataset, ModelError};
 
-/// Standard errors beyond which a mean contradicts its reference.
-pub const EXPECTATION_Z: f64 = 4.0;
+/// Standard errors beyond which a mean contradicts its reference (the inference engine's rule).
+pub use inference::EXPECTATION_Z;
 
 /// The table of claims: each line is a variant of [`ClaimId`] and the type implementing
 /// [`claim::Claim`]; the order is the order of the reports.
@@ -130,6 +130,15 @@ pub enum LemmaError {
     /// The seed store (the runner's checkpoint) failed or holds something unusable.
     #[error("{0}")]
     Store(String),
+}
+
+impl From<inference::InferenceError> for LemmaError {
+    fn from(e: inference::InferenceError) -> Self {
+        match e {
+            inference::InferenceError::Config { name, value, reason } => LemmaError::Config { name, value, reason },
+            other => LemmaError::Config { name: "inference", value: String::new(), reason: other.to_string() },
+        }
+    }
 }
 
 /// Largest number of sphere draws tried for correlated data before giving up.

@@ -9,7 +9,7 @@
 //! is below twice the mean, nearly always), Thm 2.1 at ⌈m₂.₁⌉ and Thm 3.1 at ⌈m₃.₁⌉ with
 //! c_η = 1/4 (each at least Lem 2.2's m₂.₂). δ = 0.1 (Lem 2.5's target 1 − 2δ = 0.8, Thm 2.1's
 //! 1 − 3δ = 0.7, Thm 3.1's 1 − 4δ = 0.6). Seeds: the fewest for which all-successes would be
-//! *supported* by the Clopper–Pearson lower end at 95% ([`seeds_to_support`]), plus room for a
+//! *supported* by the anytime-valid lower bound at 95% ([`seeds_to_support`]), plus room for a
 //! vacuous seed or two where the claim has a per-seed premise.
 
 use crate::config::Solver;
@@ -55,10 +55,10 @@ pub fn base() -> CheckConfig {
     CheckConfig { master_seed: master_seed(), ..unseeded() }
 }
 
-/// The fewest seeds k for which k successes of k have a 95% Clopper–Pearson lower end
-/// 0.025^{1/k} ≥ `target`.
+/// The fewest seeds k for which k successes of k have a 95% anytime-valid lower bound (each side
+/// at 0.025, docs/theory.md §3.1) ≥ `target` (1 for a target the bounds cannot reach).
 pub fn seeds_to_support(target: f64) -> u64 {
-    (1..).find(|&k| 0.025f64.powf(1.0 / k as f64) >= target).expect("target < 1")
+    inference::sequence::seeds_to_support(target, 0.025, 1 << 20).unwrap_or(1)
 }
 
 /// n, λ0 and ‖y‖² of a configuration's data (the data are drawn from the configuration alone).
@@ -74,7 +74,8 @@ fn constants(cfg: &CheckConfig) -> (usize, f64, f64) {
 
 /// Lem 2.5 at 4 × its premise width for the mean residual.
 pub fn lem25() -> CheckConfig {
-    lem25_at(CheckConfig { seeds: 24, ..base() }, 4.0)
+    // 1 − 2δ = 0.8 needs 27 seeds that all hold; two more leave room for vacuous seeds.
+    lem25_at(CheckConfig { seeds: seeds_to_support(0.8) + 2, ..base() }, 4.0)
 }
 
 /// `cfg` (on the profile's data) at one width: `multiple` × the width at which Lem 2.5's R′ < R
@@ -87,7 +88,7 @@ pub fn lem25_at(cfg: CheckConfig, multiple: f64) -> CheckConfig {
 
 /// Thm 2.1 at its proof width m₂.₁ (and Lem 2.2's m₂.₂ if larger).
 pub fn thm21() -> CheckConfig {
-    let cfg = CheckConfig { seeds: 12, ..base() };
+    let cfg = CheckConfig { seeds: seeds_to_support(0.7), ..base() };
     let (n, lambda0, y2) = constants(&cfg);
     let m =
         crate::thm21::proof_width(n, y2, cfg.delta, lambda0).max(crate::lem22::proof_width_spec(n, cfg.delta, lambda0));
@@ -119,7 +120,7 @@ mod tests {
     #[test]
     fn the_profile_runs_at_the_proof_widths() {
         assert_eq!(Profile::ProofWidth.claims(), Some(&[ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31][..]));
-        assert_eq!((seeds_to_support(0.8), seeds_to_support(0.7), seeds_to_support(0.6)), (17, 11, 8));
+        assert_eq!((seeds_to_support(0.8), seeds_to_support(0.7), seeds_to_support(0.6)), (27, 16, 11));
         for id in [ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31] {
             let cfg = Profile::ProofWidth.config(id);
             cfg.validate().unwrap();
@@ -127,6 +128,9 @@ mod tests {
             let needed = prep.proof_widths()[0].width;
             let statement = prep.events().into_iter().find(|e| e.role == crate::result::Role::Statement).unwrap();
             assert!(statement.premise.met_at(cfg.widths[0]), "{id:?}: {:?}", statement.premise);
+            if let crate::result::Target::Probability(p) = statement.target {
+                assert!(cfg.seeds >= seeds_to_support(p), "{id:?}: {} seeds cannot support {p}", cfg.seeds);
+            }
             assert!(cfg.widths[0] as f64 >= needed, "{id:?}: width {} below the proof's {needed}", cfg.widths[0]);
             assert!(crate::reduced_flow::use_reduced(&cfg, cfg.widths[0], cfg.n));
             let data = make_data(&cfg).unwrap();

@@ -5,20 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{CheckConfig, ClaimId};
 use crate::stats::Verdict;
 
-/// What one seed says about one event (docs/theory.md §3.2–§3.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The event held with a margin larger than the numerical band.
-    Holds,
-    /// The event failed by more than the numerical band.
-    Fails,
-    /// The value lies within the numerical band of its bound, or the band is not finite or as large
-    /// as the quantity it guards: neither evidence for nor against the event.
-    WithinBand,
-    /// The seed's per-seed premise failed (a conditional claim): no evidence either way.
-    Vacuous,
-}
+pub use inference::{Interval, Outcome, Target, Threshold};
 
 /// One seed's outcome for one event at one width (the worst comparison when the event is checked
 /// at many times).
@@ -107,16 +94,6 @@ pub fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// What probability an event is claimed to have.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// P(event) ≥ this, judged by a Clopper–Pearson interval.
-    Probability(f64),
-    /// Deterministic: must hold on every live seed (beyond the numerical band).
-    Always,
-}
-
 /// What an event is to its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,9 +171,10 @@ pub struct WidthRow {
     pub within_band: u64,
     /// p̂ = successes / seeds (0 when no seed is live).
     pub p_hat: f64,
-    /// Clopper–Pearson lower bound of P(event) with band seeds counted as failures (0 when no seed is live).
+    /// Anytime-valid lower bound of P(event) (docs/theory.md §3.1, each side at α/2) with band
+    /// seeds counted as failures (0 when no seed is live).
     pub ci_lower: f64,
-    /// Clopper–Pearson upper bound of P(event) with band seeds counted as successes (1 when no seed is live).
+    /// Anytime-valid upper bound of P(event) with band seeds counted as successes (1 when no seed is live).
     pub ci_upper: f64,
     /// Verdict on the event at this width.
     pub verdict: Verdict,
@@ -223,23 +201,15 @@ pub struct EventResult {
     pub target: Target,
     /// Why the target is what it is (e.g. "1 − 3δ: Lem 2.2, Lem 2.3 and Markov each spend δ").
     pub budget: Option<String>,
+    /// Judged as an implication whose proof bounds the joint event (docs/theory.md §2.9): the
+    /// upper bound of its rows counts the vacuous seeds for the joint event.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implication: bool,
     /// One row per width run (sweep and bisection widths, sorted by m).
     pub rows: Vec<WidthRow>,
 }
 
-/// How a measured mean relates to its reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    /// The mean is claimed ≤ the reference.
-    AtMost,
-    /// The mean is claimed ≥ the reference.
-    AtLeast,
-    /// The mean is claimed equal to the reference (an exact expectation).
-    Equal,
-    /// Only reported (a margin or rate), compared with nothing.
-    Report,
-}
+pub use inference::Relation;
 
 /// A mean over live seeds compared with a reference value at one width.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -260,7 +230,7 @@ pub struct ExpectationRow {
     pub reference: Option<f64>,
     /// mean ÷ reference.
     pub slack: Option<f64>,
-    /// Refuted when the mean is more than [`crate::EXPECTATION_Z`] standard errors on the wrong
+    /// Refuted when the mean is more than [`inference::EXPECTATION_Z`] standard errors on the wrong
     /// side; none for a reported quantity.
     pub verdict: Option<Verdict>,
 }
@@ -308,26 +278,6 @@ impl ProofWidth {
     pub fn log10(&self) -> f64 {
         self.log10_width.unwrap_or_else(|| self.width.log10())
     }
-}
-
-/// Where the statement's width threshold lies, judged with the rows' verdicts (docs/theory.md §3.7):
-/// the threshold is in (lower, upper].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Threshold {
-    /// The largest width run at which the statement is not supported; none (open) if every width is.
-    pub lower: Option<usize>,
-    /// The smallest width run from which the statement is supported at every larger width run;
-    /// none (open) if the largest width is not supported.
-    pub upper: Option<usize>,
-}
-
-/// An interval of positive numbers; none at an end means open there (0 or ∞).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Interval {
-    /// Lower end (none: 0).
-    pub lower: Option<f64>,
-    /// Upper end (none: ∞).
-    pub upper: Option<f64>,
 }
 
 /// The result of checking one claim.

@@ -48,7 +48,7 @@ pub(crate) fn quick_flow() -> CheckConfig {
     CheckConfig {
         n: 6,
         d: 6,
-        widths: vec![100, 1_000, 3_000],
+        widths: vec![10, 100, 1_000, 3_000],
         seeds: 20,
         horizon: 1.0,
         step: 0.1,

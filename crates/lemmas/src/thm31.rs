@@ -129,11 +129,13 @@ impl Claim for Thm31 {
         match profile {
             Profile::Tiny => CheckConfig { iterations: 50, ..Profile::tiny_base() },
             Profile::ProofWidth => crate::proof_width::thm31(),
+            // Small widths too, so that the search finds a refuted width below the supported
+            // ones, and as many seeds as supporting 1 − δ = 0.9 at 95% takes (docs/theory.md §3.1).
             Profile::Quick => CheckConfig {
                 n: 4,
                 d: 4,
-                widths: vec![100, 1_000, 2_000],
-                seeds: 20,
+                widths: vec![4, 16, 64, 256, 1_000],
+                seeds: crate::proof_width::seeds_to_support(0.9),
                 iterations: 1,
                 ..CheckConfig::default()
             },
@@ -691,10 +693,11 @@ impl Prepared for Prep<'_> {
             EventSpec::new(
                 "lambda-min",
                 Role::ProofStep,
-                self.target(3),
-                "λmin(H(k)) ≥ λ0/2 at every k (Lem 2.2 and Lem 2.3 while every w_r stays within R₃.₁, which the width m₃.₁ gives with Markov on ‖y − u(0)‖²)",
+                self.target(EVENTS_CHAINED),
+                "λmin(H(k)) ≥ λ0/2 at every k (Lem 2.2 and Lem 2.3 while every w_r stays within R₃.₁, which the width m₃.₁ gives with Markov on ‖y − u(0)‖² and on Σ_i |S_i^⊥|)",
             )
-            .premise(self.route_premise()),
+            .premise(self.route_premise())
+            .budget("1 − 4δ: it rests on Lem 2.2's and Lem 2.3's events and on w_r staying within R₃.₁, which needs both Markov events (the flippable neurons' as well as the initial residual's)"),
             EventSpec::new(
                 "movement",
                 Role::ProofStep,
@@ -781,7 +784,9 @@ impl Prepared for Prep<'_> {
             .event("movement", or_vacuous(a.movement))
             .event(
                 "no-divergence",
-                seed.judge("no-divergence").at_least(base.iterations as f64, k, 0.0).at_time(base.iterations as f64),
+                // Whether the run diverged is a count, not a bound: `bound_scale` does not move it,
+                // so a mutation run never reports a divergence that did not happen.
+                crate::engine::Judge::new(1.0).at_least(base.iterations as f64, k, 0.0).at_time(base.iterations as f64),
             )
             .event("step-length", or_vacuous(a.step_length))
             .event("i2-bound", or_vacuous(a.i2_bound))

@@ -76,8 +76,10 @@ fn lemma_2_2_at_its_proof_width_is_supported() {
     assert_eq!(res.lambda0, 0.5);
 }
 
-/// Review item 11: with every bound scaled by 0.01 (`bound_scale`), each claim's own code returns a
-/// refuted statement row on the tiny profile — and with 1 it does not.
+/// Review item 11 and inference finding 7: with every bound scaled by 0.01 (`bound_scale`), each
+/// claim's own code returns a refuted statement row on the tiny profile *and* the claim's verdict
+/// is refuted (the mutated bound is not the paper's, so its width premise does not apply) — and
+/// no mutation reports a divergence that did not happen.
 fn refuted_through_its_own_code(claim: ClaimId) {
     let tiny = lemmas::Profile::Tiny.config(claim);
     let scaled = CheckConfig { bound_scale: 0.01, ..tiny.clone() };
@@ -88,6 +90,14 @@ fn refuted_through_its_own_code(claim: ClaimId) {
         claim.slide(),
         statement_rows(&res)
     );
+    assert_eq!(res.verdict, Verdict::Refuted, "{}: the claim's verdict under the mutation", claim.slide());
+    if let Some(e) = res.events.iter().find(|e| e.key == "no-divergence") {
+        assert!(
+            e.rows.iter().all(|r| r.successes == r.seeds),
+            "{}: a divergence reported under bound_scale",
+            claim.slide()
+        );
+    }
 }
 
 #[test]
@@ -200,8 +210,11 @@ fn premises_are_per_event() {
     assert!(with22.rows.iter().all(|r| !r.premise_met), "{:?}", with22.rows);
     assert_eq!(with22.target, Target::Probability(1.0 - 2.0 * res.config.delta));
     assert!(statement_rows(&res).iter().all(|r| r.premise_met));
-    // The ratio proof ÷ empirical is that of Lem 2.2's width, and an interval.
-    assert!(res.proof_to_empirical.is_some());
+    // The index's ratio is the statement's own (inference finding 6): Lem 2.3's statement, the
+    // certificate B < λ0/4, needs no width, so it has no proof ÷ empirical ratio, while the event
+    // that needs Lem 2.2's width carries it as its premise.
+    assert_eq!(res.proof_to_empirical, None);
+    assert!(matches!(with22.premise, lemmas::result::Premise::Width { .. }));
 }
 
 /// Review item 10: Lem 2.3's second half is certified over the ball by λmin(H(0)) − B > λ0/2, from
@@ -216,8 +229,7 @@ fn lemma_2_3_ball_certificate_is_lambda_min_minus_b() {
     let data = lemmas::make_data(&cfg).unwrap();
     let lambda0 = model::lambda_min(model::h_infinity(data.input_gram()).as_ref()).unwrap();
     let r = lemmas::lem23::radius(data.n(), cfg.delta, lambda0);
-    let net = model::Network::init(400, data.d(), lemmas::engine::init_seed(cfg.master_seed, ClaimId::Lem23, 400), 1)
-        .unwrap();
+    let net = model::Network::init(400, data.d(), lemmas::engine::init_seed(&cfg, ClaimId::Lem23, 400), 1).unwrap();
     let z = model::network::preactivations(data.x(), net.w.as_ref());
     let (b, _) = lemmas::lem23::certificate(data.input_gram(), z.as_ref(), r);
     let lmin0 = model::lambda_min(model::gram_h(data.input_gram(), z.as_ref(), net.a.as_ref()).as_ref()).unwrap();
@@ -239,7 +251,7 @@ fn claims_and_widths_draw_independent_initialisations() {
     let b = store.get(ClaimId::Lem24, 50, 0).unwrap().values["decay-rate"].0;
     assert_ne!(a, b);
     let w =
-        |m: usize| model::Network::init(m, 4, lemmas::engine::init_seed(0, ClaimId::Lem23, m), 0).unwrap().w[(0, 0)];
+        |m: usize| model::Network::init(m, 4, lemmas::engine::init_seed(&cfg, ClaimId::Lem23, m), 0).unwrap().w[(0, 0)];
     assert_ne!(w(50), w(400), "the first neuron of a wider init is not that of a narrower one");
 }
 
@@ -353,7 +365,12 @@ fn a_divergent_step_is_reported_as_divergence() {
     let cfg = CheckConfig { c_eta: 20_000.0, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Thm31) };
     let res = check(ClaimId::Thm31, &cfg, &NoProgress).unwrap();
     let no_div = res.events.iter().find(|e| e.key == "no-divergence").unwrap();
-    assert!(no_div.rows.iter().all(|r| r.verdict == Verdict::Refuted && r.successes == 0), "{:?}", no_div.rows);
+    // Nearly every seed diverges (a narrow network can land where one step does not blow up).
+    assert!(
+        no_div.rows.iter().all(|r| r.verdict == Verdict::Refuted && 4 * r.successes < r.seeds),
+        "{:?}",
+        no_div.rows
+    );
     assert!(statement_rows(&res).iter().all(|r| r.successes == 0));
     let json = serde_json::to_string(&res).unwrap();
     assert!(!json.contains("NaN") && !json.contains("null,\"bound\""), "{json}");
@@ -408,7 +425,10 @@ fn theorem_3_1_audit_events_are_supported_and_refuted_by_the_scale() {
         let (rp, rs) = (&p.rows[0], &s.rows[0]);
         assert!(rp.seeds >= 30, "{}: {rp:?}", p.key);
         assert_eq!(rp.verdict, Verdict::Supported, "{} at scale 1: {rp:?}", p.key);
-        let want = if p.role == lemmas::result::Role::Sanity { Verdict::Supported } else { Verdict::Refuted };
+        // Sanity identities are never scaled; whether a run diverged is a count, not a bound, so
+        // a mutation must not report a divergence that did not happen (inference finding 7).
+        let unscaled = p.role == lemmas::result::Role::Sanity || p.key == "no-divergence";
+        let want = if unscaled { Verdict::Supported } else { Verdict::Refuted };
         assert_eq!(rs.verdict, want, "{} at scale 0.01: {rs:?}", s.key);
     }
     let st = plain.statement_event().unwrap();
@@ -438,9 +458,10 @@ fn theorem_3_1_on_the_reduced_solver_matches_the_full_one() {
 /// refutes the proof steps under bound_scale 0.01.
 #[test]
 fn theorem_3_1_sparse_audit_keeps_the_statement_and_samples_the_audit() {
-    let every = thm31_route_with(1.0, lemmas::Solver::Full, 20, 1);
-    let sparse = thm31_route_with(1.0, lemmas::Solver::Full, 20, 3);
-    let scaled = thm31_route_with(0.01, lemmas::Solver::Full, 20, 3);
+    // 30 seeds: 0 of 27 is what the anytime-valid bound needs to refute the route's 1 − 4δ = 0.2.
+    let every = thm31_route_with(1.0, lemmas::Solver::Full, 30, 1);
+    let sparse = thm31_route_with(1.0, lemmas::Solver::Full, 30, 3);
+    let scaled = thm31_route_with(0.01, lemmas::Solver::Full, 30, 3);
     let (a, b) = (&statement_rows(&every)[0], &statement_rows(&sparse)[0]);
     assert_eq!((a.successes, a.seeds), (b.successes, b.seeds));
     assert_eq!(a.slack_worst.to_bits(), b.slack_worst.to_bits());
@@ -448,7 +469,8 @@ fn theorem_3_1_sparse_audit_keeps_the_statement_and_samples_the_audit() {
         let (re, rs, rx) = (&e.rows[0], &s.rows[0], &x.rows[0]);
         assert_eq!(rs.seeds, re.seeds, "{}: every seed is still judged", e.key);
         assert_eq!(rs.verdict, Verdict::Supported, "{}: {rs:?}", s.key);
-        if e.role != lemmas::result::Role::Sanity {
+        // The divergence count is no bound, so the mutation leaves it (and the identities) alone.
+        if e.role != lemmas::result::Role::Sanity && e.key != "no-divergence" {
             assert_eq!(rx.verdict, Verdict::Refuted, "{} at scale 0.01 with a sampled audit: {rx:?}", x.key);
         }
     }
