@@ -114,6 +114,34 @@ pub struct BarSeries {
     pub label: String,
     /// One value per category; None (or an unplaceable value) draws no bar.
     pub values: Vec<Option<f64>>,
+    /// One-sided bounds per category, drawn where the category has no bar: an open triangle at the
+    /// bound's height, pointing the way the value lies, labelled "≤ v" or "> v". Never a bar: a
+    /// bound is not a value. Shorter than `categories` (or empty) means no bound for the rest.
+    pub bounds: Vec<Option<OneSided>>,
+}
+
+/// A one-sided bound on a value a [`BarSeries`] could not determine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OneSided {
+    /// The value is at most this.
+    AtMost(f64),
+    /// The value is larger than this.
+    Above(f64),
+}
+
+impl OneSided {
+    fn height(self) -> f64 {
+        match self {
+            OneSided::AtMost(v) | OneSided::Above(v) => v,
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            OneSided::AtMost(v) => format!("≤ {}", number(v)),
+            OneSided::Above(v) => format!("> {}", number(v)),
+        }
+    }
 }
 
 /// A grouped bar chart: categories along x, one bar per series in each category, value printed above.
@@ -280,6 +308,7 @@ enum Glyph {
     Bar(RGBColor),
     OffScale,
     Band(RGBColor),
+    Bound(RGBColor),
 }
 
 /// Width of the legend panel for these labels (0 without labels).
@@ -309,10 +338,30 @@ fn svg(title: &str, legend: &[(String, Glyph)], draw: impl FnOnce(&Area<'_>) -> 
     }
 }
 
+/// Approximate advance of one character of the legend's 13 px sans-serif, in pixels.
+const LEGEND_CHAR_PX: u32 = 7;
+
+/// Splits `label` at spaces into lines of at most `width` characters (a longer word stands alone).
+fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in label.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
 fn draw_legend(panel: &Area<'_>, entries: &[(String, Glyph)]) -> DrawResult {
     let text = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-    for (i, (label, glyph)) in entries.iter().enumerate() {
-        let y = 30 + 22 * i as i32;
+    // Labels longer than the panel are wrapped, so that no text runs past the chart's right edge.
+    let chars = ((panel.dim_in_pixel().0.saturating_sub(40)) / LEGEND_CHAR_PX).max(8) as usize;
+    let mut y = 30;
+    for (label, glyph) in entries {
         let at = EmptyElement::at((4, y));
         match *glyph {
             Glyph::Line(c) => panel.draw(&(at + PathElement::new([(0, 0), (24, 0)], c.stroke_width(2))))?,
@@ -330,8 +379,15 @@ fn draw_legend(panel: &Area<'_>, entries: &[(String, Glyph)]) -> DrawResult {
             Glyph::Bar(c) => panel.draw(&(at + Rectangle::new([(5, -6), (19, 6)], c.filled())))?,
             Glyph::OffScale => panel.draw(&(at + Polygon::new([(12, -6), (6, 4), (18, 4)], BLACK.filled())))?,
             Glyph::Band(c) => panel.draw(&(at + Rectangle::new([(0, -6), (24, 6)], c.mix(BAND_OPACITY).filled())))?,
+            Glyph::Bound(c) => {
+                panel.draw(&(at + PathElement::new([(12, -6), (6, 4), (18, 4), (12, -6)], c.stroke_width(2))))?
+            }
         }
-        panel.draw(&Text::new(label.clone(), (34, y), text.clone()))?;
+        let lines = wrap(label, chars);
+        for (j, line) in lines.iter().enumerate() {
+            panel.draw(&Text::new(line.clone(), (34, y + 16 * j as i32), text.clone()))?;
+        }
+        y += 22 + 16 * (lines.len() as i32 - 1);
     }
     Ok(())
 }
@@ -536,11 +592,34 @@ struct Bar {
     value: f64,
 }
 
+/// One one-sided bound of a bar chart, in chart coordinates.
+struct Mark {
+    series: usize,
+    x: f64,
+    y: f64,
+    bound: OneSided,
+}
+
+/// Pixels one character of the bar values' 12 px font takes, for deciding whether a value fits
+/// across its bar or is written upwards.
+const VALUE_CHAR_PX: f64 = 6.5;
+
 /// Renders a [`BarChart`] as an SVG document.
 pub fn render_bar_chart(chart: &BarChart) -> String {
     let ly = chart.log_y;
-    let values = chart.series.iter().flat_map(|s| s.values.iter().take(chart.categories.len()).flatten());
-    let ys = values.filter_map(|&v| match place(v, ly) {
+    let k = chart.categories.len();
+    let bounds_of = |s: &BarSeries| -> Vec<(usize, OneSided)> {
+        s.bounds
+            .iter()
+            .take(k)
+            .enumerate()
+            .filter_map(|(c, b)| b.map(|b| (c, b)))
+            .filter(|&(c, _)| s.values.get(c).copied().flatten().is_none())
+            .collect()
+    };
+    let values = chart.series.iter().flat_map(|s| s.values.iter().take(k).flatten().copied());
+    let marks = chart.series.iter().flat_map(|s| bounds_of(s).into_iter().map(|(_, b)| b.height()));
+    let ys = values.chain(marks).filter_map(|v| match place(v, ly) {
         Place::At(v) => Some(v),
         _ => None,
     });
@@ -549,19 +628,53 @@ pub fn render_bar_chart(chart: &BarChart) -> String {
     let (mut lo, mut hi) = fit_range(ys, ly, if ly { (1.0, 10.0) } else { (0.0, 1.0) });
     // Off-scale bars stop here, below the headroom where values are printed.
     let off_scale_top = hi;
+
+    let group = 0.8;
+    let s_count = chart.series.len().max(1) as f64;
+    let legend: Vec<(String, Glyph)> = chart
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.label.is_empty())
+        .map(|(i, s)| {
+            let c = PALETTE[i % PALETTE.len()];
+            let glyph = if s.values.iter().take(k).all(Option::is_none) && !bounds_of(s).is_empty() {
+                Glyph::Bound(c)
+            } else {
+                Glyph::Bar(c)
+            };
+            (s.label.clone(), glyph)
+        })
+        .collect();
+    // The plot's width in pixels (the chart less the legend panel, the y labels and the margins):
+    // a value wider than its bar is written upwards, and then needs more headroom.
+    let plot_px = f64::from(CHART_WIDTH - legend_width(&legend)) - 72.0 - 24.0;
+    let bar_px = plot_px / k.max(1) as f64 * group / s_count;
+    let widest = chart
+        .series
+        .iter()
+        .flat_map(|s| {
+            let v = s.values.iter().take(k).flatten().map(|&v| number(v));
+            v.chain(bounds_of(s).into_iter().map(|(_, b)| b.text())).collect::<Vec<_>>()
+        })
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    let upright = widest as f64 * VALUE_CHAR_PX > bar_px - 2.0;
+    let room = if upright { 0.25 } else { 0.08 };
     if ly {
-        hi *= (hi / lo).powf(0.08);
+        hi *= (hi / lo).powf(room);
     } else {
-        hi += (hi - lo) * 0.08;
+        hi += (hi - lo) * room;
         lo = lo.min(0.0);
     }
     let y_range = (lo, hi);
 
-    let group = 0.8;
-    let s_count = chart.series.len().max(1) as f64;
     let mut bars = Vec::new();
+    let mut bound_marks = Vec::new();
     for (s, series) in chart.series.iter().enumerate() {
-        for (c, v) in series.values.iter().take(chart.categories.len()).enumerate() {
+        let x_of = |c: usize| c as f64 - group / 2.0 + group * s as f64 / s_count;
+        for (c, v) in series.values.iter().take(k).enumerate() {
             let Some(v) = *v else { continue };
             let top = match place(v, ly) {
                 Place::At(v) => v.clamp(lo, hi),
@@ -569,34 +682,39 @@ pub fn render_bar_chart(chart: &BarChart) -> String {
                 Place::High => off_scale_top,
                 Place::Low | Place::Skip => continue,
             };
-            let x0 = c as f64 - group / 2.0 + group * s as f64 / s_count;
+            let x0 = x_of(c);
             bars.push(Bar { series: s, x0, x1: x0 + group / s_count, top, value: v });
         }
+        for (c, bound) in bounds_of(series) {
+            if let Place::At(y) = place(bound.height(), ly) {
+                bound_marks.push(Mark { series: s, x: x_of(c) + group / s_count / 2.0, y: y.clamp(lo, hi), bound });
+            }
+        }
     }
-    let legend: Vec<(String, Glyph)> = chart
-        .series
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.label.is_empty())
-        .map(|(i, s)| (s.label.clone(), Glyph::Bar(PALETTE[i % PALETTE.len()])))
-        .collect();
 
-    let k = chart.categories.len().max(1);
-    let xr = -0.5..k as f64 - 0.5;
+    let xr = -0.5..k.max(1) as f64 - 0.5;
+    let drawn = BarsDrawn { bars: &bars, marks: &bound_marks, upright };
     svg(&chart.title, &legend, |area| {
         if ly {
             let (yt, yl) = log_ticks(y_range);
-            draw_bars(area, chart, &bars, xr, (lo..hi).log_scale().with_key_points(yt).with_light_points(yl), y_range)
+            draw_bars(area, chart, &drawn, xr, (lo..hi).log_scale().with_key_points(yt).with_light_points(yl), y_range)
         } else {
-            draw_bars(area, chart, &bars, xr, lo..hi, y_range)
+            draw_bars(area, chart, &drawn, xr, lo..hi, y_range)
         }
     })
+}
+
+/// What [`draw_bars`] draws: the bars, the one-sided bounds, and whether values are written upwards.
+struct BarsDrawn<'a> {
+    bars: &'a [Bar],
+    marks: &'a [Mark],
+    upright: bool,
 }
 
 fn draw_bars<YS>(
     area: &Area<'_>,
     chart: &BarChart,
-    bars: &[Bar],
+    drawn: &BarsDrawn<'_>,
     x_spec: std::ops::Range<f64>,
     y_spec: YS,
     y_range: (f64, f64),
@@ -630,14 +748,32 @@ where
         .light_line_style(BLACK.mix(0.04))
         .draw()?;
     let base = if chart.log_y { y_range.0 } else { 0.0 };
-    let text = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let font = ("sans-serif", 12).into_font().color(&BLACK);
+    // A value that does not fit across its bar is written upwards from just above it.
+    let (text, offset) = if drawn.upright {
+        (font.transform(FontTransform::Rotate270).pos(Pos::new(HPos::Left, VPos::Center)), (0, -4))
+    } else {
+        (font.pos(Pos::new(HPos::Center, VPos::Bottom)), (0, -4))
+    };
     for s in 0..chart.series.len() {
         let colour = PALETTE[s % PALETTE.len()];
-        let mine = || bars.iter().filter(move |b| b.series == s);
+        let mine = || drawn.bars.iter().filter(move |b| b.series == s);
         cc.draw_series(mine().map(|b| Rectangle::new([(b.x0 + 0.01, base), (b.x1 - 0.01, b.top)], colour.filled())))?;
         cc.draw_series(mine().map(|b| {
-            EmptyElement::at(((b.x0 + b.x1) / 2.0, b.top)) + Text::new(number(b.value), (0, -4), text.clone())
+            EmptyElement::at(((b.x0 + b.x1) / 2.0, b.top)) + Text::new(number(b.value), offset, text.clone())
         }))?;
+        // A one-sided bound: an open triangle at its height, pointing down for "≤", up for ">".
+        let marks = || drawn.marks.iter().filter(move |m| m.series == s);
+        cc.draw_series(marks().map(|m| {
+            let tip = match m.bound {
+                OneSided::AtMost(_) => [(0, 6), (-6, -4), (6, -4), (0, 6)],
+                OneSided::Above(_) => [(0, -6), (-6, 4), (6, 4), (0, -6)],
+            };
+            EmptyElement::at((m.x, m.y)) + PathElement::new(tip, colour.stroke_width(2))
+        }))?;
+        cc.draw_series(
+            marks().map(|m| EmptyElement::at((m.x, m.y)) + Text::new(m.bound.text(), (0, -10), text.clone())),
+        )?;
     }
     Ok(())
 }
@@ -680,5 +816,87 @@ mod tests {
         assert_eq!(place(0.0, false), Place::At(0.0));
         assert_eq!(place_x(0.0, true), None);
         assert_eq!(place_x(f64::NAN, false), None);
+    }
+
+    /// The `<text>` elements of an SVG: (x, transform attribute if any, content).
+    fn texts(svg: &str) -> Vec<(f64, bool, String)> {
+        svg.split("<text ")
+            .skip(1)
+            .map(|t| {
+                let x = t.split("x=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|v| v.parse().ok()).unwrap();
+                let head = t.split('>').next().unwrap();
+                let body = t.split('>').nth(1).unwrap().split('<').next().unwrap().trim().to_string();
+                (x, head.contains("rotate("), body)
+            })
+            .collect()
+    }
+
+    /// Issue 23, finding 8: a one-sided bound is drawn as an open marker labelled "≤ v", never as a
+    /// bar; a category with neither draws nothing.
+    #[test]
+    fn one_sided_bounds_are_marks_not_bars() {
+        let chart = BarChart {
+            title: "t".into(),
+            y_label: "m".into(),
+            log_y: true,
+            categories: vec!["a".into(), "b".into(), "c".into()],
+            series: vec![BarSeries {
+                label: "threshold".into(),
+                values: vec![Some(10.0), None, None],
+                bounds: vec![None, Some(OneSided::AtMost(100.0)), Some(OneSided::Above(1000.0))],
+            }],
+        };
+        let svg = render_bar_chart(&chart);
+        let filled_bars = svg.matches("fill=\"#1F77B4\" stroke=\"none\"").count();
+        assert_eq!(filled_bars, 2, "one bar and its legend square: {svg}");
+        let t = texts(&svg);
+        assert!(t.iter().any(|(_, _, s)| s == "≤ 100"), "{t:?}");
+        assert!(t.iter().any(|(_, _, s)| s == "&gt; 1000" || s == "> 1000"), "{t:?}");
+        let mut without = chart.clone();
+        without.series[0].bounds.clear();
+        let svg = render_bar_chart(&without);
+        assert!(!texts(&svg).iter().any(|(_, _, s)| s.contains("100")), "{svg}");
+    }
+
+    /// Issue 23, finding 8: a legend label longer than the panel is wrapped onto several lines, so
+    /// no legend text runs past the chart's right edge.
+    #[test]
+    fn legend_labels_stay_inside_the_chart() {
+        let long = "threshold interval midpoint (geometric mean over data draws), a label far longer than the panel";
+        let chart = LineChart {
+            title: "t".into(),
+            series: vec![Series { label: long.into(), points: vec![(1.0, 1.0), (2.0, 3.0)] }],
+            ..Default::default()
+        };
+        let svg = render_line_chart(&chart);
+        let panel = f64::from(CHART_WIDTH - 300);
+        let legend: Vec<_> = texts(&svg).into_iter().filter(|(x, _, _)| *x > panel).collect();
+        assert!(legend.len() >= 2, "wrapped onto several lines: {legend:?}");
+        for (x, _, s) in &legend {
+            let end = x + (s.chars().count() as u32 * LEGEND_CHAR_PX) as f64;
+            assert!(end <= CHART_WIDTH as f64, "{s:?} ends at {end}");
+        }
+        assert_eq!(legend.iter().map(|(_, _, s)| s.as_str()).collect::<Vec<_>>().join(" "), long);
+    }
+
+    /// Issue 23, finding 8: values wider than their bars are written upwards, so that neighbours'
+    /// labels do not run into each other ("1.402e91.402e9"); values that fit stay across.
+    #[test]
+    fn values_wider_than_their_bars_are_written_upwards() {
+        let many = BarChart {
+            title: "t".into(),
+            y_label: "m".into(),
+            log_y: true,
+            categories: (0..7).map(|i| i.to_string()).collect(),
+            series: (0..3)
+                .map(|s| BarSeries { label: format!("series {s}"), values: vec![Some(1.402e9); 7], bounds: Vec::new() })
+                .collect(),
+        };
+        let values: Vec<_> = texts(&render_bar_chart(&many)).into_iter().filter(|(_, _, s)| s == "1.402e9").collect();
+        assert_eq!(values.len(), 21);
+        assert!(values.iter().all(|(_, upright, _)| *upright), "{values:?}");
+        let few = BarChart { categories: vec!["a".into()], series: vec![many.series[0].clone()], ..many.clone() };
+        let values: Vec<_> = texts(&render_bar_chart(&few)).into_iter().filter(|(_, _, s)| s == "1.402e9").collect();
+        assert!(values.len() == 1 && !values[0].1, "{values:?}");
     }
 }

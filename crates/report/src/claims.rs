@@ -7,7 +7,8 @@ use lemmas::result::{
 };
 
 use crate::chart::{
-    BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, ReferenceLine, Series, render_bar_chart, render_line_chart,
+    BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, OneSided, ReferenceLine, Series, render_bar_chart,
+    render_line_chart,
 };
 use crate::format::{code_span, markdown_table, number, width, yes_no};
 use crate::{Page, Provenance};
@@ -49,78 +50,13 @@ fn statement(res: &ClaimResult) -> Option<&EventResult> {
     res.statement_event()
 }
 
-/// One change of this release: a claim, its verdict before (quick profile) and after, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Change {
-    /// The claim's key, e.g. "lem-2.2".
-    pub key: &'static str,
-    /// Its verdict in the quick profile before this release.
-    pub before: &'static str,
-    /// Its verdict in the quick profile after it (a test checks it against the results).
-    pub after: &'static str,
-    /// Why it changed (or did not).
-    pub why: &'static str,
-}
-
-/// The rules this release changed (docs/theory.md §3), shown on the index.
-pub const RULE_CHANGES: &[&str] = &[
-    "Seeds whose per-seed premise fails (Lem 2.4's λmin premise at the first sample, Lem 2.5's R′ < R) are vacuous: counted apart (`seeds_vacuous`), never successes; a width with no live seed is inconclusive.",
-    "A value within the numerical band (the integrator's error estimate, per neuron for distances; rounding for exact inequalities) is inconclusive; a band that is not finite or as large as what it guards decides nothing.",
-    "Identities that cannot fail (Cauchy–Schwarz, ‖·‖₂ ≤ ‖·‖_F, Weyl) are sanity checks: a failure makes the verdict `error` and the exit status 3; they are not evidence.",
-    "Every event has its own width premise (Lem 2.3's `with-lem-2.2` needs Lem 2.2's width) and probability budget (Thm 2.1: 1 − 3δ; Thm 3.1 on its explicit route, c_η ≤ 1/4: 1 − 4δ; Lem 2.5 and Lem 2.3's second half: 1 − 2δ).",
-    "Thresholds are intervals (lower, upper] judged with the rows' verdicts, and proof ÷ empirical is an interval.",
-    "Each (claim, width) draws its initialisations from its own streams: no nesting across widths, no sharing across claims.",
-    "Horizons let the bounds bite: flows run to λ0·T ≥ 8, GD to ηλ0k/2 ≥ 8; Thm 3.1 sweeps c_η upward; Lem 2.3 certifies λmin over the whole ball by λmin(H(0)) − B > λ0/2; Lem 2.5 runs on inputs with K far from diagonal.",
-];
-
-/// The verdicts of the quick profile before and after this release.
-pub const VERDICT_CHANGES: &[Change] = &[
-    Change {
-        key: "lem-2.2",
-        before: "supported",
-        after: "supported",
-        why: "unchanged: the premise width is run and the interval clears 1 − δ there",
-    },
-    Change {
-        key: "lem-2.3",
-        before: "supported",
-        after: "supported",
-        why: "unchanged; the whole ball is now certified by λmin(H(0)) − B > λ0/2, judged at 1 − 2δ, and a rounding allowance (unlike an error estimate) counts even when the certificate B is exactly 0",
-    },
-    Change {
-        key: "lem-2.4",
-        before: "supported",
-        after: "supported",
-        why: "unchanged, now over λ0·T ≥ 8 with per-neuron bands and vacuous seeds counted apart",
-    },
-    Change {
-        key: "lem-2.5",
-        before: "inconclusive",
-        after: "inconclusive",
-        why: "on correlated inputs no quick width reaches R′ < R on any seed: every seed is vacuous (the paper record runs the regime)",
-    },
-    Change {
-        key: "thm-2.1",
-        before: "inconclusive",
-        after: "inconclusive",
-        why: "unchanged: no width meets m₂.₁; the threshold \"100\" is gone, now judged at 1 − 3δ over λ0·T ≥ 8",
-    },
-    Change {
-        key: "thm-2.6",
-        before: "inconclusive",
-        after: "inconclusive",
-        why: "unchanged: the width constant is implicit",
-    },
-    Change {
-        key: "thm-3.1",
-        before: "inconclusive",
-        after: "inconclusive",
-        why: "unchanged: at c_η = 1, above the explicit route's 1/4, the constants are implicit; now over ηλ0k/2 ≥ 8 with the c_η sweep, and the route's inequalities are audited along every run (its width m₃.₁ is run in the proof-width record)",
-    },
-];
-
 /// "(lower, upper]" of a threshold: open ends are "≤ upper" or "> lower".
 pub fn threshold_text(t: &Threshold) -> String {
+    match (t.lower, t.upper, &t.undetermined) {
+        (None, None, Some(_)) => return "undetermined".to_string(),
+        (Some(l), None, Some(_)) => return format!("> {l} (upper end undetermined)"),
+        _ => {}
+    }
     match (t.lower, t.upper) {
         (Some(l), Some(u)) => format!("({l}, {u}]"),
         (None, Some(u)) => format!("≤ {u}"),
@@ -161,7 +97,7 @@ pub(crate) fn provenance_section(prov: &Provenance) -> String {
 }
 
 const VERDICT_LEGEND: &str = "Verdicts ([theory §3](theory.md#3-statistics-and-verdicts)): *supported* when the \
-Clopper–Pearson lower bound over the live seeds is ≥ the claimed probability (for a deterministic claim: every live seed \
+anytime-valid lower bound over the live seeds is ≥ the claimed probability (for a deterministic claim: every live seed \
 holds beyond the numerical band); *refuted* when the upper bound, counting seeds within the band as successes, is below it \
 (or a deterministic violation beyond the band); *error* when a sanity identity failed (the program is wrong; exit status \
 3); *inconclusive* otherwise — in particular when no width run meets the statement's width premise, when no seed is live \
@@ -184,28 +120,6 @@ fn seeds_text(results: &[ClaimResult]) -> String {
         return groups[0].0.to_string();
     }
     groups.iter().map(|(s, c)| format!("{s} ({})", c.join(", "))).collect::<Vec<_>>().join(", ")
-}
-
-/// "What changed in this release": the rule changes and the verdicts before and after.
-fn changes_section(results: &[ClaimResult]) -> String {
-    let mut s = String::from("## What changed in this release\n\nThe verdict rules were made sound:\n\n");
-    for rule in RULE_CHANGES {
-        s.push_str(&format!("- {rule}\n"));
-    }
-    s.push_str("\nVerdicts of the quick profile before and after (the column *this run* is computed from the results above):\n\n");
-    let rows: Vec<Vec<String>> = VERDICT_CHANGES
-        .iter()
-        .map(|c| {
-            let now = results
-                .iter()
-                .find(|r| r.claim.key() == c.key)
-                .map_or("not run".to_string(), |r| r.verdict.word().to_string());
-            vec![c.key.to_string(), c.before.to_string(), c.after.to_string(), now, c.why.to_string()]
-        })
-        .collect();
-    s.push_str(&markdown_table(&["claim", "before", "after", "this run", "why"], &rows));
-    s.push('\n');
-    s
 }
 
 fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov: &Provenance) -> String {
@@ -233,7 +147,7 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
             "Verdict",
             "Premise met",
             "Largest width run",
-            "Proof width",
+            "Statement's proof width",
             "Empirical threshold",
             "Proof ÷ empirical",
         ];
@@ -241,12 +155,16 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
             .iter()
             .zip(keys)
             .map(|(res, key)| {
-                let proof = match res.proof_widths.as_slice() {
-                    [] => "—".to_string(),
-                    [only] => crate::format::proof_width(only),
-                    [first, rest @ ..] => {
-                        format!("{} (first of {} routes)", crate::format::proof_width(first), rest.len() + 1)
-                    }
+                // The statement event's own width premise (inference finding 6): a statement that
+                // holds at any width shows none, one whose constant is implicit says so, and the
+                // other routes' widths stay on the claim's page.
+                let proof = match statement(res).map(|e| &e.premise) {
+                    Some(Premise::Width { width, .. }) => match res.proof_widths.iter().find(|p| p.width == *width) {
+                        Some(p) => crate::format::proof_width(p),
+                        None => crate::format::width(*width),
+                    },
+                    Some(Premise::ImplicitConstant) => "implicit constant".to_string(),
+                    Some(Premise::AnyWidth) | None => "— (any width)".to_string(),
                 };
                 let threshold = threshold_text(&res.threshold);
                 let ratio = res.proof_to_empirical.as_ref().map_or("—".to_string(), interval_text);
@@ -267,13 +185,24 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
         s.push('\n');
         s.push_str(VERDICT_LEGEND);
         s.push_str(
-            "\n\n*Empirical threshold* (lower, upper]: *lower* is the largest width run at which the statement is not \
-             supported, *upper* the smallest from which it is supported at every larger width run (\"≤ m\": already \
-             supported at the smallest width run, so the threshold may be lower still; \"> m\": not supported at the \
-             largest). *Proof ÷ empirical*: the proof's (first) width divided by the threshold, an interval because the \
-             threshold is one.\n\n",
+            "\n\n*Empirical threshold* (lower, upper]: *lower* is the largest width run at which the statement is \
+             refuted, *upper* the smallest from which it is supported at every larger width run (\"≤ m\": already \
+             supported at the smallest width run and nothing below it refuted, so the threshold may be lower still; \
+             \"> m\": refuted at m, nothing supported above it). A width that is merely not supported is no end. \
+             *Undetermined*: the seeds run cannot support the target at any width, whatever they show (the reason \
+             is below). *Statement's proof width*: the width premise of the statement event itself (\"— (any width)\" when \
+             it holds at every width, \"implicit constant\" when the paper gives only an order); the widths of \
+             the other routes and events are on each claim's page. *Proof ÷ empirical*: that width divided by the \
+             threshold, an interval because the threshold is one.\n\n",
         );
-        s.push_str(&changes_section(results));
+        for res in results {
+            if let Some(why) = &res.threshold.undetermined {
+                s.push_str(&format!("- {}: threshold {why}.\n", res.slide));
+            }
+        }
+        if results.iter().any(|r| r.threshold.undetermined.is_some()) {
+            s.push('\n');
+        }
     }
     for img in images {
         s.push_str(&format!("![Proof width against empirical width, per claim]({img})\n\n"));
@@ -282,8 +211,20 @@ fn index_page(results: &[ClaimResult], keys: &[String], images: &[String], prov:
     s
 }
 
-/// Proof width (first route), empirical threshold and largest width run, per claim.
+/// What a threshold lets a chart draw: a bar only when both ends are decided (at the upper end), an
+/// open marker for a one-sided bound, nothing when it is undetermined.
+fn threshold_marks(t: &Threshold) -> (Option<f64>, Option<OneSided>) {
+    match (t.lower, t.upper) {
+        (Some(_), Some(u)) if t.undetermined.is_none() => (Some(u as f64), None),
+        (None, Some(u)) if t.undetermined.is_none() => (None, Some(OneSided::AtMost(u as f64))),
+        (Some(l), None) => (None, Some(OneSided::Above(l as f64))),
+        _ => (None, None),
+    }
+}
+
+/// The statement's proof width, the empirical threshold and the largest width run, per claim.
 fn index_widths_chart(results: &[ClaimResult]) -> BarChart {
+    let marks: Vec<_> = results.iter().map(|r| threshold_marks(&r.threshold)).collect();
     BarChart {
         title: "Width the proof needs against width that suffices".into(),
         y_label: "width m".into(),
@@ -291,16 +232,28 @@ fn index_widths_chart(results: &[ClaimResult]) -> BarChart {
         categories: results.iter().map(|r| r.slide.clone()).collect(),
         series: vec![
             BarSeries {
-                label: "proof width (first route)".into(),
-                values: results.iter().map(|r| r.proof_widths.first().map(|p| p.width)).collect(),
+                // The same width as the table's column (inference finding 6): the statement
+                // event's own premise, none where it holds at any width or its constant is implicit.
+                label: "statement's proof width".into(),
+                values: results
+                    .iter()
+                    .map(|r| match statement(r).map(|e| &e.premise) {
+                        Some(Premise::Width { width, .. }) => Some(*width),
+                        _ => None,
+                    })
+                    .collect(),
+                bounds: Vec::new(),
             },
             BarSeries {
-                label: "empirical threshold (upper end)".into(),
-                values: results.iter().map(|r| r.threshold.upper.map(|m| m as f64)).collect(),
+                // A bar only where both ends are decided; a one-sided bound is an open marker.
+                label: "empirical threshold (bar: upper end; triangle: one-sided bound)".into(),
+                values: marks.iter().map(|m| m.0).collect(),
+                bounds: marks.iter().map(|m| m.1).collect(),
             },
             BarSeries {
                 label: "largest width run".into(),
                 values: results.iter().map(|r| largest_width(r).map(|m| m as f64)).collect(),
+                bounds: Vec::new(),
             },
         ],
     }
@@ -371,7 +324,7 @@ fn probability_chart(res: &ClaimResult, ev: &EventResult) -> LineChart {
         y_range: Some((-0.03, 1.03)),
         series: vec![Series { label: "p̂".into(), points: ev.rows.iter().map(|r| (r.m as f64, r.p_hat)).collect() }],
         error_bars: vec![ErrorBars {
-            label: format!("{}% Clopper–Pearson", number(100.0 * res.config.confidence)),
+            label: format!("{}% anytime-valid bounds", number(100.0 * res.config.confidence)),
             bars: ev.rows.iter().map(|r| ErrorBar { x: r.m as f64, low: r.ci_lower, high: r.ci_upper }).collect(),
         }],
         reference_lines: vec![ReferenceLine { label: line, y: target }],
@@ -406,20 +359,25 @@ fn slack_chart(res: &ClaimResult) -> LineChart {
 fn widths_chart(res: &ClaimResult) -> BarChart {
     let mut categories = Vec::new();
     let mut values = Vec::new();
+    let mut bounds = Vec::new();
     for (i, p) in res.proof_widths.iter().enumerate() {
         categories.push(format!("proof, route {}", i + 1));
         values.push(Some(p.width));
+        bounds.push(None);
     }
-    categories.push("empirical threshold (upper end)".into());
-    values.push(res.threshold.upper.map(|m| m as f64));
+    let (bar, bound) = threshold_marks(&res.threshold);
+    categories.push("empirical threshold".into());
+    values.push(bar);
+    bounds.push(bound);
     categories.push("largest width run".into());
     values.push(largest_width(res).map(|m| m as f64));
+    bounds.push(None);
     BarChart {
         title: format!("{} (paper {}): width the proof needs against width run", res.slide, res.paper),
         y_label: "width m".into(),
         log_y: true,
         categories,
-        series: vec![BarSeries { label: String::new(), values }],
+        series: vec![BarSeries { label: String::new(), values, bounds }],
     }
 }
 
@@ -481,8 +439,22 @@ fn proof_width_section(res: &ClaimResult) -> String {
         })
         .collect();
     s.push_str(&markdown_table(&["route", "formula", "m needed", "met by the widths run"], &rows));
-    s.push_str(&format!("\nPremise of the statement met at some width run: **{}**.\n\n", yes_no(res.premise_met)));
+    s.push_str(&format!("\nPremise of the statement met at some width run: **{}**.\n\n", premise_words(res)));
     s
+}
+
+/// "yes" / "no" for the statement's premise, and for a per-seed premise (a conditional claim whose
+/// seeds can be vacuous) how many seeds met it: such a premise can hold on some seeds below the
+/// width where the proof makes it hold on average, so "yes" beside a proof width not met is no
+/// contradiction once the counts are shown.
+fn premise_words(res: &ClaimResult) -> String {
+    let word = yes_no(res.premise_met).to_string();
+    let Some(st) = statement(res) else { return word };
+    let (live, vacuous) = st.rows.iter().fold((0, 0), |(l, v), r| (l + r.seeds, v + r.seeds_vacuous));
+    if !matches!(st.premise, Premise::AnyWidth) || vacuous == 0 {
+        return word;
+    }
+    format!("{word} (its per-seed premise held on {live} of {} seeds over the widths run)", live + vacuous)
 }
 
 fn target_text(ev: &EventResult) -> String {
@@ -661,7 +633,7 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     s.push_str(&format!(
         "**Verdict: {}.** Premise met at some width run: {}. {}\n\n",
         res.verdict.word(),
-        yes_no(res.premise_met),
+        premise_words(res),
         verdict_reason(res)
     ));
 
@@ -677,8 +649,8 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     s.push_str(
         "One row per width run. *Live* seeds are evidence; *vacuous* seeds are those whose per-seed premise failed \
          (counted apart); *within band* seeds had a value inside the numerical band of its bound (neither success nor \
-         failure). The interval is Clopper–Pearson over the live seeds, from band seeds counted as failures (lower) \
-         to band seeds counted as successes (upper). Slack = measured ÷ bound (bound ÷ measured for a lower bound): ≤ 1 \
+         failure). The interval is the anytime-valid confidence sequence of theory §3.1 over the live seeds, from band \
+         seeds counted as failures (lower) to band seeds counted as successes (upper). Slack = measured ÷ bound (bound ÷ measured for a lower bound): ≤ 1 \
          means within the bound; \"≥ 1e300\" stands for an unbounded ratio. The worst seed is a failing one if any, \
          else one within the band, else the one with the largest slack.\n\n",
     );
@@ -729,20 +701,27 @@ fn claim_page(res: &ClaimResult, images: &[Image], prov: &Provenance) -> String 
     let rows = vec![
         vec!["empirical threshold (lower, upper], from the statement's verdicts".to_string(), threshold_text(t)],
         vec![
-            "lower: largest width run not supported".to_string(),
-            t.lower.map_or("none (every width run is supported)".to_string(), |m| format!("m = {m}")),
+            "lower: largest width run refuted below the upper end".to_string(),
+            t.lower.map_or("none (no width run was refuted)".to_string(), |m| format!("m = {m}")),
         ],
         vec![
             "upper: smallest width run from which every larger one is supported".to_string(),
             t.upper.map_or("none (the largest width run is not supported)".to_string(), |m| format!("m = {m}")),
         ],
         vec![
-            "proof width (first route) ÷ empirical threshold".to_string(),
-            res.proof_to_empirical.as_ref().map_or("— (no proof width)".to_string(), interval_text),
+            "statement's proof width ÷ empirical threshold".to_string(),
+            match (&res.proof_to_empirical, statement(res).map(|e| &e.premise)) {
+                (Some(r), _) => interval_text(r),
+                (None, Some(Premise::Width { .. })) => "— (no end of the threshold is decided)".to_string(),
+                (None, _) => "— (the statement has no proof width)".to_string(),
+            },
         ],
     ];
     s.push_str(&markdown_table(&["", "value"], &rows));
     s.push('\n');
+    if let Some(why) = &t.undetermined {
+        s.push_str(&format!("The threshold is {why}.\n\n"));
+    }
     for img in images.iter().filter(|i| i.section == Section::Threshold) {
         s.push_str(&image_link(img));
     }

@@ -18,10 +18,10 @@ pub mod format;
 mod scaling;
 
 pub use chart::{
-    BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, ReferenceLine, Series, line_chart, render_bar_chart,
+    BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, OneSided, ReferenceLine, Series, line_chart, render_bar_chart,
     render_line_chart,
 };
-pub use claims::{Change, RULE_CHANGES, VERDICT_CHANGES, interval_text, render_claims, threshold_text};
+pub use claims::{interval_text, render_claims, threshold_text};
 pub use figure1::render_figure1;
 pub use format::{markdown_table, power_of_ten, proof_width};
 pub use scaling::{exponent_text, render_scaling};

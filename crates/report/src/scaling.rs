@@ -168,9 +168,10 @@ pub fn render_scaling(res: &ScalingResult, prov: &Provenance) -> Vec<Page> {
         "Each row is the empirical width threshold of one event at one configuration: the interval \
 (lower, upper] of [theory §3.7](theory.md#37-width-thresholds), found by the search of \
 [theory §6](theory.md#6-scaling-of-the-needed-width) (a geometric grid extended up and down, bisection, \
-sequential Clopper–Pearson looks; lower is a width where the event was refuted, upper one from which \
+sequential anytime-valid looks; lower is a width where the event was refuted, upper one from which \
 every tested width is supported). Exponents are fitted as log m* = α x + β by interval regression, \
-widened by a Student-t term for the scatter about the line. Data: x_i uniform on the sphere, y ~ N(0, 1); \
+widened by a Student-t term for the scatter about the line; each series searches its k points at α/k \
+each, so every exponent interval below holds at the joint level stated with it. Data: x_i uniform on the sphere, y ~ N(0, 1); \
 the n-series draw several data sets per n (d = n); the 1/λ0-series vary d at fixed n, which moves λ0 but also \
 the inputs' correlations, so its exponent is that of this family, not of λ0 alone.\n\n",
     );
@@ -295,9 +296,14 @@ later improvement (orders only, no constants); the slope of the parameter-count 
         md.push_str(&markdown_table(&header, &rows));
         if let Some(f) = &s.fit {
             md.push_str(&format!(
-                "\nFit over {} points: α ∈ {} (box over the threshold intervals {}, ± t = {} × standard error {}).\n",
+                "\nFit over {} points: α ∈ {}{} (box over the threshold intervals {}, ± t = {} × standard error {}).\n",
                 f.points,
                 exponent_text(&f.interval),
+                if res.joint_confidence > 0.0 {
+                    format!(" at joint level {}%", number(100.0 * res.joint_confidence))
+                } else {
+                    " (a record made before joint levels were stated: the interval has no joint level)".to_string()
+                },
                 exponent_text(&f.slope_box),
                 number(f.t),
                 number(f.standard_error)

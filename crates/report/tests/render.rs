@@ -188,7 +188,7 @@ fn index_has_one_row_per_claim_with_its_verdict() {
     }
     assert_eq!(rows[1][3], "refuted");
     assert_eq!(rows[1][7], report::threshold_text(&results[1].threshold));
-    assert!(index.contains("## What changed in this release"));
+    assert!(!index.contains("What changed"), "release notes live in CHANGELOG.md, not in reports");
 }
 
 /// A `|` inside a cell is escaped, so the proof-width table keeps its four columns.
@@ -232,4 +232,20 @@ fn real_results_render_deterministically() {
     for p in pages.iter().filter(|p| p.path.ends_with(".md")) {
         assert!(p.contents.contains("## Provenance") && p.contents.contains("cargo xtask check --profile tiny"));
     }
+}
+
+/// Inference finding 1: a threshold is printed from decided ends only; one the seeds cannot place
+/// reads "undetermined", and a refuted lower end survives an undetermined upper one.
+#[test]
+fn thresholds_print_decided_ends_only() {
+    use lemmas::result::Threshold;
+    let t = |lower, upper, why: Option<&str>| Threshold { lower, upper, undetermined: why.map(String::from) };
+    assert_eq!(report::threshold_text(&t(Some(10), Some(40), None)), "(10, 40]");
+    assert_eq!(report::threshold_text(&t(None, Some(40), None)), "≤ 40");
+    assert_eq!(report::threshold_text(&t(Some(10), None, None)), "> 10");
+    assert_eq!(report::threshold_text(&t(None, None, Some("undetermined: 20 seeds"))), "undetermined");
+    assert_eq!(
+        report::threshold_text(&t(Some(10), None, Some("undetermined: 20 seeds"))),
+        "> 10 (upper end undetermined)"
+    );
 }
