@@ -505,7 +505,7 @@ fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<
 
 /// The stages of a `kernel` run on stderr (a spinner with the stage and the time spent, drawn when
 /// stderr is a terminal and hidden otherwise): at n = 10⁴ the eigenvalues take minutes.
-struct KernelProgress(indicatif::ProgressBar);
+struct KernelProgress(indicatif::ProgressBar, #[allow(dead_code)] crate::heartbeat::Heartbeat);
 
 impl KernelProgress {
     fn new() -> Self {
@@ -514,7 +514,8 @@ impl KernelProgress {
             indicatif::ProgressStyle::with_template("   kernel {spinner} {msg}  {elapsed}").expect("valid template"),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        KernelProgress(bar)
+        let beat = crate::heartbeat::Heartbeat::watch("kernel", vec![bar.clone()]);
+        KernelProgress(bar, beat)
     }
     fn stage(&self, what: &'static str) {
         self.0.set_message(what);
@@ -531,7 +532,7 @@ impl Drop for KernelProgress {
 }
 
 /// The progress bar of a `train` run (drawn on stderr when it is a terminal, hidden otherwise).
-struct TrainProgress(indicatif::ProgressBar);
+struct TrainProgress(indicatif::ProgressBar, #[allow(dead_code)] crate::heartbeat::Heartbeat);
 
 impl TrainProgress {
     fn new(len: u64, unit: &str) -> Self {
@@ -540,7 +541,9 @@ impl TrainProgress {
         bar.set_style(
             indicatif::ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "),
         );
-        TrainProgress(bar)
+        bar.set_prefix(format!("train ({unit})"));
+        let beat = crate::heartbeat::Heartbeat::watch("train", vec![bar.clone()]);
+        TrainProgress(bar, beat)
     }
 }
 

@@ -157,7 +157,9 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
             .expect("valid")
             .progress_chars("=> "),
     );
+    let beat = crate::heartbeat::Heartbeat::watch("figure1 (seeds × widths)", vec![bar.clone()]);
     let res = lemmas::figure1::run(&cfg, |done, _| bar.set_position(done as u64))?;
+    drop(beat);
     bar.finish_and_clear();
     println!(
         "Fig. 1: n = {}, d = {}, η = {} ({}), {} seeds per width, {}",

@@ -5,6 +5,7 @@ pub mod data;
 pub mod estimate;
 pub mod figure1;
 pub mod files;
+pub mod heartbeat;
 pub mod lock;
 pub mod output;
 pub mod parse;

@@ -49,25 +49,34 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The main job: check every claim by Monte Carlo and write the reports (default profile: quick).
-    #[command(after_help = VERIFY_AFTER_HELP)]
+    #[command(after_help = VERIFY_AFTER_HELP, allow_negative_numbers = true)]
     VerifyLemmas(verify::Args),
     /// Combines the shard checkpoints of `verify-lemmas --shard K/N` into the results one process would write.
-    #[command(after_help = "Writes what verify-lemmas writes under --out; the same exit statuses (0, 1, 2, 3).")]
+    #[command(
+        after_help = "Writes what verify-lemmas writes under --out; the same exit statuses (0, 1, 2, 3).",
+        allow_negative_numbers = true
+    )]
     Merge(checkpoint::MergeArgs),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
+    #[command(allow_negative_numbers = true)]
     Figure1(figure1::Args),
     /// H∞, G∞ and λ0 of your own inputs X (`.npy`).
-    #[command(after_help = "Writes --h-out and --g-out both or neither. Exit status: 0 done, 2 bad input.")]
+    #[command(
+        after_help = "Writes --h-out and --g-out both or neither. Exit status: 0 done, 2 bad input.",
+        allow_negative_numbers = true
+    )]
     Kernel(data::KernelArgs),
     /// Train on your own X, y (and optionally W(0), a(0)) from `.npy` files; write the trajectory as JSON or CSV.
-    #[command(after_help = TRAIN_AFTER_HELP)]
+    #[command(after_help = TRAIN_AFTER_HELP, allow_negative_numbers = true)]
     Train(data::TrainArgs),
     /// How much width is really needed: width-threshold searches over n, δ and d, exponent fits beside the proofs' (docs/scaling/).
     #[command(
-        after_help = "Writes index.md, results.json and img/ under --out (default docs/<profile>). Exit status: 0 done, 2 bad input, 3 a sanity identity failed (a bug)."
+        after_help = "Writes index.md, results.json and img/ under --out (default docs/<profile>). Exit status: 0 done, 2 bad input, 3 a sanity identity failed (a bug).",
+        allow_negative_numbers = true
     )]
     Scaling(scaling::Args),
     /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
+    #[command(allow_negative_numbers = true)]
     BenchPeers(peers::Args),
 }
 

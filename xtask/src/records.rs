@@ -63,7 +63,7 @@ fn implicit_premise(r: &ClaimResult) -> bool {
 /// Why a claim is inconclusive in a run, in a few words.
 fn why_inconclusive(r: &ClaimResult) -> &'static str {
     let rows = premise_rows(r);
-    if !r.premise_met || rows.is_empty() {
+    if rows.is_empty() {
         if implicit_premise(r) { "its width constant is implicit in the paper" } else { "premise not met" }
     } else if rows.iter().all(|row| row.seeds == 0) {
         "every seed vacuous"
@@ -125,6 +125,28 @@ fn record_text(record: &Record, r: &ClaimResult, row: &WidthRow) -> String {
     )
 }
 
+/// When this run's settings that change what a verdict means (the mutation `bound_scale`, the
+/// confidence, δ) differ from the record's, a note saying the record's verdict is for its own
+/// settings; empty otherwise (inference finding 7).
+fn settings_note(run: &ClaimResult, record: &ClaimResult) -> String {
+    let (a, b) = (&run.config, &record.config);
+    let mut differ = Vec::new();
+    if a.bound_scale != b.bound_scale {
+        differ.push(format!("bound_scale {} (this run {})", b.bound_scale, a.bound_scale));
+    }
+    if a.confidence != b.confidence {
+        differ.push(format!("confidence {} (this run {})", b.confidence, a.confidence));
+    }
+    if a.delta != b.delta {
+        differ.push(format!("δ = {} (this run {})", b.delta, a.delta));
+    }
+    if differ.is_empty() {
+        String::new()
+    } else {
+        format!(" — the record's verdict is for its own settings, {}, not this run's", differ.join(", "))
+    }
+}
+
 /// One line per claim of this run (`run`), in its order: the verdict here and, for a claim left
 /// inconclusive, why, and the committed record (of `records`) that meets its premise, with the
 /// statement's seeds, width and verdict there — or, when none does, why not and this run's page
@@ -139,7 +161,9 @@ pub fn summary_lines(run: &[ClaimResult], records: &[Record], out: &Path) -> Vec
             let why = why_inconclusive(r);
             let page = out.join(format!("{}.md", r.claim.key()));
             match best_record(records, r.claim) {
-                Some((rec, rr, row)) => format!("{head} here ({why}); {}", record_text(rec, rr, row)),
+                Some((rec, rr, row)) => {
+                    format!("{head} here ({why}); {}{}", record_text(rec, rr, row), settings_note(r, rr))
+                }
                 None if r.premise_met => format!("{head} here ({why}; see {})", page.display()),
                 None if implicit_premise(r) => {
                     format!("{head} ({why}: no width can meet it; see {})", page.display())

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use lemmas::scaling::{PointProgress, PointStore, ScalingContext, ScalingPlan, ScalingProfile, run_plan};
 use lemmas::threshold::ClaimThreshold;
-use lemmas::{ClaimId, LemmaError, NoProgress, SeedOutcome, Shard};
+use lemmas::{ClaimId, LemmaError, SeedOutcome, Shard};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{write_file, write_pages};
@@ -198,10 +198,20 @@ impl PointStore for Checkpoint {
 
 struct Lines {
     start: Instant,
+    /// Seeds computed so far (no length: the search stops each width when decided), with the last
+    /// finished configuration as its message; watched by the heartbeat off a terminal.
+    seeds: indicatif::ProgressBar,
+}
+
+impl lemmas::Progress for Lines {
+    fn seed_done(&self, _: ClaimId, _: usize, _: u64) {
+        self.seeds.inc(1);
+    }
 }
 
 impl PointProgress for Lines {
     fn point_done(&self, index: usize, total: usize, key: &str, t: &ClaimThreshold) {
+        self.seeds.set_message(format!("seeds; configuration {} of {total} done", index + 1));
         println!(
             "[{}/{total}] {key}: m* in {} ({} widths, {} seeds; {:.0} s)",
             index + 1,
@@ -270,6 +280,9 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         .flatten()
         .map(|s| ClaimId::parse(s).ok_or_else(|| UserError(format!("unknown claim '{s}'"))))
         .collect::<Result<_, _>>()?;
+    if let Some(c) = crate::parse::first_repeated(&claims) {
+        return Err(UserError(format!("--claims names {} twice: name each claim once", c.key())));
+    }
     let plan = ScalingPlan::of(profile).only(&claims);
     if plan.series.is_empty() {
         return Err(UserError(format!("profile {} has no series for the claims given", profile.name())));
@@ -315,9 +328,14 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
             }
         }
     }
-    let lines = Lines { start: Instant::now() };
-    let ctx = ScalingContext { seeds: &NoProgress, points: &lines, store: &store, shard };
-    let result = run_plan(&plan, &ctx)?;
+    let lines = Lines { start: Instant::now(), seeds: indicatif::ProgressBar::hidden() };
+    lines.seeds.set_prefix("scaling");
+    lines.seeds.set_message("seeds");
+    let beat = crate::heartbeat::Heartbeat::watch("scaling", vec![lines.seeds.clone()]);
+    let ctx = ScalingContext { seeds: &lines, points: &lines, store: &store, shard };
+    let result = run_plan(&plan, &ctx);
+    drop(beat);
+    let result = result?;
     println!(
         "seeds: {} computed, {} resumed, {} from merged shards",
         store.computed.load(Ordering::Relaxed),

@@ -283,6 +283,7 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
             })
             .collect(),
     };
+    let _beat = crate::heartbeat::Heartbeat::watch("verify-lemmas", bars.bars.iter().map(|(_, b)| b.clone()).collect());
     let ctx = RunContext { progress: &bars, store: &store, shard: header.shard };
     let mut results: Vec<ClaimResult> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
@@ -392,11 +393,18 @@ fn print_table(results: &[ClaimResult], out: &Path) {
         "slide", "paper", "verdict", "premise", "proof m", "threshold (lo, up]"
     );
     for r in results {
-        let proof = r
-            .proof_widths
-            .first()
-            .map(|p| if p.log10_width.is_some() { report::power_of_ten(p.log10()) } else { format!("{:.3e}", p.width) })
-            .unwrap_or_else(|| "—".into());
+        // The statement's own width premise, as on the index page (inference finding 6).
+        let premise = r.statement_event().map(|e| e.premise.clone());
+        let proof = match premise {
+            Some(lemmas::result::Premise::Width { width, .. }) => {
+                match r.proof_widths.iter().find(|p| p.width == width) {
+                    Some(p) if p.log10_width.is_some() => report::power_of_ten(p.log10()),
+                    _ => format!("{width:.3e}"),
+                }
+            }
+            Some(lemmas::result::Premise::ImplicitConstant) => "implicit".into(),
+            Some(lemmas::result::Premise::AnyWidth) | None => "any".into(),
+        };
         let emp = report::threshold_text(&r.threshold);
         println!(
             "{:<8} {:<8} {:<13} {:<8} {:>12} {:>18}  {}",

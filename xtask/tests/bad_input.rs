@@ -576,3 +576,24 @@ fn derived_quantities_are_validated_before_the_start() {
         verify_refuses(&format!("derived-{i}"), &["--profile", "tiny", "--config", file.to_str().unwrap()], needle);
     }
 }
+
+/// Issue 27, class 7: a negative value written with a space (`--delta -0.1`) is read as the value
+/// and refused with the real reason, on every command with a numeric flag — not "unexpected
+/// argument '-0' found".
+#[test]
+fn negative_values_after_a_space_are_refused_with_the_real_reason() {
+    verify_refuses("negdelta", &["--delta", "-0.1"], "δ must lie in (0, 1)");
+    let dir = temp("negtrain");
+    write_sphere(&dir, 4, 3);
+    train_refuses(&dir, &["--width", "20", "--eta", "-1"], "eta = -1: must be positive");
+    train_refuses(
+        &dir,
+        &["--width", "20", "--method", "flow", "--step", "-0.01"],
+        "the RK4 step h must be finite and positive",
+    );
+    let out = temp("negfig");
+    let o = xtask(&["figure1", "--out", out.to_str().unwrap(), "--eta", "-0.5"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(!e.contains("unexpected argument") && e.contains("-0.5"), "{e}");
+}

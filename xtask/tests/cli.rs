@@ -218,3 +218,28 @@ fn verify_lemmas_writes_reports_and_exits_zero() {
         assert!(out.join(f).exists(), "{f} missing");
     }
 }
+
+/// Issue 26: without a terminal (CI logs, `nohup`, pipes) a long run still shows life: plain
+/// "progress:" lines on stderr at the heartbeat interval (15 s by default, shortened here through
+/// `OVERPARAM_HEARTBEAT_MS`), naming the claim and its seeds done of total; stdout stays clean.
+#[test]
+fn runs_off_a_terminal_print_progress_lines_to_stderr() {
+    let out = temp("heartbeat");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["verify-lemmas", "--profile", "tiny", "--claims", "thm-2.1", "--threads", "1"])
+        .args(["--out", out.to_str().unwrap()])
+        .env(xtask::heartbeat::INTERVAL_ENV, "5")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    let line =
+        e.lines().find(|l| l.starts_with("progress: Thm 2.1 ")).unwrap_or_else(|| panic!("no progress line: {e}"));
+    assert!(line.contains(" elapsed"), "{line}");
+    let (done, total) = line["progress: Thm 2.1 ".len()..].split(',').next().unwrap().split_once('/').unwrap();
+    assert!(done.parse::<u64>().unwrap() <= total.parse::<u64>().unwrap(), "{line}");
+    assert!(!stdout(&o).contains("progress:"), "progress goes to stderr only");
+    // Without the variable the interval is 15 s: a run of a few seconds prints no such line.
+    let quiet = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--out", out.to_str().unwrap()]);
+    assert!(quiet.status.success() && !stderr(&quiet).contains("progress:"), "{}", stderr(&quiet));
+}

@@ -100,12 +100,13 @@ fn a_closed_stdout_is_not_a_panic() {
 
 /// The plan's time bound covers the dynamics of the reduced solver, not only its passes over the
 /// stream: for the proof-width profile on 2 threads it is at least the wall time the committed
-/// record took (docs/proof-width/RUN.md: 34.1 min, 2047 s), and within a small factor of it.
+/// record took (docs/proof-width/RUN.md: 53.3 min, 3199 s, on a shared machine), and within a small
+/// factor of it.
 #[test]
 fn the_time_bound_covers_the_proof_width_record() {
     let args = xtask::verify::Args { profile: "proof-width".into(), ..Default::default() };
     let (_, plan) = xtask::verify::plan(&args).unwrap();
     let e = xtask::estimate::plan_estimate(&plan, 2);
-    assert!(e.seconds >= 2047.0, "the bound {} s is below the record's 2047 s", e.seconds);
-    assert!(e.seconds <= 10.0 * 2047.0, "the bound {} s is far above the record's 2047 s", e.seconds);
+    assert!(e.seconds >= 3199.0, "the bound {} s is below the record's 3199 s", e.seconds);
+    assert!(e.seconds <= 10.0 * 3199.0, "the bound {} s is far above the record's 3199 s", e.seconds);
 }

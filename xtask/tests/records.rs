@@ -64,11 +64,11 @@ fn an_inconclusive_theorem_points_to_its_proof_width_record() {
     );
     assert!(line.contains(&expected), "{line:?} lacks {expected:?}");
     // The committed numbers, spelled out once, so that a change of the record is seen here too.
-    assert!(line.contains("supported — 12/12 seeds at m = 175283974"), "{line}");
+    assert!(line.contains("supported — 16/16 seeds at m = 175283974"), "{line}");
     // Thm 3.1 is decided by the record too, on its explicit route.
     let thm31 = line_of(&lines, "Thm 3.1");
     assert!(
-        thm31.contains("supported — 9/9 seeds at m = 1402271787") && thm31.contains("docs/proof-width/thm-3.1.md"),
+        thm31.contains("supported — 12/12 seeds at m = 1402271787") && thm31.contains("docs/proof-width/thm-3.1.md"),
         "{thm31}"
     );
 
@@ -151,4 +151,21 @@ fn a_missing_record_gives_the_reason_without_a_pointer() {
     other.results.retain(|r| r.claim != ClaimId::Thm21);
     let lines = summary_lines(&run, &[other], Path::new("docs"));
     assert!(line_of(&lines, "Thm 2.1").contains("no committed record meets it"), "{lines:#?}");
+}
+
+/// Inference finding 7: when this run's settings differ from the record's (here the mutation
+/// bound_scale), the line says the record's verdict is for its own settings; with the same
+/// settings it says nothing of the kind.
+#[test]
+fn a_record_made_under_other_settings_says_so() {
+    let mut run = quick();
+    let record = proof_width();
+    let plain = summary_lines(&run, std::slice::from_ref(&record), Path::new("docs"));
+    assert!(!line_of(&plain, "Thm 2.1").contains("its own settings"), "{plain:#?}");
+    for r in &mut run {
+        r.config.bound_scale = 0.01;
+    }
+    let lines = summary_lines(&run, std::slice::from_ref(&record), Path::new("docs"));
+    let thm21 = line_of(&lines, "Thm 2.1");
+    assert!(thm21.contains("the record's verdict is for its own settings, bound_scale 1 (this run 0.01)"), "{thm21}");
 }

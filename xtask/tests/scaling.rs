@@ -66,6 +66,10 @@ fn bad_scaling_input_is_a_one_line_error() {
     assert_user_error(&o, "no series");
     let o = xtask(&["scaling", "--profile", "scaling-test", "--shard", "2/2", "--out", dir.to_str().unwrap()]);
     assert_user_error(&o, "--shard 2/2");
+    // Issue 27, class 6: a claim named twice is refused, as verify-lemmas refuses it.
+    let o =
+        xtask(&["scaling", "--profile", "scaling-test", "--claims", "lem-2.2,lem-2.2", "--out", dir.to_str().unwrap()]);
+    assert_user_error(&o, "--claims names lem-2.2 twice");
 }
 
 /// Issue 13: a run says what it will take before it starts: a bound when no record of its
