@@ -92,11 +92,25 @@ impl Header {
             return Some(format!("claims {} there, {} now", keys(self), keys(other)));
         }
         for (a, b) in self.claims.iter().zip(&other.claims) {
-            if a.config != b.config || a.fingerprint != b.fingerprint {
+            if b.config.seeds < a.config.seeds {
+                return Some(format!(
+                    "{}: seeds = {there} there, {} now; a resume may add seeds, not drop them: use --seeds {there} or more",
+                    a.claim.key(),
+                    b.config.seeds,
+                    there = a.config.seeds,
+                ));
+            }
+            let same_seeds = CheckConfig { seeds: a.config.seeds, ..b.config.clone() };
+            if a.config != same_seeds || a.fingerprint != b.fingerprint {
                 return Some(format!("{}: {}", a.claim.key(), config_difference(&a.config, &b.config)));
             }
         }
         None
+    }
+
+    /// Whether some claim of `other` runs more seeds than this header (a resume that adds seeds).
+    pub fn adds_seeds(&self, other: &Header) -> bool {
+        self.claims.iter().zip(&other.claims).any(|(a, b)| b.config.seeds > a.config.seeds)
     }
 }
 
@@ -111,9 +125,12 @@ fn config_difference(there: &CheckConfig, now: &CheckConfig) -> String {
 }
 
 /// A short, stable fingerprint of a claim's configuration: FNV-1a (64 bits) of the claim key and
-/// the configuration's JSON, in hex.
+/// the configuration's JSON, in hex. The seed count is left out: seed t of width m is the same
+/// whatever the number of seeds (its stream depends on the configuration, m and t only), so a
+/// checkpoint serves a resume that adds seeds (docs/theory.md §3.1: the bounds stay valid).
 pub fn fingerprint(claim: ClaimId, config: &CheckConfig) -> String {
-    let text = format!("{}|{}", claim.key(), serde_json::to_string(config).expect("serialises"));
+    let config = CheckConfig { seeds: 0, ..config.clone() };
+    let text = format!("{}|{}", claim.key(), serde_json::to_string(&config).expect("serialises"));
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     format!("{hash:016x}")
 }
@@ -260,13 +277,21 @@ impl Checkpoint {
             let loaded = load(path)?;
             if let Some(diff) = loaded.header.difference(header) {
                 return Err(UserError(format!(
-                    "{} was made with other parameters ({diff}): resume with the same options, or delete it to start over",
+                    "{} was made with other parameters ({diff}): resume with the same options (more --seeds are welcome), or delete it to start over",
                     path.display()
                 )));
             }
             if loaded.cut_short {
                 let f = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
                 f.set_len(loaded.complete_len).map_err(|e| io_error(path, e))?;
+            }
+            if loaded.header.adds_seeds(header) {
+                // The header names this run's seed counts from now on (a merge or a later resume
+                // reads them), written with the seeds kept, all at once.
+                let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+                let rest = text.split_once('\n').map_or("", |(_, rest)| rest);
+                let line = serde_json::to_string(header).expect("a header serialises") + "\n";
+                write_file(path, (line + rest).as_bytes())?;
             }
             entries = loaded.entries;
         } else {
@@ -427,7 +452,13 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
                     f0.display()
                 )));
             }
-            if let Some(diff) = unsharded(h0).difference(&unsharded(&loaded.header)) {
+            // Shards of one run have equal seed counts (a resume may add seeds to one of them).
+            let (a, b) = (unsharded(h0), unsharded(&loaded.header));
+            let seeds =
+                a.claims.iter().zip(&b.claims).find(|(x, y)| x.config.seeds != y.config.seeds).map(|(x, y)| {
+                    format!("{}: seeds = {} there, {} now", x.claim.key(), x.config.seeds, y.config.seeds)
+                });
+            if let Some(diff) = seeds.or_else(|| a.difference(&b)) {
                 return Err(UserError(format!(
                     "merge: {} and {} come from different runs ({diff}): merge the shards of one run only",
                     f0.display(),

@@ -143,7 +143,10 @@ fn resuming_with_other_parameters_is_refused() {
     assert!(run_into(&out, &flags, &["--seeds", "4"]).status.success());
     let path = out.join("checkpoint-tiny-shard-0-of-1.jsonl");
     let before = std::fs::read(&path).unwrap();
-    assert_user_error(&run_into(&out, &flags, &["--seeds", "5", "--resume"]), "lem-2.2: seeds = 4 there, 5 now");
+    assert_user_error(
+        &run_into(&out, &flags, &["--seeds", "3", "--resume"]),
+        "lem-2.2: seeds = 4 there, 3 now; a resume may add seeds, not drop them: use --seeds 4 or more",
+    );
     assert_user_error(
         &run_into(&out, &flags, &["--seeds", "4", "--delta", "0.3", "--resume"]),
         "delta = 0.2 there, 0.3 now",
@@ -162,4 +165,32 @@ fn a_corrupt_line_inside_a_checkpoint_is_refused() {
     lines[2] = "{\"claim\": garbage";
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     assert_user_error(&run_into(&out, &flags, &["--resume"]), "line 3 is corrupt");
+}
+
+/// Issue 23 (anytime-valid inference): an inconclusive run can be given more seeds without
+/// redoing its seeds or invalidating its bounds. `--resume` with a larger `--seeds` keeps every
+/// finished seed, computes only the new ones, and gives the results a fresh run with that many
+/// seeds gives, byte for byte.
+#[test]
+fn resuming_with_more_seeds_adds_them_and_matches_a_fresh_run() {
+    let (grown, fresh) = (temp("grown"), temp("fresh"));
+    let flags = ["--profile", "tiny", "--claims", "lem-2.2", "--shard", "0/1"];
+    assert!(run_into(&grown, &flags, &["--seeds", "4"]).status.success());
+    let path = grown.join("checkpoint-tiny-shard-0-of-1.jsonl");
+    let first = finished_seeds(&path);
+    let o = run_into(&grown, &flags, &["--seeds", "8", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&format!("{first} resumed")), "{}", stdout(&o));
+    assert!(finished_seeds(&path) > first, "the new seeds were added");
+    assert!(run_into(&fresh, &flags, &["--seeds", "8"]).status.success());
+    let (a, b) = (temp("grown-merged"), temp("fresh-merged"));
+    for (from, to) in [(&grown, &a), (&fresh, &b)] {
+        let o = xtask(&["merge", from.to_str().unwrap(), "--out", to.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_to_string(a.join("results-tiny.json")).unwrap(),
+        std::fs::read_to_string(b.join("results-tiny.json")).unwrap()
+    );
+    assert_eq!(seeds_run(&a), seeds_run(&b));
 }
