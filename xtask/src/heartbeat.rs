@@ -41,14 +41,33 @@ impl Heartbeat {
         let thread = std::thread::spawn(move || {
             let (lock, cvar) = &*signal;
             let Ok(mut stopped) = lock.lock() else { return };
+            // When each bar was first seen moving, and where: its rate, hence its time left, is
+            // measured from there (a bar made at the start may begin much later).
+            let mut first_moved: Vec<Option<(Instant, u64)>> = vec![None; bars.len()];
             loop {
                 let Ok((guard, _)) = cvar.wait_timeout(stopped, interval) else { return };
                 stopped = guard;
                 if *stopped {
                     return;
                 }
-                for bar in bars.iter().filter(|b| !b.is_finished()) {
-                    let line = line(&label, bar, start.elapsed());
+                let now = Instant::now();
+                let mut lines = Vec::new();
+                for (bar, seen) in bars.iter().zip(first_moved.iter_mut()) {
+                    let pos = bar.position();
+                    if bar.is_finished() || pos == 0 {
+                        continue;
+                    }
+                    let (t0, p0) = *seen.get_or_insert((now, pos));
+                    let rate = (pos > p0).then(|| (pos - p0) as f64 / now.duration_since(t0).as_secs_f64());
+                    lines.push(line(&label, bar, start.elapsed(), rate));
+                }
+                // Nothing has moved yet: say what is starting.
+                if lines.is_empty()
+                    && let Some(bar) = bars.iter().find(|b| !b.is_finished())
+                {
+                    lines.push(line(&label, bar, start.elapsed(), None));
+                }
+                for line in lines {
                     // A closed or unread stderr must not stop the run: the line is dropped.
                     let _ = writeln!(std::io::stderr(), "{line}");
                 }
@@ -71,8 +90,9 @@ impl Drop for Heartbeat {
     }
 }
 
-/// "progress: Thm 2.1 120/300 seeds, 1 min 05 s elapsed, about 1 min 38 s left".
-fn line(label: &str, bar: &ProgressBar, elapsed: Duration) -> String {
+/// "progress: Thm 2.1 120/300, 1 min 05 s elapsed, about 1 min 38 s left", the time left from
+/// `rate` (units per second since the bar was first seen moving), when known.
+fn line(label: &str, bar: &ProgressBar, elapsed: Duration, rate: Option<f64>) -> String {
     let prefix = bar.prefix();
     let what = if prefix.trim().is_empty() { label.to_string() } else { prefix.trim().to_string() };
     let pos = bar.position();
@@ -86,10 +106,10 @@ fn line(label: &str, bar: &ProgressBar, elapsed: Duration) -> String {
         s.push_str(&format!(" {msg}"));
     }
     s.push_str(&format!(", {} elapsed", duration(elapsed)));
-    match bar.length() {
-        Some(len) if pos > 0 && len > pos => {
-            let left = bar.elapsed().as_secs_f64() * (len - pos) as f64 / pos as f64;
-            s.push_str(&format!(", about {} left", duration(Duration::from_secs_f64(left))));
+    match (bar.length(), rate) {
+        (Some(len), Some(rate)) if len > pos && rate > 0.0 && rate.is_finite() => {
+            let left = (len - pos) as f64 / rate;
+            s.push_str(&format!(", about {} left", duration(Duration::from_secs_f64(left.min(1e9)))));
         }
         _ => {}
     }
@@ -111,16 +131,15 @@ mod tests {
         bar.set_length(300);
         bar.set_prefix("Thm 2.1");
         bar.set_position(120);
-        let l = line("verify", &bar, Duration::from_secs(65));
-        assert!(l.starts_with("progress: Thm 2.1 120/300, 1 min 05 s elapsed, about "), "{l}");
-        assert!(l.ends_with(" left"), "{l}");
+        let l = line("verify", &bar, Duration::from_secs(65), Some(2.0));
+        assert_eq!(l, "progress: Thm 2.1 120/300, 1 min 05 s elapsed, about 1 min 30 s left");
         let plain = ProgressBar::hidden();
         plain.set_length(10);
-        assert_eq!(line("figure1", &plain, Duration::from_secs(3)), "progress: figure1 0/10, 3 s elapsed");
+        assert_eq!(line("figure1", &plain, Duration::from_secs(3), None), "progress: figure1 0/10, 3 s elapsed");
         let spinner = ProgressBar::hidden();
         spinner.set_message("eigenvalues of H∞ (n = 4000)");
         assert_eq!(
-            line("kernel", &spinner, Duration::from_secs(61)),
+            line("kernel", &spinner, Duration::from_secs(61), None),
             "progress: kernel eigenvalues of H∞ (n = 4000), 1 min 01 s elapsed"
         );
     }
