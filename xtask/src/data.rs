@@ -11,12 +11,6 @@ use crate::UserError;
 use crate::estimate::{self, MAX_TRAIN_SAMPLES};
 use crate::files::{write_all, write_file};
 
-/// Lines go through [`crate::output::human_line`], so a closed pipe (`… | head`) is not a panic.
-/// This shadows std's `println!` in this file.
-macro_rules! println {
-    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
-}
-
 /// Exit status of `train` when the run diverged (the trajectory up to the last finite iterate is
 /// still written). 0 completed, 2 bad input, 4 diverged.
 pub const EXIT_DIVERGED: u8 = 4;

@@ -134,6 +134,22 @@ fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Res
             path.display()
         )));
     }
+    // Every per-width list holds one entry per configured width (an edited file may not).
+    let f = &res.findings;
+    let lists = [
+        ("widths", res.widths.len()),
+        ("iterations_to_target", f.iterations_to_target.per_width.len()),
+        ("final_pattern_change", f.final_pattern_change.per_width.len()),
+        ("final_max_distance", f.final_max_distance.per_width.len()),
+        ("max_infinite_width_gap", f.max_infinite_width_gap.per_width.len()),
+    ];
+    if let Some((name, len)) = lists.iter().find(|(_, len)| *len != cfg.widths.len()) {
+        return Err(UserError(format!(
+            "--from-json {}: {name} has {len} entries for {} widths: the file is damaged; rerun without --from-json",
+            path.display(),
+            cfg.widths.len()
+        )));
+    }
     Ok(res)
 }
 

@@ -109,6 +109,12 @@ fn bound_retained_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_retained_memory() {}
 
+/// The one-line error on stderr; a closed or unread stderr drops it (the exit status still says it).
+fn print_error(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+}
+
 fn main() -> ExitCode {
     bound_retained_memory();
     let cli = match Cli::try_parse() {
@@ -123,7 +129,7 @@ fn main() -> ExitCode {
             ) {
                 e.exit();
             }
-            eprintln!("error: {}", one_line(&e));
+            print_error(&one_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -139,7 +145,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(UserError(message)) => {
-            eprintln!("error: {message}");
+            print_error(&message);
             ExitCode::from(2)
         }
     }

@@ -24,10 +24,6 @@ use serde::{Deserialize, Serialize};
 use crate::files::{write_file, write_pages};
 use crate::{UserError, VERSION};
 
-macro_rules! println {
-    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
-}
-
 /// Version of the checkpoint format.
 pub const FORMAT: u32 = 1;
 

@@ -11,13 +11,6 @@ use crate::checkpoint::{self, Checkpoint, Header};
 use crate::files::{write_file, write_pages};
 use crate::{UserError, VERSION};
 
-/// Human-readable lines go through [`crate::output::human_line`]: to stdout, or to stderr under
-/// `--json` (stdout then holds only the results JSON). This shadows std's `println!` in this file.
-macro_rules! println {
-    () => { crate::output::human_line("") };
-    ($($t:tt)*) => { crate::output::human_line(&format!($($t)*)) };
-}
-
 /// Options of `verify-lemmas`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {

@@ -327,6 +327,14 @@ fn figure1_from_json_renders_the_same_pages_and_refuses_other_options() {
         &[&opts[..5], &["--seeds", "3", "--out", c.to_str().unwrap(), "--from-json", json.to_str().unwrap()]].concat(),
     );
     assert_user_error(&o, "another configuration");
+    // Issue 27, class 4: an edited file with an emptied per-width list is refused in one line
+    // (it was an index out of bounds, exit 101).
+    let mut damaged: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    damaged["findings"]["iterations_to_target"]["per_width"] = serde_json::json!([]);
+    let edited = dir.join("damaged.json");
+    std::fs::write(&edited, damaged.to_string()).unwrap();
+    let o = xtask(&[&opts[..], &["--out", c.to_str().unwrap(), "--from-json", edited.to_str().unwrap()]].concat());
+    assert_user_error(&o, "iterations_to_target has 0 entries for 2 widths");
     assert_eq!(files_under(&c), Vec::<String>::new());
     std::fs::remove_file(&json).unwrap();
     common::assert_same_tree(&a, &b);

@@ -110,3 +110,42 @@ fn the_time_bound_covers_the_proof_width_record() {
     assert!(e.seconds >= 3199.0, "the bound {} s is below the record's 3199 s", e.seconds);
     assert!(e.seconds <= 10.0 * 3199.0, "the bound {} s is far above the record's 3199 s", e.seconds);
 }
+
+/// Issue 27, class 4: with both stdout and stderr on pipes whose readers are gone (broken pipes),
+/// every command ends with its own exit status — 0 for a run that succeeds, 2 for bad input —
+/// never 101 (a panic while printing). Covers the error line of `main`, the plan and verdict
+/// lines, the data commands' output and the heartbeat.
+#[test]
+fn broken_pipes_on_both_outputs_are_no_panic_for_any_command() {
+    use std::process::{Command, Stdio};
+    let dir = temp("broken");
+    common::write_sphere(&dir, 6, 4);
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    let (x, y) = (x.to_str().unwrap(), y.to_str().unwrap());
+    let (out, csv) = (dir.join("out"), dir.join("t.csv"));
+    let (out, csv) = (out.to_str().unwrap(), csv.to_str().unwrap());
+    let runs: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["verify-lemmas", "--bogus"], 2),
+        (vec!["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--seeds", "2", "--out", out], 0),
+        (vec!["verify-lemmas", "--delta", "-0.1", "--out", out], 2),
+        (vec!["kernel", "--x", x], 0),
+        (vec!["kernel", "--x", y], 2),
+        (vec!["train", "--x", x, "--y", y, "--width", "20", "--iterations", "5", "--out", csv], 0),
+        (vec!["figure1", "--eta", "-1", "--out", out], 2),
+        (vec!["scaling", "--profile", "fast"], 2),
+        (vec!["merge", "--out", out], 2),
+    ];
+    for (args, want) in runs {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(&args)
+            .env(xtask::heartbeat::INTERVAL_ENV, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(want), "{args:?}");
+    }
+}

@@ -320,11 +320,11 @@ fn summary_table(res: &Figure1Result) -> String {
             vec![
                 w.m.to_string(),
                 format!("{} of {}", w.runs.iter().filter(|r| r.completed()).count(), w.runs.len()),
-                stat_cell(&f.iterations_to_target.per_width[i], iters),
-                stat_cell(&f.final_pattern_change.per_width[i], plain),
-                stat_cell(&f.final_max_distance.per_width[i], plain),
+                f.iterations_to_target.per_width.get(i).map_or("—".into(), |c| stat_cell(c, iters)),
+                f.final_pattern_change.per_width.get(i).map_or("—".into(), |c| stat_cell(c, plain)),
+                f.final_max_distance.per_width.get(i).map_or("—".into(), |c| stat_cell(c, plain)),
                 f.lambda_min.get(i).and_then(|r| r.smallest).map_or("—".into(), number),
-                stat_cell(&f.max_infinite_width_gap.per_width[i], plain),
+                f.max_infinite_width_gap.per_width.get(i).map_or("—".into(), |c| stat_cell(c, plain)),
             ]
         })
         .collect();
