@@ -158,6 +158,8 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let cfg = config(&args)?;
     if let Some(path) = &args.from_json {
         let res = read_result(path, &cfg)?;
+        // The same exclusive lock as every command that writes into a folder (issue 27, class 8).
+        let _lock = crate::lock::OutputLock::acquire(&args.out)?;
         let (_, pages) = render(&args, &res);
         write_pages(&args.out, &pages)?;
         println!("rendered {} report files under {} from {}", pages.len(), args.out.display(), path.display());
@@ -166,6 +168,12 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     if let Some(t) = args.threads {
         crate::estimate::check_threads(t)?;
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
+    }
+    // Taken before computing, so a second run on the same --out is refused at once, not after
+    // minutes of work that one of the two would then overwrite (issue 27, class 8).
+    let lock = crate::lock::OutputLock::acquire(&args.out)?;
+    if let Some(note) = lock.takeover_note() {
+        eprintln!("{note}");
     }
     let bar = ProgressBar::new((cfg.widths.len() * cfg.seeds) as u64);
     bar.set_style(

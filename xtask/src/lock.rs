@@ -1,4 +1,4 @@
-//! The exclusive lock on an output folder, held for a whole `verify-lemmas` or `merge` run so two writers never share one checkpoint or overwrite each other's results.
+//! The exclusive lock on an output folder, held for a whole `verify-lemmas`, `merge`, `scaling` or `figure1` run so two writers never share one checkpoint or overwrite each other's results.
 //!
 //! The lock is the file `<out>/.overparam.lock` for a whole run or a merge (they write the
 //! results and the reports), or `<out>/.overparam-shard-K-of-N.lock` for shard K of N (a shard

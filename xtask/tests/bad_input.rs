@@ -465,6 +465,18 @@ fn an_output_folder_in_use_is_refused_naming_its_holder() {
     assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
 }
 
+/// Issue 27, class 8: `figure1` takes the same lock before it computes, so a second run on the
+/// same folder is refused at once instead of being overwritten later by the first.
+#[test]
+fn figure1_on_a_folder_in_use_is_refused_naming_its_holder() {
+    let out = temp("f1locked");
+    let lock = out.join(xtask::lock::LOCK_FILE);
+    std::fs::write(&lock, format!("{}\ncargo xtask figure1 (a test)\n", std::process::id())).unwrap();
+    let o = xtask(&["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1", "--out", out.to_str().unwrap()]);
+    assert_user_error(&o, &format!("is in use by process {}", std::process::id()));
+    assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
+}
+
 #[test]
 fn a_stale_lock_of_a_killed_run_is_taken_over() {
     let out = temp("stale");
