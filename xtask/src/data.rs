@@ -156,7 +156,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub a: Option<PathBuf>,
     /// Width m of the seeded init (when --w is not given).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 1000)]
     pub width: usize,
     /// Seed of the seeded init.
     #[arg(long, default_value_t = 0)]
@@ -168,7 +168,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub eta: Option<f64>,
     /// GD iterations.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 100)]
     pub iterations: usize,
     /// Flow horizon T.
     #[arg(long, default_value_t = 5.0)]
@@ -178,7 +178,7 @@ pub struct TrainArgs {
     pub step: f64,
     /// Record every k-th iteration (GD; raised so that at most 100000 samples are kept, the last
     /// iterate always among them) / 50·k sample intervals (flow).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 1)]
     pub every: usize,
     /// Also record λmin(H) at each sample (O(n³) each).
     #[arg(long)]

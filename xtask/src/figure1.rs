@@ -16,26 +16,26 @@ pub struct Args {
     #[arg(long, default_value = "quick")]
     pub profile: String,
     /// Widths, comma-separated (overrides the profile).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, value_delimiter = ',')]
     pub widths: Option<Vec<usize>>,
     /// Fixed step η (default: 1/λmax(H∞) rounded down to two significant digits).
     #[arg(long)]
     pub eta: Option<f64>,
     /// Iterations (default 100, as in the paper).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count)]
     pub iterations: Option<usize>,
     /// Master seed.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Initialisations per width (default: quick 6, paper 6).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count)]
     pub seeds: Option<usize>,
     /// Nest the initialisations across widths (common random numbers: seed s uses one stream at
     /// every width). For pictures only; by default every (width, seed) pair is independent.
     #[arg(long)]
     pub nested: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count)]
     pub threads: Option<usize>,
     /// Output folder.
     #[arg(long, default_value = "docs")]

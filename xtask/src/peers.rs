@@ -32,22 +32,22 @@ use crate::UserError;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// n = d of the gradient-descent benchmarks (the paper's Fig. 1: 1000).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 1000)]
     pub n: usize,
     /// Width m of the gradient-descent benchmarks.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 10_000)]
     pub m: usize,
     /// Timed GD steps per implementation and round (the median is reported).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 4)]
     pub steps: usize,
     /// Rounds (Rust, NumPy, JAX in turn); each implementation's best round median is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 3)]
     pub rounds: usize,
     /// n = d of the Lem 2.2 Monte Carlo.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 100)]
     pub mc_n: usize,
     /// Width m of the Lem 2.2 Monte Carlo.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 10_000)]
     pub mc_m: usize,
     /// Seeds of the Lem 2.2 Monte Carlo per implementation and round.
     #[arg(long, default_value_t = 64)]

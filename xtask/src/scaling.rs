@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub claims: Option<Vec<String>>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count)]
     pub threads: Option<usize>,
     /// Continue from the checkpoint in --out (finished seeds are not redone).
     #[arg(long)]

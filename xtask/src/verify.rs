@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub master_seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::parse_usize_count)]
     pub threads: Option<usize>,
     /// Output folder for the reports and the JSON of all results.
     #[arg(long, default_value = "docs")]

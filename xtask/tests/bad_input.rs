@@ -617,3 +617,19 @@ fn negative_values_after_a_space_are_refused_with_the_real_reason() {
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(!e.contains("unexpected argument") && e.contains("-0.5"), "{e}");
 }
+
+/// Issue 27, class 7: one parser for counts on every command, as docs/promises.md says: `1e3` is
+/// read as 1000 by figure1 and train as by verify-lemmas, and a fraction is refused by name.
+#[test]
+fn counts_in_scientific_notation_are_read_by_every_command() {
+    let dir = temp("counts");
+    write_sphere(&dir, 4, 3);
+    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.csv"));
+    let o = xtask(&["train", "--x", &x, "--y", &y, "--width", "2e1", "--iterations", "1e1", "--out", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f1 = temp("counts-f1");
+    let o =
+        xtask(&["figure1", "--widths", "3e1", "--iterations", "5e0", "--seeds", "1e0", "--out", f1.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_user_error(&xtask(&["train", "--x", &x, "--y", &y, "--width", "2.5", "--out", &out]), "2.5 is not a count");
+}
