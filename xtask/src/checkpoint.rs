@@ -237,10 +237,11 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
     Ok(Loaded { header, entries, complete_len: complete_len as u64, cut_short: complete_len < bytes.len() })
 }
 
-/// Whether the file at `path` is a readable checkpoint with no seed line (only its header, perhaps
-/// followed by a line cut short).
+/// Whether the file at `path` holds no seed: empty, or a readable checkpoint with only its header
+/// (perhaps followed by a line cut short).
 pub fn holds_only_a_header(path: &Path) -> bool {
-    load(path).is_ok_and(|l| l.entries.is_empty())
+    // An empty file (a run killed before its header reached the disk) holds nothing either.
+    std::fs::metadata(path).is_ok_and(|m| m.len() == 0) || load(path).is_ok_and(|l| l.entries.is_empty())
 }
 
 /// A checkpoint file open for appending: the seed store of a run.

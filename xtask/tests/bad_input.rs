@@ -530,6 +530,14 @@ fn a_header_only_checkpoint_blocks_nothing() {
         assert!(o.status.success(), "{flags:?}: {}", stderr(&o));
         assert!(out.join("results-tiny.json").exists() && !path.exists());
     }
+    // Issue 27, class 7: a 0-byte checkpoint (killed before its header reached the disk) holds
+    // nothing either; it was described as "the finished seeds of an earlier run".
+    let out = temp("hdr-empty");
+    let path = out.join("checkpoint-tiny.jsonl");
+    std::fs::write(&path, b"").unwrap();
+    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("results-tiny.json").exists() && !path.exists());
 }
 
 // ---- duplicates ----------------------------------------------------------------------------
