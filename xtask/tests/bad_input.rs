@@ -641,3 +641,23 @@ fn counts_in_scientific_notation_are_read_by_every_command() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_user_error(&xtask(&["train", "--x", &x, "--y", &y, "--width", "2.5", "--out", &out]), "2.5 is not a count");
 }
+
+/// Issue 27, class 7: a malformed `.npy` header is refused in one line (the parser's caret
+/// diagram used to make it six).
+#[test]
+fn a_malformed_npy_header_is_one_line() {
+    let dir = temp("npyhdr");
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2 }";
+    let mut text = header.to_string();
+    while (10 + text.len() + 1) % 64 != 0 {
+        text.push(' ');
+    }
+    text.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(&[0u8; 48]);
+    let path = dir.join("bad.npy");
+    std::fs::write(&path, bytes).unwrap();
+    kernel_refuses(&path, "not a valid .npy file");
+}

@@ -67,7 +67,14 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
     if let Some(shape) = header_shape(bytes) {
         element_count(&shape, path)?;
     }
-    let file = NpyFile::new(bytes).map_err(|e| err(path, format!("not a valid .npy file ({e})")))?;
+    // The parser's message can span several lines (a caret diagram of the header): keep its
+    // first line, so that the error stays one line.
+    let file = NpyFile::new(bytes).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unreadable header");
+        let first = first.trim_end_matches(|c: char| c == ':' || c.is_whitespace() || c == '-' || c == '>');
+        err(path, format!("not a valid .npy file ({first})"))
+    })?;
     let header = file.header().clone();
     let len = element_count(header.shape(), path)?;
     let shape: Vec<usize> = header.shape().iter().map(|&s| s as usize).collect();
