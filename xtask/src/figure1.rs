@@ -200,14 +200,37 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     );
     let f = &res.findings;
     for (i, w) in res.widths.iter().enumerate() {
-        let med = |t: &lemmas::figure1::Trend| t.per_width[i].median.map_or(f64::NAN, |v| v);
+        // A width whose runs all diverged has no median: "—", never NaN.
+        let med = |t: &lemmas::figure1::Trend| {
+            t.per_width.get(i).and_then(|c| c.median).map_or("—".to_string(), |v| format!("{v:.4e}"))
+        };
         println!(
-            "{:>8} {:>10} {:>14.4e} {:>14.4e} {:>12.4e}",
+            "{:>8} {:>10} {:>14} {:>14} {:>12}",
             w.m,
             format!("{}/{}", w.runs.iter().filter(|r| r.completed()).count(), w.runs.len()),
             med(&f.final_pattern_change),
             med(&f.final_max_distance),
             med(&f.max_infinite_width_gap)
+        );
+    }
+    let diverged: Vec<String> = res
+        .widths
+        .iter()
+        .flat_map(|w| {
+            w.runs
+                .iter()
+                .filter(|r| !r.completed())
+                .map(move |r| format!("m = {} seed {}: {}", w.m, r.seed_index, r.status))
+        })
+        .collect();
+    if !diverged.is_empty() {
+        println!(
+            "diverged: {} of {} runs at η = {} ({}); their curves stop at the last finite iterate and they are left out of the medians",
+            diverged.len(),
+            res.widths.iter().map(|w| w.runs.len()).sum::<usize>(),
+            res.eta,
+            diverged.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                + if diverged.len() > 3 { "; …" } else { "" }
         );
     }
     if let Some(g) = &res.gap_slope {
@@ -226,5 +249,6 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     write_file(&path, json.as_bytes())?;
     write_pages(&args.out, &pages)?;
     println!("wrote {} and {} report files under {}", path.display(), pages.len(), args.out.display());
-    Ok(ExitCode::SUCCESS)
+    // As `train`: a run that diverged is status 4 (the reports are still written).
+    Ok(if diverged.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::data::EXIT_DIVERGED) })
 }

@@ -58,7 +58,10 @@ enum Command {
     )]
     Merge(checkpoint::MergeArgs),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
-    #[command(allow_negative_numbers = true)]
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Exit status: 0 done, 2 bad input, 4 a run diverged (the reports are still written, and a line says which runs)."
+    )]
     Figure1(figure1::Args),
     /// H∞, G∞ and λ0 of your own inputs X (`.npy`).
     #[command(

@@ -83,3 +83,28 @@ fn every_method_reports_divergence_as_a_sentence_and_exit_status_4() {
         assert!(line.contains("lower"), "{method}: {line}");
     }
 }
+
+/// Issue 27, class 6: a Fig. 1 run whose step diverges says so in a line and exits 4 (as `train`
+/// does), and its table shows "—" where a width has no completed run, never NaN.
+#[test]
+fn figure1_says_which_runs_diverged_and_exits_4() {
+    let out = common::temp("f1div");
+    let o = common::xtask(&[
+        "figure1",
+        "--widths",
+        "30",
+        "--iterations",
+        "20",
+        "--seeds",
+        "2",
+        "--eta",
+        "1e3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(4), "{text}{}", common::stderr(&o));
+    assert!(text.contains("diverged: 2 of 2 runs at η = 1000"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+    assert!(out.join("figure1-quick.json").exists(), "the reports are still written");
+}
