@@ -661,3 +661,10 @@ fn a_malformed_npy_header_is_one_line() {
     std::fs::write(&path, bytes).unwrap();
     kernel_refuses(&path, "not a valid .npy file");
 }
+
+/// Issue 27, class 5: a stream that is no `.npy` file is refused at its first bytes, not after
+/// reading all of it (`kernel --x /dev/zero` read 500 MB and more before failing).
+#[test]
+fn a_stream_without_the_npy_magic_is_refused_at_once() {
+    kernel_refuses(Path::new("/dev/zero"), "does not start with the .npy magic bytes");
+}

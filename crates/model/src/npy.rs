@@ -184,7 +184,21 @@ pub fn vector_to_npy_bytes(v: ColRef<'_, f64>) -> Vec<u8> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| err(path, format!("cannot read ({e})")))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| err(path, format!("cannot read ({e})"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    // The magic bytes first: a stream that is no .npy file (`/dev/zero`, a large text file) is
+    // refused after six bytes, not after reading all of it.
+    let mut bytes = Vec::new();
+    (&mut file).take(6).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.as_slice() != b"\x93NUMPY" {
+        return Err(err(
+            path,
+            "not a valid .npy file (it does not start with the .npy magic bytes \\x93NUMPY)".to_string(),
+        ));
+    }
+    file.read_to_end(&mut bytes).map_err(cannot)?;
+    Ok(bytes)
 }
 
 /// Reads a 2-D array from a `.npy` file.
