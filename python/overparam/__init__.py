@@ -27,18 +27,49 @@ __all__ = [
 ]
 
 
+def _real(name, value):
+    # NumPy would drop the imaginary part with only a ComplexWarning: refuse it instead.
+    if _np.iscomplexobj(value):
+        raise ValueError(f"{name} is complex: give real numbers (float64)")
+    return _np.ascontiguousarray(value, dtype=_np.float64)
+
+
 def _matrix(name, value):
-    arr = _np.ascontiguousarray(value, dtype=_np.float64)
+    arr = _real(name, value)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {arr.shape}")
     return arr
 
 
 def _vector(name, value):
-    arr = _np.ascontiguousarray(value, dtype=_np.float64)
+    arr = _real(name, value)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
     return arr
+
+
+# Fields of a claim's configuration that are counts, and those that are real numbers: checked
+# here so that a bad value is named by its argument, not by the JSON decoder's line and column.
+_COUNT_FIELDS = ("n", "d", "seeds", "master_seed", "iterations", "bisection_steps", "audit_every")
+_REAL_FIELDS = ("delta", "confidence", "horizon", "step", "c_eta", "bound_scale")
+
+
+def _checked_config(config):
+    import math
+    import numbers
+
+    for key, value in config.items():
+        if key in _COUNT_FIELDS or key == "widths":
+            values = value if key == "widths" else [value]
+            if key == "widths" and not isinstance(value, (list, tuple)):
+                raise ValueError(f"widths must be a list of positive integers, got {value!r}")
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                    raise ValueError(f"{key} must be a non-negative integer, got {v!r}")
+        elif key in _REAL_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite real number, got {value!r}")
+    return {k: (list(v) if k == "widths" else v) for k, v in config.items()}
 
 
 def h_infinity(X, normalise=False):
@@ -133,7 +164,8 @@ def check(claim, profile="quick", **config):
     horizon, step, c_eta, iterations, bisection_steps, …). The result is the claim's entry of the
     results JSON, as plain dicts and lists.
     """
-    return _json.loads(_native.check_json(str(claim), str(profile), _json.dumps(config)))
+    config = _checked_config(config)
+    return _json.loads(_native.check_json(str(claim), str(profile), _json.dumps(config, allow_nan=False)))
 
 
 def claims():

@@ -140,6 +140,20 @@ def test_bad_input_raises_value_error_with_the_library_message():
         op.check("lem-2.2", delta=2.0)
 
 
+def test_bad_values_are_named_by_their_argument_and_complex_input_is_refused():
+    # Issue 27, class 9: these gave the JSON decoder's "expected u64" / "line 1 column 11".
+    with pytest.raises(ValueError, match=r"^seeds must be a non-negative integer, got -1"):
+        op.check("lem-2.2", profile="tiny", seeds=-1)
+    with pytest.raises(ValueError, match=r"^delta must be a finite real number, got nan"):
+        op.check("lem-2.2", profile="tiny", delta=float("nan"))
+    with pytest.raises(ValueError, match=r"^widths must be a non-negative integer, got 2.5"):
+        op.check("lem-2.2", profile="tiny", widths=[10, 2.5])
+    # NumPy would keep the real part with only a ComplexWarning.
+    x = unit_rows(3, 3, 10).astype(np.complex128)
+    with pytest.raises(ValueError, match=r"^X is complex"):
+        op.h_infinity(x)
+
+
 def test_check_returns_the_claims_result_as_plain_data():
     result = op.check("Lem 2.2", profile="tiny", seeds=12)
     assert result["slide"] == "Lem 2.2" and result["paper"] == "Lem 3.1"
