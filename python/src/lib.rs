@@ -20,7 +20,7 @@ use faer::{Col, Mat};
 use model::{Dataset, Network, RowNorms};
 use numpy::ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -34,6 +34,8 @@ enum Failure {
     Value(String),
     /// Anything else: `RuntimeError`.
     Runtime(String),
+    /// A request larger than the memory there is: `MemoryError`, raised before allocating.
+    Memory(String),
 }
 
 impl Failure {
@@ -41,7 +43,38 @@ impl Failure {
         match self {
             Failure::Value(m) => PyValueError::new_err(m),
             Failure::Runtime(m) => PyRuntimeError::new_err(m),
+            Failure::Memory(m) => PyMemoryError::new_err(m),
         }
+    }
+}
+
+/// The memory a call may take: the model's per-array limit, and on Linux no more than the
+/// machine's available memory (`MemAvailable` of /proc/meminfo).
+fn memory_budget() -> u64 {
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib.saturating_mul(1024))
+    });
+    available.map_or(model::network::MEMORY_LIMIT_BYTES, |a| a.min(model::network::MEMORY_LIMIT_BYTES))
+}
+
+/// Refuses, before anything is allocated, a call whose arrays (`f64` counts, multiplied with
+/// checked arithmetic) would not fit the budget: the same up-front guard the command line has.
+fn ensure_memory(what: &str, counts: &[&[usize]]) -> Result<(), Failure> {
+    let elements = counts.iter().try_fold(0u64, |acc, dims| {
+        dims.iter().try_fold(1u64, |p, &d| p.checked_mul(d as u64)).and_then(|n| acc.checked_add(n))
+    });
+    let bytes = elements.and_then(|e| e.checked_mul(8));
+    let budget = memory_budget();
+    match bytes {
+        Some(b) if b <= budget => Ok(()),
+        _ => Err(Failure::Memory(format!(
+            "{what} would need about {} MiB, more than the {} MiB this machine can give it: use fewer rows or a smaller width",
+            bytes.map_or("more than 2^64 bytes".to_string(), |b| (b >> 20).to_string()),
+            budget >> 20
+        ))),
     }
 }
 
@@ -166,6 +199,8 @@ fn h_infinity<'py>(
     x: PyReadonlyArray2<'py, f64>,
     normalise: bool,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let n = x.as_array().nrows();
+    ensure_memory(&format!("H∞ of {n} rows"), &[&[n, n], &[n, n]]).map_err(Failure::into_py)?;
     let x = mat_from(&x);
     let h = run_released(py, move || Ok(model::h_infinity(dataset(x, None, normalise)?.input_gram())))?;
     Ok(mat_to_py(py, &h))
@@ -179,6 +214,8 @@ fn g_infinity<'py>(
     x: PyReadonlyArray2<'py, f64>,
     normalise: bool,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let n = x.as_array().nrows();
+    ensure_memory(&format!("G∞ of {n} rows"), &[&[n, n], &[n, n]]).map_err(Failure::into_py)?;
     let x = mat_from(&x);
     let g = run_released(py, move || Ok(model::g_infinity(dataset(x, None, normalise)?.input_gram())))?;
     Ok(mat_to_py(py, &g))
@@ -188,6 +225,9 @@ fn g_infinity<'py>(
 #[pyfunction]
 #[pyo3(signature = (x, normalise = false))]
 fn lambda0(py: Python<'_>, x: PyReadonlyArray2<'_, f64>, normalise: bool) -> PyResult<f64> {
+    let n = x.as_array().nrows();
+    ensure_memory(&format!("λ0 of {n} rows (H∞ and its eigenvalues)"), &[&[n, n], &[n, n], &[n, n]])
+        .map_err(Failure::into_py)?;
     let x = mat_from(&x);
     run_released(py, move || model::lambda0(&dataset(x, None, normalise)?).map_err(value))
 }
@@ -462,6 +502,11 @@ fn train<'py>(
             ));
         }
     };
+    let (n, d) = x.as_array().dim();
+    let m = weights.as_ref().map_or(width, |(w, _)| w.nrows());
+    // The state and the RK4 stages (about six copies of W), and the n × m pre-activations, patterns
+    // and gradients of an evaluation (about four).
+    ensure_memory(&format!("training at width m = {m}"), &[&[6, m, d], &[4, n, m]]).map_err(Failure::into_py)?;
     let options = TrainOptions { method, width, seed, eta, iterations, horizon, step, every, lambda_min, normalise };
     let (x, y) = (mat_from(&x), col_from(&y));
     let c = run_interruptible(py, move |cancel| train_columns(x, y, weights, &options, cancel))?;
@@ -532,6 +577,14 @@ fn check_json(py: Python<'_>, claim: &str, profile: &str, config_json: &str) -> 
         PyValueError::new_err(format!("unknown claim {claim:?} (known: {})", keys.join(", ")))
     })?;
     let cfg = check_config(id, profile, config_json).map_err(Failure::into_py)?;
+    // H∞ and its eigen-solve (n × n) are made before the engine's own per-seed memory check.
+    let widest = cfg.widths.iter().copied().max().unwrap_or(0);
+    ensure_memory(&format!("{} at n = {}", id.slide(), cfg.n), &[&[3, cfg.n, cfg.n], &[cfg.n, cfg.d]])
+        .map_err(Failure::into_py)?;
+    let per_seed = lemmas::engine::seed_state_bytes(&cfg, widest) / 8;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(cfg.seeds.max(1) as usize);
+    ensure_memory(&format!("{} at width m = {widest}", id.slide()), &[&[per_seed as usize, threads]])
+        .map_err(Failure::into_py)?;
     run_interruptible(py, move |cancel| {
         let watch = CancelCheck(cancel);
         let ctx = lemmas::RunContext { progress: &watch, store: &watch, shard: None };

@@ -162,3 +162,19 @@ def test_check_returns_the_claims_result_as_plain_data():
     assert result["lambda0"] > 0
     assert isinstance(result["events"], list) and result["events"]
     assert [c[0] for c in op.claims()][:2] == ["lem-2.2", "lem-2.3"]
+
+
+def test_requests_past_the_machine_are_memory_errors_before_allocating():
+    # Issue 27, class 9: these reached an allocation panic; Python now gets the command line's
+    # up-front estimate as a MemoryError that names the size.
+    x = unit_rows(3, 3, 10)
+    with pytest.raises(MemoryError, match=r"^training at width m = 500000000 would need about \d+ MiB"):
+        op.train(x, np.zeros(3), width=5 * 10**8)
+    with pytest.raises(MemoryError, match=r"^Lem 2.2 at n = 30000 would need"):
+        op.check("lem-2.2", profile="tiny", n=30000, d=30000)
+    big = np.zeros((40000, 2))
+    big[:, 0] = 1.0
+    with pytest.raises(MemoryError, match=r"^H∞ of 40000 rows would need"):
+        op.h_infinity(big)
+    with pytest.raises(MemoryError, match=r"^λ0 of 40000 rows"):
+        op.lambda0(big)
