@@ -649,7 +649,7 @@ fn a_malformed_npy_header_is_one_line() {
     let dir = temp("npyhdr");
     let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2 }";
     let mut text = header.to_string();
-    while (10 + text.len() + 1) % 64 != 0 {
+    while !(10 + text.len() + 1).is_multiple_of(64) {
         text.push(' ');
     }
     text.push('\n');
