@@ -358,8 +358,18 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     json.push('\n');
     write_pages(&out, &pages)?;
     write_file(&out.join("results.json"), json.as_bytes())?;
+    // The checkpoint is deleted only when everything it holds is now in the results: seeds of
+    // configurations outside this run's plan (other claims, another profile) would be lost.
+    let planned: std::collections::HashSet<&str> = points.iter().map(|p| p.key.as_str()).collect();
+    let foreign =
+        store.seeds.lock().map_or(0, |seeds| seeds.keys().filter(|k| !planned.contains(k.0.as_str())).count());
     drop(store);
-    if !args.keep_checkpoint {
+    if foreign > 0 {
+        println!(
+            "kept {}: it also holds {foreign} seeds of configurations this run does not cover (other claims or another profile); a run that covers them resumes from it",
+            path.display()
+        );
+    } else if !args.keep_checkpoint {
         std::fs::remove_file(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
     }
     println!("report: {}", out.join("index.md").display());

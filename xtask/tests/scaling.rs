@@ -137,3 +137,25 @@ fn scaling_quick_is_the_same_on_two_threads_and_as_merged_one_thread_shards() {
     assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
     assert_same_tree(&two, &merged);
 }
+
+/// Issue 27, class 2: a run deletes its checkpoint only when everything the checkpoint holds is
+/// in its results. Seeds of configurations outside the run's plan (another claim's, another
+/// profile's) keep the checkpoint, and the run says so; they used to be deleted with it.
+#[test]
+fn a_checkpoint_holding_other_configurations_is_kept() {
+    let dir = temp("scaling-foreign");
+    run(&dir, &["--keep-checkpoint"]);
+    let path = dir.join("scaling-checkpoint.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut line: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    line["point"] = serde_json::json!("thm-2.1/statement/n=4/d=4/delta=0.1/00000000");
+    std::fs::write(&path, format!("{text}{line}\n")).unwrap();
+    let o = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap(), "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(common::stdout(&o).contains("it also holds 1 seeds of configurations this run does not cover"));
+    assert!(path.exists(), "kept");
+    // Without such seeds the checkpoint goes, as before.
+    std::fs::write(&path, &text).unwrap();
+    run(&dir, &["--resume"]);
+    assert!(!path.exists(), "deleted once everything it holds is in the results");
+}
