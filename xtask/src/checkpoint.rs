@@ -207,6 +207,22 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
             header.format
         )));
     }
+    // The header's configurations must be the ones its fingerprints were made from: a header
+    // edited by hand (δ changed, fingerprint left alone) would label seeds computed under the old
+    // values with the new ones.
+    for c in &header.claims {
+        if fingerprint(c.claim, &c.config) != c.fingerprint {
+            return Err(corrupt(
+                1,
+                format!(
+                    "{}'s configuration does not match its fingerprint {}: it was changed after the seeds were computed",
+                    c.claim.key(),
+                    c.fingerprint
+                ),
+            ));
+        }
+        c.config.validate().map_err(|e| corrupt(1, format!("{}: {e}", c.claim.key())))?;
+    }
     let fingerprints: HashMap<ClaimId, &str> =
         header.claims.iter().map(|c| (c.claim, c.fingerprint.as_str())).collect();
     let mut entries = HashMap::new();

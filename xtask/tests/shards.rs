@@ -188,3 +188,38 @@ fn bad_shard_values_are_named() {
         assert_eq!(files_under(&out), Vec::<String>::new(), "nothing written");
     }
 }
+
+/// Issue 27, class 3: a header edited by hand is not trusted. δ changed in both shards' headers
+/// with their fingerprints left alone used to merge (exit 0) into results labelled with the new δ
+/// but computed under the old one; the reader now recomputes each fingerprint and refuses. The
+/// same reader serves --resume.
+#[test]
+fn merge_refuses_headers_edited_behind_their_fingerprints() {
+    let dir = temp("edited");
+    let (s0, s1) = two_small_shards(&dir, "4");
+    for s in [&s0, &s1] {
+        let text = std::fs::read_to_string(s).unwrap();
+        let (head, rest) = text.split_once('\n').unwrap();
+        let mut header: serde_json::Value = serde_json::from_str(head).unwrap();
+        let delta = &mut header["claims"][0]["config"]["delta"];
+        assert!(delta.is_number());
+        *delta = serde_json::json!(0.3);
+        std::fs::write(s, format!("{header}\n{rest}")).unwrap();
+    }
+    merge_refuses(&[&s0, &s1], "lem-2.3's configuration does not match its fingerprint");
+    let o = xtask(&[
+        "verify-lemmas",
+        "--profile",
+        "tiny",
+        "--claims",
+        "lem-2.3",
+        "--seeds",
+        "4",
+        "--shard",
+        "0/2",
+        "--resume",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_user_error(&o, "does not match its fingerprint");
+}
