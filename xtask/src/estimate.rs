@@ -139,7 +139,23 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
             duration(TIME_LIMIT_SECONDS)
         )));
     }
+    if let Some(total) = machine_memory_bytes()
+        && e.memory_bytes > total
+    {
+        return Err(UserError(format!(
+            "the run would hold about {} at once (its seeds in flight on every thread), more than this machine's {}: lower --threads or --widths",
+            bytes(e.memory_bytes),
+            bytes(total)
+        )));
+    }
     Ok(())
+}
+
+/// The machine's memory (`MemTotal` of /proc/meminfo), where the system says it.
+pub fn machine_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = text.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim();
+    kib.parse::<u64>().ok().map(|k| k.saturating_mul(1024))
 }
 
 /// Validates what each claim derives from its configuration before anything is written: the

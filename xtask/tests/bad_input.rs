@@ -668,3 +668,18 @@ fn a_malformed_npy_header_is_one_line() {
 fn a_stream_without_the_npy_magic_is_refused_at_once() {
     kernel_refuses(Path::new("/dev/zero"), "does not start with the .npy magic bytes");
 }
+
+/// Issue 27, class 5: the plan's memory estimate is compared with the machine's memory
+/// (/proc/meminfo) before anything starts: 16 seeds in flight of about 13 GiB each (each under the
+/// per-array limit) are refused with both numbers, where the run used to start and abort.
+#[test]
+fn a_plan_past_the_machines_memory_is_refused_with_both_numbers() {
+    if xtask::estimate::machine_memory_bytes().is_none_or(|m| m > 200 << 30) {
+        return; // not Linux, or a machine that could hold it: nothing to refuse here
+    }
+    verify_refuses(
+        "machine-memory",
+        &["--profile", "tiny", "--claims", "lem-2.2", "--widths", "2.5e7", "--threads", "16", "--seeds", "16"],
+        "more than this machine's",
+    );
+}
