@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 use lemmas::figure1::{Figure1Config, Figure1Result};
 
-use crate::files::{write_file, write_pages};
+use crate::files::write_pages;
 use crate::{UserError, VERSION};
 
 /// Options of `figure1`.
@@ -246,8 +246,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     }
     let (json, pages) = render(&args, &res);
     let path = args.out.join(format!("figure1-{}.json", args.profile));
-    write_file(&path, json.as_bytes())?;
-    write_pages(&args.out, &pages)?;
+    crate::files::write_pages_and(&args.out, &pages, &[(path.clone(), json.as_bytes())])?;
     println!("wrote {} and {} report files under {}", path.display(), pages.len(), args.out.display());
     // As `train`: a run that diverged is status 4 (the reports are still written).
     Ok(if diverged.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::data::EXIT_DIVERGED) })

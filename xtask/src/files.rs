@@ -14,14 +14,20 @@ use crate::UserError;
 /// such as `docs/paper-lem-2.5/`, or a user's `--out`), those links are rebased onto `docs/`
 /// ([`rebase_links`]).
 pub fn write_pages(root: &Path, pages: &[Page]) -> Result<(), UserError> {
+    write_pages_and(root, pages, &[])
+}
+
+/// [`write_pages`] together with other files (a command's results JSON) in one [`write_all`]: the
+/// results and their pages land together or not at all.
+pub fn write_pages_and(root: &Path, pages: &[Page], others: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
     let names: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
     let prefix = docs_prefix(root);
     let contents: Vec<String> = pages
         .iter()
         .map(|p| if p.path.ends_with(".md") { rebase_links(&p.contents, &names, &prefix) } else { p.contents.clone() })
         .collect();
-    let files: Vec<(PathBuf, &[u8])> =
-        pages.iter().zip(&contents).map(|(p, c)| (root.join(&p.path), c.as_bytes())).collect();
+    let mut files: Vec<(PathBuf, &[u8])> = others.to_vec();
+    files.extend(pages.iter().zip(&contents).map(|(p, c)| (root.join(&p.path), c.as_bytes())));
     write_all(&files)
 }
 

@@ -21,7 +21,7 @@ use lemmas::threshold::ClaimThreshold;
 use lemmas::{ClaimId, LemmaError, SeedOutcome, Shard};
 use serde::{Deserialize, Serialize};
 
-use crate::files::{write_file, write_pages};
+use crate::files::write_file;
 use crate::{UserError, VERSION};
 
 /// Version of the checkpoint format.
@@ -356,8 +356,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     let pages = report::render_scaling(&result, &prov);
     let mut json = serde_json::to_string_pretty(&result).expect("serialises");
     json.push('\n');
-    write_pages(&out, &pages)?;
-    write_file(&out.join("results.json"), json.as_bytes())?;
+    crate::files::write_pages_and(&out, &pages, &[(out.join("results.json"), json.as_bytes())])?;
     // The checkpoint is deleted only when everything it holds is now in the results: seeds of
     // configurations outside this run's plan (other claims, another profile) would be lost.
     let planned: std::collections::HashSet<&str> = points.iter().map(|p| p.key.as_str()).collect();

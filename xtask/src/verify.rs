@@ -8,7 +8,6 @@ use lemmas::{CheckConfig, ClaimId, ClaimResult, Profile, RunContext, Shard, Verd
 use serde_json::{Map, Value};
 
 use crate::checkpoint::{self, Checkpoint, Header};
-use crate::files::{write_file, write_pages};
 use crate::{UserError, VERSION};
 
 /// Options of `verify-lemmas`.
@@ -333,8 +332,7 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
     }
     let (json, pages) = render_with_command(header.command.clone(), header.profile, &plan, &results);
     let path = out.join(format!("results-{}.json", header.profile.name()));
-    write_file(&path, json.as_bytes())?;
-    write_pages(out, &pages)?;
+    crate::files::write_pages_and(out, &pages, &[(path.clone(), json.as_bytes())])?;
     store.remove()?;
     println!("wrote {} and {} report files under {}", path.display(), pages.len(), out.display());
     Ok(ExitCode::from(exit_status(&results)))

@@ -683,3 +683,34 @@ fn a_plan_past_the_machines_memory_is_refused_with_both_numbers() {
         "more than this machine's",
     );
 }
+
+/// Issue 27, class 1: a command's results and its pages are written together or not at all. With
+/// `img` taken by a plain file (so no plot can be written), verify-lemmas and figure1 write
+/// neither their JSON nor any page, and say so; their JSON used to be left without its pages.
+#[test]
+fn results_and_pages_land_together_or_not_at_all() {
+    let out = temp("all-or-nothing");
+    std::fs::write(out.join("img"), b"in the way").unwrap();
+    let o = xtask(&[
+        "verify-lemmas",
+        "--profile",
+        "tiny",
+        "--claims",
+        "lem-2.2",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    let f1 = temp("all-or-nothing-f1");
+    std::fs::write(f1.join("img"), b"in the way").unwrap();
+    let o = xtask(&["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1", "--out", f1.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    for dir in [&out, &f1] {
+        let left: Vec<String> =
+            files_under(dir).into_iter().filter(|f| !f.ends_with("/img") && !f.contains("checkpoint")).collect();
+        assert_eq!(left, Vec::<String>::new(), "nothing but the obstacle (and a kept checkpoint)");
+    }
+}
