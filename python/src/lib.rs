@@ -8,10 +8,14 @@
 //! descent observer unwinds), `check` before its next seed starts (its seed store and progress
 //! callback unwind).
 //! Errors of the library become `ValueError` with the library's one-line message.
+//!
+//! Every computation runs on the module's own thread pool, never rayon's global one, so that a
+//! `fork()` (Python's `multiprocessing` on Linux) cannot leave a child waiting on workers that were
+//! not copied: the pool remembers the process that built it, and a child builds its own.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -116,7 +120,7 @@ where
     std::thread::Builder::new()
         .name("overparam-worker".into())
         .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| work(&flag)));
+            let result = catch_unwind(AssertUnwindSafe(|| in_pool(|| work(&flag))));
             // After an interrupt nobody listens any more: dropping the result is what we want.
             let _ = tx.send(result);
         })
@@ -149,22 +153,55 @@ where
     }
 }
 
+/// The module's thread pool and the process that built it.
+static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
+/// The thread pool of this process: built on first use, and built again in a child after
+/// `fork()`, whose copy of the parent's pool has no threads behind it (a job sent there would wait
+/// for ever). The parent's pool is then leaked, not dropped: its threads do not exist here.
+fn pool() -> Result<Arc<rayon::ThreadPool>, Failure> {
+    let pid = std::process::id();
+    // A poisoned lock only means a panic elsewhere while it was held; the value is still whole.
+    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, p)) = slot.as_ref()
+        && *owner == pid
+    {
+        return Ok(Arc::clone(p));
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("overparam-{i}"))
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the thread pool: {e}")))?;
+    let built = Arc::new(built);
+    if let Some(stale) = slot.replace((pid, Arc::clone(&built))) {
+        std::mem::forget(stale);
+    }
+    Ok(built)
+}
+
+/// Runs `work` inside the module's thread pool (see [`pool`]).
+fn in_pool<T: Send>(work: impl FnOnce() -> Result<T, Failure> + Send) -> Result<T, Failure> {
+    pool()?.install(work)
+}
+
 /// Runs a short computation with the GIL released.
 fn run_released<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> Result<T, Failure> + Send,
 {
-    py.detach(work).map_err(Failure::into_py)
+    py.detach(|| in_pool(work)).map_err(Failure::into_py)
 }
 
 fn mat_from(a: &PyReadonlyArray2<'_, f64>) -> Mat<f64> {
     let v = a.as_array();
+    // i, j range over v's own dimensions.
     Mat::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
 }
 
 fn col_from(a: &PyReadonlyArray1<'_, f64>) -> Col<f64> {
     let v = a.as_array();
+    // i ranges over v's own length.
     Col::from_fn(v.len(), |i| v[i])
 }
 
@@ -364,6 +401,15 @@ fn train_columns(
         return Err(Failure::Value("every = 0: must be at least 1".into()));
     }
     let gd_like = matches!(o.method, Method::Gd | Method::BothGd);
+    // As on the command line: a flow keeps 50 samples per unit of `every` (no overflow, no
+    // allocation of a sample list past the machine).
+    if !gd_like && o.every.saturating_mul(50) > 100_000 {
+        return Err(Failure::Value(format!(
+            "every = {}: the flow would keep {} samples (50 per unit of every), more than 100000: lower every",
+            o.every,
+            o.every.saturating_mul(50)
+        )));
+    }
     if o.iterations == 0 && gd_like {
         return Err(Failure::Value("iterations = 0: gradient descent needs at least one iteration".into()));
     }
@@ -438,7 +484,7 @@ fn train_columns(
                 let cfg = flow::FlowConfig {
                     t_end: o.horizon,
                     step: flow::StepSize::Fixed(o.step),
-                    samples: flow::SampleTimes::Uniform { intervals: o.every.max(1) * 50 },
+                    samples: flow::SampleTimes::Uniform { intervals: o.every * 50 },
                     ..Default::default()
                 };
                 let out = if both {

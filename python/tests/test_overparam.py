@@ -81,8 +81,29 @@ def test_flow_trajectory_decays_and_records_lambda_min():
     assert np.all(np.isfinite(out["lambda_min"]))
 
 
+class _Interrupter(threading.Thread):
+    """Interrupts the main thread after `seconds`, then again every 2 s until cancelled (at most
+    10 times): a lost interrupt makes the test fail on its elapsed time instead of hanging CI."""
+
+    def __init__(self, seconds):
+        super().__init__(daemon=True)
+        self.seconds = seconds
+        self.stop = threading.Event()
+
+    def run(self):
+        wait = self.seconds
+        for _ in range(10):
+            if self.stop.wait(wait):
+                return
+            _thread.interrupt_main()
+            wait = 2.0
+
+    def cancel(self):
+        self.stop.set()
+
+
 def interrupt_after(seconds):
-    timer = threading.Timer(seconds, _thread.interrupt_main)
+    timer = _Interrupter(seconds)
     timer.start()
     return timer
 
@@ -174,7 +195,32 @@ def test_requests_past_the_machine_are_memory_errors_before_allocating():
         op.check("lem-2.2", profile="tiny", n=30000, d=30000)
     big = np.zeros((40000, 2))
     big[:, 0] = 1.0
+    with pytest.raises(ValueError, match=r"^every = 1000000000: the flow would keep"):
+        op.train(x, np.zeros(3), width=10, method="flow", every=10**9)
     with pytest.raises(MemoryError, match=r"^H∞ of 40000 rows would need"):
         op.h_infinity(big)
     with pytest.raises(MemoryError, match=r"^λ0 of 40000 rows"):
         op.lambda0(big)
+
+
+def _check_in_child():
+    return op.check("lem-2.2", profile="tiny", seeds=6)
+
+
+def _kernel_in_child():
+    return float(op.lambda0(unit_rows(40, 40, 3)))
+
+
+def test_calls_in_a_fork_child_after_calls_in_the_parent_return_the_same_results():
+    # Issue 27, class 9: after one `check` in the parent, a `check` in a fork child never returned
+    # (rayon's workers are not copied by fork). The package now keeps its own pool per process.
+    import multiprocessing
+
+    parent = _check_in_child()
+    parent_lambda0 = _kernel_in_child()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply_async(_check_in_child).get(timeout=60)
+        child_lambda0 = pool.apply_async(_kernel_in_child).get(timeout=60)
+    assert child == parent
+    assert child_lambda0 == parent_lambda0
