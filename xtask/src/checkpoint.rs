@@ -116,7 +116,10 @@ impl Header {
 
 /// The first field in which two configurations differ, e.g. "seeds = 12 there, 20 now".
 fn config_difference(there: &CheckConfig, now: &CheckConfig) -> String {
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let (a, b) = (serde_json::to_value(there).expect("serialises"), serde_json::to_value(now).expect("serialises"));
+    // CheckConfig is a struct with named fields: to_value always gives Value::Object.
     let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (a, b) else { unreachable!("a struct") };
     a.iter()
         .find(|(k, v)| b.get(*k) != Some(*v))
@@ -129,10 +132,7 @@ fn config_difference(there: &CheckConfig, now: &CheckConfig) -> String {
 /// whatever the number of seeds (its stream depends on the configuration, m and t only), so a
 /// checkpoint serves a resume that adds seeds (docs/theory.md §3.1: the bounds stay valid).
 pub fn fingerprint(claim: ClaimId, config: &CheckConfig) -> String {
-    let config = CheckConfig { seeds: 0, ..config.clone() };
-    let text = format!("{}|{}", claim.key(), serde_json::to_string(&config).expect("serialises"));
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{hash:016x}")
+    lemmas::config::fingerprint(claim, &CheckConfig { seeds: 0, ..config.clone() })
 }
 
 /// One finished seed.
@@ -189,6 +189,7 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
             path.display()
         ))
     };
+    // complete_len is rposition(\n) + 1 or 0, ≤ bytes.len().
     let text = std::str::from_utf8(&bytes[..complete_len]).map_err(|e| corrupt(0, e.to_string()))?;
     let mut lines = text.lines();
     let header: Header = match lines.next() {
@@ -210,6 +211,11 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
     // The header's configurations must be the ones its fingerprints were made from: a header
     // edited by hand (δ changed, fingerprint left alone) would label seeds computed under the old
     // values with the new ones.
+    // A shard read from a file is checked as one given on the command line (N = 0 would divide
+    // by zero when its seeds are counted).
+    if let Some(s) = header.shard {
+        lemmas::Shard::new(s.index, s.count).map_err(|e| corrupt(1, e.to_string()))?;
+    }
     for c in &header.claims {
         if fingerprint(c.claim, &c.config) != c.fingerprint {
             return Err(corrupt(
@@ -307,11 +313,15 @@ impl Checkpoint {
                 // reads them), written with the seeds kept, all at once.
                 let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
                 let rest = text.split_once('\n').map_or("", |(_, rest)| rest);
+                // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+                // null and the target is a String, so serialising cannot fail.
                 let line = serde_json::to_string(header).expect("a header serialises") + "\n";
                 write_file(path, (line + rest).as_bytes())?;
             }
             entries = loaded.entries;
         } else {
+            // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+            // null and the target is a String, so serialising cannot fail.
             let line = serde_json::to_string(header).expect("a header serialises") + "\n";
             write_file(path, line.as_bytes())?;
         }
@@ -329,6 +339,7 @@ impl Checkpoint {
 
     /// Adds seeds finished elsewhere (the shards of a merge); they are not written to this file.
     pub fn preload(&mut self, seeds: HashMap<Key, SeedOutcome>) {
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         let entries = self.entries.get_mut().expect("not poisoned");
         for (k, v) in seeds {
             if entries.insert(k, v).is_none() {
@@ -370,12 +381,15 @@ fn io_error(path: &Path, e: std::io::Error) -> UserError {
 
 impl SeedStore for Checkpoint {
     fn get(&self, claim: ClaimId, m: usize, trial: u64) -> Option<SeedOutcome> {
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         self.entries.lock().expect("not poisoned").get(&(claim, m, trial)).cloned()
     }
 
     fn put(&self, claim: ClaimId, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
         let fingerprint = self.fingerprints.get(&claim).cloned().unwrap_or_default();
         let seed = SeedLine { claim, fingerprint, m, trial, outcome: outcome.clone() };
+        // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+        // null and the target is a String, so serialising cannot fail.
         let line = serde_json::to_string(&seed).expect("a seed line serialises") + "\n";
         let back: SeedLine = serde_json::from_str(&line).map_err(|e| LemmaError::Store(e.to_string()))?;
         if !same_bits(&back.outcome, outcome) {
@@ -385,6 +399,7 @@ impl SeedStore for Checkpoint {
             )));
         }
         {
+            // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
             let mut file = self.file.lock().expect("not poisoned");
             file.write_all(line.as_bytes()).and_then(|()| file.flush()).map_err(|e| {
                 LemmaError::Store(format!(
@@ -393,6 +408,7 @@ impl SeedStore for Checkpoint {
                 ))
             })?;
         }
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         self.entries.lock().expect("not poisoned").insert((claim, m, trial), outcome.clone());
         self.computed.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -460,6 +476,7 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
         };
         if let Some((f0, h0)) = &first {
             let unsharded = |h: &Header| Header { shard: None, ..h.clone() };
+            // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
             let count0 = h0.shard.expect("a shard").count;
             if shard.count != count0 {
                 return Err(UserError(format!(
@@ -497,6 +514,7 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
         shards.insert(shard.index, (f, loaded));
     }
     let (_, header) = first.ok_or_else(|| UserError("merge: no shard checkpoints given".into()))?;
+    // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
     let count = header.shard.expect("a shard").count;
     let missing: Vec<String> = (0..count).filter(|k| !shards.contains_key(k)).map(|k| format!("{k}/{count}")).collect();
     if !missing.is_empty() {
@@ -508,6 +526,7 @@ pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutco
     }
     let mut union = HashMap::new();
     for (f, loaded) in shards.into_values() {
+        // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
         let shard = loaded.header.shard.expect("a shard");
         for c in &loaded.header.claims {
             let cfg = &c.config;
@@ -550,7 +569,7 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode, UserError> {
         eprintln!("{note}");
     }
     store.preload(seeds);
-    let code = crate::verify::execute(&header, &args.out, store)?;
+    let code = crate::verify::execute(&header, &args.out, store, None)?;
     crate::verify::finish(&args.out, header.profile, code)?;
     Ok(code)
 }

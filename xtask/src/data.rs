@@ -43,6 +43,7 @@ fn load_data(
     let (xm, precision) = model::npy::read_matrix_and_precision(x)?;
     let (what, bytes) = bytes_for(xm.nrows(), xm.ncols());
     model::network::ensure_fits(&what, bytes).map_err(|e| UserError(format!("{}: {e}", x.display())))?;
+    estimate::check_machine_memory(&what, bytes).map_err(|e| UserError(format!("{}: {}", x.display(), e.0)))?;
     let yv = match y {
         Some(p) => model::npy::read_vector(p)?,
         None => Col::zeros(xm.nrows()),
@@ -101,6 +102,7 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
     let hg_min = model::lambda_min((&h + &g).as_ref())?;
     stages.finish();
     println!("n = {}, d = {}", data.n(), data.d());
+    // Dataset::new refused n = 0 and H∞ is n × n, so hev has n ≥ 1 values.
     println!("λ0 = λmin(H∞) = {:.10e}", hev[0]);
     println!("λmax(H∞)      = {:.10e}", hev[hev.len() - 1]);
     println!("λmin(G∞)      = {:.10e}", gmin);
@@ -113,6 +115,7 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
     if let Some(p) = &args.g_out {
         outputs.push((p.clone(), model::npy::matrix_to_npy_bytes(g.as_ref())));
     }
+    // outputs[0] and outputs[1] are read only when outputs.len() == 2.
     if outputs.len() == 2 && outputs[0].0 == outputs[1].0 {
         return Err(UserError(format!(
             "--h-out and --g-out are the same file {}: give two paths",
@@ -253,6 +256,16 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
         (format!("training n = {n} inputs at width m = {width}"), b)
     };
     let data = load_data(&args.x, Some(&args.y), args.normalise, train_bytes)?;
+    let memory = |m: usize| {
+        estimate::check_machine_memory(
+            &format!("training at width m = {m} (W, its RK4 stages and the n × m arrays of an evaluation)"),
+            train_estimate(&data, m, &args).memory_bytes,
+        )
+    };
+    if args.w.is_none() {
+        // Before W is drawn (the estimate holds about twelve copies of it).
+        memory(args.width)?;
+    }
     let net = match (&args.w, &args.a) {
         (Some(w), Some(a)) => {
             let net = Network::new(model::npy::read_matrix(w)?, model::npy::read_vector(a)?)
@@ -267,32 +280,34 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
             ));
         }
     };
+    memory(net.w.nrows())?;
     let estimate = train_estimate(&data, net.w.nrows(), &args);
     // Written so that a NaN estimate is refused too.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    if !(estimate.seconds <= estimate::TIME_LIMIT_SECONDS) {
+    if !(estimate.bound_seconds <= estimate::TIME_LIMIT_SECONDS) {
         return Err(UserError(format!(
             "train would take up to about {} by a flop bound ({} steps; more than {}): lower --iterations or --horizon, or raise --step",
-            estimate::duration(estimate.seconds),
+            estimate::duration(estimate.bound_seconds),
             estimate.work,
             estimate::duration(estimate::TIME_LIMIT_SECONDS)
         )));
     }
+    // The flop bound and the memory estimate only refuse (above); they are not forecasts.
     println!(
-        "train: {:?}, n = {}, d = {}, m = {}, {} steps; time at most about {} (a flop bound), {} of memory",
+        "train: {:?}, n = {}, d = {}, m = {}, {} steps",
         args.method,
         data.n(),
         data.d(),
         net.w.nrows(),
-        estimate.work,
-        estimate::duration(estimate.seconds),
-        estimate::bytes(estimate.memory_bytes)
+        estimate.work
     );
     let (rows, status, diverged) = match args.method {
         Method::Gd => run_gd(&data, &net, &args)?,
         Method::Flow | Method::BothFlow | Method::BothGd => run_flowlike(&data, &net, &args)?,
     };
     let text = if ext == "json" {
+        // Derived structs of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+        // null and the target is a String, so serialising (and json!'s to_value) cannot fail.
         serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise")
             + "\n"
     } else {
@@ -321,7 +336,8 @@ fn train_estimate(data: &Dataset, m: usize, args: &TrainArgs) -> estimate::Estim
         .saturating_mul(8);
     estimate::Estimate {
         work: if steps.is_finite() && steps < u64::MAX as f64 { steps as u64 } else { u64::MAX },
-        seconds: (evals * per_eval + lambda) / (estimate::FLOPS_PER_THREAD * estimate::cores() as f64),
+        seconds: f64::NAN,
+        bound_seconds: (evals * per_eval + lambda) / (estimate::FLOPS_PER_THREAD * estimate::cores() as f64),
         memory_bytes: memory,
         disk_bytes: 0,
     }
@@ -504,6 +520,7 @@ struct KernelProgress(indicatif::ProgressBar, #[allow(dead_code)] crate::heartbe
 impl KernelProgress {
     fn new() -> Self {
         let bar = indicatif::ProgressBar::new_spinner();
+        // A constant template that indicatif accepts; tests draw it.
         bar.set_style(
             indicatif::ProgressStyle::with_template("   kernel {spinner} {msg}  {elapsed}").expect("valid template"),
         );
@@ -532,6 +549,7 @@ impl TrainProgress {
     fn new(len: u64, unit: &str) -> Self {
         let bar = indicatif::ProgressBar::new(len);
         let template = format!("   train [{{bar:30}}] {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})");
+        // A template of constant text (unit is one of two literals) that indicatif accepts; tests draw it.
         bar.set_style(
             indicatif::ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "),
         );

@@ -28,11 +28,6 @@ pub const TIME_LIMIT_SECONDS: f64 = 365.0 * 86_400.0;
 /// build reaches about 33 GFLOP/s per core on large GEMMs; the mixed work of a seed runs slower).
 pub const FLOPS_PER_THREAD: f64 = 2e9;
 
-/// Flops per n² counted for one update of an active neuron by the reduced solver (stage
-/// pre-activations K g, gradients, outputs, the exact observables, Thm 3.1's audit): Thm 3.1's
-/// proof-width seeds took about 60 ns per update at n = 2, 120 flops at [`FLOPS_PER_THREAD`].
-pub const REDUCED_FLOPS_PER_UPDATE: f64 = 30.0;
-
 /// Most trajectory samples `train` keeps in memory; longer runs are decimated (see `data::train`).
 pub const MAX_TRAIN_SAMPLES: usize = 100_000;
 
@@ -44,8 +39,12 @@ pub const THREADS_PER_CORE: usize = 8;
 pub struct Estimate {
     /// Seeds (or steps) of work.
     pub work: u64,
-    /// Wall time on `threads` threads by the flop bound, seconds (an overestimate).
+    /// The forecast wall time on `threads` threads, seconds: the cost model of
+    /// `lemmas::scaling::seed_seconds` (flops and each step's fixed cost, at one measured rate).
     pub seconds: f64,
+    /// Wall time by the dense flop bound at [`FLOPS_PER_THREAD`], seconds: an overestimate, used
+    /// only as the refusal threshold (never printed as a forecast).
+    pub bound_seconds: f64,
     /// Peak memory, bytes.
     pub memory_bytes: u64,
     /// Disk written (for verify-lemmas: the checkpoint at its largest), bytes.
@@ -61,6 +60,8 @@ pub fn checkpoint_line_bytes(claim: ClaimId, m: usize, trial: u64) -> u64 {
     let key = |k: usize| format!("{k:02}-{}", "k".repeat(37));
     let outcome = (0..16).fold(SeedOutcome::default(), |o, k| o.event(&key(k), obs).value(&key(k), x));
     let line = SeedLine { claim, fingerprint: "0123456789abcdef".into(), m, trial, outcome };
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     serde_json::to_string(&line).expect("a seed line serialises").len() as u64 + 1
 }
 
@@ -69,45 +70,68 @@ pub fn claim_seeds(cfg: &CheckConfig) -> u64 {
     cfg.seeds.saturating_mul(cfg.widths.len() as u64 + u64::from(cfg.bisection_steps))
 }
 
-/// Flops of one seed at width m: forward and backward passes cost about 4·n·m·d each, the Gram
-/// matrices about 2·n²·m; a run takes max(iterations, horizon/step) of them (at least 1).
-fn seed_flops(cfg: &CheckConfig, m: usize) -> f64 {
+/// Flops of one seed at width m by the dense bound: forward and backward passes cost about 4·n·m·d
+/// each, the Gram matrices about 2·n²·m; a run takes the most of its iterations and its flow's
+/// steps to max(T, 8/λ0) (the horizon the flow claims really integrate to) of them, four RK4
+/// stages each. Never below the forecast model's count.
+fn bound_seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+    let model = lemmas::scaling::seed_flops(claim, cfg, lambda0, m);
     if cfg.solver == lemmas::Solver::Reduced {
-        // The reduced solver (docs/theory.md §5): about eight passes over the stream (run and
-        // shadow, with budget growths), each d normals (≈ 20 flops) and an n × d product per neuron;
-        // then the dynamics, REDUCED_FLOPS_PER_UPDATE · n² per update of an active neuron.
-        let n = cfg.n as f64;
-        let dynamics = lemmas::reduced_flow::active_updates(cfg, m).unwrap_or(0.0) * REDUCED_FLOPS_PER_UPDATE * n * n;
-        return 8.0 * m as f64 * (cfg.d as f64 * (20.0 + n)) + dynamics;
+        return model;
     }
-    let (n, d, m) = (cfg.n as f64, cfg.d as f64, m as f64);
-    let steps = if cfg.step > 0.0 && cfg.horizon.is_finite() { cfg.horizon / cfg.step } else { f64::INFINITY };
+    let (n, d, mf) = (cfg.n as f64, cfg.d as f64, m as f64);
+    let horizon = cfg.horizon.max(8.0 / lambda0);
+    let steps = if cfg.step > 0.0 && horizon.is_finite() { horizon / cfg.step } else { f64::INFINITY };
     let steps = steps.max(cfg.iterations as f64).max(1.0);
-    // RK4 takes four evaluations per step; count them for every claim (an upper estimate for GD).
-    4.0 * steps * (8.0 * n * m * d + 2.0 * n * n * m)
+    (4.0 * steps * (8.0 * n * mf * d + 2.0 * n * n * mf)).max(model)
 }
 
-/// The estimate of a `verify-lemmas` plan on `threads` threads.
-pub fn plan_estimate(plan: &[(ClaimId, CheckConfig)], threads: usize) -> Estimate {
+/// λ0 of each claim's data, from the claim's own preparation (which also draws and validates the
+/// data, so a bad configuration is refused here, before anything is written). Call
+/// [`check_data_memory`] first: this allocates the data.
+pub fn plan_lambda0(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<f64>, UserError> {
+    plan.iter()
+        .map(|(claim, cfg)| {
+            let prepared = claim.claim().prepare(cfg).map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
+            Ok(prepared.lambda0())
+        })
+        .collect()
+}
+
+/// The forecast wall time of one claim's seeds on `threads` threads, seconds (λ0 of its data).
+pub fn claim_seconds(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, threads: usize) -> f64 {
+    let widest = cfg.widths.iter().copied().max().unwrap_or(0);
+    // The bisection widths lie below the widest sweep width.
+    let widths = cfg.widths.iter().copied().chain(std::iter::repeat_n(widest, cfg.bisection_steps as usize));
+    widths.map(|m| cfg.seeds as f64 * lemmas::scaling::seed_seconds(claim, cfg, lambda0, m)).sum::<f64>()
+        / threads.max(1) as f64
+}
+
+/// The estimate of a `verify-lemmas` plan on `threads` threads, with λ0 of each claim's data
+/// ([`plan_lambda0`]).
+pub fn plan_estimate(plan: &[(ClaimId, CheckConfig)], lambda0: &[f64], threads: usize) -> Estimate {
     let mut work = 0u64;
+    let mut seconds = 0.0;
     let mut flops = 0.0;
     let mut memory = 0u64;
     let mut disk = 0u64;
-    for (claim, cfg) in plan {
+    for ((claim, cfg), &l0) in plan.iter().zip(lambda0) {
         let widest = cfg.widths.iter().copied().max().unwrap_or(0);
         work = work.saturating_add(claim_seeds(cfg));
-        for &m in &cfg.widths {
-            flops += cfg.seeds as f64 * seed_flops(cfg, m);
-        }
         // The bisection widths lie below the widest sweep width.
-        flops += cfg.seeds as f64 * f64::from(cfg.bisection_steps) * seed_flops(cfg, widest);
+        let widths = cfg.widths.iter().copied().chain(std::iter::repeat_n(widest, cfg.bisection_steps as usize));
+        for m in widths {
+            flops += cfg.seeds as f64 * bound_seed_flops(*claim, cfg, l0, m);
+        }
+        seconds += claim_seconds(*claim, cfg, l0, threads);
         let state = lemmas::engine::seed_state_bytes(cfg, widest);
         memory = memory.max(state.saturating_mul(threads.min(cfg.seeds.max(1) as usize) as u64));
         disk = disk.saturating_add(claim_seeds(cfg).saturating_mul(checkpoint_line_bytes(*claim, widest, cfg.seeds)));
     }
     Estimate {
         work,
-        seconds: flops / (FLOPS_PER_THREAD * threads.max(1) as f64),
+        seconds,
+        bound_seconds: flops / (FLOPS_PER_THREAD * threads.max(1) as f64),
         memory_bytes: memory,
         disk_bytes: disk,
     }
@@ -120,7 +144,7 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
             "the run would compute {} seeds (more than {SEED_LIMIT}), its checkpoint would grow to up to about {} and it would take up to about {} by a flop bound: lower --seeds or --widths",
             e.work,
             bytes(e.disk_bytes),
-            duration(e.seconds)
+            duration(e.bound_seconds)
         )));
     }
     if e.disk_bytes > DISK_LIMIT_BYTES {
@@ -132,11 +156,12 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
     }
     // Written so that a NaN estimate is refused too.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    if !(e.seconds <= TIME_LIMIT_SECONDS) {
+    if !(e.bound_seconds <= TIME_LIMIT_SECONDS) {
         return Err(UserError(format!(
-            "the run would take up to about {} by a flop bound (more than {}): lower --seeds or --widths, or raise the step",
-            duration(e.seconds),
-            duration(TIME_LIMIT_SECONDS)
+            "the run would take up to about {} by a flop bound (more than {}; forecast about {}): lower --seeds or --widths, or raise the step",
+            duration(e.bound_seconds),
+            duration(TIME_LIMIT_SECONDS),
+            duration(e.seconds)
         )));
     }
     if let Some(total) = machine_memory_bytes()
@@ -151,23 +176,23 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Refuses `bytes` for `what` past the machine's memory (where the system says it), naming both.
+pub fn check_machine_memory(what: &str, bytes: u64) -> Result<(), UserError> {
+    match machine_memory_bytes() {
+        Some(total) if bytes > total => Err(UserError(format!(
+            "{what} would need about {}, more than this machine's {}",
+            self::bytes(bytes),
+            self::bytes(total)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The machine's memory (`MemTotal` of /proc/meminfo), where the system says it.
 pub fn machine_memory_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let kib = text.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim();
     kib.parse::<u64>().ok().map(|k| k.saturating_mul(1024))
-}
-
-/// Validates what each claim derives from its configuration before anything is written: the
-/// memory of its data's n × n matrices (K, H∞ and two eigensolver workspaces) and the data set
-/// itself, built once (orthonormal inputs need d ≥ n, sphere inputs d ≥ 2, …). Seeds then cannot
-/// fail on these after the run has started.
-/// Call [`check_data_memory`] and [`check_plan`] first: this allocates the data.
-pub fn check_data(plan: &[(ClaimId, CheckConfig)]) -> Result<(), UserError> {
-    for (claim, cfg) in plan {
-        lemmas::make_data(cfg).map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
-    }
-    Ok(())
 }
 
 /// The memory of each claim's data (four n × n f64 matrices), checked before any estimate of time.
@@ -183,12 +208,57 @@ pub fn check_data_memory(plan: &[(ClaimId, CheckConfig)]) -> Result<(), UserErro
     Ok(())
 }
 
+/// The refusal estimate of a Fig. 1 run on `threads` threads (issue 27, class 5): each run in
+/// flight holds W and W(0) (m × d), Z, its step and the pattern words (about 4 n × m), and its
+/// curves (six values per iterate); the data, H∞ and the warm λmin keep about six n × n matrices.
+/// Each iteration is one kernel-space GD step (2n²m) and λmin(H(k)) every `lambda_min_every`-th
+/// (about 10n³), at [`FLOPS_PER_THREAD`]: a bound used only to refuse, never printed as a forecast.
+pub fn figure1_estimate(cfg: &lemmas::figure1::Figure1Config, threads: usize) -> Estimate {
+    let (n, d, k) = (cfg.n as f64, cfg.d as f64, cfg.iterations as f64);
+    let runs = cfg.widths.len() as f64 * cfg.seeds as f64;
+    let eigen = if cfg.lambda_min_every > 0 { 10.0 * n * n * n / cfg.lambda_min_every as f64 } else { 0.0 };
+    let flops: f64 = cfg.widths.iter().map(|&m| cfg.seeds as f64 * k * (2.0 * n * n * m as f64 + eigen)).sum();
+    let widest = cfg.widths.iter().copied().max().unwrap_or(0) as f64;
+    let in_flight = threads.min(cfg.widths.len().saturating_mul(cfg.seeds)).max(1) as f64;
+    let state = 8.0 * widest * (2.0 * d + 4.0 * n) * in_flight;
+    let curves = 8.0 * 6.0 * (k + 1.0) * runs;
+    let bytes = state + curves + 8.0 * 6.0 * n * n;
+    Estimate {
+        work: runs as u64,
+        seconds: f64::NAN,
+        bound_seconds: flops / (FLOPS_PER_THREAD * threads.max(1) as f64),
+        memory_bytes: if bytes < u64::MAX as f64 { bytes as u64 } else { u64::MAX },
+        disk_bytes: 0,
+    }
+}
+
+/// Refuses a Fig. 1 run past the machine's memory or past a year by the flop bound, naming both.
+pub fn check_figure1(e: &Estimate) -> Result<(), UserError> {
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    if !(e.bound_seconds <= TIME_LIMIT_SECONDS) {
+        return Err(UserError(format!(
+            "figure1 would take up to about {} by a flop bound (more than {}): lower --iterations, --seeds or --widths",
+            duration(e.bound_seconds),
+            duration(TIME_LIMIT_SECONDS)
+        )));
+    }
+    let total = machine_memory_bytes().unwrap_or(model::network::MEMORY_LIMIT_BYTES);
+    if e.memory_bytes > total {
+        return Err(UserError(format!(
+            "figure1 would hold about {} at once (its runs in flight and every run's curves), more than this machine's {}: lower --iterations, --seeds, --widths or --threads",
+            bytes(e.memory_bytes),
+            bytes(total)
+        )));
+    }
+    Ok(())
+}
+
 /// The one-line plan `verify-lemmas` prints before it starts.
 pub fn plan_line(profile: lemmas::Profile, plan: &[(ClaimId, CheckConfig)], e: &Estimate, threads: usize) -> String {
     let claims: Vec<&str> = plan.iter().map(|(c, _)| c.key()).collect();
     let widest = plan.iter().flat_map(|(_, c)| c.widths.iter().copied()).max().unwrap_or(0);
     format!(
-        "plan: {} claims ({}), profile {}, largest width m = {widest}, {} seeds; time at most about {} on {threads} threads (a flop bound; the bars show the real rate), {} of memory, checkpoint up to {}",
+        "plan: {} claims ({}), profile {}, largest width m = {widest}, {} seeds; time about {} on {threads} threads (forecast from each claim's measured rate; the bars show the real one), {} of memory, checkpoint up to {}",
         plan.len(),
         claims.join(", "),
         profile.name(),
@@ -268,21 +338,61 @@ mod tests {
         {
             let claims = profile.claims().unwrap_or(ClaimId::ALL);
             let plan: Vec<_> = claims.iter().map(|&c| (c, profile.config(c))).collect();
-            let e = plan_estimate(&plan, 2);
+            check_data_memory(&plan).unwrap();
+            let e = plan_estimate(&plan, &plan_lambda0(&plan).unwrap(), 2);
             eprintln!("{}: {}", profile.name(), plan_line(profile, &plan, &e, 2));
             check_plan(&e).unwrap();
-            check_data_memory(&plan).unwrap();
         }
+    }
+
+    /// Wall times measured on this machine class (2 cores, `--threads 2`, release build), seconds:
+    /// (profile, claims, seconds). The quick rows come from one run of `cargo xtask verify-lemmas`
+    /// on 2026-12-07 (its `time per claim` line; claims under a second are left out, their time is
+    /// mostly fixed costs); tiny and paper's Lem 2.5 (`--claims lem-2.5`) the same day;
+    /// proof-width from its record's RUN.md (docs/proof-width).
+    const MEASURED: &[(&str, &[&str], f64)] = &[
+        ("quick", &["lem-2.2"], 3.0),
+        ("quick", &["lem-2.4"], 19.1),
+        ("quick", &["lem-2.5"], 6.1),
+        ("quick", &["thm-2.1"], 22.2),
+        ("quick", &["thm-2.6"], 48.0),
+        ("quick", &["thm-3.1"], 17.9),
+        ("quick", &[], 116.6),
+        ("tiny", &[], 16.0),
+        ("tiny", &["lem-2.5"], 15.0),
+        ("proof-width", &[], 3199.0),
+        ("paper", &["lem-2.5"], 6.7),
+    ];
+
+    /// The plan line's forecast lies within 2× of every measured run above (issue 26): the cost
+    /// model of `lemmas::scaling::seed_flops` at each claim's rate, calibrated per claim on the
+    /// quick profile and checked on the others.
+    #[test]
+    fn the_forecast_lies_within_twice_the_measured_time_of_every_profile() {
+        let mut worst: f64 = 1.0;
+        for &(profile, claims, seconds) in MEASURED {
+            let args = crate::verify::Args {
+                profile: profile.into(),
+                claims: (!claims.is_empty()).then(|| claims.iter().map(|c| c.to_string()).collect()),
+                ..Default::default()
+            };
+            let (_, plan) = crate::verify::plan(&args).unwrap();
+            let e = plan_estimate(&plan, &plan_lambda0(&plan).unwrap(), 2);
+            let ratio = e.seconds / seconds;
+            eprintln!("{profile} {claims:?}: forecast {:.2} s, measured {seconds} s, ratio {ratio:.2}", e.seconds);
+            worst = worst.max(ratio).max(1.0 / ratio);
+        }
+        assert!(worst <= 2.0, "a forecast is off by {worst:.2}× (see the lines above)");
     }
 
     #[test]
     fn a_billion_seeds_is_refused_with_its_disk_estimate() {
         let mut cfg = lemmas::Profile::Tiny.config(ClaimId::ALL[0]);
         cfg.seeds = 1_000_000_000;
-        let e = plan_estimate(&[(ClaimId::ALL[0], cfg)], 2);
+        let e = plan_estimate(&[(ClaimId::ALL[0], cfg)], &[0.1], 2);
         let msg = check_plan(&e).unwrap_err().0;
         assert!(msg.contains("seeds") && msg.contains("TiB"), "{msg}");
         let cfg = lemmas::Profile::Tiny.config(ClaimId::ALL[0]);
-        assert!(check_plan(&plan_estimate(&[(ClaimId::ALL[0], cfg)], 2)).is_ok());
+        assert!(check_plan(&plan_estimate(&[(ClaimId::ALL[0], cfg)], &[0.1], 2)).is_ok());
     }
 }

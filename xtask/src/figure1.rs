@@ -112,6 +112,8 @@ pub fn canonical_command(args: &Args) -> String {
 
 /// The JSON and the pages of a Fig. 1 result.
 pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let json = serde_json::to_string_pretty(res).expect("results serialise") + "\n";
     let prov = report::Provenance {
         command: canonical_command(args),
@@ -128,6 +130,14 @@ fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Res
     let text = std::fs::read_to_string(path).map_err(|e| UserError(format!("--from-json {}: {e}", path.display())))?;
     let res: Figure1Result = serde_json::from_str(&text)
         .map_err(|e| UserError(format!("--from-json {}: not a Fig. 1 result of this version: {e}", path.display())))?;
+    let computed = res.config.fingerprint();
+    if computed != res.fingerprint {
+        return Err(UserError(format!(
+            "--from-json {}: its configuration does not match its fingerprint '{}' (it reads as {computed}): it was changed after the runs were computed; rerun without --from-json",
+            path.display(),
+            res.fingerprint
+        )));
+    }
     if &res.config != cfg {
         return Err(UserError(format!(
             "--from-json {}: computed with another configuration than these options give; pass the options it was run with",
@@ -169,6 +179,8 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         crate::estimate::check_threads(t)?;
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
     }
+    // Refused before the data is drawn or the lock taken (issue 27, class 5).
+    crate::estimate::check_figure1(&crate::estimate::figure1_estimate(&cfg, rayon::current_num_threads()))?;
     // Taken before computing, so a second run on the same --out is refused at once, not after
     // minutes of work that one of the two would then overwrite (issue 27, class 8).
     let lock = crate::lock::OutputLock::acquire(&args.out)?;
@@ -176,6 +188,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         eprintln!("{note}");
     }
     let bar = ProgressBar::new((cfg.widths.len() * cfg.seeds) as u64);
+    // A constant template that indicatif accepts; tests draw it.
     bar.set_style(
         ProgressStyle::with_template("  Fig. 1 [{bar:30}] {pos}/{len} runs (width, seed)  {elapsed}")
             .expect("valid")

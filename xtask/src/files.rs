@@ -63,6 +63,7 @@ pub fn docs_prefix(root: &Path) -> String {
     let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
     let mut s = "../".repeat(f.len() - common);
+    // common ≤ min(f.len(), t.len()) by take_while over zip.
     for c in &t[common..] {
         s.push_str(&c.as_os_str().to_string_lossy());
         s.push('/');
@@ -81,6 +82,7 @@ pub fn rebase_links(text: &str, names: &[&str], prefix: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("](") {
+        // i + 2 is the end of an ASCII "](" match in rest.
         out.push_str(&rest[..i + 2]);
         rest = &rest[i + 2..];
         let end = rest.find([')', '#']).unwrap_or(rest.len());

@@ -54,7 +54,11 @@ impl OutputLock {
         for _ in 0..3 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    let me = format!("{}\n{}\n", std::process::id(), std::env::args().collect::<Vec<_>>().join(" "));
+                    let me = format!(
+                        "{}\n{}\n",
+                        std::process::id(),
+                        std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+                    );
                     f.write_all(me.as_bytes())
                         .and_then(|()| f.sync_all())
                         .map_err(|e| UserError(format!("{}: cannot write the lock ({e})", path.display())))?;

@@ -32,6 +32,7 @@ pub fn parse_usize_count(s: &str) -> Result<usize, String> {
 
 /// The first item named twice in `items`, if any.
 pub fn first_repeated<T: PartialEq + Clone>(items: &[T]) -> Option<T> {
+    // i is an enumerate() index of items, ≤ len.
     items.iter().enumerate().find(|(i, x)| items[..*i].contains(x)).map(|(_, x)| x.clone())
 }
 

@@ -690,10 +690,18 @@ fn gemm_rates() -> Vec<(String, f64)> {
     vec![("2000³ faer".into(), square), ("1000×1000·1000×10⁴ blocked".into(), step_shape)]
 }
 
+/// The median; NaN for an empty list (a peer that printed no timings), which the tables show as
+/// such instead of panicking.
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let k = v.len();
-    if k % 2 == 1 { v[k / 2] } else { 0.5 * (v[k / 2 - 1] + v[k / 2]) }
+    if k == 0 {
+        f64::NAN
+    } else if k % 2 == 1 {
+        v[k / 2]
+    } else {
+        0.5 * (v[k / 2 - 1] + v[k / 2])
+    }
 }
 
 /// The project's timings: GD step and GD step with the Fig. 1 recorder (kernel space, as

@@ -29,10 +29,25 @@ pub struct Record {
     pub results: Vec<ClaimResult>,
 }
 
-/// Reads a results JSON (an array of [`ClaimResult`]); the error is one line naming the problem.
+/// Reads a results JSON (an array of [`ClaimResult`]) and recomputes each claim's configuration
+/// fingerprint (issue 27, class 3): a configuration edited after its numbers were computed would
+/// otherwise label them. The error is one line naming the problem.
 pub fn read_results(path: &Path) -> Result<Vec<ClaimResult>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))
+    let results: Vec<ClaimResult> =
+        serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+    for r in &results {
+        let computed = lemmas::config::fingerprint(r.claim, &r.config);
+        if computed != r.fingerprint {
+            return Err(format!(
+                "{}: {}'s configuration does not match its fingerprint '{}' (it reads as {computed}): it was changed after the results were computed",
+                path.display(),
+                r.slide,
+                r.fingerprint
+            ));
+        }
+    }
+    Ok(results)
 }
 
 /// The records of [`RECORDS`] found under the repository's `docs/` folder, and one line per

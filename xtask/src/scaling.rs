@@ -90,6 +90,7 @@ pub fn checkpoint_path(out: &Path, shard: Option<Shard>) -> PathBuf {
 fn load(path: &Path) -> Result<(Header, HashMap<Key, SeedOutcome>, u64), UserError> {
     let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: cannot read it ({e})", path.display())))?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    // complete is rposition(\n) + 1 or 0, ≤ bytes.len().
     let text = std::str::from_utf8(&bytes[..complete])
         .map_err(|e| UserError(format!("{}: not UTF-8 ({e}): delete it and rerun", path.display())))?;
     let mut lines = text.lines();
@@ -150,6 +151,8 @@ impl Checkpoint {
             f.set_len(complete).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
             seeds = s;
         } else {
+            // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+            // null and the target is a String, so serialising cannot fail.
             write_file(path, (serde_json::to_string(&header).expect("serialises") + "\n").as_bytes())?;
         }
         let file =
@@ -166,10 +169,13 @@ impl Checkpoint {
 
 impl PointStore for Checkpoint {
     fn get(&self, point: &str, m: usize, trial: u64) -> Option<SeedOutcome> {
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         self.seeds.lock().expect("not poisoned").get(&(point.to_string(), m, trial)).cloned()
     }
     fn put(&self, point: &str, m: usize, trial: u64, outcome: &SeedOutcome) -> Result<(), LemmaError> {
         let line = SeedLine { point: point.to_string(), m, trial, outcome: outcome.clone() };
+        // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+        // null and the target is a String, so serialising cannot fail.
         let text = serde_json::to_string(&line).expect("serialises") + "\n";
         let back: SeedLine = serde_json::from_str(&text).map_err(|e| LemmaError::Store(e.to_string()))?;
         if !back.outcome.same_bits(outcome) {
@@ -178,6 +184,7 @@ impl PointStore for Checkpoint {
             )));
         }
         {
+            // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
             let mut f = self.file.lock().expect("not poisoned");
             f.write_all(text.as_bytes()).and_then(|()| f.flush()).map_err(|e| {
                 LemmaError::Store(format!(
@@ -186,6 +193,7 @@ impl PointStore for Checkpoint {
                 ))
             })?;
         }
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         self.seeds.lock().expect("not poisoned").insert((point.to_string(), m, trial), outcome.clone());
         self.computed.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -317,6 +325,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         if h.shard.is_none() {
             return Err(UserError(format!("--merge {}: not a shard checkpoint", f.display())));
         }
+        // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         let mut mine = store.seeds.lock().expect("not poisoned");
         for (k, v) in seeds {
             if mine.insert(k, v).is_none() {
@@ -354,6 +363,8 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
         notes: vec!["Seeds per width are chosen by the sequential tests (see each row).".into()],
     };
     let pages = report::render_scaling(&result, &prov);
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let mut json = serde_json::to_string_pretty(&result).expect("serialises");
     json.push('\n');
     crate::files::write_pages_and(&out, &pages, &[(out.join("results.json"), json.as_bytes())])?;

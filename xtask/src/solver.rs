@@ -91,6 +91,8 @@ pub fn train_reduced(args: &TrainArgs) -> Result<Option<ExitCode>, UserError> {
     };
     let (rows, status, diverged) = rows_and_status;
     let text = if ext == "json" {
+        // Derived structs of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+        // null and the target is a String, so serialising (and json!'s to_value) cannot fail.
         serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise")
             + "\n"
     } else {
@@ -140,7 +142,7 @@ fn run<S: NeuronSource>(data: &Dataset, src: &S, args: &TrainArgs) -> Result<(Ve
             let stride = crate::data::gd_stride(args.iterations, args.every);
             let rate = 1.0 - eta * lambda0 / 2.0;
             let out = reduced::run_gd(&sys, st, eta, args.iterations, |k| k % stride == 0, &mut |s: &Sample| {
-                push(s, e0_sq * rate.powi(s.step as i32))
+                push(s, e0_sq * model::infinite::integer_power(rate, s.step))
             })?;
             (out, format!("{} iterations with η = {eta}", args.iterations))
         }

@@ -57,8 +57,11 @@ pub struct Args {
 /// The settings a config file may give: the fields of [`CheckConfig`], in alphabetical order.
 fn known_settings() -> Vec<String> {
     // The defaults' keys, and the settings left out of them when they hold their default.
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let mut keys: Vec<String> = match serde_json::to_value(CheckConfig::default()).expect("serialises") {
         Value::Object(o) => o.keys().cloned().collect(),
+        // CheckConfig is a struct with named fields: to_value always gives Value::Object.
         _ => unreachable!("a struct"),
     };
     keys.extend(["audit_every", "solver"].iter().map(|k| k.to_string()));
@@ -102,8 +105,11 @@ fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, UserError> {
             return Err(err(format!("\"{key}\": unknown setting \"{unknown}\": use one of {}", known.join(", "))));
         }
         // Each value must have its setting's type (checked against the defaults, one at a time).
+        // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+        // null and the target is a String, so serialising cannot fail.
         let mut probe = serde_json::to_value(CheckConfig::default()).expect("serialises");
         for (name, v) in &settings {
+            // probe is to_value of a struct, a Value::Object: indexing it by a key inserts, it cannot panic.
             probe[name] = v.clone();
             serde_json::from_value::<CheckConfig>(probe.clone())
                 .map_err(|e| err(format!("\"{key}\": setting \"{name}\" = {v}: {e}: fix its value")))?;
@@ -115,10 +121,15 @@ fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, UserError> {
 
 /// `base` with the settings of a config file applied (their types were checked on reading).
 fn apply_settings(base: &CheckConfig, settings: &Map<String, Value>) -> CheckConfig {
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let mut v = serde_json::to_value(base).expect("serialises");
     for (name, value) in settings {
+        // v is to_value of a struct, a Value::Object: indexing it by a key inserts, it cannot panic.
         v[name] = value.clone();
     }
+    // read_config deserialised every setting into CheckConfig and refused unknown keys; CheckConfig's
+    // Deserialize is a plain derive (per-field), so any mix of checked settings deserialises.
     serde_json::from_value(v).expect("checked when the file was read")
 }
 
@@ -218,18 +229,29 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     if args.json {
         crate::output::reserve_stdout_for_json();
     }
-    let estimate = crate::estimate::plan_estimate(&plan, rayon::current_num_threads());
+    let threads = rayon::current_num_threads();
     crate::estimate::check_data_memory(&plan)?;
+    let lambda0 = crate::estimate::plan_lambda0(&plan)?;
+    let estimate = crate::estimate::plan_estimate(&plan, &lambda0, threads);
     crate::estimate::check_plan(&estimate)?;
-    crate::estimate::check_data(&plan)?;
-    println!("{}", crate::estimate::plan_line(profile, &plan, &estimate, rayon::current_num_threads()));
+    println!("{}", crate::estimate::plan_line(profile, &plan, &estimate, threads));
+    let started = std::time::Instant::now();
     let lock = crate::lock::OutputLock::acquire_for(&args.out, shard.map(|s| (s.index, s.count)))?;
     let header = Header::new(canonical_command(&args, profile), profile, shard, &plan);
     let store = Checkpoint::open(&checkpoint::path(&args.out, profile, shard), &header, args.resume)?;
     if let Some(note) = lock.takeover_note() {
         eprintln!("{note}");
     }
-    let code = execute(&header, &args.out, store)?;
+    let forecasts: Vec<f64> =
+        plan.iter().zip(&lambda0).map(|((c, cfg), &l0)| crate::estimate::claim_seconds(*c, cfg, l0, threads)).collect();
+    let code = execute(&header, &args.out, store, Some(&forecasts))?;
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "time: {} against the forecast of {} ({:.2}×)",
+        crate::estimate::duration(took),
+        crate::estimate::duration(estimate.seconds),
+        took / estimate.seconds
+    );
     if shard.is_none() {
         finish(&args.out, profile, code)?;
     }
@@ -257,9 +279,16 @@ pub fn finish(out: &Path, profile: Profile, code: ExitCode) -> Result<(), UserEr
 /// Runs the plan of `header` with `store` as the seed store. A whole run prints the verdict table,
 /// writes the JSON and the reports (each atomically) and then deletes the checkpoint; a shard keeps
 /// its checkpoint for `merge`.
-pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCode, UserError> {
+/// `forecasts` holds each claim's forecast time, printed beside its measured one.
+pub fn execute(
+    header: &Header,
+    out: &Path,
+    store: Checkpoint,
+    forecasts: Option<&[f64]>,
+) -> Result<ExitCode, UserError> {
     let plan = header.plan();
     let multi = MultiProgress::new();
+    // A constant template that indicatif accepts; tests draw it.
     let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} seeds  {elapsed}")
         .expect("valid template")
         .progress_chars("=> ");
@@ -279,8 +308,13 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
     let ctx = RunContext { progress: &bars, store: &store, shard: header.shard };
     let mut results: Vec<ClaimResult> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    for (claim, cfg) in &plan {
-        match lemmas::check_with(*claim, cfg, &ctx) {
+    let mut times: Vec<String> = Vec::new();
+    for (i, (claim, cfg)) in plan.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let result = lemmas::check_with(*claim, cfg, &ctx);
+        let forecast = forecasts.and_then(|f| f.get(i)).map_or(String::new(), |f| format!(" (forecast {f:.1} s)"));
+        times.push(format!("{} {:.1} s{forecast}", claim.slide(), started.elapsed().as_secs_f64()));
+        match result {
             Ok(Some(r)) => results.push(r),
             Ok(None) => {}
             Err(lemmas::LemmaError::Dynamics(msg)) if msg.contains("not built yet") => skipped.push(msg),
@@ -321,6 +355,7 @@ pub fn execute(header: &Header, out: &Path, store: Checkpoint) -> Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     print_table(&results, out);
+    println!("time per claim: {}", times.join(", "));
     for line in divergence_lines(&results) {
         println!("{line}");
     }
@@ -463,6 +498,8 @@ pub fn render_with_command(
     plan: &[(ClaimId, CheckConfig)],
     results: &[ClaimResult],
 ) -> (String, Vec<report::Page>) {
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
     let json = serde_json::to_string_pretty(results).expect("results serialise") + "\n";
     let prov = report::Provenance {
         command,

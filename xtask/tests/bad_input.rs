@@ -336,6 +336,18 @@ fn figure1_from_json_renders_the_same_pages_and_refuses_other_options() {
     let o = xtask(&[&opts[..], &["--out", c.to_str().unwrap(), "--from-json", edited.to_str().unwrap()]].concat());
     assert_user_error(&o, "iterations_to_target has 0 entries for 2 widths");
     assert_eq!(files_under(&c), Vec::<String>::new());
+    // Issue 27, class 3: the configuration edited behind its fingerprint (3 seeds in the file and
+    // on the command line, the runs computed with 2) is refused before anything is written.
+    let mut relabelled: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    relabelled["config"]["seeds"] = serde_json::json!(3);
+    let edited = dir.join("relabelled.json");
+    std::fs::write(&edited, relabelled.to_string()).unwrap();
+    let o = xtask(
+        &[&opts[..5], &["--seeds", "3", "--out", c.to_str().unwrap(), "--from-json", edited.to_str().unwrap()]]
+            .concat(),
+    );
+    assert_user_error(&o, "does not match its fingerprint");
+    assert_eq!(files_under(&c), Vec::<String>::new());
     std::fs::remove_file(&json).unwrap();
     common::assert_same_tree(&a, &b);
 }
@@ -595,7 +607,7 @@ fn derived_quantities_are_validated_before_the_start() {
     let cases = [
         (r#"{"lem-2.2": {"data": "orthonormal", "n": 5, "d": 3}}"#, "orthonormal inputs need d ≥ n = 5"),
         (r#"{"lem-2.2": {"n": 4, "d": 1}}"#, "the sphere in d = 1"),
-        (r#"{"thm-2.1": {"step": 1e-300}}"#, "would take up to about"),
+        (r#"{"thm-2.1": {"step": 1e-300}}"#, "step = 1e-300: the horizon T = max(horizon, 8/λ0)"),
         (r#"{"lem-2.2": {"n": 100000}}"#, "the data of n = 100000 inputs"),
     ];
     for (i, (config, needle)) in cases.iter().enumerate() {
@@ -713,4 +725,25 @@ fn results_and_pages_land_together_or_not_at_all() {
             files_under(dir).into_iter().filter(|f| !f.ends_with("/img") && !f.contains("checkpoint")).collect();
         assert_eq!(left, Vec::<String>::new(), "nothing but the obstacle (and a kept checkpoint)");
     }
+}
+
+/// Issue 27, class 5: `figure1` estimates before it starts: 10¹² iterations, or one seed at
+/// m = 10⁸, are refused with the estimate in the message, and nothing is written.
+#[test]
+fn figure1_past_the_machine_is_refused_with_its_estimate() {
+    let out = temp("fig-huge");
+    let o = xtask(&["figure1", "--iterations", "1e12", "--out", out.to_str().unwrap()]);
+    assert_user_error(&o, "by a flop bound (more than");
+    let o = xtask(&["figure1", "--seeds", "1", "--widths", "1e8", "--out", out.to_str().unwrap()]);
+    assert_user_error(&o, "more than this machine's");
+    assert_eq!(files_under(&out), Vec::<String>::new());
+}
+
+/// Issue 27, class 5: the full solver at m = 10⁹ (n = 4, d = 3: about 450 GiB) is refused before W
+/// is drawn, naming the width; the reduced solver (the default at this width) needs no W and runs.
+#[test]
+fn train_past_memory_is_refused_before_drawing_w() {
+    let dir = temp("train-mem");
+    write_sphere(&dir, 4, 3);
+    train_refuses(&dir, &["--width", "1e9", "--solver", "full"], "at width m = 1000000000 needs about");
 }

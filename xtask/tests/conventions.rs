@@ -16,9 +16,14 @@ fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
     let text = stdout(&o);
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("plan: 1 claims (lem-2.2), profile tiny, largest width m = "), "{first}");
-    for part in ["seeds; time at most about", "threads (a flop bound", "of memory", "checkpoint up to"] {
+    for part in
+        ["seeds; time about", "threads (forecast from each claim's measured rate", "of memory", "checkpoint up to"]
+    {
         assert!(first.contains(part), "{first} lacks {part}");
     }
+    let time = text.lines().find(|l| l.starts_with("time: ")).expect("a time line");
+    assert!(time.contains("against the forecast of"), "{time}");
+    assert!(text.lines().any(|l| l.starts_with("time per claim: Lem 2.2 ") && l.contains("(forecast ")), "{text}");
     let last = text.lines().last().unwrap();
     assert!(last.contains(&out.join("index.md").display().to_string()), "{last}");
     assert!(last.contains("exit status 0: every claim supported or inconclusive"), "{last}");
@@ -72,7 +77,7 @@ fn the_checkpoint_estimate_bounds_the_real_checkpoint() {
         ..Default::default()
     };
     let (_, plan) = xtask::verify::plan(&args).unwrap();
-    let e = xtask::estimate::plan_estimate(&plan, 1);
+    let e = xtask::estimate::plan_estimate(&plan, &xtask::estimate::plan_lambda0(&plan).unwrap(), 1);
     assert!(text.lines().count() > 1, "seeds were stored");
     assert!(e.disk_bytes as usize >= seed_bytes, "estimate {} < actual {seed_bytes}", e.disk_bytes);
     assert!((e.disk_bytes as usize) < 50 * seed_bytes, "estimate {} ≫ actual {seed_bytes}", e.disk_bytes);
@@ -106,9 +111,9 @@ fn a_closed_stdout_is_not_a_panic() {
 fn the_time_bound_covers_the_proof_width_record() {
     let args = xtask::verify::Args { profile: "proof-width".into(), ..Default::default() };
     let (_, plan) = xtask::verify::plan(&args).unwrap();
-    let e = xtask::estimate::plan_estimate(&plan, 2);
-    assert!(e.seconds >= 3199.0, "the bound {} s is below the record's 3199 s", e.seconds);
-    assert!(e.seconds <= 10.0 * 3199.0, "the bound {} s is far above the record's 3199 s", e.seconds);
+    let e = xtask::estimate::plan_estimate(&plan, &xtask::estimate::plan_lambda0(&plan).unwrap(), 2);
+    assert!(e.bound_seconds >= 3199.0, "the bound {} s is below the record's 3199 s", e.bound_seconds);
+    assert!(e.bound_seconds <= 10.0 * 3199.0, "the bound {} s is far above the record's 3199 s", e.bound_seconds);
 }
 
 /// Issue 27, class 4: with both stdout and stderr on pipes whose readers are gone (broken pipes),

@@ -169,3 +169,24 @@ fn a_record_made_under_other_settings_says_so() {
     let thm21 = line_of(&lines, "Thm 2.1");
     assert!(thm21.contains("the record's verdict is for its own settings, bound_scale 1 (this run 0.01)"), "{thm21}");
 }
+
+/// Issue 27, class 3: a record whose configuration was edited after its numbers were computed
+/// (δ changed, fingerprint left alone) is refused in one line naming the claim; the committed
+/// records all carry fingerprints that match.
+#[test]
+fn a_record_edited_behind_its_fingerprint_is_refused() {
+    for (folder, file) in RECORDS {
+        read_results(&docs().join(folder).join(file)).unwrap();
+    }
+    let text = std::fs::read_to_string(docs().join("proof-width/results-proof-width.json")).unwrap();
+    let delta = text.find("\"delta\": ").expect("a δ in the record");
+    let end = delta + text[delta..].find(',').unwrap();
+    let edited = format!("{}\"delta\": 0.123{}", &text[..delta], &text[end..]);
+    let dir = std::env::temp_dir().join(format!("xtask-records-edited-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("results.json");
+    std::fs::write(&path, edited).unwrap();
+    let err = read_results(&path).unwrap_err();
+    assert!(err.contains("does not match its fingerprint") && !err.contains('\n'), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -104,6 +104,7 @@ fn the_forecast_of_the_committed_record_is_within_twice_its_measured_time() {
     let f = forecast(&points, Some(&record), 2).unwrap();
     assert_eq!(f.known, f.total, "the record covers the profile");
     let ratio = f.known_seconds / RECORD_SECONDS;
+    eprintln!("forecast {:.0} s against the record's {RECORD_SECONDS} s: {ratio:.2}×", f.known_seconds);
     assert!((0.5..=2.0).contains(&ratio), "forecast {} s against {RECORD_SECONDS} s", f.known_seconds);
 }
 

@@ -223,3 +223,19 @@ fn merge_refuses_headers_edited_behind_their_fingerprints() {
     ]);
     assert_user_error(&o, "does not match its fingerprint");
 }
+
+/// Issue 27, class 4: a shard header edited to N = 0 shards (or K ≥ N) is refused when it is read,
+/// in one line; `merge` used to divide by zero counting its seeds (exit 101).
+#[test]
+fn merge_refuses_a_header_with_an_impossible_shard() {
+    for (index, count, needle) in [(0, 0, "at least 1"), (3, 2, "must lie in 0..2")] {
+        let dir = temp(&format!("shard-{index}-{count}"));
+        let (s0, s1) = two_small_shards(&dir, "4");
+        let text = std::fs::read_to_string(&s0).unwrap();
+        let (head, rest) = text.split_once('\n').unwrap();
+        let mut header: serde_json::Value = serde_json::from_str(head).unwrap();
+        header["shard"] = serde_json::json!({ "index": index, "count": count });
+        std::fs::write(&s0, format!("{header}\n{rest}")).unwrap();
+        merge_refuses(&[&s0, &s1], needle);
+    }
+}

@@ -487,16 +487,22 @@ fn two_dots(p: &[f64], c: &[f64], d: &[f64]) -> (f64, f64) {
 
 #[inline]
 fn column_slice(m: MatRef<'_, f64>, j: usize) -> &[f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice;
+    // callers pass owned Mats or column blocks of one (inputs are copied into an owned Mat first).
     m.col(j).try_as_col_major().expect("faer matrices keep columns contiguous").as_slice()
 }
 
 #[inline]
 fn column_slice_of(c: faer::ColRef<'_, f64>) -> &[f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice;
+    // callers pass owned Mats or column blocks of one (inputs are copied into an owned Mat first).
     c.try_as_col_major().expect("faer columns are contiguous").as_slice()
 }
 
 #[inline]
 fn column_slice_mut(m: faer::MatMut<'_, f64>, j: usize) -> &mut [f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice;
+    // callers pass owned Mats or column blocks of one (inputs are copied into an owned Mat first).
     m.col_mut(j).try_as_col_major_mut().expect("faer matrices keep columns contiguous").as_slice_mut()
 }
 

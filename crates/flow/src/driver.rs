@@ -383,6 +383,7 @@ impl<'a> model::Stepper for LazyStepper<'a> {
     type Error = FlowError;
 
     fn start(&mut self, state: &LazyState<'a>) -> Result<f64> {
+        // model::dynamics::execute hands start/step/between only the grid state (Sample states go to observers).
         let LazyState::Grid(lazy) = state else { unreachable!("a run starts on the grid") };
         let m = lazy.state().z.ncols();
         self.tracker.set_parts(ErrorParts { state: 0.0, neurons: Some(vec![0.0; m]), u: Some(0.0) });
@@ -392,6 +393,7 @@ impl<'a> model::Stepper for LazyStepper<'a> {
     }
 
     fn step(&mut self, state: &mut LazyState<'a>, from: f64, to: f64) -> Result<f64> {
+        // model::dynamics::execute hands start/step/between only the grid state (Sample states go to observers).
         let LazyState::Grid(lazy) = state else { unreachable!("the executor steps the grid state only") };
         let step = lazy.step(to - from)?;
         self.evaluations += 4;
@@ -401,6 +403,7 @@ impl<'a> model::Stepper for LazyStepper<'a> {
     }
 
     fn between(&mut self, state: &LazyState<'a>, from: f64, to: f64) -> Result<Option<(LazyState<'a>, f64)>> {
+        // model::dynamics::execute hands start/step/between only the grid state (Sample states go to observers).
         let LazyState::Grid(lazy) = state else { unreachable!("samples start from the grid state") };
         let (between, loss, parts) = lazy.between(to - from)?;
         self.evaluations += 4;

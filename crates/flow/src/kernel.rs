@@ -32,11 +32,7 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::ode::{ErrorParts, Evaluation, OdeState, VectorField};
 
-/// Work n²·m (half the flops of one GEMM P = K D) from which the blocks of a kernel run in
-/// parallel; below it one thread does all blocks, which avoids rayon's wake-ups on small
-/// problems. Chosen by measurement with `cargo bench -p flow --bench step -- flow_step_threads`
-/// (ARCHITECTURE.md, "Threads on small problems").
-pub const PARALLEL_WORK: usize = 1 << 22;
+pub use model::par::PARALLEL_WORK;
 
 /// The state of the kernel-space flow: Z = X Wᵀ (n × m) and C (n × m) with W − W(0) = Cᵀ X.
 ///
@@ -97,9 +93,10 @@ impl KernelState {
     }
 }
 
-/// Whether kernels on n × m arrays with inner dimension `inner` run their blocks in parallel.
+/// Whether kernels on n × m arrays with inner dimension `inner` run their blocks in parallel
+/// (the one rule of the workspace, [`model::par::parallel_for`]).
 pub fn parallel_for(n: usize, m: usize, inner: usize) -> bool {
-    m > COLUMN_BLOCK && n.saturating_mul(inner).saturating_mul(m) >= PARALLEL_WORK
+    model::par::parallel_for(n, m, inner)
 }
 
 /// `dst (+)= lhs · rhs` with the columns of dst in blocks of [`COLUMN_BLOCK`], one sequential faer
@@ -125,11 +122,15 @@ pub(crate) fn map_blocks<T: Send, R: Send>(items: Vec<T>, parallel: bool, f: imp
 
 #[inline]
 pub(crate) fn col(m: MatRef<'_, f64>, j: usize) -> &[f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice;
+    // callers pass owned Mats or column blocks of one (inputs are copied into an owned Mat first).
     m.col(j).try_as_col_major().expect("faer matrices keep columns contiguous").as_slice()
 }
 
 #[inline]
 pub(crate) fn col_mut(m: MatMut<'_, f64>, j: usize) -> &mut [f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice;
+    // callers pass owned Mats or column blocks of one (inputs are copied into an owned Mat first).
     m.col_mut(j).try_as_col_major_mut().expect("faer matrices keep columns contiguous").as_slice_mut()
 }
 

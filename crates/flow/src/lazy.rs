@@ -778,6 +778,7 @@ impl<'a> LazyKernel<'a> {
                     b += 1;
                     (y.0 as usize, y.1 as usize, !s5(y.0 as usize, y.1 as usize))
                 }
+                // The while condition guarantees one of old/flips still has an entry.
                 (None, None) => unreachable!("the loop runs while one list has entries"),
             };
             if s4 != s5(r, i) {

@@ -589,6 +589,7 @@ impl<'f, F: VectorField> Rk4Stepper<'f, F> {
     }
 
     fn k1(&self) -> &Evaluation<F::State> {
+        // execute() calls start() (which sets k1) before any step/between; reject() only swaps k1 for an earlier Some.
         self.k1.as_ref().expect("the executor starts the stepper before it steps")
     }
 }
@@ -646,6 +647,8 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 self.tracker.checked += 1;
             }
             ErrorEstimate::Shadow => {
+                // start() sets the shadow in Shadow mode; step() puts the new one back before returning Ok,
+                // reject() restores the saved one, and an Err ends the run.
                 let sh = self.shadow.take().expect("shadow mode keeps a shadow");
                 let e = field.evaluate(t, &sh)?;
                 let end = Rk4::halves_from(field, t, &sh, &e.derivative, dt)?;
@@ -673,6 +676,7 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
         field.recycle(k4);
         let loss = if k5.loss.is_finite() { k5.loss } else { f64::INFINITY };
         let old_state = std::mem::replace(x, x_next);
+        // execute() calls start() (which sets k1) before any step/between; reject() only swaps k1 for an earlier Some.
         let old_k1 = self.k1.replace(k5).expect("started");
         if let Some(u) = self.undo.replace(Undo { state: old_state, k1: old_k1, shadow, tracker }) {
             field.recycle(u.state);
@@ -713,6 +717,8 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 sum_parts(&self.tracker.parts, &embedded_parts(field, &xs, &k4s, &k5s.derivative, tau)?)
             }
             ErrorEstimate::Shadow => {
+                // start() sets the shadow in Shadow mode; step() puts the new one back before returning Ok,
+                // reject() restores the saved one, and an Err ends the run.
                 let sh = self.shadow.as_ref().expect("shadow mode keeps a shadow");
                 let e = field.evaluate(t, sh)?;
                 let shs = Rk4::halves_from(field, t, sh, &e.derivative, tau)?;

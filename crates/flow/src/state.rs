@@ -54,10 +54,12 @@ fn all_finite_slice(x: &[f64]) -> bool {
 }
 
 fn col_slice(c: &Col<f64>) -> &[f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice.
     c.try_as_col_major().expect("an owned column is contiguous").as_slice()
 }
 
 fn col_slice_mut(c: &mut Col<f64>) -> &mut [f64] {
+    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is one contiguous slice.
     c.try_as_col_major_mut().expect("an owned column is contiguous").as_slice_mut()
 }
 

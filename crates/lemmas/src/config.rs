@@ -183,3 +183,19 @@ impl CheckConfig {
         Ok(())
     }
 }
+
+/// A short, stable fingerprint of a claim's configuration: FNV-1a (64 bits) of the claim key and
+/// the configuration's JSON, in hex. Every file that carries a configuration carries it (results,
+/// checkpoints, records), and every reader recomputes it, so a configuration edited after its
+/// numbers were computed is refused instead of labelling them.
+pub fn fingerprint(claim: crate::ClaimId, config: &CheckConfig) -> String {
+    // A derived struct of numbers, strings and enums: serialising it cannot fail.
+    let json = serde_json::to_string(config).unwrap_or_default();
+    fnv_hex(&format!("{}|{json}", claim.key()))
+}
+
+/// FNV-1a (64 bits) of `text`, as 16 hex digits.
+pub fn fnv_hex(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}

@@ -402,6 +402,7 @@ pub struct SeedCtx<'a> {
 impl SeedCtx<'_> {
     /// The judge of event `key`: `bound_scale` for statements and proof steps, 1 for sanity identities.
     pub fn judge(&self, key: &str) -> Judge {
+        // Every key passed is a string literal of the same claim's events() (program invariant, not input).
         let spec = self.specs.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("no event keyed {key:?}"));
         Judge::new(if spec.role == Role::Sanity { 1.0 } else { self.bound_scale })
     }
@@ -484,6 +485,7 @@ pub fn run_claim(
         }
         return Ok(None);
     }
+    // The assert_eq! above checked that exactly one statement exists.
     let statement = specs.iter().find(|s| s.role == Role::Statement).expect("asserted");
     let level = Level::of_confidence(cfg.confidence)?;
     let verdict_at = |m: usize, outs: &[SeedOutcome]| width_row(m, statement, outs, level, false).verdict;
@@ -563,6 +565,7 @@ fn threshold_of(runs: &[(usize, Vec<SeedOutcome>, Verdict)], statement: &EventSp
         let most_live = runs
             .iter()
             .map(|(_, outs, _)| {
+                // evaluate_seeds refused any outcome (stored or fresh) lacking a spec key; statement.key is a spec key.
                 outs.iter().filter(|o| o.events[statement.key].outcome != Outcome::Vacuous).count() as u64
             })
             .max()
@@ -575,6 +578,7 @@ fn threshold_of(runs: &[(usize, Vec<SeedOutcome>, Verdict)], statement: &EventSp
 
 /// The row of event `spec` at width m from the seeds' outcomes (docs/theory.md §3.1–§3.4).
 fn width_row(m: usize, spec: &EventSpec, outs: &[SeedOutcome], level: Level, plant: bool) -> WidthRow {
+    // evaluate_seeds refused any outcome (stored or fresh) lacking a spec key, and spec is one of the specs.
     let mut obs: Vec<(u64, Observation)> =
         outs.iter().enumerate().map(|(t, o)| (t as u64, o.events[spec.key])).collect();
     if plant && let Some((_, o)) = obs.iter_mut().find(|(_, o)| o.outcome != Outcome::Vacuous) {
@@ -703,6 +707,7 @@ fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measu
         title: id.title.into(),
         statement: prepared.statement(),
         config: cfg.clone(),
+        fingerprint: crate::config::fingerprint(claim.id(), cfg),
         lambda0: prepared.lambda0(),
         proof_widths,
         premise_met,

@@ -62,6 +62,12 @@ pub fn init_trial(m: usize, seed_index: usize, nesting: Nesting) -> u64 {
     }
 }
 
+/// q^k with the same multiplications in every build ([`model::infinite::integer_power`]), for the
+/// crates that draw the bound without depending on `model`.
+pub fn power(q: f64, k: usize) -> f64 {
+    model::infinite::integer_power(q, k)
+}
+
 /// The initialisation of width m, seed index s: `Network::init` on the trial [`init_trial`].
 pub fn initialisation(cfg: &Figure1Config, m: usize, seed_index: usize) -> Result<Network, LemmaError> {
     Ok(Network::init(m, cfg.d, cfg.seed, init_trial(m, seed_index, cfg.nesting))?)
@@ -131,6 +137,12 @@ impl Figure1Config {
             sgd_epochs: 10,
             sgd_batch_size: 100,
         }
+    }
+
+    /// FNV-1a (64 bits) of "figure1|" and the configuration's JSON, in hex.
+    pub fn fingerprint(&self) -> String {
+        // A derived struct of numbers and enums: serialising it cannot fail.
+        crate::config::fnv_hex(&format!("figure1|{}", serde_json::to_string(self).unwrap_or_default()))
     }
 
     fn validate(&self) -> Result<(), LemmaError> {
@@ -386,6 +398,10 @@ pub struct Figure1Findings {
 pub struct Figure1Result {
     /// Its configuration.
     pub config: Figure1Config,
+    /// [`Figure1Config::fingerprint`] of `config`: `figure1 --from-json` recomputes it and refuses
+    /// a configuration edited after the runs were computed.
+    #[serde(default)]
+    pub fingerprint: String,
     /// The step used.
     pub eta: f64,
     /// How η was chosen.
@@ -576,7 +592,19 @@ impl Figure1Result {
     ) -> Figure1Result {
         let gap_slope = gap_slope(&widths, config.confidence);
         let findings = findings(&widths, eta, lambda0);
-        Figure1Result { config, eta, eta_rule, lambda0, lambda_max_infinity, widths, gap_slope, findings, sgd }
+        let fingerprint = config.fingerprint();
+        Figure1Result {
+            config,
+            fingerprint,
+            eta,
+            eta_rule,
+            lambda0,
+            lambda_max_infinity,
+            widths,
+            gap_slope,
+            findings,
+            sgd,
+        }
     }
 
     /// Every run, widths in order, seeds in order.
@@ -620,6 +648,8 @@ pub fn t_interval(values: &[f64], confidence: f64) -> Option<MeanInterval> {
         return Some(MeanInterval { mean, standard_deviation: None, interval: None });
     }
     let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (s - 1.0)).sqrt();
+    // values.len() ≥ 2 (checked above), so the freedom S − 1 ≥ 1 > 0; inverse_cdf needs (1 + c)/2 ∈ [0, 1],
+    // and the only caller passes a confidence Figure1Config::validate checked to lie in (0, 1).
     let t =
         StudentsT::new(0.0, 1.0, s - 1.0).expect("S − 1 ≥ 1 degrees of freedom").inverse_cdf((1.0 + confidence) / 2.0);
     let half = t * sd / s.sqrt();
@@ -654,6 +684,7 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
+    // Non-empty: both callers (band, SgdSummary::assemble) call it inside (!vals.is_empty()).then(…).
     if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
 }
 
@@ -739,7 +770,12 @@ fn findings(widths: &[Figure1Width], eta: f64, lambda0: f64) -> Figure1Findings 
             let Some(&l0) = r.curves.loss.first() else { continue };
             bound.runs += 1;
             // A relative allowance of 1e-12 keeps k = 0 (L(0) ≤ L(0)) and rounding out of it.
-            let above = r.curves.loss.iter().enumerate().position(|(k, &l)| l > l0 * q.powi(k as i32) * (1.0 + 1e-12));
+            let above = r
+                .curves
+                .loss
+                .iter()
+                .enumerate()
+                .position(|(k, &l)| l > l0 * model::infinite::integer_power(q, k) * (1.0 + 1e-12));
             if let Some(k) = above {
                 bound.runs_above_bound += 1;
                 bound.first_above.get_or_insert((w.m, r.seed_index, k));
@@ -784,6 +820,7 @@ fn findings(widths: &[Figure1Width], eta: f64, lambda0: f64) -> Figure1Findings 
 }
 
 fn sgd_summary(cfg: &Figure1Config, data: &Dataset, eta: f64) -> Result<SgdSummary, LemmaError> {
+    // run() called validate(), which refuses empty widths.
     let m = cfg.widths[cfg.widths.len() / 2];
     let b = cfg.sgd_batch_size.clamp(1, cfg.n);
     let compared: Vec<(usize, SgdRun)> = (0..cfg.seeds)

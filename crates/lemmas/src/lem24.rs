@@ -139,6 +139,7 @@ impl Prepared for Prep<'_> {
             .event("gradient-bound", gradient)
             .value("premise-span", span.last().map_or(0.0, |p| p.t) / self.t_end);
         if span.len() >= 3 {
+            // Inside the if span.len() >= 3 branch.
             let last = span.last().expect("non-empty");
             let rate = late_decay_rate(span);
             out =

@@ -222,6 +222,7 @@ impl Prepared for Prep<'_> {
             self.data.n(),
             self.data.d()
         )];
+        // CheckConfig::validate (run_claim, preflight, claim_threshold call it before prepare) refuses empty widths.
         let largest = *self.cfg.widths.last().expect("validated") as f64;
         notes.push(format!(
             "R′ < R needs m ≈ {:.3e} at the mean ‖y − u(0)‖; the largest width run is {} ({:.3e}× that). Runs go to T = max(horizon, 8/λ0) = {:.4} with RK4 step h = {} and the shadow error estimate as band.",

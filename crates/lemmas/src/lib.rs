@@ -188,6 +188,7 @@ pub fn off_diagonal_range(data: &Dataset) -> (f64, f64) {
 
 /// Runs the check of `claim`.
 pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Result<ClaimResult, LemmaError> {
+    // RunContext::new has shard None, and run_claim returns Some whenever shard is None.
     check_with(claim, cfg, &RunContext::new(progress)).map(|r| r.expect("without a shard a check returns its result"))
 }
 

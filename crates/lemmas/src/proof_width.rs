@@ -69,6 +69,8 @@ fn data_constants(cfg: &CheckConfig) -> Result<(usize, f64, f64), crate::LemmaEr
 }
 
 fn constants(cfg: &CheckConfig) -> (usize, f64, f64) {
+    // cfg is this profile's constant config (n = d = 2, correlated) with master_seed(), which is picked
+    // among the seeds whose data_constants succeeded.
     data_constants(cfg).expect("the proof-width profile's data are valid")
 }
 

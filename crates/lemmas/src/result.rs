@@ -295,6 +295,10 @@ pub struct ClaimResult {
     pub statement: String,
     /// The configuration that produced this result.
     pub config: CheckConfig,
+    /// [`crate::config::fingerprint`] of `config`: readers of a results file recompute it and
+    /// refuse a configuration edited after the numbers were computed.
+    #[serde(default)]
+    pub fingerprint: String,
     /// λ0 = λmin(H∞) of the data.
     pub lambda0: f64,
     /// Widths the proofs need.

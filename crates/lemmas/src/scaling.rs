@@ -639,37 +639,89 @@ pub fn joint_confidence() -> f64 {
 }
 
 /// Effective throughput of the time forecast's flop model, in flop/s per thread: calibrated on the
-/// `scaling` record (docs/scaling/RUN.md: the forecast of the whole run lies within 1.1× of its
-/// measured 2087 s; the model counts dense work, so shortcuts such as the Cholesky sampler show up
-/// as a high effective rate).
+/// `scaling` record (docs/scaling/RUN.md: the forecast of the whole run lay within 1.1× of its
+/// measured 2087 s before [`ELEMENTWISE_FLOPS`] joined the model, 1.26× since; the model counts
+/// dense work, so shortcuts such as the Cholesky sampler show up as a high effective rate). The
+/// same rate serves the `verify-lemmas` plan line, whose tests hold it within 2× of every profile.
 pub const FORECAST_FLOPS_PER_THREAD: f64 = 2.4e10;
+
+/// Flops per n² counted for one update of an active neuron by the reduced solver (stage
+/// pre-activations K g, gradients, outputs, the exact observables, Thm 3.1's audit).
+pub const REDUCED_FLOPS_PER_UPDATE: f64 = 30.0;
+
+/// The steps of one seed's dynamics at width m: RK4 steps to max(T, 8/λ0) for the flows, GD
+/// iterations for Thm 3.1, none for the initialisation-only claims and the reduced solver.
+pub fn seed_steps(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+    let has_reduced = matches!(claim, ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31);
+    if has_reduced && crate::reduced_flow::use_reduced(cfg, m, cfg.n) {
+        return 0.0;
+    }
+    let n = cfg.n as f64;
+    match claim {
+        ClaimId::Lem22 | ClaimId::Lem23 => 0.0,
+        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
+            (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil()
+        }
+        ClaimId::Thm31 => {
+            let eta = cfg.c_eta * lambda0 / (n * n);
+            (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil())
+        }
+    }
+}
+
+/// Seconds one thread takes for one seed at width m: [`seed_flops`] at [`FORECAST_FLOPS_PER_THREAD`].
+pub fn seed_seconds(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+    seed_flops(claim, cfg, lambda0, m) / FORECAST_FLOPS_PER_THREAD
+}
+
+/// Flop-equivalents per normal the reduced solver draws (with its neuron's share of the pass's
+/// bookkeeping) at [`FORECAST_FLOPS_PER_THREAD`]: fitted on 2026-12-07 to Lem 2.5's tiny run
+/// (10⁸ neurons drawn, 29.6 s of CPU on 2 threads), where the stream dominates; about 180 ns a
+/// neuron at n = d = 2 over its eight passes.
+pub const REDUCED_FLOPS_PER_DRAW: f64 = 270.0;
+
+/// Flop-equivalents per entry of the n × m arrays that every stage of a flow and every GD step
+/// touches elementwise beside its GEMMs (ReLU patterns, D, the updates of Z and C, the sums of
+/// the observers), at [`FORECAST_FLOPS_PER_THREAD`]. Fitted on 2026-12-07 to one quick run on 2
+/// threads, whose flows are small (n = 6) so that this term is about half their time: Thm 2.1,
+/// Thm 2.6 and Thm 3.1 gave 22, 31 and 34.
+pub const ELEMENTWISE_FLOPS: f64 = 28.0;
 
 /// The wall time of the committed `scaling` record on 2 threads, seconds (docs/scaling/RUN.md).
 pub const RECORD_SECONDS: f64 = 2087.0;
 
 /// Flops of one seed of a point at width m (with λ0 of its data): the model behind the time
 /// forecast. Initialisation draws m·d normals (about 20 flops each) and forms the n × m
-/// pre-activations; the init-only claims add H(0) (n²m) and its λmin (10n³); the flows take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
+/// pre-activations; Lem 2.2 and 2.3 add H(0) (n²m) and its λmin (10n³); the flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
 /// doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
 /// Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus its audit's three n × n
-/// eigen-solves and H(k) (2n²m) at two iterates of every `audit_every`.
+/// eigen-solves and H(k) (2n²m) at two iterates of every `audit_every`. Every stage and GD step also
+/// touches its n × m arrays elementwise ([`ELEMENTWISE_FLOPS`] per entry).
+///
+/// A seed on the reduced solver (docs/theory.md §5, Lem 2.5 and the proof-width profile) takes
+/// about eight passes over the stream (run and shadow, with budget growths), each d normals
+/// ([`REDUCED_FLOPS_PER_DRAW`] each) and an n × d product per neuron, then
+/// [`REDUCED_FLOPS_PER_UPDATE`]·n² per update of an active neuron.
 pub fn seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
     let (n, d, mf) = (cfg.n as f64, cfg.d as f64, m as f64);
+    let has_reduced = matches!(claim, ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31);
+    if has_reduced && crate::reduced_flow::use_reduced(cfg, m, cfg.n) {
+        let updates = crate::reduced_flow::active_updates(cfg, m).unwrap_or(0.0);
+        return 8.0 * mf * d * (REDUCED_FLOPS_PER_DRAW + n) + updates * REDUCED_FLOPS_PER_UPDATE * n * n;
+    }
     let init = mf * d * (20.0 + 2.0 * n);
     let stage = if cfg.d >= cfg.n { 4.0 * n * n * mf } else { 4.0 * n * mf * d };
     match claim {
-        ClaimId::Lem22 | ClaimId::Lem23 | ClaimId::Lem24 => init + n * n * mf + 10.0 * n * n * n,
-        ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
-            let t = cfg.horizon.max(8.0 / lambda0);
-            let steps = (t / cfg.step).ceil();
+        ClaimId::Lem22 | ClaimId::Lem23 => init + n * n * mf + 10.0 * n * n * n,
+        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
+            let steps = seed_steps(claim, cfg, lambda0, m);
             let stage = if claim == ClaimId::Thm26 { 8.0 * n * mf * d } else { stage };
-            init + steps * 4.0 * 3.0 * stage
+            init + steps * 4.0 * 3.0 * (stage + ELEMENTWISE_FLOPS * n * mf)
         }
         ClaimId::Thm31 => {
-            let eta = cfg.c_eta * lambda0 / (n * n);
-            let k = (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil());
+            let k = seed_steps(claim, cfg, lambda0, m);
             let audit = 2.0 * (30.0 * n * n * n + 2.0 * n * n * mf) / cfg.audit_every as f64;
-            init + k * (4.0 * n * n * mf + audit)
+            init + k * (4.0 * n * n * mf + ELEMENTWISE_FLOPS * n * mf + audit)
         }
     }
 }
@@ -692,7 +744,7 @@ pub struct Forecast {
 /// The time forecast of `points` on `threads` threads, taking the tested widths and seeds of the
 /// points `record` has; points already in a checkpoint are not discounted.
 pub fn forecast(points: &[Point], record: Option<&ScalingResult>, threads: usize) -> Result<Forecast, LemmaError> {
-    let rate = FORECAST_FLOPS_PER_THREAD * threads.max(1) as f64;
+    let threads = threads.max(1) as f64;
     let recorded = |key: &str| {
         record.and_then(|r| r.series.iter().flat_map(|s| &s.points).find(|p| p.key == key)).map(|p| &p.threshold)
     };
@@ -700,13 +752,13 @@ pub fn forecast(points: &[Point], record: Option<&ScalingResult>, threads: usize
     for p in points {
         if let Some(t) = recorded(&p.key) {
             out.known += 1;
-            let flops: f64 =
-                t.search.tests.iter().map(|w| w.seeds as f64 * seed_flops(p.claim, &p.config, t.lambda0, w.m)).sum();
-            out.known_seconds += flops / rate;
+            let seconds: f64 =
+                t.search.tests.iter().map(|w| w.seeds as f64 * seed_seconds(p.claim, &p.config, t.lambda0, w.m)).sum();
+            out.known_seconds += seconds / threads;
         } else {
             let lambda0 = p.claim.claim().prepare(&p.config)?.lambda0();
-            let flops = p.search.max_seeds() as f64 * seed_flops(p.claim, &p.config, lambda0, p.search.max_width);
-            out.unknown_seconds_bound += flops / rate;
+            let seconds = p.search.max_seeds() as f64 * seed_seconds(p.claim, &p.config, lambda0, p.search.max_width);
+            out.unknown_seconds_bound += seconds / threads;
         }
     }
     Ok(out)
@@ -734,6 +786,8 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
     if ctx.shard.is_some() {
         return Ok(None);
     }
+    // Without a shard every point of plan.points() ran (or ? returned early), and points() has one key
+    // per series config.
     let find = |key: &str| done.iter().find(|(k, _)| k == key).map(|(_, t)| t).expect("every point ran");
     let series: Vec<SeriesResult> = plan
         .series

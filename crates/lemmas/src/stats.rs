@@ -9,6 +9,7 @@ pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let k = v.len();
+    // Non-empty: asserted above, and the only caller (engine's slack median) checks slacks.is_empty() first.
     if k % 2 == 1 { v[k / 2] } else { 0.5 * (v[k / 2 - 1] + v[k / 2]) }
 }
 

@@ -189,6 +189,8 @@ impl Prepared for Prep<'_> {
         };
         let statement = decay_observation(&seed.judge("statement"), &r.points, r.completed);
         let r0sq = r.initial_residual_norm.powi(2);
+        // r.points is non-empty (late_decay_rate and last() below): execute() samples t = 0 whenever loss(0)
+        // is finite, which this check's own data guarantee.
         let rate = late_decay_rate(&r.points);
         let last = r.points.last().expect("T is sampled");
         let markov = (self.y2 + self.data.n() as f64 / 2.0) / self.cfg.delta;

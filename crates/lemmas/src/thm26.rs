@@ -137,6 +137,8 @@ impl Prepared for Prep<'_> {
             let hg = p.lambda_min_h_plus_g.unwrap_or(f64::NAN);
             g.at_least(hg, p.lambda_min_h, ROUNDING * n * (1.0 + p.lambda_min_h.abs())).at_time(p.t)
         }));
+        // r.points is non-empty (late_decay_rate and last() below): execute() samples t = 0 whenever loss(0)
+        // is finite, which this check's own data guarantee.
         let rate = late_decay_rate(&r.points);
         let last = r.points.last().expect("T is sampled");
         Ok(SeedOutcome::default()

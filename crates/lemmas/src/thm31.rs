@@ -317,6 +317,7 @@ impl GdPath for FullPath<'_> {
         let u_size = 1.0 + st.predictions().iter().fold(0.0f64, |s, v| s.max(v.abs()));
         let audit = if audit {
             let z = st.preactivations();
+            // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
             let column = |r: usize| z.col(r).try_as_col_major().expect("faer columns are contiguous").as_slice();
             let flip = flippable(
                 self.k,
@@ -550,6 +551,7 @@ impl Prep<'_> {
         let (nf, mf) = (n as f64, m as f64);
         let at = prev.k as f64;
         let eps = PREDICTION_ROUNDING * prev.u_size.max(cur.u_size);
+        // judge_step's one call sits inside `if prev.audit.is_some() && cur.audit.is_some()`.
         let (lmin, _, fp) = prev.audit.as_ref().expect("audited");
         let (_, _, fc) = cur.audit.as_ref().expect("audited");
         let norm = prev.residual_sq.sqrt();
@@ -746,6 +748,7 @@ impl Prepared for Prep<'_> {
             ),
         ];
         // The sweep runs at the largest width when it is below SWEEP_MAX_WIDTH (see `evaluate`).
+        // CheckConfig::validate (run_claim, preflight, claim_threshold call it before prepare) refuses empty widths.
         if *self.cfg.widths.last().expect("validated") < SWEEP_MAX_WIDTH {
             measures.push(MeasureSpec::report(
                 "c-eta-held",
@@ -793,6 +796,7 @@ impl Prepared for Prep<'_> {
             .event("h-perp-bound", or_vacuous(a.h_perp_bound))
             .value("decay-rate", if base.completed { base.per_step_ratio } else { 0.0 })
             .value("r-prime-over-radius", r_prime / self.radius);
+        // CheckConfig::validate (run_claim, preflight, claim_threshold call it before prepare) refuses empty widths.
         if seed.m == *self.cfg.widths.last().expect("validated") && seed.m < SWEEP_MAX_WIDTH {
             // The sweep: c_η doubled until the bound fails on this seed (docs/theory.md §2.7).
             let judge = &judges.statement;

@@ -90,6 +90,8 @@ pub fn claim_threshold(
     let mut sanity_failures = 0u64;
     let mut oracle = |m: usize, trials: std::ops::Range<u64>| -> Result<Vec<Outcome>, LemmaError> {
         let outs = evaluate_seeds(claim, &*prepared, &specs, cfg, m, trials, ctx)?;
+        // evaluate_seeds refused any outcome (stored or fresh) lacking a spec key; the sanity keys and event
+        // (found in specs above) are spec keys.
         sanity_failures +=
             outs.iter().filter(|o| sanity.iter().any(|k| o.events[*k].outcome == Outcome::Fails)).count() as u64;
         Ok(outs.iter().map(|o| o.events[event].outcome).collect())

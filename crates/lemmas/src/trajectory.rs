@@ -80,7 +80,7 @@ pub fn horizon(cfg: &CheckConfig, lambda0: f64) -> Result<f64, LemmaError> {
     if t / cfg.step > MAX_STEPS {
         return Err(LemmaError::Config {
             name: "step",
-            value: cfg.step.to_string(),
+            value: format!("{:e}", cfg.step),
             reason: format!(
                 "the horizon T = max(horizon, 8/λ0) = {t:.4} with λ0 = {lambda0:.4} needs {:.3e} RK4 steps, more than {MAX_STEPS:e}: raise the step",
                 t / cfg.step
@@ -241,6 +241,8 @@ pub fn decay_observation(judge: &Judge, points: &[Point], completed: bool) -> Ob
 /// The late decay rate of ‖y − u‖²: −log(r(T)/r(T/2)) / (T/2) over the second half of the samples
 /// (the run may have stopped at the rounding level).
 pub fn late_decay_rate(points: &[Point]) -> f64 {
+    // Non-empty: lem24 passes ≥ 3 points; thm21/thm26 a run's points, where execute() samples t = 0
+    // whenever loss(0) is finite, which the checks' own data guarantee.
     let (a, b) = (&points[points.len() / 2], &points[points.len() - 1]);
     if b.t <= a.t || a.residual_sq <= 0.0 || b.residual_sq <= 0.0 {
         return 0.0;

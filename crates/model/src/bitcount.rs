@@ -90,6 +90,7 @@ fn counts_tile(bits: &[u64], n: usize, words: usize, i0: usize, ti: usize, j0: u
     if ti == TILE_I && tj == TILE_J {
         for w in 0..words {
             let row = &bits[w * n..(w + 1) * n];
+            // Inside the ti == TILE_I && tj == TILE_J branch: the slice has exactly TILE_J words.
             let bj: &[u64; TILE_J] = row[j0..j0 + TILE_J].try_into().expect("full tile");
             for (ii, acc_i) in acc.iter_mut().enumerate() {
                 let bi = row[i0 + ii];

@@ -61,6 +61,7 @@ impl ChaCha8Blocks {
     /// Continues `rng`'s stream from its current word position.
     pub fn from_rng(rng: &ChaCha8Rng) -> Self {
         let seed = rng.get_seed();
+        // seed is [u8; 32] and i < 8: always a 4-byte slice.
         let key = std::array::from_fn(|i| u32::from_le_bytes(seed[4 * i..4 * i + 4].try_into().expect("4 bytes")));
         let word_pos = rng.get_word_pos();
         let block = (word_pos / WORDS as u128) as u64;

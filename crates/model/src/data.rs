@@ -254,6 +254,7 @@ fn check_label_norm(y: ColRef<'_, f64>) -> Result<()> {
         return Ok(());
     }
     let row = (0..y.nrows()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs())).unwrap_or(0);
+    // Reached only when norm_sq is too large, so y is non-empty and row < y.nrows().
     Err(ModelError::LabelsOverflow { row, value: y[row], norm_sq })
 }
 

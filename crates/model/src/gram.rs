@@ -81,6 +81,7 @@ pub fn gram_h_from_counts(k: MatRef<'_, f64>, counts: &[u32], m: usize) -> Mat<f
     crate::par::column_blocks_mut(h.as_mut()).into_par_iter().for_each(|(start, mut block)| {
         for c in 0..block.ncols() {
             let j = start + c;
+            // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
             let out = block.as_mut().col_mut(c).try_as_col_major_mut().expect("contiguous columns").as_slice_mut();
             let row = &counts[j * n..(j + 1) * n];
             match k.col(j).try_as_col_major() {

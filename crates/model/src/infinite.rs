@@ -14,12 +14,23 @@ use faer::{Col, ColRef, Mat, MatRef};
 use crate::{Dataset, ModelError, Result, g_infinity, h_infinity, symmetric_eigen};
 
 /// base^k for a non-negative integer k, exact in sign for a negative base (never NaN for finite base).
+///
+/// Binary exponentiation written out (about 2 log₂ k multiplications, in a fixed order), not
+/// `f64::powi`: the standard library leaves powi's rounding to the code generator, and a release
+/// and a debug build gave u∞(k) that differed in the last bits, so Fig. 1's committed gaps did
+/// not reproduce under `cargo xtask`.
 pub fn integer_power(base: f64, k: usize) -> f64 {
-    if let Ok(k) = i32::try_from(k) {
-        return base.powi(k);
+    let (mut result, mut square, mut rest) = (1.0, base, k);
+    loop {
+        if rest & 1 == 1 {
+            result *= square;
+        }
+        rest >>= 1;
+        if rest == 0 {
+            return result;
+        }
+        square *= square;
     }
-    let magnitude = base.abs().powf(k as f64);
-    if base < 0.0 && k % 2 == 1 { -magnitude } else { magnitude }
 }
 
 /// The infinite-width reference of one data set: the λ0 the bounds use and the limit kernel K∞

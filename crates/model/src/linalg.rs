@@ -90,11 +90,13 @@ fn check_symmetric_input(a: MatRef<'_, f64>) -> Result<()> {
 
 /// Smallest eigenvalue λmin of the symmetric matrix `a`.
 pub fn lambda_min(a: MatRef<'_, f64>) -> Result<f64> {
+    // check_symmetric_input refuses n = 0, and the solver returns n eigenvalues.
     Ok(symmetric_eigenvalues(a)?[0])
 }
 
 /// Largest eigenvalue λmax of the symmetric matrix `a`.
 pub fn lambda_max(a: MatRef<'_, f64>) -> Result<f64> {
+    // check_symmetric_input refuses n = 0, and the solver returns n eigenvalues.
     Ok(*symmetric_eigenvalues(a)?.last().expect("non-empty"))
 }
 
@@ -279,6 +281,7 @@ fn warm_solve(
 fn shifted_cholesky(a: MatRef<'_, f64>, sigma: f64, work: &mut Mat<f64>) -> bool {
     let n = a.nrows();
     for j in 0..n {
+        // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
         let dst = work.col_mut(j).try_as_col_major_mut().expect("contiguous columns").as_slice_mut();
         match a.col(j).try_as_col_major() {
             Some(src) => dst[j..].copy_from_slice(&src.as_slice()[j..]),

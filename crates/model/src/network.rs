@@ -1,6 +1,6 @@
 //! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients (docs/theory.md §1.1).
 
-use faer::{Accum, Col, ColRef, Mat, MatRef};
+use faer::{Accum, Col, ColRef, Mat, MatMut, MatRef};
 use rand::RngExt;
 
 use rayon::prelude::*;
@@ -82,6 +82,7 @@ impl Network {
             let buf = &mut buf[..rows * d];
             rng.fill_standard_normals(buf);
             for k in 0..d {
+                // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
                 let col = w.col_mut(k).try_as_col_major_mut().expect("faer columns are contiguous").as_slice_mut();
                 for (rr, out) in col[r0..r0 + rows].iter_mut().enumerate() {
                     *out = buf[rr * d + k];
@@ -174,21 +175,28 @@ pub fn preactivations(x: MatRef<'_, f64>, w: MatRef<'_, f64>) -> Mat<f64> {
 /// functions and so get the same bits.
 pub fn predictions(z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Col<f64> {
     let (n, m) = (z.nrows(), z.ncols());
-    let partials: Vec<Vec<f64>> = column_ranges(m)
-        .map(|(start, width)| {
-            let mut acc = vec![0.0; n];
-            for r in start..start + width {
-                match z.col(r).try_as_col_major() {
-                    Some(col) => add_relu_column(&mut acc, col.as_slice(), a[r]),
-                    None => {
-                        let col: Vec<f64> = z.col(r).iter().copied().collect();
-                        add_relu_column(&mut acc, &col, a[r]);
-                    }
+    let block = |(start, width): (usize, usize)| {
+        let mut acc = vec![0.0; n];
+        for r in start..start + width {
+            match z.col(r).try_as_col_major() {
+                Some(col) => add_relu_column(&mut acc, col.as_slice(), a[r]),
+                None => {
+                    let col: Vec<f64> = z.col(r).iter().copied().collect();
+                    add_relu_column(&mut acc, &col, a[r]);
                 }
             }
-            acc
-        })
-        .collect();
+        }
+        acc
+    };
+    // The same blocks on one thread below the work threshold (no rayon wake-ups on small problems).
+    let partials: Vec<Vec<f64>> = if crate::par::parallel_for(n, m, 1) {
+        column_ranges(m).map(block).collect()
+    } else {
+        (0..m.div_ceil(crate::par::COLUMN_BLOCK))
+            .map(|b| (b * crate::par::COLUMN_BLOCK, crate::par::COLUMN_BLOCK.min(m - b * crate::par::COLUMN_BLOCK)))
+            .map(block)
+            .collect()
+    };
     combine_prediction_partials(&partials, n, m)
 }
 
@@ -227,14 +235,19 @@ pub fn grad_w(x: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>, resid:
     let mut g = Mat::<f64>::zeros(m, d);
     let scale = 1.0 / (m as f64).sqrt();
     let blocks = column_blocks_mut(g.as_mut().transpose_mut());
-    blocks.into_par_iter().for_each(|(start, gt_block)| {
+    let run = |(start, gt_block): (usize, MatMut<'_, f64>)| {
         let width = gt_block.ncols();
         let dmat = Mat::<f64>::from_fn(n, width, |i, c| {
             let r = start + c;
             if z[(i, r)] >= 0.0 { resid[i] * a[r] * scale } else { 0.0 }
         });
         faer::linalg::matmul::matmul(gt_block, Accum::Replace, x.transpose(), dmat.as_ref(), 1.0, faer::Par::Seq);
-    });
+    };
+    if crate::par::parallel_for(d, m, n) {
+        blocks.into_par_iter().for_each(run)
+    } else {
+        blocks.into_iter().for_each(run)
+    }
     g
 }
 
@@ -242,20 +255,23 @@ pub fn grad_w(x: MatRef<'_, f64>, z: MatRef<'_, f64>, a: ColRef<'_, f64>, resid:
 pub fn grad_a(z: MatRef<'_, f64>, resid: ColRef<'_, f64>) -> Col<f64> {
     let (n, m) = (z.nrows(), z.ncols());
     let scale = 1.0 / (m as f64).sqrt();
-    let vals: Vec<f64> = (0..m)
-        .into_par_iter()
-        .map(|r| {
-            let col = z.col(r);
-            let mut s = 0.0;
-            for i in 0..n {
-                let v = col[i];
-                if v > 0.0 {
-                    s += resid[i] * v;
-                }
+    let neuron = |r: usize| {
+        let col = z.col(r);
+        let mut s = 0.0;
+        for i in 0..n {
+            let v = col[i];
+            if v > 0.0 {
+                s += resid[i] * v;
             }
-            s * scale
-        })
-        .collect();
+        }
+        s * scale
+    };
+    // n flops a neuron: parallel only when n·m passes the work threshold (each sum is one thread's).
+    let vals: Vec<f64> = if crate::par::parallel_for(1, m, n) {
+        (0..m).into_par_iter().map(neuron).collect()
+    } else {
+        (0..m).map(neuron).collect()
+    };
     Col::from_fn(m, |r| vals[r])
 }
 

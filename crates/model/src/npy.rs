@@ -48,6 +48,7 @@ fn element_count(shape: &[u64], path: &Path) -> Result<usize> {
 /// The shape written in a `.npy` header, read before npyz parses it (npyz multiplies the
 /// dimensions unchecked). `None` when the header cannot be located: npyz then names the problem.
 fn header_shape(bytes: &[u8]) -> Option<Vec<u64>> {
+    // bytes.len() ≥ 10 is checked before any index here (≥ 12 before the u32 length in bytes[8..=11]).
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return None;
     }
@@ -57,6 +58,7 @@ fn header_shape(bytes: &[u8]) -> Option<Vec<u64>> {
         _ => return None,
     };
     let text = std::str::from_utf8(bytes.get(start..start.checked_add(len)?)?).ok()?;
+    // Offsets come from find() of ASCII needles, so they lie on char boundaries and within text.
     let after = &text[text.find("'shape'")? + "'shape'".len()..];
     let tuple = &after[after.find('(')? + 1..];
     let tuple = &tuple[..tuple.find(')')?];
@@ -111,6 +113,8 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
         data.into_vec::<f64>().map_err(|e| err(path, format!("cannot read values ({e})")))?
     };
     let values = if order == Order::Fortran && shape.len() == 2 {
+        // shape.len() == 2 (condition above); into_vec yielded exactly r·c values (element_count and data
+        // length checked), and (k % c)·r + k / c ≤ r·c − 1.
         let (r, c) = (shape[0], shape[1]);
         (0..r * c).map(|k| raw[(k % c) * r + k / c]).collect()
     } else {
@@ -131,6 +135,7 @@ pub fn matrix_and_precision_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<
     if a.shape.len() != 2 {
         return Err(err(path, format!("expected a 2-D array, found shape {:?}", a.shape)));
     }
+    // shape.len() == 2 checked just above; values holds r·c entries in C order.
     let (r, c) = (a.shape[0], a.shape[1]);
     Ok((Mat::from_fn(r, c, |i, j| a.values[i * c + j]), a.precision))
 }
@@ -138,10 +143,12 @@ pub fn matrix_and_precision_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<
 /// Parses a 1-D float64 (or float32) `.npy` image (an n × 1 or 1 × n array is accepted too).
 pub fn vector_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Col<f64>> {
     let a = parse(bytes, path)?;
+    // a.shape[0] and a.shape[1] are read only after a.shape.len() == 2 (&& short-circuits).
     let ok = a.shape.len() == 1 || (a.shape.len() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
     if !ok {
         return Err(err(path, format!("expected a 1-D array, found shape {:?}", a.shape)));
     }
+    // i ranges over 0..a.values.len().
     Ok(Col::from_fn(a.values.len(), |i| a.values[i]))
 }
 
@@ -149,6 +156,7 @@ pub fn vector_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Col<f64>> {
 pub fn matrix_to_npy_bytes(m: MatRef<'_, f64>) -> Vec<u8> {
     let mut buf = Cursor::new(Vec::new());
     {
+        // The writer targets an in-memory Cursor<Vec<u8>>: no I/O error.
         let mut w = npyz::WriteOptions::<f64>::new()
             .default_dtype()
             .shape(&[m.nrows() as u64, m.ncols() as u64])
@@ -157,9 +165,11 @@ pub fn matrix_to_npy_bytes(m: MatRef<'_, f64>) -> Vec<u8> {
             .expect("writing to memory");
         for i in 0..m.nrows() {
             for j in 0..m.ncols() {
+                // In-memory writer (no I/O error); exactly nrows·ncols values are pushed for the declared shape.
                 w.push(&m[(i, j)]).expect("writing to memory");
             }
         }
+        // In-memory writer (no I/O error), and exactly the declared number of values was pushed.
         w.finish().expect("writing to memory");
     }
     buf.into_inner()
@@ -169,6 +179,7 @@ pub fn matrix_to_npy_bytes(m: MatRef<'_, f64>) -> Vec<u8> {
 pub fn vector_to_npy_bytes(v: ColRef<'_, f64>) -> Vec<u8> {
     let mut buf = Cursor::new(Vec::new());
     {
+        // The writer targets an in-memory Cursor<Vec<u8>>: no I/O error.
         let mut w = npyz::WriteOptions::<f64>::new()
             .default_dtype()
             .shape(&[v.nrows() as u64])
@@ -176,8 +187,10 @@ pub fn vector_to_npy_bytes(v: ColRef<'_, f64>) -> Vec<u8> {
             .begin_nd()
             .expect("writing to memory");
         for i in 0..v.nrows() {
+            // In-memory writer (no I/O error); exactly nrows values are pushed for the declared shape.
             w.push(&v[i]).expect("writing to memory");
         }
+        // In-memory writer (no I/O error), and exactly the declared number of values was pushed.
         w.finish().expect("writing to memory");
     }
     buf.into_inner()

@@ -10,17 +10,32 @@ use rayon::prelude::*;
 /// Columns per block in [`matmul_par`] and in the neuron-blocked kernels of this crate.
 pub const COLUMN_BLOCK: usize = 256;
 
+/// Work rows·inner·columns (half the flops of one GEMM) from which the blocks of a kernel run in
+/// parallel; below it one thread does all blocks, which avoids rayon's wake-ups on small
+/// problems (a weight-space flow at n = 40, d = 25, m = 300 spent 1 s of wall time for 0.33 s of
+/// CPU in futex calls). Chosen by measurement with `cargo bench -p flow --bench step --
+/// flow_step_threads` (ARCHITECTURE.md, "Threads on small problems"). The blocks are the same
+/// either way, so are the bits.
+pub const PARALLEL_WORK: usize = 1 << 22;
+
+/// Whether kernels on rows × columns arrays with inner dimension `inner` run their blocks in parallel.
+pub fn parallel_for(rows: usize, columns: usize, inner: usize) -> bool {
+    columns > COLUMN_BLOCK && rows.saturating_mul(inner).saturating_mul(columns) >= PARALLEL_WORK
+}
+
 /// `dst ← alpha · lhs · rhs` (or `dst += …` with [`Accum::Add`]), with the columns of `dst` cut
 /// into blocks of [`COLUMN_BLOCK`] that run in parallel, each as one sequential faer GEMM.
 pub fn matmul_par(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, alpha: f64) {
     assert_eq!(dst.nrows(), lhs.nrows(), "matmul_par: rows of dst and lhs");
     assert_eq!(dst.ncols(), rhs.ncols(), "matmul_par: columns of dst and rhs");
     assert_eq!(lhs.ncols(), rhs.nrows(), "matmul_par: inner dimensions");
+    let parallel = parallel_for(dst.nrows(), dst.ncols(), lhs.ncols());
     let blocks = column_blocks_mut(dst);
-    blocks.into_par_iter().for_each(|(start, block)| {
+    let run = |(start, block): (usize, MatMut<'_, f64>)| {
         let width = block.ncols();
         matmul(block, accum, lhs, rhs.subcols(start, width), alpha, Par::Seq);
-    });
+    };
+    if parallel { blocks.into_par_iter().for_each(run) } else { blocks.into_iter().for_each(run) }
 }
 
 /// Splits `m` into `(start, block)` pairs of at most [`COLUMN_BLOCK`] columns.

@@ -375,6 +375,7 @@ impl<'r> Recorder<'r> {
                 premise_so_far: None,
             });
         }
+        // The branch above sets start whenever it is None.
         let start = self.start.as_mut().expect("set above");
         let movement = v.movement(start.baseline.as_ref())?;
         let lambda_min_here =
@@ -419,6 +420,7 @@ impl<'r> Recorder<'r> {
             second_layer,
         };
         self.trajectory.samples.push(sample);
+        // A sample was pushed just above.
         Ok(self.trajectory.samples.last().expect("just pushed"))
     }
 }

@@ -91,6 +91,7 @@ impl GaussianPreactivations {
                 // Ξ goes straight into Z (column r = ξ_r, in draw order); then Z ← L Z per column
                 // block, through a per-thread scratch block.
                 for r in 0..z.ncols() {
+                    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
                     let col = z.as_mut().col_mut(r).try_as_col_major_mut().expect("contiguous columns").as_slice_mut();
                     rng.fill_standard_normals(col);
                 }
@@ -102,6 +103,7 @@ impl GaussianPreactivations {
                 let m = z.ncols();
                 let mut wt = Mat::<f64>::zeros(self.d, m);
                 for r in 0..m {
+                    // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
                     let col = wt.col_mut(r).try_as_col_major_mut().expect("contiguous columns").as_slice_mut();
                     rng.fill_standard_normals(col);
                 }

@@ -281,6 +281,7 @@ impl<'a, S: NeuronSource> System<'a, S> {
             return Err(invalid("budget growth", policy.growth, "must be finite and > 1"));
         }
         let kref = data.input_gram();
+        // p < n² and kref is the n × n input Gram.
         let k: Vec<f64> = (0..n * n).map(|p| kref[(p / n, p % n)]).collect();
         let abs_k = k.iter().map(|v| v.abs()).collect();
         let lambda0 = model::lambda0(data)?;

@@ -222,6 +222,7 @@ impl NeuronSource for GivenNetwork {
             .map(|c| {
                 let start = c * CHUNK_NEURONS;
                 let end = (start + CHUNK_NEURONS).min(self.a.len());
+                // end = min(start + CHUNK_NEURONS, a.len()) with a.len() = m, and z0 holds n·m values (built in new).
                 f(Chunk { start, z0: &self.z0[start * n..end * n], a: &self.a[start..end] })
             })
             .collect()

@@ -383,7 +383,7 @@ fn loss_bound(res: &Figure1Result) -> Option<Series> {
     let band = w.band(Panel::Loss);
     let l0 = band.first()?.median;
     let q = res.findings.bound.q;
-    let points = band.iter().map(|p| (p.k as f64, l0 * q.powi(p.k as i32))).collect();
+    let points = band.iter().map(|p| (p.k as f64, l0 * lemmas::figure1::power(q, p.k))).collect();
     Some(Series { label: format!("(1 − ηλ0/2)^k L(0), m = {}", w.m), points })
 }
 

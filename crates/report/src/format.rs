@@ -37,9 +37,12 @@ pub fn number_with_digits(x: f64, digits: usize) -> String {
     }
     // Round once, in scientific notation, so that the exponent is that of the rounded value.
     let sci = format!("{:.*e}", digits - 1, x);
+    // x is finite and non-zero here (NaN, ±∞, 0 and |x| ≥ 1e300 returned above), so {:e} prints
+    // <mantissa>e<integer exponent>.
     let (mantissa, exponent) = sci.split_once('e').expect("Rust's {:e} always has an exponent");
     let exponent: i32 = exponent.parse().expect("integer exponent");
     if (-3..6).contains(&exponent) {
+        // sci is the {:e} rendering of a finite f64, which parses back.
         let rounded: f64 = sci.parse().expect("a formatted float parses");
         let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
         trim_zeros(&format!("{rounded:.decimals$}"))
@@ -75,6 +78,7 @@ pub fn power_of_ten(log10: f64) -> String {
         .chars()
         .map(|c| match c {
             '-' => '⁻',
+            // The chars of an i64's Display are '-' (matched) and decimal digits.
             d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d.to_digit(10).expect("a digit") as usize],
         })
         .collect();
