@@ -1,6 +1,7 @@
 """Tests of the overparam package against NumPy: closed forms, one GD step, interruption, bad input."""
 
 import _thread
+import signal
 import threading
 import time
 
@@ -120,6 +121,9 @@ def interrupt_after(seconds):
     ids=["gd", "flow", "check"],
 )
 def test_ctrl_c_interrupts_a_long_call_within_a_second(long_call):
+    # A process started in the background by a non-interactive shell (`nohup … &`) inherits SIGINT
+    # ignored, and then `interrupt_main` does nothing: install Python's own handler for the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.monotonic()
     timer = interrupt_after(0.5)
     try:
@@ -128,6 +132,7 @@ def test_ctrl_c_interrupts_a_long_call_within_a_second(long_call):
         elapsed = time.monotonic() - start
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert 0.5 <= elapsed < 1.5, f"returned after {elapsed:.2f} s"
     # The worker stopped too: the next call does not wait behind it.
     start = time.monotonic()

@@ -45,6 +45,11 @@ impl Heartbeat {
             // measured from there (a bar made at the start may begin much later).
             let mut first_moved: Vec<Option<(Instant, u64)>> = vec![None; bars.len()];
             loop {
+                // Stopped before this thread first took the lock (a short run): the notification
+                // has come and gone, so waiting would sleep a whole interval for nothing.
+                if *stopped {
+                    return;
+                }
                 let Ok((guard, _)) = cvar.wait_timeout(stopped, interval) else { return };
                 stopped = guard;
                 if *stopped {

@@ -301,7 +301,12 @@ fn sanity_identities_hold_and_are_not_evidence() {
 #[test]
 fn results_are_identical_on_one_and_two_threads() {
     for &claim in ClaimId::ALL {
-        let cfg = lemmas::Profile::Tiny.config(claim);
+        let mut cfg = lemmas::Profile::Tiny.config(claim);
+        // Lem 2.5's tiny seeds stream 5.6·10⁶ neurons each (15 s a run): four of them exercise the
+        // same reduced solver on 1 and 2 threads (issue 26: a suite a contributor can wait for).
+        if claim == ClaimId::Lem25 {
+            cfg.seeds = 4;
+        }
         let one = on_threads(1, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
         let two = on_threads(2, || serde_json::to_string(&check(claim, &cfg, &NoProgress).unwrap()).unwrap());
         assert_eq!(one, two, "{}", claim.slide());
