@@ -692,7 +692,7 @@ pub const RECORD_SECONDS: f64 = 2087.0;
 
 /// Flops of one seed of a point at width m (with λ0 of its data): the model behind the time
 /// forecast. Initialisation draws m·d normals (about 20 flops each) and forms the n × m
-/// pre-activations; Lem 2.2 and 2.3 add H(0) (n²m) and its λmin (10n³); the flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
+/// pre-activations; Lem 2.2 adds H(0) (n²m) and its λmin (10n³), Lem 2.3 about five such passes; the flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
 /// doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
 /// Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus its audit's three n × n
 /// eigen-solves and H(k) (2n²m) at two iterates of every `audit_every`. Every stage and GD step also
@@ -712,7 +712,9 @@ pub fn seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> 
     let init = mf * d * (20.0 + 2.0 * n);
     let stage = if cfg.d >= cfg.n { 4.0 * n * n * mf } else { 4.0 * n * mf * d };
     match claim {
-        ClaimId::Lem22 | ClaimId::Lem23 => init + n * n * mf + 10.0 * n * n * n,
+        ClaimId::Lem22 => init + n * n * mf + 10.0 * n * n * n,
+        // H(0) and H at the perturbed weights of several radii (measured: about five n²m passes).
+        ClaimId::Lem23 => init + 5.0 * n * n * mf + 10.0 * n * n * n,
         ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
             let steps = seed_steps(claim, cfg, lambda0, m);
             let stage = if claim == ClaimId::Thm26 { 8.0 * n * mf * d } else { stage };
