@@ -351,8 +351,9 @@ mod tests {
     /// on 2026-12-07 (its `time per claim` line; claims under a second are left out, their time is
     /// mostly fixed costs); tiny and paper's Lem 2.3 and 2.5 (`--claims …`) the same day (paper's
     /// Lem 2.2 took 40.5 s against a forecast of 95 s: its six bisection steps are charged at the
-    /// widest width, 10⁶, and ran far below it — the one measured run outside 2×, left out here
-    /// and stated in CHANGELOG.md);
+    /// widest width, 10⁶, and ran far below it; paper's Thm 2.1 at `--seeds 2` took 186.5 s
+    /// against 421 s for the same reason — the measured runs outside 2×, left out here and stated
+    /// in CHANGELOG.md);
     /// proof-width from its record's RUN.md (docs/proof-width).
     const MEASURED: &[(&str, &[&str], f64)] = &[
         ("quick", &["lem-2.2"], 3.0),

@@ -1,7 +1,7 @@
 //! Every claim can refute through its own code (bound_scale), obeys the rules of docs/theory.md §3, is deterministic across thread counts, and its JSON is snapshot-tested.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use lemmas::result::{ClaimResult, Outcome, Role, Target};
 use lemmas::{CheckConfig, ClaimId, LemmaError, NoProgress, RunContext, SeedOutcome, SeedStore, Verdict, check};
@@ -27,6 +27,15 @@ fn rounded(v: serde_json::Value) -> serde_json::Value {
 
 fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+/// Each claim's result on its tiny profile, computed once per test binary (the results are
+/// deterministic): the snapshots, the sanity test and the per-claim tests below share them instead
+/// of recomputing Lem 2.5's 18 seeds of 5.6·10⁶ neurons three times (issue 26).
+fn tiny_result(claim: ClaimId) -> &'static ClaimResult {
+    static CACHE: [OnceLock<ClaimResult>; ClaimId::ALL.len()] = [const { OnceLock::new() }; ClaimId::ALL.len()];
+    let i = ClaimId::ALL.iter().position(|&c| c == claim).expect("a known claim");
+    CACHE[i].get_or_init(|| check(claim, &lemmas::Profile::Tiny.config(claim), &NoProgress).unwrap())
 }
 
 /// Remembers every seed put, so that a test can look at one seed's outcome.
@@ -120,8 +129,8 @@ fn lemma_2_5_can_refute() {
 /// on them: the refutation above is the scale's doing, not an empty or failing run.
 #[test]
 fn lemma_2_5_is_supported_on_live_tiny_seeds() {
-    let res = check(ClaimId::Lem25, &lemmas::Profile::Tiny.config(ClaimId::Lem25), &NoProgress).unwrap();
-    let row = &statement_rows(&res)[0];
+    let res = tiny_result(ClaimId::Lem25);
+    let row = &statement_rows(res)[0];
     assert!(row.seeds >= 6 && row.premise_met, "{row:?}");
     assert_eq!(row.verdict, Verdict::Supported, "{row:?}");
     assert_eq!(res.verdict, Verdict::Supported);
@@ -205,7 +214,7 @@ fn theorem_2_1_target_counts_three_deltas() {
 /// width while its statement needs none.
 #[test]
 fn premises_are_per_event() {
-    let res = check(ClaimId::Lem23, &lemmas::Profile::Tiny.config(ClaimId::Lem23), &NoProgress).unwrap();
+    let res = tiny_result(ClaimId::Lem23);
     let with22 = res.events.iter().find(|e| e.key == "with-lem-2.2").unwrap();
     assert!(with22.rows.iter().all(|r| !r.premise_met), "{:?}", with22.rows);
     assert_eq!(with22.target, Target::Probability(1.0 - 2.0 * res.config.delta));
@@ -292,7 +301,7 @@ fn theorem_3_1_sweeps_the_step() {
 #[test]
 fn sanity_identities_hold_and_are_not_evidence() {
     for &claim in ClaimId::ALL {
-        let res = check(claim, &lemmas::Profile::Tiny.config(claim), &NoProgress).unwrap();
+        let res = tiny_result(claim);
         assert_ne!(res.verdict, Verdict::Error, "{}", claim.slide());
         assert_eq!(res.events.iter().filter(|e| e.role == Role::Statement).count(), 1);
     }
@@ -324,8 +333,7 @@ fn bad_configurations_are_named_errors() {
 }
 
 fn snapshot(claim: ClaimId) -> serde_json::Value {
-    let res = check(claim, &lemmas::Profile::Tiny.config(claim), &NoProgress).unwrap();
-    rounded(serde_json::to_value(&res).unwrap())
+    rounded(serde_json::to_value(tiny_result(claim)).unwrap())
 }
 
 #[test]
