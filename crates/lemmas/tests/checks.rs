@@ -218,7 +218,7 @@ fn premises_are_per_event() {
     let with22 = res.events.iter().find(|e| e.key == "with-lem-2.2").unwrap();
     assert!(with22.rows.iter().all(|r| !r.premise_met), "{:?}", with22.rows);
     assert_eq!(with22.target, Target::Probability(1.0 - 2.0 * res.config.delta));
-    assert!(statement_rows(&res).iter().all(|r| r.premise_met));
+    assert!(statement_rows(res).iter().all(|r| r.premise_met));
     // The index's ratio is the statement's own (inference finding 6): Lem 2.3's statement, the
     // certificate B < λ0/4, needs no width, so it has no proof ÷ empirical ratio, while the event
     // that needs Lem 2.2's width carries it as its premise.
