@@ -747,3 +747,20 @@ fn train_past_memory_is_refused_before_drawing_w() {
     write_sphere(&dir, 4, 3);
     train_refuses(&dir, &["--width", "1e9", "--solver", "full"], "at width m = 1000000000 needs about");
 }
+
+/// Issue 27, class 4: an output folder whose name is not UTF-8 is no panic (the lock records the
+/// command line with `args_os`, lossily): the run writes its results there and exits 0.
+#[test]
+fn an_output_folder_named_in_non_utf8_bytes_is_no_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp("non-utf8");
+    let out = dir.join(std::ffi::OsStr::from_bytes(b"out-\xff"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.3", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(out.join("results-tiny.json").exists());
+}
