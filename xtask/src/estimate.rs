@@ -339,6 +339,7 @@ mod tests {
         {
             let claims = profile.claims().unwrap_or(ClaimId::ALL);
             let plan: Vec<_> = claims.iter().map(|&c| (c, profile.config(c))).collect();
+            // Test assertions: a profile's own plan must pass its memory check and prepare.
             check_data_memory(&plan).unwrap();
             let e = plan_estimate(&plan, &plan_lambda0(&plan).unwrap(), 2);
             eprintln!("{}: {}", profile.name(), plan_line(profile, &plan, &e, 2));
@@ -382,6 +383,7 @@ mod tests {
                 claims: (!claims.is_empty()).then(|| claims.iter().map(|c| c.to_string()).collect()),
                 ..Default::default()
             };
+            // Test assertions: the measured runs' plans are the profiles' own, which plan and prepare.
             let (_, plan) = crate::verify::plan(&args).unwrap();
             let e = plan_estimate(&plan, &plan_lambda0(&plan).unwrap(), 2);
             let ratio = e.seconds / seconds;

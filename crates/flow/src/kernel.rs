@@ -196,9 +196,7 @@ impl<'a> KernelField<'a> {
     /// u = m^{−1/2} Σ_r a_r σ(z_r), per block in order (the bits of `model::network::predictions`).
     pub fn predictions(&self, z: MatRef<'_, f64>) -> Col<f64> {
         let (n, m) = (self.n(), self.m());
-        let ranges: Vec<(usize, usize)> =
-            (0..m.div_ceil(COLUMN_BLOCK)).map(|b| (b * COLUMN_BLOCK, COLUMN_BLOCK.min(m - b * COLUMN_BLOCK))).collect();
-        let partials = map_blocks(ranges, self.parallel, |(start, width)| {
+        let partials = map_blocks(model::par::column_spans(m), self.parallel, |(start, width)| {
             dispatch(Relu { z: z.subcols(start, width), a: &self.a[start..start + width] })
         });
         combine_prediction_partials(&partials, n, m)

@@ -62,11 +62,9 @@ pub fn init_trial(m: usize, seed_index: usize, nesting: Nesting) -> u64 {
     }
 }
 
-/// q^k with the same multiplications in every build ([`model::infinite::integer_power`]), for the
-/// crates that draw the bound without depending on `model`.
-pub fn power(q: f64, k: usize) -> f64 {
-    model::infinite::integer_power(q, k)
-}
+/// q^k with the same multiplications in every build, for the crates that draw the bound without
+/// depending on `model`.
+pub use model::integer_power as power;
 
 /// The initialisation of width m, seed index s: `Network::init` on the trial [`init_trial`].
 pub fn initialisation(cfg: &Figure1Config, m: usize, seed_index: usize) -> Result<Network, LemmaError> {
@@ -770,12 +768,7 @@ fn findings(widths: &[Figure1Width], eta: f64, lambda0: f64) -> Figure1Findings 
             let Some(&l0) = r.curves.loss.first() else { continue };
             bound.runs += 1;
             // A relative allowance of 1e-12 keeps k = 0 (L(0) ≤ L(0)) and rounding out of it.
-            let above = r
-                .curves
-                .loss
-                .iter()
-                .enumerate()
-                .position(|(k, &l)| l > l0 * model::infinite::integer_power(q, k) * (1.0 + 1e-12));
+            let above = r.curves.loss.iter().enumerate().position(|(k, &l)| l > l0 * power(q, k) * (1.0 + 1e-12));
             if let Some(k) = above {
                 bound.runs_above_bound += 1;
                 bound.first_above.get_or_insert((w.m, r.seed_index, k));

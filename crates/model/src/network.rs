@@ -192,10 +192,7 @@ pub fn predictions(z: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Col<f64> {
     let partials: Vec<Vec<f64>> = if crate::par::parallel_for(n, m, 1) {
         column_ranges(m).map(block).collect()
     } else {
-        (0..m.div_ceil(crate::par::COLUMN_BLOCK))
-            .map(|b| (b * crate::par::COLUMN_BLOCK, crate::par::COLUMN_BLOCK.min(m - b * crate::par::COLUMN_BLOCK)))
-            .map(block)
-            .collect()
+        crate::par::column_spans(m).into_iter().map(block).collect()
     };
     combine_prediction_partials(&partials, n, m)
 }

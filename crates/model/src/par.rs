@@ -54,7 +54,15 @@ pub fn column_blocks_mut(mut m: MatMut<'_, f64>) -> Vec<(usize, MatMut<'_, f64>)
 
 /// Column block ranges `(start, width)` covering `0..ncols`.
 pub fn column_ranges(ncols: usize) -> impl IndexedParallelIterator<Item = (usize, usize)> {
-    (0..ncols.div_ceil(COLUMN_BLOCK))
-        .into_par_iter()
-        .map(move |b| (b * COLUMN_BLOCK, COLUMN_BLOCK.min(ncols - b * COLUMN_BLOCK)))
+    (0..ncols.div_ceil(COLUMN_BLOCK)).into_par_iter().map(move |b| column_span(ncols, b))
+}
+
+/// The same ranges as [`column_ranges`], in order on the calling thread.
+pub fn column_spans(ncols: usize) -> Vec<(usize, usize)> {
+    (0..ncols.div_ceil(COLUMN_BLOCK)).map(|b| column_span(ncols, b)).collect()
+}
+
+/// Block b of `0..ncols`: its start and width.
+fn column_span(ncols: usize, b: usize) -> (usize, usize) {
+    (b * COLUMN_BLOCK, COLUMN_BLOCK.min(ncols - b * COLUMN_BLOCK))
 }
