@@ -54,7 +54,7 @@ pub fn run<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
         let x0 = KernelBothState::initial(data, net);
         let w0 = &net.w;
         let view = |x: &KernelBothState| Ok(x.network(data, w0));
-        flow::run_with_view(&KernelBothField { data }, data, x0, config, Space::Kernel, observer, view)
+        flow::run_with_view(&KernelBothField::new(data, net.m()), data, x0, config, Space::Kernel, observer, view)
     } else {
         flow::run_with_field(&BothLayersField { data }, data, net, config, observer)
     }

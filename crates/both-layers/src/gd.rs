@@ -238,7 +238,7 @@ impl GdIterate for KernelIterate {
     }
     /// The Euler step of the [`KernelBothField`]: (Z, C, a) + η (−K D, −D, −∂L/∂a), one n×n×m GEMM.
     fn next(&self, data: &Dataset, eta: f64) -> Result<Option<Self>> {
-        let derivative = KernelBothField { data }.evaluate(0.0, &self.x)?.derivative;
+        let derivative = KernelBothField::new(data, self.x.a.nrows()).evaluate(0.0, &self.x)?.derivative;
         let mut next = self.x.clone();
         next.axpy(eta, &derivative);
         Ok(next.is_finite().then(|| KernelIterate::of(data, next)))

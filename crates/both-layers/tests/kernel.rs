@@ -17,7 +17,7 @@ fn the_kernel_field_is_the_weight_field_in_other_coordinates() {
     let net = Network::init(50, 9, 3, 0).unwrap();
     let weight = BothLayersField { data: &data }.evaluate(0.0, &net).unwrap();
     let x = KernelBothState::initial(&data, &net);
-    let kernel = KernelBothField { data: &data }.evaluate(0.0, &x).unwrap();
+    let kernel = KernelBothField::new(&data, net.m()).evaluate(0.0, &x).unwrap();
     assert!((weight.loss - kernel.loss).abs() <= 1e-14 * weight.loss);
     let dz = data.x() * weight.derivative.w.transpose();
     assert!(rel(&kernel.derivative.z, &dz) < 1e-12, "dZ = X dWᵀ");

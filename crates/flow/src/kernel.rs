@@ -18,8 +18,8 @@
 //! `fused_step_equals_the_generic_composition` checks the bits), and they do not depend on the
 //! thread count. Below [`PARALLEL_WORK`] the blocks run on the calling thread (no rayon jobs).
 
+use crate::pool::MatPool;
 use std::cell::RefCell;
-use std::sync::Mutex;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatMut, MatRef, Par};
@@ -146,11 +146,8 @@ pub struct KernelField<'a> {
     pub(crate) a: Vec<f64>,
     pub(crate) scale: f64,
     pub(crate) parallel: bool,
-    pool: Mutex<Vec<Mat<f64>>>,
+    pool: MatPool,
 }
-
-/// Most n × m buffers a [`KernelField`] keeps for reuse.
-const POOL: usize = 16;
 
 impl<'a> KernelField<'a> {
     /// The field of `data` with second layer `a` (length m); blocks in parallel from [`PARALLEL_WORK`].
@@ -167,7 +164,7 @@ impl<'a> KernelField<'a> {
             a: a.iter().copied().collect(),
             scale: 1.0 / (m as f64).sqrt(),
             parallel,
-            pool: Mutex::new(Vec::new()),
+            pool: MatPool::new(data.n(), m),
         }
     }
 
@@ -180,17 +177,11 @@ impl<'a> KernelField<'a> {
 
     /// An n × m buffer whose entries the caller overwrites (reused, or fresh).
     fn take(&self) -> Mat<f64> {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        pool.pop().unwrap_or_else(|| Mat::zeros(self.n(), self.m()))
+        self.pool.take()
     }
 
     fn give(&self, m: Mat<f64>) {
-        if (m.nrows(), m.ncols()) == (self.n(), self.m()) {
-            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < POOL {
-                pool.push(m);
-            }
-        }
+        self.pool.give(m)
     }
 
     /// u = m^{−1/2} Σ_r a_r σ(z_r), per block in order (the bits of `model::network::predictions`).
@@ -447,7 +438,7 @@ impl VectorField for KernelField<'_> {
         let state = dots.iter().sum::<f64>().abs().sqrt();
         let neurons: Vec<f64> = dots.iter().map(|v| v.abs().sqrt()).collect();
         let u = self.predictions(x.z.as_ref());
-        let mut shifted = x.z.clone();
+        let mut shifted = self.pool.copy_of(&x.z);
         shifted.axpy(-1.0, &delta.z);
         let u_shifted = self.predictions(shifted.as_ref());
         self.give(shifted);
@@ -458,12 +449,47 @@ impl VectorField for KernelField<'_> {
         self.give(state.z);
         self.give(state.c);
     }
+
+    fn duplicate(&self, x: &KernelState) -> KernelState {
+        KernelState { z: self.pool.copy_of(&x.z), c: self.pool.copy_of(&x.c) }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ode::Rk4;
+    use crate::ode::{ErrorEstimate, Plan, Rk4, integrate};
+
+    /// Buffers allocated by a run of `steps` RK4 steps under `estimate` (with a sample at every step).
+    fn buffers_allocated(steps: usize, estimate: ErrorEstimate) -> usize {
+        let data = Dataset::sphere(5, 7, 3, 0).unwrap();
+        let net = Network::init(40, 7, 3, 0).unwrap();
+        let field = KernelField::new(&data, &net.a);
+        let h = 0.01;
+        let plan = Plan {
+            h,
+            sample_times: (0..=steps).map(|k| k as f64 * h).collect(),
+            error_estimate: estimate,
+            divergence_factor: 1e6,
+        };
+        let run =
+            integrate(&field, KernelState::initial(&data, &net), &plan, |_| Ok(model::Control::Continue)).unwrap();
+        assert_eq!(run.steps, steps);
+        field.pool.allocated()
+    }
+
+    /// Every state the driver is done with goes back to the field: a run of 200 steps allocates
+    /// exactly the buffers a run of 20 does, in every error-estimate mode. (Before the driver
+    /// recycled its stages, the shadow mode allocated about 14 n × m buffers per step, each one
+    /// zeroed and faulted in afresh: most of the kernel-space flows' time.)
+    #[test]
+    fn a_long_run_allocates_no_more_buffers_than_a_short_one() {
+        for estimate in [ErrorEstimate::Embedded, ErrorEstimate::Shadow, ErrorEstimate::LocalSampled { every: 3 }] {
+            let (short, long) = (buffers_allocated(20, estimate), buffers_allocated(200, estimate));
+            assert_eq!(short, long, "{estimate:?}: {short} buffers over 20 steps, {long} over 200");
+            assert!(short <= 24, "{estimate:?}: {short} buffers");
+        }
+    }
 
     /// The fused stages give the bits of RK4 composed from `evaluate`; Z = Z(0) + K C stays true.
     #[test]

@@ -27,6 +27,7 @@ pub mod error;
 pub mod kernel;
 pub mod lazy;
 pub mod ode;
+pub mod pool;
 pub mod recorder;
 pub mod state;
 
@@ -45,4 +46,5 @@ pub use ode::{
     MAX_STEPS, OdeState, Plan, Rk4, SampleError, SampleEvent, StepChoice, StepDoubling, StepSelection, VectorField,
     check_step_fits, choose_step, embedded_step, integrate, steps_for,
 };
+pub use pool::MatPool;
 pub use recorder::{Recorder, RecorderOptions, Sample, SecondLayer, Trajectory, ratio_to_bound, safe_ratio};

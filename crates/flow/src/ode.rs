@@ -105,6 +105,12 @@ pub trait VectorField {
 
     /// Takes back a state the driver no longer needs (a field may reuse its buffers; default: drop it).
     fn recycle(&self, _state: Self::State) {}
+
+    /// A copy of `x` (a field may fill a reused buffer instead of allocating; default: `clone`).
+    /// The driver hands every copy back through [`VectorField::recycle`].
+    fn duplicate(&self, x: &Self::State) -> Self::State {
+        x.clone()
+    }
 }
 
 /// Classical fourth-order Runge–Kutta:
@@ -136,21 +142,25 @@ impl Rk4 {
         k1: &F::State,
         h: f64,
     ) -> Result<(F::State, F::State)> {
-        let mut out = x.clone();
+        // Copies come from the field and every stage goes back to it (a field with a pool allocates nothing).
+        let mut out = field.duplicate(x);
         out.axpy(h / 6.0, k1);
-        let mut stage = x.clone();
+        let mut stage = field.duplicate(x);
         stage.axpy(0.5 * h, k1);
         let k2 = field.evaluate(t + 0.5 * h, &stage)?.derivative;
         out.axpy(h / 3.0, &k2);
-        let mut stage = x.clone();
+        field.recycle(stage);
+        let mut stage = field.duplicate(x);
         stage.axpy(0.5 * h, &k2);
-        drop(k2);
+        field.recycle(k2);
         let k3 = field.evaluate(t + 0.5 * h, &stage)?.derivative;
         out.axpy(h / 3.0, &k3);
-        let mut stage = x.clone();
+        field.recycle(stage);
+        let mut stage = field.duplicate(x);
         stage.axpy(h, &k3);
-        drop(k3);
+        field.recycle(k3);
         let k4 = field.evaluate(t + h, &stage)?.derivative;
+        field.recycle(stage);
         out.axpy(h / 6.0, &k4);
         Ok((out, k4))
     }
@@ -182,7 +192,7 @@ impl Rk4 {
     ) -> Result<StepDoubling<F::State>> {
         let full = Self::step_from(field, t, x, k1, h)?;
         let halves = Self::halves_from(field, t, x, k1, h)?;
-        let local_error = local_error_of(&full, &halves);
+        let local_error = local_error_of(field, &full, &halves);
         Ok(StepDoubling { full, halves, local_error })
     }
 
@@ -194,8 +204,15 @@ impl Rk4 {
         k1: &F::State,
         h: f64,
     ) -> Result<F::State> {
-        let mid = Self::step_from(field, t, x, k1, 0.5 * h)?;
-        Ok(Self::step(field, t + 0.5 * h, &mid, 0.5 * h)?.0)
+        // Every intermediate goes back to the field, so a field with a buffer pool allocates nothing here.
+        let (mid, k4) = field.rk4_step(t, x, k1, 0.5 * h)?;
+        field.recycle(k4);
+        let k1_mid = field.evaluate(t + 0.5 * h, &mid)?.derivative;
+        let (end, k4) = field.rk4_step(t + 0.5 * h, &mid, &k1_mid, 0.5 * h)?;
+        field.recycle(k4);
+        field.recycle(k1_mid);
+        field.recycle(mid);
+        Ok(end)
     }
 }
 
@@ -209,12 +226,17 @@ pub const ANY_ORDER_FACTOR: f64 = 15.0 / 8.0;
 /// harsh one (m = 60), which is why claims use step doubling instead (docs/theory.md §3.3).
 pub const EMBEDDED_SAFETY: f64 = 2.0;
 
-/// (16/15)‖a − b‖, or +∞ when either side is not finite (never NaN).
-fn local_error_of<S: OdeState>(a: &S, b: &S) -> f64 {
+/// (16/15)‖a − b‖, or +∞ when either side is not finite (never NaN). The difference is formed in
+/// a copy from the field, as [`OdeState::distance`] does, and handed back.
+fn local_error_of<F: VectorField + ?Sized>(field: &F, a: &F::State, b: &F::State) -> f64 {
     if !a.is_finite() || !b.is_finite() {
         return f64::INFINITY;
     }
-    finite_or_inf(16.0 / 15.0 * a.distance(b))
+    let mut d = field.duplicate(a);
+    d.axpy(-1.0, b);
+    let distance = d.norm();
+    field.recycle(d);
+    finite_or_inf(16.0 / 15.0 * distance)
 }
 
 fn finite_or_inf(v: f64) -> f64 {
@@ -487,21 +509,25 @@ pub(crate) fn sample_error(p: &ErrorParts) -> SampleError {
     }
 }
 
-/// The embedded error (h/6)(k4 − k5) of a step of length h, split into parts.
+/// The embedded error (h/6)(k4 − k5) of a step of length h, split into parts. Consumes k4 (the
+/// difference is formed in it) and hands it back to the field.
 fn embedded_parts<F: VectorField>(
     field: &F,
     x_next: &F::State,
-    k4: &F::State,
+    k4: F::State,
     k5: &F::State,
     h: f64,
 ) -> Result<ErrorParts> {
-    let mut delta = k4.clone();
+    let mut delta = k4;
     delta.axpy(-1.0, k5);
     delta.scale(h / 6.0);
-    if !delta.is_finite() {
-        return Ok(ErrorParts { state: f64::INFINITY, neurons: None, u: Some(f64::INFINITY) });
-    }
-    field.error_parts(x_next, &delta)
+    let parts = if delta.is_finite() {
+        field.error_parts(x_next, &delta)
+    } else {
+        Ok(ErrorParts { state: f64::INFINITY, neurons: None, u: Some(f64::INFINITY) })
+    };
+    field.recycle(delta);
+    parts
 }
 
 /// One grid step of [`integrate`] under [`ErrorEstimate::Embedded`], without its checks: the RK4
@@ -517,8 +543,7 @@ pub fn embedded_step<F: VectorField>(
 ) -> Result<(F::State, Evaluation<F::State>, ErrorParts)> {
     let (next, k4) = field.rk4_step(t, x, k1, h)?;
     let k5 = field.evaluate(t + h, &next)?;
-    let parts = embedded_parts(field, &next, &k4, &k5.derivative, h)?;
-    field.recycle(k4);
+    let parts = embedded_parts(field, &next, k4, &k5.derivative, h)?;
     Ok((next, k5, parts))
 }
 
@@ -527,9 +552,11 @@ fn shadow_parts<F: VectorField>(field: &F, x: &F::State, shadow: &F::State) -> R
     if !shadow.is_finite() {
         return Ok(ErrorParts { state: f64::INFINITY, neurons: None, u: Some(f64::INFINITY) });
     }
-    let mut delta = x.clone();
+    let mut delta = field.duplicate(x);
     delta.axpy(-1.0, shadow);
-    Ok(scaled_parts(field.error_parts(x, &delta)?, 16.0 / 15.0))
+    let parts = field.error_parts(x, &delta);
+    field.recycle(delta);
+    Ok(scaled_parts(parts?, 16.0 / 15.0))
 }
 
 /// The RK4 stepper of [`integrate`] on any [`VectorField`]: it keeps k1 = F(t, x) of the grid
@@ -642,16 +669,18 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
         let mut shadow = None;
         match self.method {
             ErrorEstimate::Embedded => {
-                let p = embedded_parts(field, &x_next, &k4, &k5.derivative, dt)?;
+                let p = embedded_parts(field, &x_next, k4, &k5.derivative, dt)?;
                 self.tracker.add(&p);
                 self.tracker.checked += 1;
             }
             ErrorEstimate::Shadow => {
                 // start() sets the shadow in Shadow mode; step() puts the new one back before returning Ok,
                 // reject() restores the saved one, and an Err ends the run.
+                field.recycle(k4);
                 let sh = self.shadow.take().expect("shadow mode keeps a shadow");
                 let e = field.evaluate(t, &sh)?;
                 let end = Rk4::halves_from(field, t, &sh, &e.derivative, dt)?;
+                field.recycle(e.derivative);
                 self.evaluations += 8;
                 self.tracker.parts = shadow_parts(field, &x_next, &end)?;
                 self.tracker.max = self.tracker.max.max(self.tracker.parts.state);
@@ -660,10 +689,12 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 shadow = Some(sh);
             }
             ErrorEstimate::LocalSampled { every } => {
+                field.recycle(k4);
                 if self.tracker.steps.is_multiple_of(every) {
                     let halves = Rk4::halves_from(field, t, x, &self.k1().derivative, dt)?;
                     self.evaluations += 7;
-                    let rate = local_error_of(&x_next, &halves) / dt;
+                    let rate = local_error_of(field, &x_next, &halves) / dt;
+                    field.recycle(halves);
                     self.tracker.last_rate = rate;
                     self.tracker.max_rate = Some(self.tracker.max_rate.unwrap_or(0.0).max(rate));
                     self.tracker.checked += 1;
@@ -673,7 +704,6 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
             }
         }
         self.tracker.steps += 1;
-        field.recycle(k4);
         let loss = if k5.loss.is_finite() { k5.loss } else { f64::INFINITY };
         let old_state = std::mem::replace(x, x_next);
         // execute() calls start() (which sets k1) before any step/between; reject() only swaps k1 for an earlier Some.
@@ -681,6 +711,9 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
         if let Some(u) = self.undo.replace(Undo { state: old_state, k1: old_k1, shadow, tracker }) {
             field.recycle(u.state);
             field.recycle(u.k1.derivative);
+            if let Some(sh) = u.shadow {
+                field.recycle(sh);
+            }
         }
         self.shown = sample_error(&self.tracker.parts);
         Ok(loss)
@@ -693,8 +726,10 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
             if let Some(k) = self.k1.replace(u.k1) {
                 self.field.recycle(k.derivative);
             }
-            if self.method == ErrorEstimate::Shadow {
-                self.shadow = u.shadow;
+            if self.method == ErrorEstimate::Shadow
+                && let Some(sh) = std::mem::replace(&mut self.shadow, u.shadow)
+            {
+                self.field.recycle(sh);
             }
             self.tracker = u.tracker;
             self.shown = sample_error(&self.tracker.parts);
@@ -714,24 +749,30 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
         self.evaluations += 1;
         let parts = match self.method {
             ErrorEstimate::Embedded => {
-                sum_parts(&self.tracker.parts, &embedded_parts(field, &xs, &k4s, &k5s.derivative, tau)?)
+                sum_parts(&self.tracker.parts, &embedded_parts(field, &xs, k4s, &k5s.derivative, tau)?)
             }
             ErrorEstimate::Shadow => {
+                field.recycle(k4s);
                 // start() sets the shadow in Shadow mode; step() puts the new one back before returning Ok,
                 // reject() restores the saved one, and an Err ends the run.
                 let sh = self.shadow.as_ref().expect("shadow mode keeps a shadow");
                 let e = field.evaluate(t, sh)?;
                 let shs = Rk4::halves_from(field, t, sh, &e.derivative, tau)?;
+                field.recycle(e.derivative);
                 self.evaluations += 8;
-                shadow_parts(field, &xs, &shs)?
+                let parts = shadow_parts(field, &xs, &shs);
+                field.recycle(shs);
+                parts?
             }
-            ErrorEstimate::LocalSampled { .. } => ErrorParts {
-                state: finite_or_inf(self.tracker.parts.state + self.tracker.last_rate * tau),
-                neurons: None,
-                u: None,
-            },
+            ErrorEstimate::LocalSampled { .. } => {
+                field.recycle(k4s);
+                ErrorParts {
+                    state: finite_or_inf(self.tracker.parts.state + self.tracker.last_rate * tau),
+                    neurons: None,
+                    u: None,
+                }
+            }
         };
-        field.recycle(k4s);
         field.recycle(k5s.derivative);
         self.shown = sample_error(&parts);
         let loss = if k5s.loss.is_finite() { k5s.loss } else { f64::INFINITY };
@@ -844,12 +885,14 @@ pub fn choose_step<F: VectorField>(field: &F, x0: &F::State, t_end: f64, sel: &S
                 let k1 = field.evaluate(t, &x)?;
                 let d = Rk4::step_doubling_from(field, t, &x, &k1.derivative, s)?;
                 evaluations += 11;
+                field.recycle(k1.derivative);
+                field.recycle(d.halves);
                 rate = rate.max(d.local_error / s);
                 if !rate.is_finite() || !d.full.is_finite() {
                     rate = f64::INFINITY;
                     break;
                 }
-                x = d.full;
+                field.recycle(std::mem::replace(&mut x, d.full));
             }
         }
         if rate <= sel.tol {

@@ -46,6 +46,11 @@ pub fn slide_radius(n: usize, delta: f64, m: usize) -> f64 {
 /// Slide Lem 2.2 = paper Lem 3.1.
 pub struct Lem22;
 
+thread_local! {
+    /// Each thread's Z(0) buffer: seeds of one width draw into the same pages (the caller allocates).
+    static Z_BUFFER: std::cell::RefCell<faer::Mat<f64>> = std::cell::RefCell::new(faer::Mat::zeros(0, 0));
+}
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: model::Dataset,
@@ -172,8 +177,11 @@ impl Prepared for Prep<'_> {
         let (cfg, n, lambda0) = (self.cfg, self.data.n(), self.lambda0);
         // H(0) depends on W(0) only through the patterns of Z(0) = X W(0)ᵀ, whose columns are
         // i.i.d. N(0, K): draw them directly (z_r = L ξ_r, K = L Lᵀ, docs/theory.md §4.3) when d ≥ n.
-        let z = self.sampler.sample(seed.m, seed.init_seed, seed.trial)?;
-        let h = gram_h_from_patterns(self.data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
+        let patterns = Z_BUFFER.with_borrow_mut(|z| -> Result<PatternBits, LemmaError> {
+            self.sampler.sample_reusing(z, seed.m, seed.init_seed, seed.trial)?;
+            Ok(PatternBits::from_preactivations(z.as_ref()))
+        })?;
+        let h = gram_h_from_patterns(self.data.input_gram(), &patterns);
         let diff = &h - &self.hinf;
         let spectral = spectral_norm_symmetric(diff.as_ref())?;
         let entry_max =

@@ -79,6 +79,20 @@ impl GaussianPreactivations {
         Ok(z)
     }
 
+    /// As [`GaussianPreactivations::sample`], into `z`, which is reshaped to n × m only when its
+    /// shape differs: a Monte Carlo loop that keeps one buffer per thread draws every seed into the
+    /// same pages instead of allocating (and faulting in) a fresh n × m matrix per seed. The same
+    /// checks as `sample`, and the same bits.
+    pub fn sample_reusing(&self, z: &mut Mat<f64>, m: usize, seed: u64, trial: u64) -> Result<()> {
+        if (z.nrows(), z.ncols()) != (self.n, m) {
+            *z = Mat::zeros(0, 0);
+            *z = self.sample(m, seed, trial)?;
+        } else {
+            self.sample_into(z.as_mut(), seed, trial);
+        }
+        Ok(())
+    }
+
     /// As [`GaussianPreactivations::sample`], into a caller's n × m matrix (so that a Monte
     /// Carlo loop can reuse one buffer per thread and skip fresh pages). Panics if `z` does not
     /// have n rows or has no column.
@@ -264,5 +278,23 @@ mod tests {
                 .install(|| s.sample(1000, 3, 4).unwrap())
         };
         assert_eq!(on(1), on(2));
+    }
+
+    /// Drawing into a reused buffer gives the bits of a fresh draw, reshapes a buffer of another
+    /// width, keeps the pages of one of the right width, and refuses a zero width as `sample` does.
+    #[test]
+    fn a_reused_buffer_holds_the_bits_of_a_fresh_draw() {
+        let data = Dataset::sphere(6, 8, 2, 0).unwrap();
+        let s = GaussianPreactivations::new(&data);
+        let mut z = Mat::zeros(0, 0);
+        s.sample_reusing(&mut z, 30, 1, 2).unwrap();
+        assert_eq!(z, s.sample(30, 1, 2).unwrap());
+        let address = z.as_ptr();
+        s.sample_reusing(&mut z, 30, 1, 3).unwrap();
+        assert_eq!(z.as_ptr(), address, "the same width draws into the same pages");
+        assert_eq!(z, s.sample(30, 1, 3).unwrap());
+        s.sample_reusing(&mut z, 12, 1, 3).unwrap();
+        assert_eq!(z, s.sample(12, 1, 3).unwrap());
+        assert!(s.sample_reusing(&mut z, 0, 1, 3).is_err());
     }
 }
