@@ -28,6 +28,9 @@ use serde_json::Value;
 
 use crate::UserError;
 
+mod main_job;
+mod train;
+
 /// Options of `bench-peers`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -329,10 +332,22 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
         .into_iter()
         .map(|(fn_, fm)| flow_bench(&python, dir, fn_, fm, args.flow_step, args.rounds))
         .collect::<Result<Vec<_>, _>>()?;
+    let train = train::train_bench(&python, dir, args.rounds)?;
+    let claim_times = main_job::quick_claim_times()?;
 
     // Agreement.
     let mut agreement = Vec::new();
     let mut agree = true;
+    {
+        let ok = train.loss_gap <= TRAJECTORY_TOLERANCE;
+        agree &= ok;
+        let (tn, td, tm) = train::SIZE;
+        agreement.push(format!(
+            "`train --method flow` vs the NumPy peer, n = {tn}, d = {td}, m = {tm}: relative gap of the final loss {:.1e} (tolerance {TRAJECTORY_TOLERANCE:.0e}) — {}",
+            train.loss_gap,
+            if ok { "agree" } else { "DISAGREE" }
+        ));
+    }
     for f in &flows {
         let ok = f.loss_gap <= TRAJECTORY_TOLERANCE && f.u_gap <= TRAJECTORY_TOLERANCE;
         agree &= ok;
@@ -476,6 +491,16 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
             target(Some(r >= goal))
         ));
     }
+    {
+        let (tn, td, tm) = train::SIZE;
+        let r = train.numpy / train.rust;
+        rows.push(format!(
+            "| `cargo xtask train --method flow` end to end (whole processes: start-up, inputs, 500 RK4 steps, output), n = {tn}, d = {td}, m = {tm} (Rust: weight space, d < n; NumPy: `numpy_peer.py flow`) | {} | {} | — | {r:.2}× | — | ≥ 1× NumPy | {} |",
+            fmt_seconds(train.rust),
+            fmt_seconds(train.numpy),
+            target(Some(r >= 1.0))
+        ));
+    }
     rows.push(format!(
         "| (reference) GD step in weight space (two n·d·m GEMMs), n = d = {n}, m = {m} | {} | | | {} | | — | — |",
         fmt_seconds(rust_weight_space),
@@ -505,6 +530,7 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
             ""
         }
     ));
+    md.push_str(&main_job::section(&claim_times));
     md.push_str("\nAgreement:\n");
     for a in &agreement {
         md.push_str(&format!("- {a}\n"));

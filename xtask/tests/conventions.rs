@@ -16,9 +16,12 @@ fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
     let text = stdout(&o);
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("plan: 1 claims (lem-2.2), profile tiny, largest width m = "), "{first}");
-    for part in
-        ["seeds; time about", "threads (forecast from each claim's measured rate", "of memory", "checkpoint up to"]
-    {
+    for part in [
+        "seeds; time about",
+        "threads (a forecast by the cost model, held within 2× of measured runs",
+        "of memory",
+        "checkpoint up to",
+    ] {
         assert!(first.contains(part), "{first} lacks {part}");
     }
     let time = text.lines().find(|l| l.starts_with("time: ")).expect("a time line");

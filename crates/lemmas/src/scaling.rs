@@ -640,7 +640,8 @@ pub fn joint_confidence() -> f64 {
 
 /// Effective throughput of the time forecast's flop model, in flop/s per thread: calibrated on the
 /// `scaling` record (docs/scaling/RUN.md: the forecast of the whole run lay within 1.1× of its
-/// measured 2087 s before [`ELEMENTWISE_FLOPS`] joined the model, 1.26× since; the model counts
+/// measured 2087 s before [`ELEMENTWISE_FLOPS`] and the other fitted terms joined the model,
+/// 1.45× since; the model counts
 /// dense work, so shortcuts such as the Cholesky sampler show up as a high effective rate). The
 /// same rate serves the `verify-lemmas` plan line, whose tests hold it within 2× of every profile.
 pub const FORECAST_FLOPS_PER_THREAD: f64 = 2.4e10;
@@ -682,21 +683,36 @@ pub const REDUCED_FLOPS_PER_DRAW: f64 = 270.0;
 
 /// Flop-equivalents per entry of the n × m arrays that every stage of a flow and every GD step
 /// touches elementwise beside its GEMMs (ReLU patterns, D, the updates of Z and C, the sums of
-/// the observers), at [`FORECAST_FLOPS_PER_THREAD`]. Fitted on 2026-12-07 to one quick run on 2
-/// threads, whose flows are small (n = 6) so that this term is about half their time: Thm 2.1,
-/// Thm 2.6 and Thm 3.1 gave 22, 31 and 34.
-pub const ELEMENTWISE_FLOPS: f64 = 28.0;
+/// the observers), at [`FORECAST_FLOPS_PER_THREAD`]. Refitted on 2026-12-07, after the flows
+/// stopped allocating per stage, to the quick profile's Lem 2.4 and Thm 2.1 (n = 6, where this
+/// term is about two thirds of a stage) and checked on the paper profile's (n = 20).
+pub const ELEMENTWISE_FLOPS: f64 = 45.0;
+
+/// Flop-equivalents per standard normal drawn (ChaCha8 words and the normal transform, about
+/// 4 ns): fitted on 2026-12-07 to Lem 2.2's quick (n = 10) and paper (n = 20) runs, where the
+/// Cholesky sampler's n normals and n² products per neuron are most of the work.
+pub const NORMAL_FLOPS: f64 = 90.0;
+
+/// The fixed cost of one audited iterate of Thm 3.1 besides its O(n³) and n × m work, in
+/// flop-equivalents (about 3 µs): the setup of its small eigen-solves and the bookkeeping of
+/// its inequalities, which dominate at the quick profile's n = 4, m ≤ 1000 and an audit at every
+/// step. Fitted on 2026-12-07 to that run; the `scaling` profile audits one step in
+/// `SCALING_AUDIT_EVERY`, and its record's forecast stays within 2× with it.
+pub const AUDIT_FIXED_FLOPS: f64 = 7.0e4;
 
 /// The wall time of the committed `scaling` record on 2 threads, seconds (docs/scaling/RUN.md).
 pub const RECORD_SECONDS: f64 = 2087.0;
 
 /// Flops of one seed of a point at width m (with λ0 of its data): the model behind the time
-/// forecast. Initialisation draws m·d normals (about 20 flops each) and forms the n × m
-/// pre-activations; Lem 2.2 adds H(0) (n²m) and its λmin (10n³), Lem 2.3 about five such passes; the flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by step
-/// doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
-/// Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus its audit's three n × n
-/// eigen-solves and H(k) (2n²m) at two iterates of every `audit_every`. Every stage and GD step also
-/// touches its n × m arrays elementwise ([`ELEMENTWISE_FLOPS`] per entry).
+/// forecast. Initialisation draws m·d normals ([`NORMAL_FLOPS`] each) and forms the n × m
+/// pre-activations. Lem 2.2 draws Z(0) by the Cholesky sampler when d ≥ n and adds H(0) (n²m)
+/// and its λmin (10n³); Lem 2.3 draws about eight perturbations of W and makes five such passes.
+/// The flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by
+/// step doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
+/// Thm 2.6's stages cost twice a weight-space pair. Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m
+/// with η = c_η λ0/n², plus its audit's three n × n eigen-solves and H(k) (2n²m) at two iterates
+/// of every `audit_every` ([`AUDIT_FIXED_FLOPS`] each besides). Every stage and GD step also touches its
+/// n × m arrays elementwise ([`ELEMENTWISE_FLOPS`] per entry).
 ///
 /// A seed on the reduced solver (docs/theory.md §5, Lem 2.5 and the proof-width profile) takes
 /// about eight passes over the stream (run and shadow, with budget growths), each d normals
@@ -709,20 +725,30 @@ pub fn seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> 
         let updates = crate::reduced_flow::active_updates(cfg, m).unwrap_or(0.0);
         return 8.0 * mf * d * (REDUCED_FLOPS_PER_DRAW + n) + updates * REDUCED_FLOPS_PER_UPDATE * n * n;
     }
-    let init = mf * d * (20.0 + 2.0 * n);
+    let init = mf * d * (NORMAL_FLOPS + 2.0 * n);
     let stage = if cfg.d >= cfg.n { 4.0 * n * n * mf } else { 4.0 * n * mf * d };
     match claim {
-        ClaimId::Lem22 => init + n * n * mf + 10.0 * n * n * n,
-        // H(0) and H at the perturbed weights of several radii (measured: about five n²m passes).
-        ClaimId::Lem23 => init + 5.0 * n * n * mf + 10.0 * n * n * n,
-        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
+        // Z(0) from the Cholesky sampler when d ≥ n (n normals and L ξ per neuron), then H(0).
+        ClaimId::Lem22 => {
+            let z0 = if cfg.d >= cfg.n { mf * n * (NORMAL_FLOPS + n) } else { init };
+            z0 + n * n * mf + 10.0 * n * n * n
+        }
+        // W(0), then a fresh perturbation of W at each of several radii (about eight draws of
+        // m·d normals, measured) and H at each: about five n²m passes.
+        ClaimId::Lem23 => init + 8.0 * mf * d * NORMAL_FLOPS + 5.0 * n * n * mf + 10.0 * n * n * n,
+        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 => {
             let steps = seed_steps(claim, cfg, lambda0, m);
-            let stage = if claim == ClaimId::Thm26 { 8.0 * n * mf * d } else { stage };
             init + steps * 4.0 * 3.0 * (stage + ELEMENTWISE_FLOPS * n * mf)
+        }
+        // Both layers: the generic (unfused) RK4 composition copies and updates the whole state
+        // at every stage, about twice the work of a weight-space pair (measured at n = 6 and 20).
+        ClaimId::Thm26 => {
+            let steps = seed_steps(claim, cfg, lambda0, m);
+            init + steps * 4.0 * 3.0 * 2.0 * (8.0 * n * mf * d + ELEMENTWISE_FLOPS * n * mf)
         }
         ClaimId::Thm31 => {
             let k = seed_steps(claim, cfg, lambda0, m);
-            let audit = 2.0 * (30.0 * n * n * n + 2.0 * n * n * mf) / cfg.audit_every as f64;
+            let audit = 2.0 * (30.0 * n * n * n + 2.0 * n * n * mf + AUDIT_FIXED_FLOPS) / cfg.audit_every as f64;
             init + k * (4.0 * n * n * mf + ELEMENTWISE_FLOPS * n * mf + audit)
         }
     }
