@@ -595,7 +595,11 @@ evaluations, two GEMMs each), the project's runs in kernel space with the lazy s
 step to rounding for about one n×n×m GEMM: the ReLU pattern is frozen where it provably cannot
 change within the step and corrected exactly where it might, docs/theory.md §4.1) and also
 computes its embedded error estimate, which NumPy does not; the loss at every grid point and u(T)
-must agree to a relative 10⁻⁸.
+must agree to a relative 10⁻⁸. The `train` row times whole processes, start-up and file I/O
+included: `cargo xtask train --method flow` on `.npy` inputs against `numpy_peer.py flow` on the
+same files, at a small size (d < n, so the weight-space path) where thread wake-ups or a slow
+start would show; the final losses must agree to 10⁻⁸. Last, the run times each claim of the
+main job (`cargo xtask verify-lemmas`, quick profile) beside the forecast its plan line prints.
 
 ",
     );
@@ -628,6 +632,12 @@ must agree to a relative 10⁻⁸.
 - **Lem 2.2 sampler** (docs/theory.md §4.3). `model::GaussianPreactivations` draws Z(0) from its
   law, z_r = L ξ_r with K = L Lᵀ (d ≥ n), from its own stream: the same distribution as
   `Network::init` followed by X Wᵀ, not the same bits.
+- **Buffers are reused, not reallocated.** The RK4 driver hands every intermediate state back
+  to its vector field (`VectorField::recycle`) and takes copies from it (`duplicate`); the
+  kernel-space fields keep a small pool of n × m buffers (`flow::MatPool`), so a run allocates
+  its buffers once. Lem 2.2 draws each seed's Z(0) into a per-thread buffer. Fresh n × m buffers
+  per stage cost more than the arithmetic at the quick profile's sizes: every page faulted in
+  again, and the quick profile took 118 s instead of 69 s.
 - **Determinism** (docs/theory.md §4.5). Fixed column blocks with sequential faer calls inside and
   ordered reductions; sequential eigenvalue and Cholesky work; integer counts. The same seed gives
   the same bits on 1 and 2 threads.
