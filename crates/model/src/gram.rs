@@ -101,16 +101,19 @@ pub fn gram_h_from_counts(k: MatRef<'_, f64>, counts: &[u32], m: usize) -> Mat<f
     h
 }
 
-/// H(W) by a plain loop over the definition (the oracle for [`gram_h`]).
+/// H(W) by a plain loop over the definition (the oracle for [`gram_h`]). Each indicator
+/// 1{w_rᵀx_i ≥ 0} is a plain dot product, taken once per (i, r) rather than once per (i, j, r):
+/// the same values, in O(nmd + n²m) instead of O(n²md).
 pub fn gram_h_direct(x: MatRef<'_, f64>, w: MatRef<'_, f64>, a: ColRef<'_, f64>) -> Mat<f64> {
     let (n, m) = (x.nrows(), w.nrows());
     let dot = |u: faer::RowRef<'_, f64>, v: faer::RowRef<'_, f64>| -> f64 { (0..u.ncols()).map(|k| u[k] * v[k]).sum() };
+    let active: Vec<Vec<bool>> = (0..n).map(|i| (0..m).map(|r| dot(w.row(r), x.row(i)) >= 0.0).collect()).collect();
     let mut h = Mat::<f64>::zeros(n, n);
     for i in 0..n {
         for j in 0..n {
             let mut s = 0.0;
             for r in 0..m {
-                if dot(w.row(r), x.row(i)) >= 0.0 && dot(w.row(r), x.row(j)) >= 0.0 {
+                if active[i][r] && active[j][r] {
                     s += a[r] * a[r];
                 }
             }
