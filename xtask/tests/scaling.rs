@@ -124,9 +124,19 @@ fn scaling_quick_is_the_same_on_two_threads_and_as_merged_one_thread_shards() {
     quick(&two, &["--threads", "2"]);
     let index = std::fs::read_to_string(two.join("index.md")).unwrap();
     assert!(index.contains("Lem 2.5 (conclusion)") && index.contains("Thm 2.1 (statement)"), "{index}");
+    // The two 1-thread shards at once (each writes only its own checkpoint file).
     let shards = temp("scaling-quick-shards");
-    for k in ["0/2", "1/2"] {
-        quick(&shards, &["--threads", "1", "--shard", k]);
+    let runs: Vec<Vec<String>> = ["0/2", "1/2"]
+        .iter()
+        .map(|k| {
+            ["scaling", "--profile", "scaling-quick", "--out", shards.to_str().unwrap(), "--threads", "1", "--shard", k]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+        .collect();
+    for o in common::xtask_concurrently(&runs) {
+        assert!(o.status.success(), "{}", stderr(&o));
     }
     let merged = temp("scaling-quick-merged");
     let files = format!(

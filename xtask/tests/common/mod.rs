@@ -11,6 +11,24 @@ pub fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().expect("runs")
 }
 
+/// Runs the binary once per argument list, all at the same time, and waits for every one (for
+/// tests that compare runs in separate folders: a 1-thread and a 2-thread run, or two shards,
+/// share the machine's cores instead of waiting for each other).
+pub fn xtask_concurrently(runs: &[Vec<String>]) -> Vec<Output> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("starts")
+        })
+        .collect();
+    children.into_iter().map(|c| c.wait_with_output().expect("runs")).collect()
+}
+
 /// Its standard error as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
