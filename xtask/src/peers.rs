@@ -332,18 +332,25 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
         .into_iter()
         .map(|(fn_, fm)| flow_bench(&python, dir, fn_, fm, args.flow_step, args.rounds))
         .collect::<Result<Vec<_>, _>>()?;
-    let train = train::train_bench(&python, dir, args.rounds)?;
+    let trains = train::CASES
+        .iter()
+        .map(|case| Ok((case, train::train_bench(&python, dir, case, args.rounds)?)))
+        .collect::<Result<Vec<_>, UserError>>()?;
     let claim_times = main_job::quick_claim_times()?;
 
     // Agreement.
     let mut agreement = Vec::new();
     let mut agree = true;
-    {
+    for (case, train) in &trains {
         let ok = train.loss_gap <= TRAJECTORY_TOLERANCE;
         agree &= ok;
-        let (tn, td, tm) = train::SIZE;
         agreement.push(format!(
-            "`train --method flow` vs the NumPy peer, n = {tn}, d = {td}, m = {tm}: relative gap of the final loss {:.1e} (tolerance {TRAJECTORY_TOLERANCE:.0e}) — {}",
+            "`train --method {}` ({}) vs the NumPy peer, n = {}, d = {}, m = {}: relative gap of the final loss {:.1e} (tolerance {TRAJECTORY_TOLERANCE:.0e}) — {}",
+            case.method,
+            case.space(),
+            case.n,
+            case.d,
+            case.m,
             train.loss_gap,
             if ok { "agree" } else { "DISAGREE" }
         ));
@@ -491,11 +498,18 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
             target(Some(r >= goal))
         ));
     }
-    {
-        let (tn, td, tm) = train::SIZE;
+    for (case, train) in &trains {
         let r = train.numpy / train.rust;
+        let steps = if case.method == "gd" { "GD iterations" } else { "RK4 steps" };
         rows.push(format!(
-            "| `cargo xtask train --method flow` end to end (whole processes: start-up, inputs, 500 RK4 steps, output), n = {tn}, d = {td}, m = {tm} (Rust: weight space, d < n; NumPy: `numpy_peer.py flow`) | {} | {} | — | {r:.2}× | — | ≥ 1× NumPy | {} |",
+            "| `cargo xtask train --method {}` end to end (whole processes: start-up, inputs, {} {steps}, output), n = {}, d = {}, m = {} (Rust: {}; NumPy: `numpy_peer.py {}`) | {} | {} | — | {r:.2}× | — | ≥ 1× NumPy | {} |",
+            case.method,
+            case.steps,
+            case.n,
+            case.d,
+            case.m,
+            case.space(),
+            case.method,
             fmt_seconds(train.rust),
             fmt_seconds(train.numpy),
             target(Some(r >= 1.0))

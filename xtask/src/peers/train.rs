@@ -1,6 +1,6 @@
-//! The `train` row of `bench-peers`: `cargo xtask train --method flow` against the NumPy peer's
-//! plain RK4 of the same flow, both timed as whole processes (start-up, reading the inputs, the
-//! run and writing the result), at a small size where thread wake-ups would show.
+//! The `train` rows of `bench-peers`: `cargo xtask train` against the NumPy peer's plain RK4 or
+//! GD of the same dynamics, both timed as whole processes (start-up, reading the inputs, the run
+//! and writing the result), at small sizes where thread wake-ups or start-up would show.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,13 +11,33 @@ use model::{Dataset, Network};
 use super::{Python, SEED, nums};
 use crate::UserError;
 
-/// Inputs, width and steps of the row: n = 40 points in d = 25 (so d < n: the weight-space path),
-/// m = 300 neurons, 500 RK4 steps of h = 0.01.
-pub(super) const SIZE: (usize, usize, usize) = (40, 25, 300);
-const STEPS: usize = 500;
-const H: f64 = 0.01;
+/// One end-to-end case: the method, the sizes (d < n takes the weight-space path, d ≥ n kernel
+/// space) and the steps (RK4 steps of h = 0.01, or GD iterations at η = 0.05).
+pub(super) struct Case {
+    pub(super) method: &'static str,
+    pub(super) n: usize,
+    pub(super) d: usize,
+    pub(super) m: usize,
+    pub(super) steps: usize,
+}
 
-/// The row's result: each side's best whole-process wall time, and the relative gap of the final loss.
+impl Case {
+    /// Which path `train` takes for it.
+    pub(super) fn space(&self) -> &'static str {
+        if self.d < self.n { "weight space" } else { "kernel space" }
+    }
+}
+
+/// The cases of the rows: the flow on both paths, and GD.
+pub(super) const CASES: [Case; 3] = [
+    Case { method: "flow", n: 40, d: 25, m: 300, steps: 500 },
+    Case { method: "flow", n: 25, d: 40, m: 300, steps: 500 },
+    Case { method: "gd", n: 40, d: 25, m: 300, steps: 500 },
+];
+const H: f64 = 0.01;
+const ETA: f64 = 0.05;
+
+/// A row's result: each side's best whole-process wall time, and the relative gap of the final loss.
 pub(super) struct TrainBench {
     pub(super) rust: f64,
     pub(super) numpy: f64,
@@ -25,11 +45,11 @@ pub(super) struct TrainBench {
 }
 
 /// Runs `rounds` alternating rounds of the two processes on the same inputs.
-pub(super) fn train_bench(python: &Python, dir: &Path, rounds: usize) -> Result<TrainBench, UserError> {
-    let (n, d, m) = SIZE;
+pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usize) -> Result<TrainBench, UserError> {
+    let Case { method, n, d, m, steps } = *case;
     let data = Dataset::sphere(n, d, SEED, 0)?;
     let net = Network::init(m, d, SEED, 1)?;
-    let sub = dir.join(format!("train-{n}x{d}x{m}"));
+    let sub = dir.join(format!("train-{method}-{n}x{d}x{m}"));
     std::fs::create_dir_all(&sub)?;
     let file = |name: &str| sub.join(name).to_string_lossy().into_owned();
     model::npy::write_matrix(sub.join("X.npy"), data.x())?;
@@ -37,37 +57,34 @@ pub(super) fn train_bench(python: &Python, dir: &Path, rounds: usize) -> Result<
     model::npy::write_matrix(sub.join("W0.npy"), net.w.as_ref())?;
     model::npy::write_vector(sub.join("a.npy"), net.a.as_ref())?;
     let exe = std::env::current_exe().map_err(|e| UserError(format!("cannot find the xtask binary: {e}")))?;
-    let horizon = (STEPS as f64 * H).to_string();
     let out = file("train.csv");
-    let rust_args = [
-        "train",
-        "--x",
-        &file("X.npy"),
-        "--y",
-        &file("y.npy"),
-        "--w",
-        &file("W0.npy"),
-        "--a",
-        &file("a.npy"),
-        "--method",
-        "flow",
-        "--horizon",
-        &horizon,
-        "--step",
-        &H.to_string(),
-        "--out",
-        &out,
-    ];
+    let (steps_s, h_s, eta_s, horizon) =
+        (steps.to_string(), H.to_string(), ETA.to_string(), (steps as f64 * H).to_string());
+    let mut rust_args: Vec<String> = ["train", "--x", &file("X.npy"), "--y", &file("y.npy"), "--w", &file("W0.npy")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let dynamics: Vec<&str> = if method == "gd" {
+        vec!["--method", "gd", "--iterations", &steps_s, "--eta", &eta_s]
+    } else {
+        vec!["--method", "flow", "--horizon", &horizon, "--step", &h_s]
+    };
+    rust_args.extend(["--a", &file("a.npy"), "--out", &out].iter().map(|s| s.to_string()));
+    rust_args.extend(dynamics.iter().map(|s| s.to_string()));
+    let peer_args: Vec<&str> = if method == "gd" {
+        vec!["gd", "--steps", &steps_s, "--eta", &eta_s]
+    } else {
+        vec!["flow", "--steps", &steps_s, "--h", &h_s]
+    };
     let peer = Python { exe: python.exe.clone(), peers: python.peers.clone(), inputs: sub.clone() };
-    let (steps_s, h_s) = (STEPS.to_string(), H.to_string());
     let (mut rust, mut numpy, mut loss_gap) = (f64::INFINITY, f64::INFINITY, 0.0f64);
     for round in 0..rounds {
         eprintln!(
-            "bench-peers: train n = {n}, d = {d}, m = {m}, {STEPS} RK4 steps as whole processes, round {}",
+            "bench-peers: train --method {method}, n = {n}, d = {d}, m = {m}, {steps} steps as whole processes, round {}",
             round + 1
         );
         let t = Instant::now();
-        let run = Command::new(&exe).args(rust_args).output()?;
+        let run = Command::new(&exe).args(&rust_args).output()?;
         rust = rust.min(t.elapsed().as_secs_f64());
         if !run.status.success() {
             return Err(UserError(format!(
@@ -77,10 +94,10 @@ pub(super) fn train_bench(python: &Python, dir: &Path, rounds: usize) -> Result<
             )));
         }
         let t = Instant::now();
-        let np = peer.call("numpy_peer.py", &["flow", "--steps", &steps_s, "--h", &h_s])?;
+        let np = peer.call("numpy_peer.py", &peer_args)?;
         numpy = numpy.min(t.elapsed().as_secs_f64());
         let np_final = *nums(&np, "losses")?.last().unwrap_or(&f64::NAN);
-        let rust_final = final_loss(&std::fs::read_to_string(&out)?, STEPS)?;
+        let rust_final = final_loss(&std::fs::read_to_string(&out)?, steps)?;
         loss_gap = loss_gap.max((rust_final - np_final).abs() / np_final.abs().max(1e-300));
     }
     Ok(TrainBench { rust, numpy, loss_gap })
