@@ -1,4 +1,8 @@
-//! Every claim can refute through its own code (bound_scale), obeys the rules of docs/theory.md §3, is deterministic across thread counts, and its JSON is snapshot-tested.
+//! Every claim can refute through its own code (bound_scale) and obeys the rules of docs/theory.md §3; its JSON and its rendered page are snapshot-tested.
+//!
+//! One test binary for both, so that the tiny profile (Lem 2.5's 18 seeds of 5.6·10⁶ neurons
+//! above all) is computed once for the checks, the JSON snapshots and the Markdown snapshots.
+//! Determinism across thread counts is `xtask/tests/threads.rs`, byte for byte on the written files.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -467,5 +471,26 @@ fn theorem_3_1_sparse_audit_keeps_the_statement_and_samples_the_audit() {
         if e.role != lemmas::result::Role::Sanity && e.key != "no-divergence" {
             assert_eq!(rx.verdict, Verdict::Refuted, "{} at scale 0.01 with a sampled audit: {rx:?}", x.key);
         }
+    }
+}
+
+/// The rendered Markdown of the tiny profile, page by page: every claim checked, rendered, and
+/// compared (the index and one page per claim).
+#[test]
+fn tiny_profile_markdown() {
+    let results: Vec<ClaimResult> = ClaimId::ALL.iter().map(|&c| tiny_result(c).clone()).collect();
+    let prov = report::Provenance {
+        command: "cargo xtask verify-lemmas --profile tiny".into(),
+        profile: "tiny".into(),
+        version: "snapshot".into(),
+        seeds: lemmas::Profile::Tiny.config(ClaimId::Lem22).seeds,
+        notes: vec![],
+    };
+    let pages = report::render_claims(&results, &prov);
+    let markdown: Vec<_> = pages.iter().filter(|p| p.path.ends_with(".md")).collect();
+    assert_eq!(markdown.len(), 1 + ClaimId::ALL.len(), "an index and one page per claim");
+    for page in markdown {
+        let name = page.path.trim_end_matches(".md").replace('.', "_");
+        insta::assert_snapshot!(name, page.contents);
     }
 }
