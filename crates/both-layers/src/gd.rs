@@ -40,7 +40,13 @@ pub struct GdConfig {
 impl Default for GdConfig {
     /// η = 0.01, 1000 iterations, a sample every 10, divergence at 10⁶ × the initial loss.
     fn default() -> Self {
-        GdConfig { eta: 0.01, iterations: 1000, sample_every: 10, divergence_factor: 1e6, space: Space::Auto }
+        GdConfig {
+            eta: 0.01,
+            iterations: 1000,
+            sample_every: 10,
+            divergence_factor: model::DEFAULT_DIVERGENCE_FACTOR,
+            space: Space::Auto,
+        }
     }
 }
 

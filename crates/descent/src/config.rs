@@ -2,8 +2,7 @@
 
 use crate::{DescentError, Result};
 
-/// Default multiple of the initial loss past which a run counts as diverged.
-pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e6;
+pub use model::DEFAULT_DIVERGENCE_FACTOR;
 
 /// The learning rate η of W(k+1) = W(k) − η ∂L/∂W.
 ///
@@ -30,6 +29,13 @@ impl Default for LearningRate {
 }
 
 impl LearningRate {
+    /// η = c_η λ0 / n² for n inputs: the theorem's step, computed here only, so that every run
+    /// and every forecast that needs it has the same bits.
+    pub fn theorem_eta(c_eta: f64, lambda0: f64, n: usize) -> f64 {
+        let nf = n as f64;
+        c_eta * lambda0 / (nf * nf)
+    }
+
     /// Checks that η or c_η is a positive finite number.
     pub fn validate(&self) -> Result<()> {
         let (name, value) = match *self {

@@ -90,7 +90,7 @@ impl<'a> Problem<'a> {
             LearningRate::Fixed(eta) => eta,
             LearningRate::Theorem { c_eta } => {
                 let lambda0 = problem.infinite_width()?.lambda0();
-                let eta = c_eta * lambda0 / (data.n() as f64).powi(2);
+                let eta = LearningRate::theorem_eta(c_eta, lambda0, data.n());
                 if !(eta.is_finite() && eta > 0.0) {
                     return Err(DescentError::InvalidLearningRate {
                         name: "eta",

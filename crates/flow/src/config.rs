@@ -81,7 +81,7 @@ impl Default for FlowConfig {
             samples: SampleTimes::Uniform { intervals: 100 },
             error_estimate: ErrorEstimate::Embedded,
             space: Space::Auto,
-            divergence_factor: 1e6,
+            divergence_factor: model::DEFAULT_DIVERGENCE_FACTOR,
         }
     }
 }

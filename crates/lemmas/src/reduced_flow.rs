@@ -62,7 +62,7 @@ pub fn active_updates(cfg: &CheckConfig, m: usize) -> Option<f64> {
     let rho: Vec<f64> = budget.iter().map(|r| (BUDGET_GROWTH * r).max(r31)).collect();
     let active = reduced::expected_active(m as u64, &rho) as f64;
     let flow = 12.0 * (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil();
-    let eta = cfg.c_eta * lambda0 / (n * n) as f64;
+    let eta = descent::LearningRate::theorem_eta(cfg.c_eta, lambda0, n);
     let gd = crate::thm31::iterations_for(cfg.iterations, eta, lambda0) as f64;
     Some(active * flow.max(gd))
 }

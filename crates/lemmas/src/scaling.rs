@@ -657,14 +657,13 @@ pub fn seed_steps(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> 
     if has_reduced && crate::reduced_flow::use_reduced(cfg, m, cfg.n) {
         return 0.0;
     }
-    let n = cfg.n as f64;
     match claim {
         ClaimId::Lem22 | ClaimId::Lem23 => 0.0,
         ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
             (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil()
         }
         ClaimId::Thm31 => {
-            let eta = cfg.c_eta * lambda0 / (n * n);
+            let eta = descent::LearningRate::theorem_eta(cfg.c_eta, lambda0, cfg.n);
             (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil())
         }
     }

@@ -163,7 +163,7 @@ impl Claim for Thm31 {
         let n = data.n();
         let infinite = Arc::new(InfiniteWidth::from_kernel_spectrum(h_infinity(data.input_gram())).map_err(dynamics)?);
         let lambda0 = crate::trajectory::positive_lambda0(infinite.lambda0())?;
-        let eta = cfg.c_eta * lambda0 / (n * n) as f64;
+        let eta = LearningRate::theorem_eta(cfg.c_eta, lambda0, n);
         let iterations = iterations_for(cfg.iterations, eta, lambda0);
         if iterations as f64 > MAX_ITERATIONS {
             return Err(LemmaError::Config {

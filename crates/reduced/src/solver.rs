@@ -855,7 +855,7 @@ impl Stepper for GdStep {
 pub use model::grid::steps_for;
 
 /// The loss left the finite range or grew past this multiple of its start: divergence.
-const DIVERGENCE_FACTOR: f64 = 1e6;
+const DIVERGENCE_FACTOR: f64 = model::DEFAULT_DIVERGENCE_FACTOR;
 
 fn finish<S: NeuronSource>(sys: &System<'_, S>, st: &State, diverged: bool, stopped: bool) -> Outcome {
     Outcome {

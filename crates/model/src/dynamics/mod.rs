@@ -15,6 +15,10 @@ mod execute;
 
 pub use execute::{At, Run, Stepper, execute};
 
+/// The multiple of the initial loss past which a run counts as diverged, unless a caller asks for
+/// another: the one default of every dynamics (flow, descent, both layers, the reduced solver).
+pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e6;
+
 /// Why a run was declared divergent.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Divergence {
