@@ -22,8 +22,10 @@ use crate::engine::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcom
 use crate::result::{Observation, Outcome, Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
-/// Relative band for rounding when comparing ‖y − u(k)‖² with its bound.
-pub const ROUNDING: f64 = 1e-9;
+/// Relative band for rounding in Thm 3.1's comparisons along a GD run: ‖y − u(k)‖² against its
+/// bound and each audited step. Wider than the flows' one-shot `trajectory::ROUNDING` (1e-12),
+/// since up to 10⁵ iterations accumulate their rounding into what is compared.
+pub const GD_ROUNDING: f64 = 1e-9;
 
 /// ηλ0k/2 the runs reach: (1 − ηλ0/2)^k ≤ e^{−8} (docs/theory.md §3.6).
 pub const ETA_LAMBDA0_K_HALF: f64 = 8.0;
@@ -491,7 +493,7 @@ impl Prep<'_> {
             let bound = descent::theorem_bound(eta, self.lambda0, r0sq, cur.k);
             let ratio = descent::bound_ratio(cur.residual_sq, bound);
             statement_obs =
-                statement_obs.worst(statement.at_most(ratio, 1.0, ROUNDING * ratio.abs()).at_time(cur.k as f64));
+                statement_obs.worst(statement.at_most(ratio, 1.0, GD_ROUNDING * ratio.abs()).at_time(cur.k as f64));
             last_sq = cur.residual_sq;
             if let Some(j) = judges
                 && prev.residual_sq > AUDIT_FLOOR * r0sq
@@ -530,8 +532,8 @@ impl Prep<'_> {
     /// λmin(H(k)) ≥ λ0/2 and max_r ‖w_r(k) − w_r(0)‖ ≤ R′ at one iterate.
     fn judge_iterate(&self, j: &Judges, audit: &mut Audit, lmin: f64, dist: f64, r_prime: f64, k: usize) {
         let half = self.lambda0 / 2.0;
-        fold(&mut audit.lambda_min, j.lambda_min.at_least(lmin, half, ROUNDING * half).at_time(k as f64));
-        fold(&mut audit.movement, j.movement.at_most(dist, r_prime, ROUNDING * r_prime).at_time(k as f64));
+        fold(&mut audit.lambda_min, j.lambda_min.at_least(lmin, half, GD_ROUNDING * half).at_time(k as f64));
+        fold(&mut audit.movement, j.movement.at_most(dist, r_prime, GD_ROUNDING * r_prime).at_time(k as f64));
     }
 
     /// The inequalities of steps 3–6 between iterates k and k + 1 (`inside`: every neuron stayed
@@ -558,7 +560,10 @@ impl Prep<'_> {
         // Step 5: ‖u(k+1) − u(k)‖ ≤ ηn‖u(k) − y‖ (u − y moves as u does).
         let du = prev.e.iter().zip(&cur.e).map(|(a, b)| (b - a).powi(2)).sum::<f64>().sqrt();
         let bound = eta * nf * norm;
-        fold(&mut audit.step_length, j.step_length.at_most(du, bound, ROUNDING * bound + eps * nf.sqrt()).at_time(at));
+        fold(
+            &mut audit.step_length,
+            j.step_length.at_most(du, bound, GD_ROUNDING * bound + eps * nf.sqrt()).at_time(at),
+        );
         // Step 4: |I₂ⁱ| ≤ η√n|S_i^⊥|‖u(k) − y‖/m, I₂ⁱ the change of S_i^⊥'s part of u_i (an empty
         // S_i^⊥ gives exactly 0 on both sides: its rounding allowance is 0 too).
         let i2: Vec<f64> = fc.output.iter().zip(&fp.output).map(|(a, b)| a - b).collect();
@@ -566,24 +571,27 @@ impl Prep<'_> {
             fc.output_abs.iter().zip(&fp.output_abs).map(|(a, b)| PREDICTION_ROUNDING * (a + b)).collect();
         for ((v, &count), e) in i2.iter().zip(&fp.counts).zip(&i2_eps) {
             let bound = eta * nf.sqrt() * count as f64 * norm / mf;
-            fold(&mut audit.i2_bound, j.i2_bound.at_most(v.abs(), bound, ROUNDING * bound + e).at_time(at));
+            fold(&mut audit.i2_bound, j.i2_bound.at_most(v.abs(), bound, GD_ROUNDING * bound + e).at_time(at));
         }
         // Step 3: ‖H^⊥(k)‖₂ ≤ √n Σ_i |S_i^⊥| / m.
         let h_perp = spectral_norm(&fp.h_perp, n)?;
         let total: u64 = fp.counts.iter().sum();
         let bound = nf.sqrt() * total as f64 / mf;
-        fold(&mut audit.h_perp_bound, j.h_perp_bound.at_most(h_perp, bound, ROUNDING * bound).at_time(at));
+        fold(&mut audit.h_perp_bound, j.h_perp_bound.at_most(h_perp, bound, GD_ROUNDING * bound).at_time(at));
         // Step 7: 2η‖H^⊥‖ + 2‖I₂‖/‖u(k) − y‖ ≤ ηλ0/4.
         let i2_norm = i2.iter().map(|v| v * v).sum::<f64>().sqrt();
         let terms = 2.0 * eta * h_perp + 2.0 * i2_norm / norm;
-        let terms_band = ROUNDING * terms + 2.0 * i2_eps.iter().map(|v| v * v).sum::<f64>().sqrt() / norm;
+        let terms_band = GD_ROUNDING * terms + 2.0 * i2_eps.iter().map(|v| v * v).sum::<f64>().sqrt() / norm;
         let bound = eta * self.lambda0 / 4.0;
-        fold(&mut audit.perturbation, j.perturbation.at_most(terms, bound, ROUNDING * bound + terms_band).at_time(at));
+        fold(
+            &mut audit.perturbation,
+            j.perturbation.at_most(terms, bound, GD_ROUNDING * bound + terms_band).at_time(at),
+        );
         // Step 6, while no neuron outside S_i^⊥ can have flipped.
         if inside {
             let ratio = cur.residual_sq / prev.residual_sq;
             let factor = 1.0 - 2.0 * eta * lmin + terms + eta * eta * nf * nf;
-            let band = ROUNDING * factor.abs()
+            let band = GD_ROUNDING * factor.abs()
                 + terms_band
                 + ratio * 2.0 * eps * nf.sqrt() * (1.0 / norm + 1.0 / cur.residual_sq.sqrt().max(f64::MIN_POSITIVE));
             fold(&mut audit.one_step, j.one_step.at_most(ratio, factor, band).at_time(at));
@@ -775,7 +783,7 @@ impl Prepared for Prep<'_> {
             .event("statement", base.statement)
             .event(
                 "markov-initial-residual",
-                seed.judge("markov-initial-residual").exact().at_most(r0sq, markov, ROUNDING * markov),
+                seed.judge("markov-initial-residual").exact().at_most(r0sq, markov, GD_ROUNDING * markov),
             )
             .event(
                 "markov-flippable",
