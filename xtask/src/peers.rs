@@ -832,18 +832,19 @@ fn sampler_seeds(data: &Dataset, m: usize, seeds: u64, master_seed: u64) -> Resu
     let values: Vec<(f64, f64, f64)> = (0..seeds)
         .into_par_iter()
         .map(|trial| {
-            Z.with_borrow_mut(|z| {
-                if z.nrows() != n || z.ncols() != m {
-                    *z = Mat::zeros(n, m);
-                }
-                sampler.sample_into(z.as_mut(), master_seed, trial);
-                let h = gram_h_from_patterns(data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
-                let diff = &h - &hinf;
-                let entry = (0..n)
-                    .flat_map(|j| (0..n).map(move |i| (i, j)))
-                    .fold(0.0f64, |a, (i, j)| a.max(diff[(i, j)].abs()));
-                Ok((spectral_norm_symmetric(diff.as_ref())?, entry, lambda_min(h.as_ref())?))
-            })
+            // Out of the slot for the draw (which runs on rayon: a waiting worker may start another
+            // seed on this thread), back in after, as `lemmas::lem22` does.
+            let mut z = Z.with_borrow_mut(|slot| std::mem::replace(slot, Mat::zeros(0, 0)));
+            if z.nrows() != n || z.ncols() != m {
+                z = Mat::zeros(n, m);
+            }
+            sampler.sample_into(z.as_mut(), master_seed, trial);
+            let h = gram_h_from_patterns(data.input_gram(), &PatternBits::from_preactivations(z.as_ref()));
+            Z.set(z);
+            let diff = &h - &hinf;
+            let entry =
+                (0..n).flat_map(|j| (0..n).map(move |i| (i, j))).fold(0.0f64, |a, (i, j)| a.max(diff[(i, j)].abs()));
+            Ok((spectral_norm_symmetric(diff.as_ref())?, entry, lambda_min(h.as_ref())?))
         })
         .collect::<Result<_, model::ModelError>>()?;
     let rate = seeds as f64 / t.elapsed().as_secs_f64();

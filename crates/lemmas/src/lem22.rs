@@ -177,10 +177,13 @@ impl Prepared for Prep<'_> {
         let (cfg, n, lambda0) = (self.cfg, self.data.n(), self.lambda0);
         // H(0) depends on W(0) only through the patterns of Z(0) = X W(0)ᵀ, whose columns are
         // i.i.d. N(0, K): draw them directly (z_r = L ξ_r, K = L Lᵀ, docs/theory.md §4.3) when d ≥ n.
-        let patterns = Z_BUFFER.with_borrow_mut(|z| -> Result<PatternBits, LemmaError> {
-            self.sampler.sample_reusing(z, seed.m, seed.init_seed, seed.trial)?;
-            Ok(PatternBits::from_preactivations(z.as_ref()))
-        })?;
+        // The buffer is taken out of the thread's slot for the draw and put back after: the draw
+        // itself runs on rayon, and a worker waiting inside it may start another seed on this
+        // thread, which must not find the slot borrowed (it then draws into a fresh buffer).
+        let mut z = Z_BUFFER.with_borrow_mut(|slot| std::mem::replace(slot, faer::Mat::zeros(0, 0)));
+        self.sampler.sample_reusing(&mut z, seed.m, seed.init_seed, seed.trial)?;
+        let patterns = PatternBits::from_preactivations(z.as_ref());
+        Z_BUFFER.set(z);
         let h = gram_h_from_patterns(self.data.input_gram(), &patterns);
         let diff = &h - &self.hinf;
         let spectral = spectral_norm_symmetric(diff.as_ref())?;
@@ -207,5 +210,29 @@ impl Prepared for Prep<'_> {
             "The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into(),
             "Z(0) = X W(0)ᵀ is drawn directly from its law (each column N(0, K), through a Cholesky factor of K when d ≥ n; [theory §4.3](theory.md#43-the-cholesky-pre-activation-sampler)): the same distribution as drawing W(0), not the same random numbers.".into(),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CheckConfig, ClaimId, NoProgress, check};
+
+    /// Seeds run on rayon and so does each seed's draw of Z(0) at a large width: a worker that
+    /// waits inside one seed's draw may start another seed on the same thread. The per-thread
+    /// buffer must not be held across the draw (it was, and such a run panicked with "RefCell
+    /// already borrowed"), and the results must not depend on which buffer a seed drew into.
+    #[test]
+    fn seeds_started_inside_a_seeds_parallel_draw_find_the_buffer_free() {
+        let cfg =
+            CheckConfig { n: 40, d: 40, widths: vec![60_000], seeds: 32, bisection_steps: 0, ..CheckConfig::default() };
+        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let run = |threads| {
+            pool(threads).install(|| serde_json::to_string(&check(ClaimId::Lem22, &cfg, &NoProgress).unwrap()).unwrap())
+        };
+        let one = run(1);
+        // The interleaving is up to rayon's scheduler: several runs make it all but certain.
+        for _ in 0..6 {
+            assert_eq!(run(4), one);
+        }
     }
 }
