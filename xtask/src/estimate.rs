@@ -283,7 +283,7 @@ pub fn plan_line(profile: lemmas::Profile, plan: &[(ClaimId, CheckConfig)], e: &
     let claims: Vec<&str> = plan.iter().map(|(c, _)| c.key()).collect();
     let widest = plan.iter().flat_map(|(_, c)| c.widths.iter().copied()).max().unwrap_or(0);
     format!(
-        "plan: {} claims ({}), profile {}, largest width m = {widest}, {} seeds; time about {} on {threads} threads (a forecast by the cost model, held within 2× of measured runs; the bars show the real rate), {} of memory, checkpoint up to {}",
+        "plan: {} claims ({}), profile {}, largest width m = {widest}, {} seeds; time about {} on {threads} threads (a forecast by the cost model, held within 2× of measured runs; the bars show the real rate), memory at most {} (a bound that refuses runs which would not fit, not a forecast), checkpoint up to {}",
         plan.len(),
         claims.join(", "),
         profile.name(),

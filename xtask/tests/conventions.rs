@@ -19,7 +19,7 @@ fn a_run_prints_its_plan_first_and_where_the_reports_are_last() {
     for part in [
         "seeds; time about",
         "threads (a forecast by the cost model, held within 2× of measured runs",
-        "of memory",
+        "memory at most",
         "checkpoint up to",
     ] {
         assert!(first.contains(part), "{first} lacks {part}");
