@@ -432,8 +432,10 @@ mod tests {
         for profile in ["quick", "paper", "tiny", "proof-width"] {
             let args = crate::verify::Args { profile: profile.into(), ..Default::default() };
             // Test assertions: the built-in profiles plan and prepare.
-            let (_, plan) = crate::verify::plan(&args).unwrap();
-            for ((claim, cfg), l0) in plan.iter().zip(plan_lambda0(&plan).unwrap()) {
+            let (_, plan) = crate::verify::plan(&args).unwrap(); // test: built-in profiles plan
+            // Test assertion: the built-in profiles prepare.
+            let lambda0 = plan_lambda0(&plan).unwrap();
+            for ((claim, cfg), l0) in plan.iter().zip(lambda0) {
                 let spread = bisection_spread(*claim, cfg, l0);
                 assert!((1.0..=1.7).contains(&spread), "{profile} {}: spread {spread:.2}", claim.key());
                 let (sweep, bisection) = claim_parts(*claim, cfg, l0);

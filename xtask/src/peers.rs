@@ -214,15 +214,21 @@ fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64
     Ok((median(times), losses, u.iter().copied().collect()))
 }
 
+/// The peers' inputs in `dir`: X.npy, y.npy, W0.npy and a.npy.
+fn write_inputs(dir: &Path, data: &Dataset, net: &Network) -> Result<(), UserError> {
+    model::npy::write_matrix(dir.join("X.npy"), data.x())?;
+    model::npy::write_vector(dir.join("y.npy"), data.y())?;
+    model::npy::write_matrix(dir.join("W0.npy"), net.w.as_ref())?;
+    model::npy::write_vector(dir.join("a.npy"), net.a.as_ref())?;
+    Ok(())
+}
+
 fn flow_bench(python: &Python, dir: &Path, n: usize, m: usize, h: f64, rounds: usize) -> Result<FlowBench, UserError> {
     let data = Dataset::sphere(n, n, SEED, 0)?;
     let net = Network::init(m, n, SEED, 1)?;
     let sub = dir.join(format!("flow-{n}x{m}"));
     std::fs::create_dir_all(&sub)?;
-    model::npy::write_matrix(sub.join("X.npy"), data.x())?;
-    model::npy::write_vector(sub.join("y.npy"), data.y())?;
-    model::npy::write_matrix(sub.join("W0.npy"), net.w.as_ref())?;
-    model::npy::write_vector(sub.join("a.npy"), net.a.as_ref())?;
+    write_inputs(&sub, &data, &net)?;
     let peer = Python { exe: python.exe.clone(), peers: python.peers.clone(), inputs: sub };
     let steps = flow_steps_for(n, m);
     let (steps_s, h_s) = (steps.to_string(), h.to_string());
@@ -254,10 +260,7 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
     let data = Dataset::sphere(n, n, SEED, 0)?;
     let net = Network::init(m, n, SEED, 1)?;
     let eta = fig1_eta(&data)?;
-    model::npy::write_matrix(dir.join("X.npy"), data.x())?;
-    model::npy::write_vector(dir.join("y.npy"), data.y())?;
-    model::npy::write_matrix(dir.join("W0.npy"), net.w.as_ref())?;
-    model::npy::write_vector(dir.join("a.npy"), net.a.as_ref())?;
+    write_inputs(dir, &data, &net)?;
     let mc_cfg = CheckConfig {
         n: args.mc_n,
         d: args.mc_n,

@@ -142,8 +142,9 @@ mod tests {
 
     /// Buffers a run of `steps` RK4 steps allocates (the generic RK4 stages, shadow estimate).
     fn buffers_allocated(steps: usize) -> usize {
-        let data = Dataset::sphere(5, 7, 3, 0).unwrap();
-        let net = Network::init(40, 7, 3, 0).unwrap();
+        // Test setup (fixed, valid sizes): the unwraps below fail only as the test fails.
+        let data = Dataset::sphere(5, 7, 3, 0).unwrap(); // test: valid fixed sizes
+        let net = Network::init(40, 7, 3, 0).unwrap(); // test: valid fixed sizes
         let field = KernelBothField::new(&data, net.m());
         let h = 0.01;
         let plan = Plan {
@@ -153,7 +154,7 @@ mod tests {
             divergence_factor: 1e6,
         };
         let run =
-            integrate(&field, KernelBothState::initial(&data, &net), &plan, |_| Ok(model::Control::Continue)).unwrap();
+            integrate(&field, KernelBothState::initial(&data, &net), &plan, |_| Ok(model::Control::Continue)).unwrap(); // test: a valid plan
         assert_eq!(run.steps, steps);
         field.pool.allocated()
     }

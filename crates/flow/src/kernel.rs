@@ -462,8 +462,9 @@ mod tests {
 
     /// Buffers allocated by a run of `steps` RK4 steps under `estimate` (with a sample at every step).
     fn buffers_allocated(steps: usize, estimate: ErrorEstimate) -> usize {
-        let data = Dataset::sphere(5, 7, 3, 0).unwrap();
-        let net = Network::init(40, 7, 3, 0).unwrap();
+        // Test setup (fixed, valid sizes): the unwraps below fail only as the test fails.
+        let data = Dataset::sphere(5, 7, 3, 0).unwrap(); // test: valid fixed sizes
+        let net = Network::init(40, 7, 3, 0).unwrap(); // test: valid fixed sizes
         let field = KernelField::new(&data, &net.a);
         let h = 0.01;
         let plan = Plan {
@@ -473,7 +474,7 @@ mod tests {
             divergence_factor: 1e6,
         };
         let run =
-            integrate(&field, KernelState::initial(&data, &net), &plan, |_| Ok(model::Control::Continue)).unwrap();
+            integrate(&field, KernelState::initial(&data, &net), &plan, |_| Ok(model::Control::Continue)).unwrap(); // test: a valid plan
         assert_eq!(run.steps, steps);
         field.pool.allocated()
     }

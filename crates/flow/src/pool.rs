@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(pool.take().as_ptr(), address, "the spare buffer is reused");
         assert_eq!(pool.allocated(), 1);
         pool.give(Mat::zeros(2, 3));
-        assert_eq!(pool.spare.lock().unwrap().len(), 0, "a buffer of another shape is not kept");
+        assert_eq!(pool.spare.lock().unwrap().len(), 0, "a buffer of another shape is not kept"); // test: no other thread
         let x = Mat::from_fn(3, 2, |i, j| (i * 2 + j) as f64);
         assert_eq!(pool.copy_of(&x), x);
     }
@@ -86,6 +86,6 @@ mod tests {
         for _ in 0..SPARE + 5 {
             pool.give(Mat::zeros(1, 1));
         }
-        assert_eq!(pool.spare.lock().unwrap().len(), SPARE);
+        assert_eq!(pool.spare.lock().unwrap().len(), SPARE); // test: no other thread holds the lock
     }
 }

@@ -225,9 +225,10 @@ mod tests {
     fn seeds_started_inside_a_seeds_parallel_draw_find_the_buffer_free() {
         let cfg =
             CheckConfig { n: 40, d: 40, widths: vec![60_000], seeds: 32, bisection_steps: 0, ..CheckConfig::default() };
-        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        // Test: building a small pool and checking a valid configuration cannot fail but as the test fails.
+        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap(); // test
         let run = |threads| {
-            pool(threads).install(|| serde_json::to_string(&check(ClaimId::Lem22, &cfg, &NoProgress).unwrap()).unwrap())
+            pool(threads).install(|| serde_json::to_string(&check(ClaimId::Lem22, &cfg, &NoProgress).unwrap()).unwrap()) // test
         };
         let one = run(1);
         // The interleaving is up to rayon's scheduler: several runs make it all but certain.

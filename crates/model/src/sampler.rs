@@ -284,17 +284,18 @@ mod tests {
     /// width, keeps the pages of one of the right width, and refuses a zero width as `sample` does.
     #[test]
     fn a_reused_buffer_holds_the_bits_of_a_fresh_draw() {
-        let data = Dataset::sphere(6, 8, 2, 0).unwrap();
+        // Test: fixed, valid sizes and widths; each unwrap fails only as the test fails.
+        let data = Dataset::sphere(6, 8, 2, 0).unwrap(); // test: valid sizes
         let s = GaussianPreactivations::new(&data);
         let mut z = Mat::zeros(0, 0);
-        s.sample_reusing(&mut z, 30, 1, 2).unwrap();
-        assert_eq!(z, s.sample(30, 1, 2).unwrap());
+        s.sample_reusing(&mut z, 30, 1, 2).unwrap(); // test: valid width
+        assert_eq!(z, s.sample(30, 1, 2).unwrap()); // test: valid width
         let address = z.as_ptr();
-        s.sample_reusing(&mut z, 30, 1, 3).unwrap();
+        s.sample_reusing(&mut z, 30, 1, 3).unwrap(); // test: valid width
         assert_eq!(z.as_ptr(), address, "the same width draws into the same pages");
-        assert_eq!(z, s.sample(30, 1, 3).unwrap());
-        s.sample_reusing(&mut z, 12, 1, 3).unwrap();
-        assert_eq!(z, s.sample(12, 1, 3).unwrap());
+        assert_eq!(z, s.sample(30, 1, 3).unwrap()); // test: valid width
+        s.sample_reusing(&mut z, 12, 1, 3).unwrap(); // test: valid width
+        assert_eq!(z, s.sample(12, 1, 3).unwrap()); // test: valid width
         assert!(s.sample_reusing(&mut z, 0, 1, 3).is_err());
     }
 }

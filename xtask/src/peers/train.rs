@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use model::{Dataset, Network};
 
-use super::{Python, SEED, nums};
+use super::{Python, SEED, nums, write_inputs};
 use crate::UserError;
 
 /// One end-to-end case: the method, the sizes (d < n takes the weight-space path, d ≥ n kernel
@@ -52,10 +52,7 @@ pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usiz
     let sub = dir.join(format!("train-{method}-{n}x{d}x{m}"));
     std::fs::create_dir_all(&sub)?;
     let file = |name: &str| sub.join(name).to_string_lossy().into_owned();
-    model::npy::write_matrix(sub.join("X.npy"), data.x())?;
-    model::npy::write_vector(sub.join("y.npy"), data.y())?;
-    model::npy::write_matrix(sub.join("W0.npy"), net.w.as_ref())?;
-    model::npy::write_vector(sub.join("a.npy"), net.a.as_ref())?;
+    write_inputs(&sub, &data, &net)?;
     let exe = std::env::current_exe().map_err(|e| UserError(format!("cannot find the xtask binary: {e}")))?;
     let out = file("train.csv");
     let (steps_s, h_s, eta_s, horizon) =
@@ -120,7 +117,7 @@ mod tests {
     #[test]
     fn the_final_loss_is_read_from_the_last_row_at_the_last_step() {
         let csv = "t,step,loss\n0e0,0,2.5e-1\n5e0,500,1.25e-1\n";
-        assert_eq!(final_loss(csv, 500).unwrap(), 0.125);
+        assert_eq!(final_loss(csv, 500).unwrap(), 0.125); // test: a well-formed CSV
         assert!(final_loss(csv, 499).is_err(), "a run that stopped early is refused");
         assert!(final_loss("t,step,loss\n", 500).is_err());
     }
