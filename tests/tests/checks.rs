@@ -77,7 +77,7 @@ fn lemma_2_2_event_at_a_tiny_width_is_refuted_with_a_witness() {
 fn lemma_2_2_at_its_proof_width_is_supported() {
     let base =
         CheckConfig { n: 3, d: 3, data: lemmas::DataKind::Orthonormal, seeds: 60, delta: 0.2, ..Default::default() };
-    let m = lemmas::lem22::proof_width_spec(3, 0.2, 0.5).ceil() as usize;
+    let m = lemmas::bounds::proof_width_spec(3, 0.2, 0.5).ceil() as usize;
     let cfg = CheckConfig { widths: vec![m], bisection_steps: 0, ..base };
     let res = check(ClaimId::Lem22, &cfg, &NoProgress).unwrap();
     assert!(res.premise_met);
@@ -237,7 +237,7 @@ fn lemma_2_3_ball_certificate_is_lambda_min_minus_b() {
         .unwrap();
     let data = lemmas::make_data(&cfg).unwrap();
     let lambda0 = model::lambda_min(model::h_infinity(data.input_gram()).as_ref()).unwrap();
-    let r = lemmas::lem23::radius(data.n(), cfg.delta, lambda0);
+    let r = lemmas::bounds::lem23_radius(data.n(), cfg.delta, lambda0);
     let net = model::Network::init(400, data.d(), lemmas::engine::init_seed(&cfg, ClaimId::Lem23, 400), 1).unwrap();
     let z = model::network::preactivations(data.x(), net.w.as_ref());
     let (b, _) = lemmas::lem23::certificate(data.input_gram(), z.as_ref(), r);
@@ -276,7 +276,7 @@ fn horizons_let_the_bounds_fall_by_e_to_the_minus_8() {
     assert!(spans.rows.iter().any(|r| r.max == 1.0), "some premise span covers [0, 8/λ0]");
     let c = lemmas::Profile::Tiny.config(ClaimId::Thm31);
     let eta = c.c_eta * 0.3 / 16.0;
-    let k = lemmas::thm31::iterations_for(c.iterations, eta, 0.3);
+    let k = lemmas::bounds::iterations_for(c.iterations, eta, 0.3);
     assert!(eta * 0.3 * k as f64 / 2.0 >= 8.0 && eta * 0.3 * (k - 1) as f64 / 2.0 < 8.0);
     let e = check(ClaimId::Thm31, &CheckConfig { c_eta: 1e-6, ..c }, &NoProgress).unwrap_err();
     assert!(e.to_string().contains("raise c_eta"), "{e}");
@@ -389,7 +389,7 @@ fn thm31_route_with(bound_scale: f64, solver: lemmas::Solver, seeds: u64, audit_
         data: lemmas::DataKind::Correlated,
         master_seed: lemmas::proof_width::master_seed(),
         delta: 0.2,
-        c_eta: lemmas::thm31::C_ETA_ROUTE,
+        c_eta: lemmas::bounds::C_ETA_ROUTE,
         widths: vec![5_000],
         seeds,
         iterations: 1,

@@ -24,6 +24,7 @@
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod minibatch;
 pub mod problem;
 pub mod recorder;
 pub mod sgd;

@@ -27,7 +27,7 @@ use model::simd::{SimdKernel, dispatch};
 use model::{Dataset, InfiniteWidth, ModelError, Network, PatternBits, h_infinity};
 use rayon::prelude::*;
 
-use crate::sgd::MinibatchSampler;
+use crate::minibatch::MinibatchSampler;
 use crate::state::{Position, State};
 use crate::{DescentConfig, DescentError, LearningRate, Method, Result, Sampling};
 

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use faer::{Col, ColRef, Mat, MatRef};
 use model::{LambdaMinWarmStart, PatternBits};
 
-use crate::sgd::MinibatchSampler;
+use crate::minibatch::MinibatchSampler;
 
 /// Where the first layer is kept.
 #[derive(Debug, Clone)]

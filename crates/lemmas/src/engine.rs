@@ -3,13 +3,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
-
 use crate::LemmaError;
-use crate::claim::{Claim, Prepared};
+use crate::claim::{Claim, EventSpec, Measured, Prepared, SeedCtx, SeedOutcome};
 use crate::config::{CheckConfig, ClaimId};
 use crate::result::{
-    ClaimResult, EventResult, ExpectationResult, ExpectationRow, Observation, Outcome, Premise, Relation, Role, Target,
+    ClaimResult, EventResult, ExpectationResult, ExpectationRow, Observation, Outcome, Premise, Relation, Role,
     Threshold, WidthRow, Witness,
 };
 use crate::stats::{Verdict, median};
@@ -140,274 +138,6 @@ pub fn ensure_fits_in_memory(cfg: &CheckConfig) -> Result<(), LemmaError> {
 /// that the `error` verdict and exit status 3 can be tested. Never set in a real run.
 pub const PLANT_SANITY_FAILURE: &str = "OVERPARAM_TEST_PLANT_SANITY_FAILURE";
 
-/// An event to judge: key, description, role, width premise and claimed probability.
-#[derive(Debug, Clone)]
-pub struct EventSpec {
-    /// Short key, unique within the claim.
-    pub key: &'static str,
-    /// What it says.
-    pub description: String,
-    /// Statement, proof step or sanity identity.
-    pub role: Role,
-    /// The width this event needs.
-    pub premise: Premise,
-    /// Claimed probability.
-    pub target: Target,
-    /// How the target's probability was counted (docs/theory.md §2.9), when it is not 1 − δ.
-    pub budget: Option<String>,
-    /// An implication whose proof bounds the joint event (`inference::Kind::Implication`):
-    /// supported by the live seeds' conditional rate, refuted only through the joint event.
-    pub implication: bool,
-}
-
-impl EventSpec {
-    /// An event with no width premise, claimed with probability `target`.
-    pub fn new(key: &'static str, role: Role, target: Target, description: impl Into<String>) -> Self {
-        EventSpec {
-            key,
-            description: description.into(),
-            role,
-            premise: Premise::AnyWidth,
-            target,
-            budget: None,
-            implication: false,
-        }
-    }
-    /// The same event judged as an implication whose proof bounds the joint event
-    /// (docs/theory.md §2.9: Lem 2.5).
-    pub fn implication(mut self) -> Self {
-        self.implication = true;
-        self
-    }
-    /// The same event with a width premise.
-    pub fn premise(mut self, premise: Premise) -> Self {
-        self.premise = premise;
-        self
-    }
-    /// The same event with its probability budget explained.
-    pub fn budget(mut self, why: impl Into<String>) -> Self {
-        self.budget = Some(why.into());
-        self
-    }
-}
-
-/// A per-seed quantity: an expectation compared with a reference, or a reported rate or margin.
-#[derive(Debug, Clone)]
-pub struct MeasureSpec {
-    /// Short key, unique within the claim.
-    pub key: &'static str,
-    /// What it compares.
-    pub description: String,
-    /// Relation of the mean to the reference.
-    pub relation: Relation,
-    /// Reference value (none for [`Relation::Report`]).
-    pub reference: Option<f64>,
-    /// A floor on the per-seed standard deviation implied by the reference model at width m
-    /// (e.g. √(p(1 − p)/m) for a per-seed mean of m i.i.d. per-neuron fractions with mean p), so
-    /// that a rare event never seen in a few seeds is not declared impossible.
-    pub sd_floor: Option<fn(f64, usize) -> f64>,
-}
-
-impl MeasureSpec {
-    /// A mean compared with a reference.
-    pub fn compare(key: &'static str, relation: Relation, reference: f64, description: impl Into<String>) -> Self {
-        MeasureSpec { key, description: description.into(), relation, reference: Some(reference), sd_floor: None }
-    }
-    /// A reported quantity (mean, min, max over seeds), compared with nothing.
-    pub fn report(key: &'static str, description: impl Into<String>) -> Self {
-        MeasureSpec {
-            key,
-            description: description.into(),
-            relation: Relation::Report,
-            reference: None,
-            sd_floor: None,
-        }
-    }
-}
-
-/// Compares measured values with bounds under `bound_scale` and the numerical band (docs/theory.md
-/// §3.3, §3.8): the one place where an observation's outcome is decided.
-#[derive(Debug, Clone, Copy)]
-pub struct Judge {
-    /// The factor on bounds: a ≤-bound b becomes s·b, a ≥-bound b becomes b/s (1 for sanity identities).
-    pub scale: f64,
-    /// Whether the band is a rounding allowance of exact arithmetic rather than an error estimate:
-    /// only an *estimate* as large as the value it guards decides nothing (docs/theory.md §3.3); a
-    /// rounding allowance is a bound on the error, whatever the value (e.g. a certificate that is
-    /// exactly 0).
-    pub exact: bool,
-}
-
-impl Judge {
-    /// A judge with `bound_scale` = `scale` whose bands are error estimates.
-    pub fn new(scale: f64) -> Self {
-        Judge { scale, exact: false }
-    }
-    /// The same judge for bands that are rounding allowances of exact arithmetic.
-    pub fn exact(self) -> Self {
-        Judge { exact: true, ..self }
-    }
-    /// "measured ≤ bound".
-    pub fn at_most(&self, measured: f64, bound: f64, band: f64) -> Observation {
-        self.upper(measured, bound * self.scale, band, false)
-    }
-    /// "measured < bound".
-    pub fn below(&self, measured: f64, bound: f64, band: f64) -> Observation {
-        self.upper(measured, bound * self.scale, band, true)
-    }
-    /// "measured ≥ bound" (slack = bound ÷ measured).
-    pub fn at_least(&self, measured: f64, bound: f64, band: f64) -> Observation {
-        self.lower(measured, bound / self.scale, band, false)
-    }
-    /// "measured > bound".
-    pub fn above(&self, measured: f64, bound: f64, band: f64) -> Observation {
-        self.lower(measured, bound / self.scale, band, true)
-    }
-
-    fn upper(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
-        let outcome = decide(bound - measured, measured, band, strict, self.exact);
-        observation(outcome, measured, bound, ratio_of(measured, bound), band)
-    }
-    fn lower(&self, measured: f64, bound: f64, band: f64, strict: bool) -> Observation {
-        let outcome = decide(measured - bound, measured, band, strict, self.exact);
-        observation(outcome, measured, bound, ratio_of(bound, measured), band)
-    }
-}
-
-fn ratio_of(a: f64, b: f64) -> f64 {
-    crate::result::ratio(a, b)
-}
-
-/// The outcome of a comparison whose margin (≥ 0: on the right side) is `margin`, with `band`
-/// guarding `measured`: a band that is not finite, or an error estimate as large as the quantity it
-/// guards (not a rounding allowance, `exact`), decides nothing; a margin within the band is inconclusive.
-fn decide(margin: f64, measured: f64, band: f64, strict: bool, exact: bool) -> Outcome {
-    if measured.is_nan() || margin.is_nan() {
-        return Outcome::Fails;
-    }
-    if !band.is_finite() || band < 0.0 || (!exact && band > 0.0 && band >= measured.abs()) {
-        return Outcome::WithinBand;
-    }
-    let holds = if strict { margin > band } else { margin >= band };
-    let fails = if band > 0.0 {
-        margin < -band
-    } else if strict {
-        margin <= 0.0
-    } else {
-        margin < 0.0
-    };
-    if holds {
-        Outcome::Holds
-    } else if fails {
-        Outcome::Fails
-    } else {
-        Outcome::WithinBand
-    }
-}
-
-fn observation(outcome: Outcome, measured: f64, bound: f64, slack: f64, band: f64) -> Observation {
-    use crate::result::finite;
-    Observation { outcome, measured: finite(measured), bound: finite(bound), slack, band: finite(band), time: None }
-}
-
-/// The worst of many observations of one event (a failure first, then a band, then the largest
-/// slack); vacuous when there are none.
-pub fn worst_of(observations: impl IntoIterator<Item = Observation>) -> Observation {
-    observations.into_iter().fold(Observation::vacuous(), Observation::worst)
-}
-
-/// A finite f64, or NaN / ±∞ written as "NaN", "inf", "-inf" (JSON has no such numbers).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Num(pub f64);
-
-impl Serialize for Num {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let x = self.0;
-        if x.is_finite() {
-            s.serialize_f64(x)
-        } else if x.is_nan() {
-            s.serialize_str("NaN")
-        } else if x > 0.0 {
-            s.serialize_str("inf")
-        } else {
-            s.serialize_str("-inf")
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Num {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Value {
-            Number(f64),
-            Named(String),
-        }
-        match Value::deserialize(d)? {
-            Value::Number(x) => Ok(Num(x)),
-            Value::Named(s) => match s.as_str() {
-                "NaN" => Ok(Num(f64::NAN)),
-                "inf" => Ok(Num(f64::INFINITY)),
-                "-inf" => Ok(Num(f64::NEG_INFINITY)),
-                other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
-            },
-        }
-    }
-}
-
-/// What one seed at one width produced: an observation per event and a value per measure, by key.
-/// (A vacuous seed may leave measures out.)
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SeedOutcome {
-    /// Observations by event key.
-    pub events: BTreeMap<String, Observation>,
-    /// Values by measure key.
-    pub values: BTreeMap<String, Num>,
-}
-
-impl SeedOutcome {
-    /// Records the observation of event `key`.
-    pub fn event(mut self, key: &str, o: Observation) -> Self {
-        self.events.insert(key.to_string(), o);
-        self
-    }
-    /// Records the value of measure `key`.
-    pub fn value(mut self, key: &str, x: f64) -> Self {
-        self.values.insert(key.to_string(), Num(x));
-        self
-    }
-    /// Bit-for-bit equality (any NaN equals any NaN: they aggregate alike), for checkpoints.
-    pub fn same_bits(&self, other: &SeedOutcome) -> bool {
-        let f = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
-        self.events.len() == other.events.len()
-            && self.values.len() == other.values.len()
-            && self.events.iter().zip(&other.events).all(|((k, a), (l, b))| k == l && a.same_bits(b))
-            && self.values.iter().zip(&other.values).all(|((k, a), (l, b))| k == l && f(a.0, b.0))
-    }
-}
-
-/// One seed's environment: its width, trial, the seed of its own streams and the judges of its events.
-pub struct SeedCtx<'a> {
-    /// Width m.
-    pub m: usize,
-    /// Trial index t.
-    pub trial: u64,
-    /// Seed of this (claim, width)'s initialisation streams: pass it with `trial` to
-    /// `Network::init` or the sampler. Independent across claims and widths (docs/theory.md §3.5).
-    pub init_seed: u64,
-    bound_scale: f64,
-    specs: &'a [EventSpec],
-}
-
-impl SeedCtx<'_> {
-    /// The judge of event `key`: `bound_scale` for statements and proof steps, 1 for sanity identities.
-    pub fn judge(&self, key: &str) -> Judge {
-        // Every key passed is a string literal of the same claim's events() (program invariant, not input).
-        let spec = self.specs.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("no event keyed {key:?}"));
-        Judge::new(if spec.role == Role::Sanity { 1.0 } else { self.bound_scale })
-    }
-}
-
 /// The seed of the initialisation streams of `claim` at width `m` under `cfg` (docs/theory.md §3.5):
 /// SplitMix64 over the claim's key (its name, never its position in the table, so inserting a
 /// claim reseeds no other), the configuration — n, d, the data kind, the data's master seed and δ —
@@ -433,28 +163,6 @@ pub fn init_seed(cfg: &CheckConfig, claim: ClaimId, m: usize) -> u64 {
         h = mix(h ^ x);
     }
     h
-}
-
-/// Everything measured for a claim, before it becomes a [`ClaimResult`].
-#[derive(Debug, Clone)]
-pub struct Measured {
-    /// Events, rows sorted by width.
-    pub events: Vec<EventResult>,
-    /// Expectations and reported quantities, rows sorted by width.
-    pub expectations: Vec<ExpectationResult>,
-    /// Where the statement's threshold lies.
-    pub threshold: Threshold,
-}
-
-impl Measured {
-    /// The event keyed `key`.
-    pub fn event(&self, key: &str) -> Option<&EventResult> {
-        self.events.iter().find(|e| e.key == key)
-    }
-    /// The measure keyed `key`.
-    pub fn measure(&self, key: &str) -> Option<&ExpectationResult> {
-        self.expectations.iter().find(|e| e.key == key)
-    }
 }
 
 /// Runs `claim` under `cfg`: validation (the configuration, then the derived quantities in
@@ -767,9 +475,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::claim::Identity;
+    use crate::claim::{Identity, Judge, MeasureSpec};
     use crate::profile::Profile;
-    use crate::result::ProofWidth;
+    use crate::result::{ProofWidth, Target};
 
     /// Remembers every seed put, counting puts.
     #[derive(Default)]

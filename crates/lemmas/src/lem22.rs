@@ -4,44 +4,15 @@ use model::{
     GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric,
 };
 
+use crate::bounds::{
+    hoeffding_radius, log10_proof_width_slide, log10_proof_width_spec, proof_width_slide, proof_width_spec,
+    slide_radius,
+};
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, Measured, SeedCtx, SeedOutcome};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::ROUNDING;
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
-
-/// Width of docs/theory.md §2.1's route: Hoeffding per entry with a union bound over n² entries, then
-/// ‖·‖₂ ≤ ‖·‖_F ≤ nε: m₂.₂ = 8 n² log(2n²/δ) / λ0².
-pub fn proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
-    let n2 = (n * n) as f64;
-    8.0 * n2 * (2.0 * n2 / delta).ln() / (lambda0 * lambda0)
-}
-
-/// log10 of [`proof_width_spec`], computed in logs (finite for every δ > 0 and λ0 > 0).
-pub fn log10_proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
-    let n2 = (n * n) as f64;
-    (8.0 * n2 * ((2.0 * n2).ln() - delta.ln())).log10() - 2.0 * lambda0.log10()
-}
-
-/// log10 of [`proof_width_slide`], computed in logs.
-pub fn log10_proof_width_slide(n: usize, delta: f64, lambda0: f64) -> f64 {
-    (256.0 * (n * n) as f64 * ((n as f64).ln() - delta.ln())).log10() - 2.0 * lambda0.log10()
-}
-
-/// Width of the slide's route (per entry 2√(log(1/δ′))/√m with δ′ = δ/n²): 256 n² log(n/δ) / λ0².
-pub fn proof_width_slide(n: usize, delta: f64, lambda0: f64) -> f64 {
-    256.0 * (n * n) as f64 * (n as f64 / delta).ln() / (lambda0 * lambda0)
-}
-
-/// Hoeffding's entrywise radius ε(m) = √(log(2n²/δ) / (2m)).
-pub fn hoeffding_radius(n: usize, delta: f64, m: usize) -> f64 {
-    ((2.0 * (n * n) as f64 / delta).ln() / (2.0 * m as f64)).sqrt()
-}
-
-/// The slide's entrywise radius 2√(log(n²/δ)) / √m.
-pub fn slide_radius(n: usize, delta: f64, m: usize) -> f64 {
-    2.0 * (((n * n) as f64 / delta).ln() / m as f64).sqrt()
-}
 
 /// Slide Lem 2.2 = paper Lem 3.1.
 pub struct Lem22;

@@ -6,16 +6,12 @@ use model::{Dataset, Network, PatternBits, gram_h, h_infinity, lambda_min, spect
 use statrs::function::erf::erf;
 use std::f64::consts::PI;
 
+use crate::bounds::lem23_radius as radius;
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::ROUNDING;
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
-
-/// The radius of Lem 2.3 with the explicit constant c = √(2π)/16: R = √(2π) δ λ0 / (16 n²).
-pub fn radius(n: usize, delta: f64, lambda0: f64) -> f64 {
-    (2.0 * PI).sqrt() * delta * lambda0 / (16.0 * (n * n) as f64)
-}
 
 /// The certificate B = (1/m) Σ_ij |x_iᵀx_j| Σ_r 1{A_ir ∪ A_jr}, A_ir = {|w_r(0)ᵀx_i| < R}, computed
 /// from Z = X W(0)ᵀ alone. It bounds Σ_ij |H_ij(W) − H_ij(0)| for every W in the ball of radius R.
@@ -113,7 +109,7 @@ impl Claim for Lem23 {
         let n = data.n();
         let lambda0 = crate::trajectory::positive_lambda0(lambda_min(h_infinity(data.input_gram()).as_ref())?)?;
         let r = radius(n, cfg.delta, lambda0);
-        let m22 = crate::lem22::proof_width_spec(n, cfg.delta, lambda0);
+        let m22 = crate::bounds::proof_width_spec(n, cfg.delta, lambda0);
         Ok(Box::new(Prep { cfg, data, lambda0, r, m22 }))
     }
 }
@@ -130,7 +126,7 @@ impl Prepared for Prep<'_> {
             "no width premise for the first part; the λmin part uses Lem 2.2's width",
             "8 n² log(2n²/δ) / λ0² (Lem 2.2)",
             self.m22,
-            crate::lem22::log10_proof_width_spec(self.data.n(), self.cfg.delta, self.lambda0),
+            crate::bounds::log10_proof_width_spec(self.data.n(), self.cfg.delta, self.lambda0),
         )]
     }
     fn events(&self) -> Vec<EventSpec> {

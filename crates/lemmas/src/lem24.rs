@@ -3,7 +3,7 @@
 use model::{Dataset, InfiniteWidth, Network};
 
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
@@ -32,7 +32,7 @@ impl Claim for Lem24 {
         }
     }
     fn config(&self, profile: Profile) -> CheckConfig {
-        crate::thm21::flow_profile(profile)
+        crate::profile::flow_profile(profile)
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;
@@ -112,7 +112,7 @@ impl Prepared for Prep<'_> {
         let r0 = r.initial_residual_norm;
         let live: Vec<_> = span.iter().filter(|p| p.t > 0.0).collect();
         let (st, dist) = (seed.judge("statement"), seed.judge("distance"));
-        let distance_of = |j: &crate::engine::Judge| {
+        let distance_of = |j: &crate::claim::Judge| {
             worst_of(live.iter().map(|p| j.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)))
         };
         let mut statement = decay_observation(&st, span, r.completed).worst(distance_of(&st));

@@ -1,28 +1,13 @@
 //! Slide Lem 2.5 (paper Lem 3.4): if R′ < R then for all t, λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and the Lem 2.4 decay hold — judged on the seeds where R′ < R, on inputs with K far from diagonal.
 
-use std::f64::consts::PI;
-
 use model::{Dataset, InfiniteWidth, Network};
 
+use crate::bounds::{log10_premise_width, premise_width};
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, run_until};
 use crate::{CheckConfig, ClaimId, DataKind, LemmaError, Profile, Solver, make_data};
-
-/// The width at which R′ < R holds for a given ‖y − u(0)‖: m > (32 n^{2.5} ‖y − u(0)‖ / (√(2π) δ λ0²))².
-/// log10 of [`premise_width`], computed in logs (finite for every δ > 0, λ0 > 0, ‖y − u(0)‖ > 0).
-pub fn log10_premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
-    2.0 * (32f64.log10() + 2.5 * (n as f64).log10() + initial_residual_norm.log10()
-        - 0.5 * (2.0 * PI).log10()
-        - delta.log10()
-        - 2.0 * lambda0.log10())
-}
-
-/// The width at which R′ < R holds for a given ‖y − u(0)‖ (see [`log10_premise_width`] for its log10).
-pub fn premise_width(n: usize, initial_residual_norm: f64, delta: f64, lambda0: f64) -> f64 {
-    (32.0 * (n as f64).powf(2.5) * initial_residual_norm / ((2.0 * PI).sqrt() * delta * lambda0 * lambda0)).powi(2)
-}
 
 /// Slide Lem 2.5 = paper Lem 3.4.
 pub struct Lem25;
@@ -99,7 +84,7 @@ impl Claim for Lem25 {
         let n = data.n();
         let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
-        let big_r = crate::lem23::radius(n, cfg.delta, lambda0);
+        let big_r = crate::bounds::lem23_radius(n, cfg.delta, lambda0);
         let expected_r0 = (data.y().squared_norm_l2() + n as f64 / 2.0).sqrt();
         let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
         let log10_m_needed = log10_premise_width(n, expected_r0, cfg.delta, lambda0);
@@ -197,7 +182,7 @@ impl Prepared for Prep<'_> {
         };
         let live: Vec<_> = r.points.iter().filter(|p| p.t > 0.0).collect();
         let lmin_band = ROUNDING * n as f64;
-        let conclusion = |j: &crate::engine::Judge| {
+        let conclusion = |j: &crate::claim::Judge| {
             let lmin = worst_of(live.iter().map(|p| j.at_least(p.lambda_min_h, lambda0 / 2.0, lmin_band).at_time(p.t)));
             let dist =
                 worst_of(live.iter().map(|p| j.at_most(p.max_distance, r.r_prime, p.distance_band).at_time(p.t)));

@@ -11,9 +11,12 @@
 //! accepted trial for correlated data). [`check_with`] also takes a seed store (the runner's
 //! checkpoint: finished seeds are not redone) and an optional shard, without changing any result.
 
+pub mod bounds;
 pub mod claim;
 pub mod config;
+pub mod data;
 pub mod engine;
+pub mod error;
 pub mod figure1;
 pub mod fit;
 pub mod lem22;
@@ -32,13 +35,14 @@ pub mod thm31;
 pub mod threshold;
 pub mod trajectory;
 
+pub use claim::SeedOutcome;
 pub use config::{CheckConfig, DataKind, Solver};
-pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedOutcome, SeedStore, Shard};
+pub use data::{CORRELATED_TRIES, make_data, off_diagonal_range};
+pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedStore, Shard};
+pub use error::LemmaError;
 pub use profile::Profile;
 pub use result::ClaimResult;
 pub use stats::Verdict;
-
-use model::{Dataset, ModelError};
 
 /// Standard errors beyond which a mean contradicts its reference (the inference engine's rule).
 pub use inference::EXPECTATION_Z;
@@ -106,84 +110,6 @@ impl ClaimId {
         let norm: String = s.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_lowercase();
         ClaimId::ALL.iter().copied().find(|c| c.key().replace('-', "") == norm)
     }
-}
-
-/// What can stop a check.
-#[derive(Debug, thiserror::Error)]
-pub enum LemmaError {
-    /// A configuration field (or a quantity derived from it) is outside its domain.
-    #[error("invalid configuration: {name} = {value}: {reason}")]
-    Config {
-        /// Field name.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// Why.
-        reason: String,
-    },
-    /// Data, weights or a numerical routine failed.
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    /// A dynamics run failed.
-    #[error("{0}")]
-    Dynamics(String),
-    /// The seed store (the runner's checkpoint) failed or holds something unusable.
-    #[error("{0}")]
-    Store(String),
-}
-
-impl From<inference::InferenceError> for LemmaError {
-    fn from(e: inference::InferenceError) -> Self {
-        match e {
-            inference::InferenceError::Config { name, value, reason } => LemmaError::Config { name, value, reason },
-            other => LemmaError::Config { name: "inference", value: String::new(), reason: other.to_string() },
-        }
-    }
-}
-
-/// Largest number of sphere draws tried for correlated data before giving up.
-pub const CORRELATED_TRIES: u64 = 10_000;
-
-/// The data set of a check (trial 0 of the data streams of `master_seed`; for correlated data the
-/// first trial whose inputs qualify, see [`DataKind::Correlated`]).
-pub fn make_data(cfg: &CheckConfig) -> Result<Dataset, LemmaError> {
-    Ok(match cfg.data {
-        DataKind::Sphere => Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, 0)?,
-        DataKind::Orthonormal => Dataset::orthonormal(cfg.n, cfg.d, cfg.master_seed, 0)?,
-        DataKind::Correlated => {
-            for trial in 0..CORRELATED_TRIES {
-                let data = Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, trial)?;
-                let (lo, hi) = off_diagonal_range(&data);
-                if (config::CORRELATED_MIN..=config::CORRELATED_MAX).contains(&hi) && lo.is_finite() {
-                    return Ok(data);
-                }
-            }
-            return Err(LemmaError::Config {
-                name: "data",
-                value: "correlated".into(),
-                reason: format!(
-                    "no draw of {} points on the sphere in d = {} among {CORRELATED_TRIES} had a pair with |x_iᵀx_j| ≥ {} and none above {}: change n or d",
-                    cfg.n,
-                    cfg.d,
-                    config::CORRELATED_MIN,
-                    config::CORRELATED_MAX
-                ),
-            });
-        }
-    })
-}
-
-/// The smallest and largest |x_iᵀx_j| over pairs i < j (±∞ when n = 1).
-pub fn off_diagonal_range(data: &Dataset) -> (f64, f64) {
-    let k = data.input_gram();
-    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
-    for i in 0..data.n() {
-        for j in i + 1..data.n() {
-            let c = k[(i, j)].abs();
-            range = (range.0.min(c), range.1.max(c));
-        }
-    }
-    range
 }
 
 /// Runs the check of `claim`.

@@ -64,3 +64,33 @@ impl Profile {
         [Profile::Quick, Profile::Paper, Profile::Tiny, Profile::ProofWidth].into_iter().find(|p| p.name() == s)
     }
 }
+
+/// The quick profile of the flow claims: n = d = 6, widths 100, 1000, 3000, 20 seeds, h = 0.1
+/// (n = 6 keeps λ0 large enough that runs to λ0·T = 8 fit the docs-freshness test's budget).
+pub(crate) fn quick_flow() -> CheckConfig {
+    CheckConfig {
+        n: 6,
+        d: 6,
+        widths: vec![10, 100, 1_000, 3_000],
+        seeds: 20,
+        horizon: 1.0,
+        step: 0.1,
+        ..CheckConfig::default()
+    }
+}
+
+/// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
+pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
+    match profile {
+        Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
+        Profile::Quick => quick_flow(),
+        Profile::Paper => CheckConfig {
+            n: 20,
+            d: 20,
+            widths: vec![100, 1_000, 10_000, 100_000],
+            seeds: 100,
+            horizon: 1.0,
+            ..CheckConfig::default()
+        },
+    }
+}

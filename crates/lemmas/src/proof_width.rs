@@ -84,7 +84,7 @@ pub fn lem25() -> CheckConfig {
 /// holds for the mean ‖y − u(0)‖ = √(‖y‖² + n/2). Also the tiny profile's Lem 2.5.
 pub fn lem25_at(cfg: CheckConfig, multiple: f64) -> CheckConfig {
     let (n, lambda0, y2) = constants(&cfg);
-    let m = multiple * crate::lem25::premise_width(n, (y2 + n as f64 / 2.0).sqrt(), cfg.delta, lambda0);
+    let m = multiple * crate::bounds::premise_width(n, (y2 + n as f64 / 2.0).sqrt(), cfg.delta, lambda0);
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
 
@@ -92,8 +92,8 @@ pub fn lem25_at(cfg: CheckConfig, multiple: f64) -> CheckConfig {
 pub fn thm21() -> CheckConfig {
     let cfg = CheckConfig { seeds: seeds_to_support(0.7), ..base() };
     let (n, lambda0, y2) = constants(&cfg);
-    let m =
-        crate::thm21::proof_width(n, y2, cfg.delta, lambda0).max(crate::lem22::proof_width_spec(n, cfg.delta, lambda0));
+    let m = crate::bounds::thm21_proof_width(n, y2, cfg.delta, lambda0)
+        .max(crate::bounds::proof_width_spec(n, cfg.delta, lambda0));
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
 
@@ -101,14 +101,14 @@ pub fn thm21() -> CheckConfig {
 /// step of the explicit route.
 pub fn thm31() -> CheckConfig {
     let cfg = CheckConfig {
-        c_eta: crate::thm31::C_ETA_ROUTE,
+        c_eta: crate::bounds::C_ETA_ROUTE,
         iterations: 1,
-        seeds: seeds_to_support(1.0 - f64::from(crate::thm31::EVENTS_CHAINED) * 0.1) + 1,
+        seeds: seeds_to_support(1.0 - f64::from(crate::bounds::THM31_EVENTS_CHAINED) * 0.1) + 1,
         ..base()
     };
     let (n, lambda0, y2) = constants(&cfg);
-    let m =
-        crate::thm31::proof_width(n, y2, cfg.delta, lambda0).max(crate::lem22::proof_width_spec(n, cfg.delta, lambda0));
+    let m = crate::bounds::thm31_proof_width(n, y2, cfg.delta, lambda0)
+        .max(crate::bounds::proof_width_spec(n, cfg.delta, lambda0));
     CheckConfig { widths: vec![m.ceil() as usize], ..cfg }
 }
 

@@ -58,12 +58,12 @@ pub fn state_bytes(cfg: &CheckConfig, m: usize) -> Option<u64> {
 /// ⌈16/(ηλ0)⌉). `None` when the data cannot be drawn.
 pub fn active_updates(cfg: &CheckConfig, m: usize) -> Option<f64> {
     let (n, _, lambda0, budget) = planning(cfg, m)?;
-    let r31 = crate::thm31::radius(n, cfg.delta, lambda0);
+    let r31 = crate::bounds::thm31_radius(n, cfg.delta, lambda0);
     let rho: Vec<f64> = budget.iter().map(|r| (BUDGET_GROWTH * r).max(r31)).collect();
     let active = reduced::expected_active(m as u64, &rho) as f64;
     let flow = 12.0 * (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil();
     let eta = descent::LearningRate::theorem_eta(cfg.c_eta, lambda0, n);
-    let gd = crate::thm31::iterations_for(cfg.iterations, eta, lambda0) as f64;
+    let gd = crate::bounds::iterations_for(cfg.iterations, eta, lambda0) as f64;
     Some(active * flow.max(gd))
 }
 

@@ -15,7 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Progress, RunContext, SeedOutcome, SeedStore, Shard, seed_state_bytes};
+use crate::claim::SeedOutcome;
+use crate::engine::{Progress, RunContext, SeedStore, Shard, seed_state_bytes};
 use crate::fit::{ExponentFit, FitPoint, fit_exponent, least_squares};
 use crate::result::{Interval, ProofWidth};
 use crate::threshold::{ClaimThreshold, SearchConfig, claim_threshold};

@@ -1,33 +1,18 @@
 //! Slide Thm 2.1 (paper Thm 3.2): with m ≥ m₂.₁, w.p. ≥ 1 − 3δ the gradient flow has ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² for all t.
 
-use std::f64::consts::PI;
-
 use model::{Dataset, InfiniteWidth, Network};
 
+use crate::bounds::{
+    THM21_EVENTS_CHAINED as EVENTS_CHAINED, log10_thm21_proof_width as log10_proof_width,
+    thm21_proof_width as proof_width,
+};
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::profile::flow_profile;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
+use crate::trajectory::rate_note;
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
-
-/// m₂.₁ = 512 n⁵ (‖y‖² + n/2) / (π δ³ λ0⁴): Lem 2.5's premise chained with Markov on ‖y − u(0)‖².
-pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
-    let n = n as f64;
-    512.0 * n.powi(5) * (y_norm_sq + n / 2.0) / (PI * delta.powi(3) * lambda0.powi(4))
-}
-
-/// log10 of [`proof_width`], computed in logs (finite for every δ > 0 and λ0 > 0).
-pub fn log10_proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
-    let n = n as f64;
-    512f64.log10() + 5.0 * n.log10() + (y_norm_sq + n / 2.0).log10()
-        - PI.log10()
-        - 3.0 * delta.log10()
-        - 4.0 * lambda0.log10()
-}
-
-/// The events the proof of Thm 2.1 chains, each spending δ: Lem 2.2's, Lem 2.3's and Markov's
-/// (docs/theory.md §2.9). The statement's target is 1 − (this)·δ.
-pub const EVENTS_CHAINED: u32 = 3;
 
 /// Slide Thm 2.1 = paper Thm 3.2.
 pub struct Thm21;
@@ -40,36 +25,6 @@ struct Prep<'a> {
     y2: f64,
     m21: f64,
     t_end: f64,
-}
-
-/// The quick profile of the flow claims: n = d = 6, widths 100, 1000, 3000, 20 seeds, h = 0.1
-/// (n = 6 keeps λ0 large enough that runs to λ0·T = 8 fit the docs-freshness test's budget).
-pub(crate) fn quick_flow() -> CheckConfig {
-    CheckConfig {
-        n: 6,
-        d: 6,
-        widths: vec![10, 100, 1_000, 3_000],
-        seeds: 20,
-        horizon: 1.0,
-        step: 0.1,
-        ..CheckConfig::default()
-    }
-}
-
-/// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
-pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
-    match profile {
-        Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
-        Profile::Quick => quick_flow(),
-        Profile::Paper => CheckConfig {
-            n: 20,
-            d: 20,
-            widths: vec![100, 1_000, 10_000, 100_000],
-            seeds: 100,
-            horizon: 1.0,
-            ..CheckConfig::default()
-        },
-    }
 }
 
 impl Claim for Thm21 {
@@ -219,19 +174,4 @@ impl Prepared for Prep<'_> {
         notes.extend(rate_note(measured));
         notes
     }
-}
-
-/// "At m = …, the late decay rate was between a and b × λ0 and c–d × 2λmin(H(T))", from the results.
-pub(crate) fn rate_note(measured: &Measured) -> Option<String> {
-    let (rate, vs) = (measured.measure("decay-rate")?, measured.measure("rate-vs-2-lambda-min"));
-    let row = rate.rows.iter().rev().find(|r| r.seeds > 0)?;
-    let mut s = format!(
-        "At m = {}, the late decay rate of ‖y − u‖² was {:.3}–{:.3} × λ0 over {} seeds (the bound's rate is 1 × λ0)",
-        row.m, row.min, row.max, row.seeds
-    );
-    if let Some(v) = vs.and_then(|v| v.rows.iter().find(|r| r.m == row.m && r.seeds > 0)) {
-        s.push_str(&format!(", and {:.3}–{:.3} × 2λmin(H(T))", v.min, v.max));
-    }
-    s.push('.');
-    Some(s)
 }

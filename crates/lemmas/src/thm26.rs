@@ -2,42 +2,12 @@
 
 use model::{Dataset, Network};
 
+use crate::bounds::log10_thm26_fixed_point_width as log10_fixed_point_width;
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
-
-/// The order of the width, n⁶ log(m/δ) / (λ0⁴ δ³), with the implicit constant set to 1.
-pub fn width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
-    (n as f64).powi(6) * (m as f64 / delta).ln() / (lambda0.powi(4) * delta.powi(3))
-}
-
-/// log10 of [`width_order`], computed in logs.
-pub fn log10_width_order(n: usize, m: usize, delta: f64, lambda0: f64) -> f64 {
-    6.0 * (n as f64).log10() + ((m as f64).ln() - delta.ln()).log10() - 4.0 * lambda0.log10() - 3.0 * delta.log10()
-}
-
-/// log10 of the width m at which m = n⁶ log(m/δ)/(λ0⁴δ³) (the implicit constant set to 1): the
-/// smallest width that meets the order with log(m/δ) taken at that same width, since m grows
-/// faster than log m. Solved by fixed-point iteration in logs, L ← log10 [`width_order`] at 10^L,
-/// which contracts (its derivative is 1/ln(10^L/δ) < 1) and reaches f64 precision in a few steps.
-pub fn log10_fixed_point_width(n: usize, delta: f64, lambda0: f64) -> f64 {
-    let order = |log10_m: f64| {
-        6.0 * (n as f64).log10() + (log10_m * std::f64::consts::LN_10 - delta.ln()).log10()
-            - 4.0 * lambda0.log10()
-            - 3.0 * delta.log10()
-    };
-    let mut l = order(1.0).max(1.0);
-    for _ in 0..200 {
-        let next = order(l);
-        if !next.is_finite() || (next - l).abs() <= 1e-15 * l.abs() {
-            return next;
-        }
-        l = next;
-    }
-    l
-}
 
 /// Slide Thm 2.6 = paper Thm 3.3.
 pub struct Thm26;
@@ -64,9 +34,9 @@ impl Claim for Thm26 {
             Profile::Quick => CheckConfig {
                 widths: vec![10, 30, 100, 300, 1_000],
                 seeds: crate::proof_width::seeds_to_support(0.9),
-                ..crate::thm21::quick_flow()
+                ..crate::profile::quick_flow()
             },
-            _ => crate::thm21::flow_profile(profile),
+            _ => crate::profile::flow_profile(profile),
         }
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
@@ -154,7 +124,7 @@ impl Prepared for Prep<'_> {
             "The constant that is missing ([theory §2.6](theory.md#26-thm-26-paper-thm-33)): the paper's Ω hides the constant of its union bound over the m neurons on |a_r(t) − a_r(0)| and ‖w_r(0)‖ (the source of the log(m/δ) factor), and the levels that bound must hold at are not given either; without them no explicit width follows, so the width shown is the order n⁶ log(m/δ)/(λ0⁴δ³) with constant 1, and Thm 2.6 is not in the proof-width profile.".into(),
             format!("Runs go to T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}) with RK4 step h = {}.", self.t_end, self.lambda0 * self.t_end, self.cfg.step),
         ];
-        notes.extend(crate::thm21::rate_note(measured).map(|s| s.replace("2λmin(H(T))", "2λmin(H(T) + G(T))")));
+        notes.extend(crate::trajectory::rate_note(measured).map(|s| s.replace("2λmin(H(T))", "2λmin(H(T) + G(T))")));
         notes
     }
 }

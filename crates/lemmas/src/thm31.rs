@@ -17,8 +17,13 @@ use faer::Mat;
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
 use reduced::{GdStep, SeededInit, Stepper, System};
 
+use crate::bounds::{
+    C_ETA_ROUTE, THM31_EVENTS_CHAINED as EVENTS_CHAINED, iterations_for, log10_thm31_proof_width as log10_proof_width,
+    log10_thm31_width_order as log10_width_order, thm31_proof_width as proof_width, thm31_radius as radius,
+    thm31_width_order as width_order,
+};
 use crate::claim::{Claim, Identity, Prepared};
-use crate::engine::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::result::{Observation, Outcome, Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 
@@ -27,23 +32,11 @@ use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
 /// since up to 10⁵ iterations accumulate their rounding into what is compared.
 pub const GD_ROUNDING: f64 = 1e-9;
 
-/// ηλ0k/2 the runs reach: (1 − ηλ0/2)^k ≤ e^{−8} (docs/theory.md §3.6).
-pub const ETA_LAMBDA0_K_HALF: f64 = 8.0;
-
 /// Horizons longer than this many iterations are refused before anything runs.
 pub const MAX_ITERATIONS: f64 = 1e6;
 
 /// Doublings of c_η tried by the step sweep (at most 2¹² × the configured c_η).
 pub const SWEEP_DOUBLINGS: u32 = 12;
-
-/// The step constant of the explicit route: c_η ≤ 1/4, i.e. η ≤ λ0/(4n²), so that η²n² ≤ ηλ0/4
-/// (docs/theory.md §2.7 step 7). Above it the route does not apply and the paper's own constant
-/// is implicit.
-pub const C_ETA_ROUTE: f64 = 0.25;
-
-/// The events the route chains, each spending δ: Lem 2.2's, Lem 2.3's, Markov's on Σ_i |S_i^⊥| and
-/// Markov's on ‖y − u(0)‖² (docs/theory.md §2.9). The statement's target is 1 − (this)·δ.
-pub const EVENTS_CHAINED: u32 = 4;
 
 /// Audits stop once ‖y − u(k)‖² falls below this fraction of ‖y − u(0)‖²: below it u − y is a
 /// difference of O(1) terms at rounding level and ratios of residuals measure rounding.
@@ -55,48 +48,6 @@ const PREDICTION_ROUNDING: f64 = 1e-13;
 /// The sweep of c_η runs GD up to divergence, which makes every neuron active in the reduced
 /// solver: it runs only at widths below this.
 pub const SWEEP_MAX_WIDTH: usize = crate::reduced_flow::AUTO_MIN_WIDTH;
-
-/// The order of the width the paper asks for, n⁶/(λ0⁴ δ³), with the implicit constant set to 1.
-pub fn width_order(n: usize, delta: f64, lambda0: f64) -> f64 {
-    (n as f64).powi(6) / (lambda0.powi(4) * delta.powi(3))
-}
-
-/// log10 of [`width_order`], computed in logs.
-pub fn log10_width_order(n: usize, delta: f64, lambda0: f64) -> f64 {
-    6.0 * (n as f64).log10() - 4.0 * lambda0.log10() - 3.0 * delta.log10()
-}
-
-/// max(16n², 32n^{1.5}): the divisor of R₃.₁, set by Lem 2.3's λmin step (16n²) and the route's
-/// perturbation step (32n^{1.5}); 16n² from n = 4 on.
-pub fn radius_divisor(n: usize) -> f64 {
-    let n = n as f64;
-    (16.0 * n * n).max(32.0 * n.powf(1.5))
-}
-
-/// R₃.₁ = √(2π) δ λ0 / max(16n², 32n^{1.5}) (docs/theory.md §2.7 step 9).
-pub fn radius(n: usize, delta: f64, lambda0: f64) -> f64 {
-    (2.0 * PI).sqrt() * delta * lambda0 / radius_divisor(n)
-}
-
-/// m₃.₁ = 8 n (‖y‖² + n/2) max(16n², 32n^{1.5})² / (π δ³ λ0⁴): R′ < R₃.₁ with Markov on ‖y − u(0)‖².
-pub fn proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
-    let nf = n as f64;
-    8.0 * nf * (y_norm_sq + nf / 2.0) * radius_divisor(n).powi(2) / (PI * delta.powi(3) * lambda0.powi(4))
-}
-
-/// log10 of [`proof_width`], computed in logs (finite for every δ > 0 and λ0 > 0).
-pub fn log10_proof_width(n: usize, y_norm_sq: f64, delta: f64, lambda0: f64) -> f64 {
-    let nf = n as f64;
-    8f64.log10() + nf.log10() + (y_norm_sq + nf / 2.0).log10() + 2.0 * radius_divisor(n).log10()
-        - PI.log10()
-        - 3.0 * delta.log10()
-        - 4.0 * lambda0.log10()
-}
-
-/// Iterations for step η: max(least, ⌈16/(ηλ0)⌉), so that ηλ0k/2 ≥ 8.
-pub fn iterations_for(least: usize, eta: f64, lambda0: f64) -> usize {
-    least.max((2.0 * ETA_LAMBDA0_K_HALF / (eta * lambda0)).ceil() as usize)
-}
 
 /// Slide Thm 3.1 = paper Thm 4.1.
 pub struct Thm31;
@@ -190,7 +141,7 @@ impl Claim for Thm31 {
             c_stable,
             radius: radius(n, cfg.delta, lambda0),
             m31: proof_width(n, y2, cfg.delta, lambda0),
-            m22: crate::lem22::proof_width_spec(n, cfg.delta, lambda0),
+            m22: crate::bounds::proof_width_spec(n, cfg.delta, lambda0),
             data,
             infinite,
         }))
@@ -797,7 +748,7 @@ impl Prepared for Prep<'_> {
                 "no-divergence",
                 // Whether the run diverged is a count, not a bound: `bound_scale` does not move it,
                 // so a mutation run never reports a divergence that did not happen.
-                crate::engine::Judge::new(1.0).at_least(base.iterations as f64, k, 0.0).at_time(base.iterations as f64),
+                crate::claim::Judge::new(1.0).at_least(base.iterations as f64, k, 0.0).at_time(base.iterations as f64),
             )
             .event("step-length", or_vacuous(a.step_length))
             .event("i2-bound", or_vacuous(a.i2_bound))
@@ -900,8 +851,8 @@ mod tests {
             let (y2, delta, lambda0) = (0.7, 0.1, 0.3);
             let m = proof_width(n, y2, delta, lambda0);
             assert!((m.log10() - log10_proof_width(n, y2, delta, lambda0)).abs() < 1e-12);
-            let thm21 = crate::thm21::proof_width(n, y2, delta, lambda0);
-            let r23 = crate::lem23::radius(n, delta, lambda0);
+            let thm21 = crate::bounds::thm21_proof_width(n, y2, delta, lambda0);
+            let r23 = crate::bounds::lem23_radius(n, delta, lambda0);
             if n >= 4 {
                 let nf = n as f64;
                 let closed = 2048.0 * nf.powi(5) * (y2 + nf / 2.0) / (PI * delta.powi(3) * lambda0.powi(4));

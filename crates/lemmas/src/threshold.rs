@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::LemmaError;
+use crate::claim::EventSpec;
 use crate::claim::Prepared;
 use crate::config::{CheckConfig, ClaimId};
-use crate::engine::{EventSpec, RunContext, evaluate_seeds, seed_state_bytes};
+use crate::engine::{RunContext, evaluate_seeds, seed_state_bytes};
 use crate::result::{Outcome, Premise, ProofWidth, Role};
 
 pub use inference::search::{Search, SearchConfig, WidthTest, search, seeds_to_support};

@@ -3,7 +3,8 @@
 use flow::{ErrorEstimate, FlowConfig, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
 use model::{Dataset, InfiniteWidth, Network};
 
-use crate::engine::{Judge, worst_of};
+use crate::claim::Measured;
+use crate::claim::{Judge, worst_of};
 use crate::result::{Observation, Outcome};
 use crate::{CheckConfig, LemmaError};
 
@@ -252,4 +253,19 @@ pub fn late_decay_rate(points: &[Point]) -> f64 {
 
 pub(crate) fn dynamics(e: impl std::fmt::Display) -> LemmaError {
     LemmaError::Dynamics(e.to_string())
+}
+
+/// "At m = …, the late decay rate was between a and b × λ0 and c–d × 2λmin(H(T))", from the results.
+pub(crate) fn rate_note(measured: &Measured) -> Option<String> {
+    let (rate, vs) = (measured.measure("decay-rate")?, measured.measure("rate-vs-2-lambda-min"));
+    let row = rate.rows.iter().rev().find(|r| r.seeds > 0)?;
+    let mut s = format!(
+        "At m = {}, the late decay rate of ‖y − u‖² was {:.3}–{:.3} × λ0 over {} seeds (the bound's rate is 1 × λ0)",
+        row.m, row.min, row.max, row.seeds
+    );
+    if let Some(v) = vs.and_then(|v| v.rows.iter().find(|r| r.m == row.m && r.seeds > 0)) {
+        s.push_str(&format!(", and {:.3}–{:.3} × 2λmin(H(T))", v.min, v.max));
+    }
+    s.push('.');
+    Some(s)
 }

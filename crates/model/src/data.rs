@@ -3,6 +3,7 @@
 use faer::{Col, ColRef, Mat, MatRef};
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::error::{check_finite_col, check_finite_mat};
 use crate::rng::{Purpose, stream};
 use crate::{ModelError, Result};
 
@@ -81,7 +82,7 @@ impl Dataset {
         check_finite_mat("input matrix X", x.as_ref())?;
         check_finite_col("labels y", y.as_ref())?;
         check_label_norm(y.as_ref())?;
-        crate::network::ensure_fits(
+        crate::error::ensure_fits(
             &format!("the input Gram matrix K = X Xᵀ ({n} × {n})"),
             (n as u64).saturating_mul(n as u64).saturating_mul(8),
         )?;
@@ -273,7 +274,7 @@ fn check_sizes(n: usize, d: usize) -> Result<()> {
             reason: "need a positive input dimension".into(),
         });
     }
-    crate::network::ensure_fits("inputs X and their Gram matrix", (n as u64) * (n as u64 + d as u64) * 8)
+    crate::error::ensure_fits("inputs X and their Gram matrix", (n as u64) * (n as u64 + d as u64) * 8)
 }
 
 fn gaussian_labels(n: usize, seed: u64, trial: u64) -> Col<f64> {
@@ -293,27 +294,6 @@ pub(crate) fn input_gram_of(x: MatRef<'_, f64>) -> Mat<f64> {
         }
     }
     k
-}
-
-pub(crate) fn check_finite_mat(what: &'static str, a: MatRef<'_, f64>) -> Result<()> {
-    for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            let v = a[(i, j)];
-            if !v.is_finite() {
-                return Err(ModelError::NonFinite { what, row: i, col: j, value: v });
-            }
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn check_finite_col(what: &'static str, a: ColRef<'_, f64>) -> Result<()> {
-    for i in 0..a.nrows() {
-        if !a[i].is_finite() {
-            return Err(ModelError::NonFinite { what, row: i, col: 0, value: a[i] });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

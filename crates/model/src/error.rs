@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+use faer::{ColRef, MatRef};
+
+use crate::Result;
+
 /// The widths a bound on λ0 implies, for [`ModelError::SmallLambda0`].
 fn widths_implied(log10_width: f64) -> String {
     if log10_width.is_finite() {
@@ -134,4 +138,40 @@ pub enum ModelError {
         /// Matrix size.
         n: usize,
     },
+}
+
+pub(crate) fn check_finite_mat(what: &'static str, a: MatRef<'_, f64>) -> Result<()> {
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            let v = a[(i, j)];
+            if !v.is_finite() {
+                return Err(ModelError::NonFinite { what, row: i, col: j, value: v });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_finite_col(what: &'static str, a: ColRef<'_, f64>) -> Result<()> {
+    for i in 0..a.nrows() {
+        if !a[i].is_finite() {
+            return Err(ModelError::NonFinite { what, row: i, col: 0, value: a[i] });
+        }
+    }
+    Ok(())
+}
+
+/// Largest allocation the model will attempt for one array, in bytes (16 GiB of the machine's 24).
+pub const MEMORY_LIMIT_BYTES: u64 = 16 << 30;
+
+/// Errors with [`ModelError::TooLarge`] when `bytes` exceeds [`MEMORY_LIMIT_BYTES`]; call before allocating.
+pub fn ensure_fits(what: &str, bytes: u64) -> Result<()> {
+    if bytes > MEMORY_LIMIT_BYTES {
+        return Err(ModelError::TooLarge {
+            what: what.to_string(),
+            needed_mib: bytes >> 20,
+            limit_mib: MEMORY_LIMIT_BYTES >> 20,
+        });
+    }
+    Ok(())
 }

@@ -5,25 +5,11 @@ use rand::RngExt;
 
 use rayon::prelude::*;
 
-use crate::data::{check_finite_col, check_finite_mat};
+pub use crate::error::{MEMORY_LIMIT_BYTES, ensure_fits};
+use crate::error::{check_finite_col, check_finite_mat};
 use crate::par::{column_blocks_mut, column_ranges, matmul_par};
 use crate::rng::{Purpose, stream};
 use crate::{Dataset, ModelError, Result};
-
-/// Largest allocation the model will attempt for one array, in bytes (16 GiB of the machine's 24).
-pub const MEMORY_LIMIT_BYTES: u64 = 16 << 30;
-
-/// Errors with [`ModelError::TooLarge`] when `bytes` exceeds [`MEMORY_LIMIT_BYTES`]; call before allocating.
-pub fn ensure_fits(what: &str, bytes: u64) -> Result<()> {
-    if bytes > MEMORY_LIMIT_BYTES {
-        return Err(ModelError::TooLarge {
-            what: what.to_string(),
-            needed_mib: bytes >> 20,
-            limit_mib: MEMORY_LIMIT_BYTES >> 20,
-        });
-    }
-    Ok(())
-}
 
 /// Rows of W drawn per block in [`Network::init`] (the draw order is row by row regardless).
 const INIT_ROWS: usize = 64;
