@@ -320,41 +320,12 @@ fn init<'py>(py: Python<'py>, n_width: usize, d: usize, seed: u64) -> PyResult<W
     Ok((mat_to_py(py, &net.w), vec_to_py(py, net.a.iter().copied().collect())))
 }
 
-/// Which dynamics `train` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Gd,
-    Flow,
-    BothFlow,
-    BothGd,
-}
-
-impl Method {
-    fn parse(s: &str) -> Result<Method, Failure> {
-        match s {
-            "gd" => Ok(Method::Gd),
-            "flow" => Ok(Method::Flow),
-            "both-flow" => Ok(Method::BothFlow),
-            "both-gd" => Ok(Method::BothGd),
-            other => Err(Failure::Value(format!(
-                "method {other:?}: expected one of \"gd\", \"flow\", \"both-flow\", \"both-gd\""
-            ))),
-        }
-    }
-}
-
 /// Options of `train` besides the arrays.
 #[derive(Debug, Clone)]
 struct TrainOptions {
-    method: Method,
+    run: train::Options,
     width: usize,
     seed: u64,
-    eta: Option<f64>,
-    iterations: usize,
-    horizon: f64,
-    step: f64,
-    every: usize,
-    lambda_min: bool,
     normalise: bool,
 }
 
@@ -373,20 +344,12 @@ struct Columns {
     eta: Option<f64>,
 }
 
-/// Stops a run (flow, both-layers GD or first-layer GD) at its next sample once cancelled: the
-/// observers of all three return the shared `model::Control`.
+/// Stops a run (flow, both-layers GD or first-layer GD) at its next step once cancelled.
 struct Cancel<'a>(&'a AtomicBool);
 
-impl Cancel<'_> {
-    fn control(&self) -> model::Control {
+impl train::Watch for Cancel<'_> {
+    fn at_step(&mut self, _: usize) -> model::Control {
         if self.0.load(Ordering::Relaxed) { model::Control::Stop } else { model::Control::Continue }
-    }
-}
-
-/// One observer of every dynamics: whatever a sample shows and whatever the run's error type.
-impl<V: ?Sized, E> model::Observer<V, E> for Cancel<'_> {
-    fn observe(&mut self, _: &V) -> Result<model::Control, E> {
-        Ok(self.control())
     }
 }
 
@@ -397,119 +360,24 @@ fn train_columns(
     o: &TrainOptions,
     cancel: &AtomicBool,
 ) -> Result<Columns, Failure> {
-    if o.every == 0 {
-        return Err(Failure::Value("every = 0: must be at least 1".into()));
-    }
-    let gd_like = matches!(o.method, Method::Gd | Method::BothGd);
-    // As on the command line: a flow keeps 50 samples per unit of `every` (no overflow, no
-    // allocation of a sample list past the machine).
-    if !gd_like && o.every.saturating_mul(50) > 100_000 {
-        return Err(Failure::Value(format!(
-            "every = {}: the flow would keep {} samples (50 per unit of every), more than 100000: lower every",
-            o.every,
-            o.every.saturating_mul(50)
-        )));
-    }
-    if o.iterations == 0 && gd_like {
-        return Err(Failure::Value("iterations = 0: gradient descent needs at least one iteration".into()));
-    }
-    let horizon_ok = o.horizon.is_finite() && o.horizon > 0.0;
-    if !gd_like && !horizon_ok {
-        return Err(Failure::Value(format!("horizon = {}: the flow's horizon T must be positive", o.horizon)));
-    }
+    // The options first, as on the command line (the door checks them again).
+    o.run.validate().map_err(value)?;
     let data = dataset(x, Some(y), o.normalise)?;
     let net = match weights {
         Some((w, a)) => network(&data, w, a)?,
         None => Network::init(o.width, data.d(), o.seed, 0).map_err(value)?,
     };
-    let mut c = Columns::default();
-    match o.method {
-        Method::Gd => {
-            let learning_rate = match o.eta {
-                Some(eta) => descent::LearningRate::Fixed(eta),
-                None => descent::LearningRate::Theorem { c_eta: 1.0 },
-            };
-            let cfg = descent::DescentConfig { learning_rate, iterations: o.iterations, ..Default::default() };
-            let problem = descent::Problem::new(&data, &net, &cfg).map_err(value)?;
-            let reference = problem.infinite_width().map_err(value)?;
-            let options = model::RecorderOptions { lambda_min_every: usize::from(o.lambda_min), keep_u: false };
-            // Every iterate is shown (cancellation is checked at each); the record keeps every `every`-th.
-            let mut recorder = model::Every { every: o.every, inner: model::Recorder::new(reference, options) };
-            let outcome = problem.run(&mut (&mut recorder, Cancel(cancel))).map_err(value)?;
-            let traj = recorder.inner.into_trajectory();
-            for s in &traj.samples {
-                c.step.push(s.step as f64);
-                c.t.push(s.t);
-                c.loss.push(s.loss);
-                c.residual_sq.push(s.residual_sq);
-                c.bound_ratio.push(s.discrete_bound_ratio.unwrap_or(f64::NAN));
-                c.lambda_min.push(s.lambda_min_h.unwrap_or(f64::NAN));
-                c.pattern_change_fraction.push(s.pattern_change_fraction);
-                c.distance.push(s.max_weight_distance);
-            }
-            c.eta = Some(outcome.eta);
-            c.status = match outcome.status {
-                model::Status::Completed => {
-                    format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta)
-                }
-                model::Status::Stopped { step, .. } => format!("stopped at iteration {step} with η = {}", outcome.eta),
-                // `step` is the last accepted iterate; the text names the first failing one.
-                model::Status::Diverged { step, reason, .. } => {
-                    format!("diverged at iteration {} (loss {:e}) with η = {}", step + 1, reason.loss(), outcome.eta)
-                }
-            };
-        }
-        Method::Flow | Method::BothFlow | Method::BothGd => {
-            let options = flow::RecorderOptions { lambda_min_every: usize::from(o.lambda_min), keep_u: false };
-            let both = o.method != Method::Flow;
-            let reference = if both {
-                model::InfiniteWidth::both_layers(&data).map_err(value)?
-            } else {
-                model::InfiniteWidth::first_layer(&data).map_err(value)?
-            };
-            let mut recorder = flow::Recorder::new(&reference, options);
-            let mut observer = (&mut recorder, Cancel(cancel));
-            c.status = if o.method == Method::BothGd {
-                let eta = o.eta.unwrap_or(0.01);
-                let cfg = both_layers::GdConfig {
-                    eta,
-                    iterations: o.iterations,
-                    sample_every: o.every,
-                    ..Default::default()
-                };
-                let out = both_layers::descend(&data, &net, &cfg, &mut observer).map_err(value)?;
-                c.eta = Some(eta);
-                format!("{:?} after {} iterations with η = {eta}", out.status, out.iterations)
-            } else {
-                let cfg = flow::FlowConfig {
-                    t_end: o.horizon,
-                    step: flow::StepSize::Fixed(o.step),
-                    samples: flow::SampleTimes::Uniform { intervals: o.every * 50 },
-                    ..Default::default()
-                };
-                let out = if both {
-                    both_layers::run(&data, &net, &cfg, &mut observer)
-                } else {
-                    flow::run(&data, &net, &cfg, &mut observer)
-                }
-                .map_err(value)?;
-                format!(
-                    "{:?} at t = {} (RK4 step h = {}, last step {}, {:?} space; estimated state error {:.3e}, {:?})",
-                    out.status, out.t, out.h, out.last_step, out.space, out.error.max_state_error, out.error.method
-                )
-            };
-            let traj = recorder.into_trajectory();
-            for s in &traj.samples {
-                c.step.push(s.step as f64);
-                c.t.push(s.t);
-                c.loss.push(s.loss);
-                c.residual_sq.push(s.residual_sq);
-                c.bound_ratio.push(s.bound_ratio);
-                c.lambda_min.push(s.lambda_min_h.unwrap_or(f64::NAN));
-                c.pattern_change_fraction.push(s.pattern_change_fraction);
-                c.distance.push(s.max_weight_distance);
-            }
-        }
+    let trained = train::train(&data, &net, &o.run, &mut Cancel(cancel)).map_err(value)?;
+    let mut c = Columns { status: trained.status, eta: trained.eta, ..Columns::default() };
+    for r in &trained.rows {
+        c.step.push(r.step as f64);
+        c.t.push(r.t);
+        c.loss.push(r.loss);
+        c.residual_sq.push(r.residual_sq);
+        c.bound_ratio.push(r.bound_ratio.unwrap_or(f64::NAN));
+        c.lambda_min.push(r.lambda_min_h.unwrap_or(f64::NAN));
+        c.pattern_change_fraction.push(r.pattern_change_fraction);
+        c.distance.push(r.max_weight_distance);
     }
     Ok(c)
 }
@@ -538,7 +406,7 @@ fn train<'py>(
     lambda_min: bool,
     normalise: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let method = Method::parse(method).map_err(Failure::into_py)?;
+    let method = train::Method::parse(method).map_err(value).map_err(Failure::into_py)?;
     let weights = match (&w, &a) {
         (Some(w), Some(a)) => Some((mat_from(w), col_from(a))),
         (None, None) => None,
@@ -553,7 +421,8 @@ fn train<'py>(
     // The state and the RK4 stages (about six copies of W), and the n × m pre-activations, patterns
     // and gradients of an evaluation (about four).
     ensure_memory(&format!("training at width m = {m}"), &[&[6, m, d], &[4, n, m]]).map_err(Failure::into_py)?;
-    let options = TrainOptions { method, width, seed, eta, iterations, horizon, step, every, lambda_min, normalise };
+    let run = train::Options { method, eta, iterations, horizon, step, every, lambda_min };
+    let options = TrainOptions { run, width, seed, normalise };
     let (x, y) = (mat_from(&x), col_from(&y));
     let c = run_interruptible(py, move |cancel| train_columns(x, y, weights, &options, cancel))?;
     let out = PyDict::new(py);

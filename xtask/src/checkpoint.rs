@@ -12,18 +12,17 @@
 //! through the JSON (serde_json's `float_roundtrip`; each line is read back and compared bit for
 //! bit before it is written), so a resumed or merged run gives byte-identical results.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use lemmas::{CheckConfig, ClaimId, LemmaError, Profile, SeedOutcome, SeedStore, Shard};
 use serde::{Deserialize, Serialize};
 
-use crate::UserError;
+use crate::CommandError;
 use crate::files::write_file;
 
 /// Version of the file format, in every header.
@@ -179,12 +178,12 @@ pub struct Loaded {
 }
 
 /// Reads a checkpoint: header, then seed lines; a last line without its newline is ignored.
-pub fn load(path: &Path) -> Result<Loaded, UserError> {
+pub fn load(path: &Path) -> Result<Loaded, CommandError> {
     let bytes = std::fs::read(path)
-        .map_err(|e| UserError(format!("{}: cannot read it ({e}): check the path", path.display())))?;
+        .map_err(|e| CommandError::Input(format!("{}: cannot read it ({e}): check the path", path.display())))?;
     let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let corrupt = |line: usize, why: String| {
-        UserError(format!(
+        CommandError::Input(format!(
             "{} line {line} is corrupt ({why}): the file was edited or comes from another program; delete it and rerun",
             path.display()
         ))
@@ -193,16 +192,16 @@ pub fn load(path: &Path) -> Result<Loaded, UserError> {
     let text = std::str::from_utf8(&bytes[..complete_len]).map_err(|e| corrupt(0, e.to_string()))?;
     let mut lines = text.lines();
     let header: Header = match lines.next() {
-        None => return Err(UserError(format!("{} has no header line: it is not a checkpoint; delete it and rerun", path.display()))),
+        None => return Err(CommandError::Input(format!("{} has no header line: it is not a checkpoint; delete it and rerun", path.display()))),
         Some(l) => serde_json::from_str(l).map_err(|e| {
-            UserError(format!(
+            CommandError::Input(format!(
                 "{} is not a verify-lemmas checkpoint (its first line does not read as a header: {e}); delete it or pass another file",
                 path.display()
             ))
         })?,
     };
     if header.format != FORMAT {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "{} has checkpoint format {}, this program reads format {FORMAT}: rerun with this version",
             path.display(),
             header.format
@@ -281,9 +280,9 @@ impl Checkpoint {
     /// Opens the checkpoint at `path` for a run with `header`. Without `resume`, an existing file
     /// is an error (it is never overwritten); with it, the file's seeds are taken (the header must
     /// match) and a last line cut short is cut off. A missing file is created with its header.
-    pub fn open(path: &Path, header: &Header, resume: bool) -> Result<Self, UserError> {
+    pub fn open(path: &Path, header: &Header, resume: bool) -> Result<Self, CommandError> {
         let mut exists =
-            path.try_exists().map_err(|e| UserError(format!("{}: cannot check it ({e})", path.display())))?;
+            path.try_exists().map_err(|e| CommandError::Input(format!("{}: cannot check it ({e})", path.display())))?;
         let mut entries = HashMap::new();
         // A checkpoint that holds only its header (a run stopped before its first seed finished)
         // has nothing to keep: it never blocks a new run or a --resume with other options.
@@ -292,14 +291,14 @@ impl Checkpoint {
         }
         if exists {
             if !resume {
-                return Err(UserError(format!(
+                return Err(CommandError::Input(format!(
                     "{} holds the finished seeds of an earlier run: pass --resume to continue it, or delete it to start over",
                     path.display()
                 )));
             }
             let loaded = load(path)?;
             if let Some(diff) = loaded.header.difference(header) {
-                return Err(UserError(format!(
+                return Err(CommandError::Input(format!(
                     "{} was made with other parameters ({diff}): resume with the same options (more --seeds are welcome), or delete it to start over",
                     path.display()
                 )));
@@ -369,14 +368,14 @@ impl Checkpoint {
     }
 
     /// Deletes the file (after the results it served are written).
-    pub fn remove(self) -> Result<(), UserError> {
+    pub fn remove(self) -> Result<(), CommandError> {
         drop(self.file);
         std::fs::remove_file(&self.path).map_err(|e| io_error(&self.path, e))
     }
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> UserError {
-    UserError(format!("{}: {e}", path.display()))
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> CommandError {
+    CommandError::Input(format!("{}: {e}", path.display()))
 }
 
 impl SeedStore for Checkpoint {
@@ -413,163 +412,4 @@ impl SeedStore for Checkpoint {
         self.computed.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
-}
-
-/// Options of `merge`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct MergeArgs {
-    /// The shard checkpoints (`checkpoint-<profile>-shard-K-of-N.jsonl`, K = 0..N−1), or folders holding them.
-    #[arg(required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// Output folder for the reports and the JSON of all results (as for verify-lemmas).
-    #[arg(long, default_value = "docs")]
-    pub out: PathBuf,
-    /// Worker threads for the seeds the merge computes itself (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Continue an interrupted merge from its own checkpoint in --out.
-    #[arg(long)]
-    pub resume: bool,
-}
-
-/// The shard files among `inputs` (a folder contributes its `checkpoint-*-shard-*.jsonl`).
-fn shard_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, UserError> {
-    let mut files = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| io_error(p, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    name.starts_with("checkpoint-") && name.contains("-shard-") && name.ends_with(".jsonl")
-                })
-                .collect();
-            if found.is_empty() {
-                return Err(UserError(format!(
-                    "merge: {} holds no shard checkpoint (checkpoint-<profile>-shard-K-of-N.jsonl): pass the shards' output folders or files",
-                    p.display()
-                )));
-            }
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(p.clone());
-        }
-    }
-    Ok(files)
-}
-
-/// Reads and checks the shards of one run: same run, every shard once, every shard finished.
-/// Returns the run's header (without a shard) and the union of the shards' seeds.
-pub fn read_shards(inputs: &[PathBuf]) -> Result<(Header, HashMap<Key, SeedOutcome>), UserError> {
-    let files = shard_files(inputs)?;
-    let mut shards: BTreeMap<u64, (PathBuf, Loaded)> = BTreeMap::new();
-    let mut first: Option<(PathBuf, Header)> = None;
-    for f in files {
-        let loaded = load(&f)?;
-        let Some(shard) = loaded.header.shard else {
-            return Err(UserError(format!(
-                "merge: {} is the checkpoint of a whole run, not of a shard: merge only the files written with --shard K/N",
-                f.display()
-            )));
-        };
-        if let Some((f0, h0)) = &first {
-            let unsharded = |h: &Header| Header { shard: None, ..h.clone() };
-            // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
-            let count0 = h0.shard.expect("a shard").count;
-            if shard.count != count0 {
-                return Err(UserError(format!(
-                    "merge: {} is a shard of {} and {} a shard of {count0}: merge the shards of one run only",
-                    f.display(),
-                    shard.count,
-                    f0.display()
-                )));
-            }
-            // Shards of one run have equal seed counts (a resume may add seeds to one of them).
-            let (a, b) = (unsharded(h0), unsharded(&loaded.header));
-            let seeds =
-                a.claims.iter().zip(&b.claims).find(|(x, y)| x.config.seeds != y.config.seeds).map(|(x, y)| {
-                    format!("{}: seeds = {} there, {} now", x.claim.key(), x.config.seeds, y.config.seeds)
-                });
-            if let Some(diff) = seeds.or_else(|| a.difference(&b)) {
-                return Err(UserError(format!(
-                    "merge: {} and {} come from different runs ({diff}): merge the shards of one run only",
-                    f0.display(),
-                    f.display()
-                )));
-            }
-        } else {
-            first = Some((f.clone(), loaded.header.clone()));
-        }
-        if let Some((f0, _)) = shards.get(&shard.index) {
-            return Err(UserError(format!(
-                "merge: shard {}/{} is given twice ({} and {}): pass each shard once",
-                shard.index,
-                shard.count,
-                f0.display(),
-                f.display()
-            )));
-        }
-        shards.insert(shard.index, (f, loaded));
-    }
-    let (_, header) = first.ok_or_else(|| UserError("merge: no shard checkpoints given".into()))?;
-    // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
-    let count = header.shard.expect("a shard").count;
-    let missing: Vec<String> = (0..count).filter(|k| !shards.contains_key(k)).map(|k| format!("{k}/{count}")).collect();
-    if !missing.is_empty() {
-        return Err(UserError(format!(
-            "merge: shard {} missing: run it (`{} --shard K/N`) and pass all {count} shard files",
-            missing.join(", "),
-            header.command
-        )));
-    }
-    let mut union = HashMap::new();
-    for (f, loaded) in shards.into_values() {
-        // read_shards refuses a header without a shard (the let-else above) before it reaches first or shards.
-        let shard = loaded.header.shard.expect("a shard");
-        for c in &loaded.header.claims {
-            let cfg = &c.config;
-            for &m in &cfg.widths {
-                let have = (0..cfg.seeds)
-                    .filter(|&t| shard.contains(t) && loaded.entries.contains_key(&(c.claim, m, t)))
-                    .count();
-                let want = shard.seeds_in(cfg.seeds) as usize;
-                if have < want {
-                    let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                    return Err(UserError(format!(
-                        "merge: {} (shard {}/{}) is unfinished: {} has {have} of {want} seeds at m = {m}; finish it with `{} --shard {}/{} --resume --out {}`",
-                        f.display(),
-                        shard.index,
-                        shard.count,
-                        c.claim.key(),
-                        header.command,
-                        shard.index,
-                        shard.count,
-                        dir.display()
-                    )));
-                }
-            }
-        }
-        union.extend(loaded.entries);
-    }
-    Ok((Header { shard: None, ..header }, union))
-}
-
-/// `cargo xtask merge`: combines the shards of a run into the results and reports a single process
-/// running every seed would write, byte for byte. The shards hold every seed of the sweep widths;
-/// the bisection widths depend on all of them, so the merge computes their seeds itself (with its
-/// own checkpoint in --out, so an interrupted merge can --resume).
-pub fn merge(args: MergeArgs) -> Result<ExitCode, UserError> {
-    let (header, seeds) = read_shards(&args.inputs)?;
-    crate::verify::set_threads(args.threads)?;
-    let lock = crate::lock::OutputLock::acquire(&args.out)?;
-    let mut store = Checkpoint::open(&path(&args.out, header.profile, None), &header, args.resume)?;
-    if let Some(note) = lock.takeover_note() {
-        eprintln!("{note}");
-    }
-    store.preload(seeds);
-    let code = crate::verify::execute(&header, &args.out, store, None)?;
-    crate::verify::finish(&args.out, header.profile, code)?;
-    Ok(code)
 }

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use faer::Col;
-use model::{Dataset, Network, RowNorms};
-use serde::Serialize;
+use train::{Dataset, Method, Network, Options, RowNorms, Solver, Trained};
 
-use crate::UserError;
+use crate::CommandError;
 use crate::estimate::{self, MAX_TRAIN_SAMPLES};
 use crate::files::{write_all, write_file};
+use crate::parse::{parse_method, parse_solver};
 
 /// Exit status of `train` when the run diverged (the trajectory up to the last finite iterate is
 /// still written). 0 completed, 2 bad input, 4 diverged.
@@ -39,30 +39,31 @@ fn load_data(
     y: Option<&Path>,
     normalise: bool,
     bytes_for: impl Fn(usize, usize) -> (String, u64),
-) -> Result<Dataset, UserError> {
-    let (xm, precision) = model::npy::read_matrix_and_precision(x)?;
+) -> Result<Dataset, CommandError> {
+    let (xm, precision) = train::npy::read_matrix_and_precision(x)?;
     let (what, bytes) = bytes_for(xm.nrows(), xm.ncols());
-    model::network::ensure_fits(&what, bytes).map_err(|e| UserError(format!("{}: {e}", x.display())))?;
-    estimate::check_machine_memory(&what, bytes).map_err(|e| UserError(format!("{}: {}", x.display(), e.0)))?;
+    train::ensure_fits(&what, bytes).map_err(|e| CommandError::Input(format!("{}: {e}", x.display())))?;
+    estimate::check_machine_memory(&what, bytes)
+        .map_err(|e| CommandError::Input(format!("{}: {}", x.display(), e.message())))?;
     let yv = match y {
-        Some(p) => model::npy::read_vector(p)?,
+        Some(p) => train::npy::read_vector(p)?,
         None => Col::zeros(xm.nrows()),
     };
     let norms = match (normalise, precision) {
         (true, _) => RowNorms::Normalise,
-        (false, model::npy::Precision::Float32) => RowNorms::Float32,
-        (false, model::npy::Precision::Float64) => RowNorms::default(),
+        (false, train::npy::Precision::Float32) => RowNorms::Float32,
+        (false, train::npy::Precision::Float64) => RowNorms::default(),
     };
     let data = Dataset::new(xm, yv, norms).map_err(|e| {
         // Name the file that holds the problem: the labels' file for a label error.
-        let about_labels = matches!(&e, model::ModelError::NonFinite { what: "labels y", .. })
-            || matches!(&e, model::ModelError::LabelsOverflow { .. })
-            || matches!(&e, model::ModelError::Shape { what, .. } if what.starts_with("labels"));
+        let about_labels = matches!(&e, train::ModelError::NonFinite { what: "labels y", .. })
+            || matches!(&e, train::ModelError::LabelsOverflow { .. })
+            || matches!(&e, train::ModelError::Shape { what, .. } if what.starts_with("labels"));
         let file = match (about_labels, y) {
             (true, Some(p)) => p,
             _ => x,
         };
-        UserError(format!("{}: {e}", file.display()))
+        CommandError::Input(format!("{}: {e}", file.display()))
     })?;
     if let Some(p) = data.closest_pair().filter(|p| p.lambda0_bound < NEARLY_PARALLEL_BOUND) {
         eprintln!(
@@ -82,7 +83,7 @@ fn load_data(
 pub const NEARLY_PARALLEL_BOUND: f64 = 1e-3;
 
 /// Prints λ0 = λmin(H∞), λmax(H∞), λmin(G∞) and writes H∞ / G∞ when asked.
-pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
+pub fn kernel(args: KernelArgs) -> Result<ExitCode, CommandError> {
     // K, H∞, G∞, H∞ + G∞ and the eigensolver's two n × n workspaces: six n × n f64 arrays.
     let kernel_bytes = |n: usize, _d: usize| {
         let bytes = (n as u64).saturating_mul(n as u64).saturating_mul(6 * 8);
@@ -91,15 +92,8 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
     let stages = KernelProgress::new();
     stages.stage("reading and checking X");
     let data = load_data(&args.x, None, args.normalise, kernel_bytes)?;
-    stages.stage("H∞ and G∞ (closed forms, O(n²))");
-    let h = model::h_infinity(data.input_gram());
-    let g = model::g_infinity(data.input_gram());
-    stages.stage("eigenvalues of H∞ (O(n³))");
-    let hev = model::symmetric_eigenvalues(h.as_ref())?;
-    stages.stage("λmin(G∞) (O(n³))");
-    let gmin = model::lambda_min(g.as_ref())?;
-    stages.stage("λmin(H∞ + G∞) (O(n³))");
-    let hg_min = model::lambda_min((&h + &g).as_ref())?;
+    let train::Kernels { h, g, h_eigenvalues: hev, g_lambda_min: gmin, hg_lambda_min: hg_min } =
+        train::kernels(&data, &mut |what| stages.stage(what))?;
     stages.finish();
     println!("n = {}, d = {}", data.n(), data.d());
     // Dataset::new refused n = 0 and H∞ is n × n, so hev has n ≥ 1 values.
@@ -110,14 +104,14 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
     // Both outputs or neither.
     let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &args.h_out {
-        outputs.push((p.clone(), model::npy::matrix_to_npy_bytes(h.as_ref())));
+        outputs.push((p.clone(), train::npy::matrix_to_npy_bytes(h.as_ref())));
     }
     if let Some(p) = &args.g_out {
-        outputs.push((p.clone(), model::npy::matrix_to_npy_bytes(g.as_ref())));
+        outputs.push((p.clone(), train::npy::matrix_to_npy_bytes(g.as_ref())));
     }
     // outputs[0] and outputs[1] are read only when outputs.len() == 2.
     if outputs.len() == 2 && outputs[0].0 == outputs[1].0 {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "--h-out and --g-out are the same file {}: give two paths",
             outputs[0].0.display()
         )));
@@ -128,19 +122,6 @@ pub fn kernel(args: KernelArgs) -> Result<ExitCode, UserError> {
         println!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Which dynamics `train` runs.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Gradient flow of the first layer (RK4).
-    Flow,
-    /// Gradient descent of the first layer.
-    Gd,
-    /// Gradient flow of both layers (RK4).
-    BothFlow,
-    /// Gradient descent of both layers.
-    BothGd,
 }
 
 /// Options of `train`.
@@ -164,8 +145,8 @@ pub struct TrainArgs {
     /// Seed of the seeded init.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Dynamics.
-    #[arg(long, value_enum, default_value = "gd")]
+    /// Dynamics: flow, gd, both-flow or both-gd.
+    #[arg(long, value_parser = parse_method, default_value = "gd")]
     pub method: Method,
     /// GD step η (default: the theorem's λ0/n² for gd, 0.01 for both-gd).
     #[arg(long)]
@@ -194,58 +175,37 @@ pub struct TrainArgs {
     pub out: PathBuf,
     /// Which solver runs the dynamics (`--solver`).
     #[command(flatten)]
-    pub solver: crate::solver::SolverArgs,
+    pub solver: SolverArgs,
 }
 
-/// One row of a written trajectory.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    /// Time t (GD: t = kη).
-    pub t: f64,
-    /// Iteration k (GD) or RK4 step count (flow).
-    pub step: usize,
-    /// Loss ½‖y − u‖².
-    pub loss: f64,
-    /// ‖y − u‖².
-    pub residual_sq: f64,
-    /// ‖y − u(t)‖² / (e^{−λ0 t}‖y − u(0)‖²) (flows), or / ((1 − ηλ0/2)^k ‖y − u(0)‖²) (first-layer GD).
-    pub bound_ratio: Option<f64>,
-    /// Pattern-change fraction against t = 0.
-    pub pattern_change_fraction: f64,
-    /// max_r ‖w_r − w_r(0)‖.
-    pub max_weight_distance: f64,
-    /// λmin(H), when asked.
-    pub lambda_min_h: Option<f64>,
+impl TrainArgs {
+    /// The run's options, as the training door takes them.
+    pub fn options(&self) -> Options {
+        Options {
+            method: self.method,
+            eta: self.eta,
+            iterations: self.iterations,
+            horizon: self.horizon,
+            step: self.step,
+            every: self.every,
+            lambda_min: self.lambda_min,
+        }
+    }
 }
 
-/// Trains on the given data and writes the trajectory.
-pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
+/// Refuses a `train` command whose options are out of their domains, before any data are read.
+pub fn validate_train(args: &TrainArgs) -> Result<(), CommandError> {
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext != "json" && ext != "csv" {
-        return Err(UserError(format!("--out {}: the file must end in .json or .csv", args.out.display())));
+        return Err(CommandError::Input(format!("--out {}: the file must end in .json or .csv", args.out.display())));
     }
-    if args.every == 0 {
-        return Err(UserError("--every 0: must be at least 1".into()));
-    }
-    if args.iterations == 0 && matches!(args.method, Method::Gd | Method::BothGd) {
-        return Err(UserError("--iterations 0: gradient descent needs at least one iteration".into()));
-    }
-    if !(args.horizon.is_finite() && args.horizon > 0.0) && matches!(args.method, Method::Flow | Method::BothFlow) {
-        return Err(UserError(format!("--horizon {}: the flow's horizon T must be positive", args.horizon)));
-    }
-    if matches!(args.method, Method::Flow | Method::BothFlow) && !(args.step.is_finite() && args.step > 0.0) {
-        return Err(UserError(format!("--step {}: the RK4 step h must be finite and positive", args.step)));
-    }
-    if matches!(args.method, Method::Flow | Method::BothFlow) && args.every.saturating_mul(50) > MAX_TRAIN_SAMPLES {
-        return Err(UserError(format!(
-            "--every {}: the flow would keep {} samples (50 per unit of --every), more than {MAX_TRAIN_SAMPLES}: lower --every",
-            args.every,
-            args.every.saturating_mul(50)
-        )));
-    }
-    if let Some(done) = crate::solver::train_reduced(&args)? {
-        return Ok(done);
-    }
+    args.options().validate()?;
+    Ok(())
+}
+
+/// Trains every neuron (the full solver): W is stored. Call after [`validate_train`], and after
+/// the reduced solver declined the run.
+pub fn train_full(args: TrainArgs) -> Result<ExitCode, CommandError> {
     let width = args.width;
     let train_bytes = |n: usize, d: usize| {
         // K and the n × m pre-activations dominate, besides a few m × d copies of W.
@@ -268,14 +228,14 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     }
     let net = match (&args.w, &args.a) {
         (Some(w), Some(a)) => {
-            let net = Network::new(model::npy::read_matrix(w)?, model::npy::read_vector(a)?)
-                .map_err(|e| UserError(format!("{} / {}: {e}", w.display(), a.display())))?;
-            net.check_against(&data).map_err(|e| UserError(format!("{}: {e}", w.display())))?;
+            let net = Network::new(train::npy::read_matrix(w)?, train::npy::read_vector(a)?)
+                .map_err(|e| CommandError::Input(format!("{} / {}: {e}", w.display(), a.display())))?;
+            net.check_against(&data).map_err(|e| CommandError::Input(format!("{}: {e}", w.display())))?;
             net
         }
         (None, None) => Network::init(args.width, data.d(), args.seed, 0)?,
         _ => {
-            return Err(UserError(
+            return Err(CommandError::Input(
                 "give both --w and --a, or neither (then --width and --seed init the network)".into(),
             ));
         }
@@ -285,7 +245,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
     // Written so that a NaN estimate is refused too.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(estimate.bound_seconds <= estimate::TIME_LIMIT_SECONDS) {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "train would take up to about {} by a flop bound ({} steps; more than {}): lower --iterations or --horizon, or raise --step",
             estimate::duration(estimate.bound_seconds),
             estimate.work,
@@ -301,21 +261,18 @@ pub fn train(args: TrainArgs) -> Result<ExitCode, UserError> {
         net.w.nrows(),
         estimate.work
     );
-    let (rows, status, diverged) = match args.method {
-        Method::Gd => run_gd(&data, &net, &args)?,
-        Method::Flow | Method::BothFlow | Method::BothGd => run_flowlike(&data, &net, &args)?,
-    };
-    let text = if ext == "json" {
-        // Derived structs of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
-        // null and the target is a String, so serialising (and json!'s to_value) cannot fail.
-        serde_json::to_string_pretty(&serde_json::json!({ "status": status, "samples": rows })).expect("serialise")
-            + "\n"
-    } else {
-        to_csv(&rows)
-    };
-    write_file(&args.out, text.as_bytes())?;
-    println!("{status}; {} samples written to {}", rows.len(), args.out.display());
-    Ok(if diverged { ExitCode::from(EXIT_DIVERGED) } else { ExitCode::SUCCESS })
+    let steps = args.options().planned_steps();
+    let trained = train::train(&data, &net, &args.options(), &mut TrainProgress::new(steps.0, steps.1))?;
+    write_trajectory(&args.out, &trained)
+}
+
+/// Writes a trajectory (JSON or CSV by the file's ending), says so, and gives `train`'s exit status.
+pub fn write_trajectory(out: &Path, trained: &Trained) -> Result<ExitCode, CommandError> {
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let text = if ext == "json" { trained.to_json() } else { trained.to_csv() };
+    write_file(out, text.as_bytes())?;
+    println!("{}; {} samples written to {}", trained.status, trained.rows.len(), out.display());
+    Ok(if trained.diverged { ExitCode::from(EXIT_DIVERGED) } else { ExitCode::SUCCESS })
 }
 
 /// Steps, time and memory of a `train` run (GD: iterations; flow: T/h RK4 steps of 4 evaluations).
@@ -341,176 +298,6 @@ fn train_estimate(data: &Dataset, m: usize, args: &TrainArgs) -> estimate::Estim
         memory_bytes: memory,
         disk_bytes: 0,
     }
-}
-
-/// The GD sampling stride: `every`, raised to ⌈K / (MAX − 1)⌉ when K / every + 2 samples would pass
-/// [`MAX_TRAIN_SAMPLES`] (K iterations; the last iterate is always kept as well).
-pub fn gd_stride(iterations: usize, every: usize) -> usize {
-    if iterations / every + 2 <= MAX_TRAIN_SAMPLES { every } else { iterations.div_ceil(MAX_TRAIN_SAMPLES - 2) }
-}
-
-/// One sentence for a flow or both-layers run that stopped early.
-fn flow_status_sentence(status: &model::Status) -> Option<String> {
-    match status {
-        model::Status::Diverged { t, step, reason } => Some(match reason {
-            model::Divergence::NonFinite => {
-                format!(
-                    "diverged after step {step} (t = {t}): a value became non-finite; lower the step (--step, --eta)"
-                )
-            }
-            model::Divergence::LossGrowth { loss, initial_loss, factor } => format!(
-                "diverged after step {step} (t = {t}): the loss {loss:e} passed {factor:e} × the initial loss {initial_loss:e}; lower the step (--step, --eta)"
-            ),
-        }),
-        model::Status::Stopped { t, step } => Some(format!("stopped at step {step} (t = {t})")),
-        model::Status::Completed => None,
-    }
-}
-
-fn run_gd(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
-    let learning_rate = match args.eta {
-        Some(eta) => descent::LearningRate::Fixed(eta),
-        None => descent::LearningRate::Theorem { c_eta: 1.0 },
-    };
-    let cfg = descent::DescentConfig { learning_rate, iterations: args.iterations, ..Default::default() };
-    let stride = gd_stride(args.iterations, args.every);
-    let problem = descent::Problem::new(data, net, &cfg)?;
-    let reference = problem.infinite_width()?;
-    // Every iterate is shown (the bar moves, the last one is kept); the record keeps every
-    // `stride`-th.
-    let options = model::RecorderOptions { lambda_min_every: usize::from(args.lambda_min), keep_u: false };
-    let mut rec = model::Every { every: stride, inner: model::Recorder::new(reference, options) };
-    let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
-    let mut last = LastIterate(None);
-    let outcome = problem.run(&mut (&mut rec, (&mut bar, &mut last)))?;
-    bar.0.finish_and_clear();
-    let traj = rec.inner.into_trajectory();
-    let mut rows: Vec<Row> = traj
-        .samples
-        .iter()
-        .map(|s| Row {
-            t: s.t,
-            step: s.step,
-            loss: s.loss,
-            residual_sq: s.residual_sq,
-            bound_ratio: s.discrete_bound_ratio,
-            pattern_change_fraction: s.pattern_change_fraction,
-            max_weight_distance: s.max_weight_distance,
-            lambda_min_h: s.lambda_min_h,
-        })
-        .collect();
-    // The last accepted iterate is always a row (a diverged run can stop between samples).
-    if let Some(row) = last.0
-        && rows.last().is_none_or(|r| r.step != row.step)
-    {
-        let bound_ratio = outcome.lambda0.and_then(|l0| {
-            model::discrete_bound_ratio(row.residual_sq, 2.0 * outcome.initial_loss, outcome.eta, l0, row.step)
-        });
-        rows.push(Row { t: row.step as f64 * outcome.eta, bound_ratio, ..row });
-    }
-    let diverged = outcome.status.diverged();
-    let mut status = match outcome.status {
-        model::Status::Completed => format!("completed {} iterations with η = {}", outcome.iterations, outcome.eta),
-        model::Status::Stopped { step, .. } => format!("stopped at iteration {step} with η = {}", outcome.eta),
-        // `step` is the last accepted iterate; the message names the first failing one.
-        model::Status::Diverged { step, reason, .. } => format!(
-            "diverged at iteration {} (loss {:e}) with η = {}: lower --eta",
-            step + 1,
-            reason.loss(),
-            outcome.eta
-        ),
-    };
-    if stride != args.every {
-        status.push_str(&format!(
-            " (sampled every {stride} iterations, not {}, to keep at most {MAX_TRAIN_SAMPLES} samples; the last iterate is kept)",
-            args.every
-        ));
-    }
-    Ok((rows, status, diverged))
-}
-
-fn run_flowlike(data: &Dataset, net: &Network, args: &TrainArgs) -> Result<(Vec<Row>, String, bool), UserError> {
-    let options = flow::RecorderOptions { lambda_min_every: usize::from(args.lambda_min), keep_u: false };
-    let both = args.method != Method::Flow;
-    let reference =
-        if both { model::InfiniteWidth::both_layers(data)? } else { model::InfiniteWidth::first_layer(data)? };
-    let mut rec = flow::Recorder::new(&reference, options);
-    let (status, diverged) = match args.method {
-        Method::BothGd => {
-            let eta = args.eta.unwrap_or(0.01);
-            let stride = gd_stride(args.iterations, args.every);
-            let cfg =
-                both_layers::GdConfig { eta, iterations: args.iterations, sample_every: stride, ..Default::default() };
-            let mut bar = TrainProgress::new(args.iterations as u64, "iterations");
-            let out = both_layers::descend(data, net, &cfg, &mut FlowProgress { inner: &mut rec, bar: &mut bar })?;
-            bar.0.finish_and_clear();
-            let mut status = match flow_status_sentence(&out.status) {
-                Some(s) => format!("{s}, with η = {eta}"),
-                None => format!("completed {} iterations with η = {eta}", out.iterations),
-            };
-            if stride != args.every {
-                status.push_str(&format!(
-                    " (sampled every {stride} iterations, not {}, to keep at most {MAX_TRAIN_SAMPLES} samples; the last iterate is kept)",
-                    args.every
-                ));
-            }
-            (status, out.status.diverged())
-        }
-        _ => {
-            let cfg = flow::FlowConfig {
-                t_end: args.horizon,
-                step: flow::StepSize::Fixed(args.step),
-                samples: flow::SampleTimes::Uniform { intervals: args.every.max(1) * 50 },
-                ..Default::default()
-            };
-            let steps = (args.horizon / args.step).ceil() as u64;
-            let mut bar = TrainProgress::new(steps, "RK4 steps");
-            let mut observer = FlowProgress { inner: &mut rec, bar: &mut bar };
-            let out = if both {
-                both_layers::run(data, net, &cfg, &mut observer)?
-            } else {
-                flow::run(data, net, &cfg, &mut observer)?
-            };
-            bar.0.finish_and_clear();
-            let what = flow_status_sentence(&out.status).unwrap_or_else(|| format!("completed at t = {}", out.t));
-            // The step reported is the step used on the grid; a last step shorter than h lands on T.
-            let last = if (out.last_step - out.h).abs() > 1e-9 * out.h {
-                format!(", last step {:.6e} to land on T = {}", out.last_step, args.horizon)
-            } else {
-                String::new()
-            };
-            let space = match out.space {
-                flow::Space::Kernel | flow::Space::KernelFused => "kernel space",
-                _ => "weight space",
-            };
-            let estimate = match out.error.method {
-                flow::ErrorEstimate::Embedded => "embedded estimate, summed over the steps",
-                flow::ErrorEstimate::Shadow => "step doubling",
-                flow::ErrorEstimate::LocalSampled { .. } => "sampled step doubling",
-            };
-            let status = format!(
-                "{what} (RK4 step h = {}{last}, {} steps in {space}; estimated state error {:.3e}, {estimate})",
-                out.h, out.steps, out.error.max_state_error
-            );
-            (status, out.status.diverged())
-        }
-    };
-    let traj = rec.into_trajectory();
-    let rows = traj
-        .samples
-        .iter()
-        .map(|s| Row {
-            t: s.t,
-            step: s.step,
-            loss: s.loss,
-            residual_sq: s.residual_sq,
-            bound_ratio: Some(s.bound_ratio),
-            pattern_change_fraction: s.pattern_change_fraction,
-            max_weight_distance: s.max_weight_distance,
-            lambda_min_h: s.lambda_min_h,
-        })
-        .collect();
-    Ok((rows, status, diverged))
 }
 
 /// The stages of a `kernel` run on stderr (a spinner with the stage and the time spent, drawn when
@@ -559,68 +346,24 @@ impl TrainProgress {
     }
 }
 
-impl descent::Observer<descent::View<'_>, descent::DescentError> for TrainProgress {
-    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
-        let state = view.state;
-        self.0.set_position(state.iteration() as u64);
-        Ok(descent::Control::Continue)
+impl train::Watch for TrainProgress {
+    fn at_step(&mut self, step: usize) -> train::Control {
+        self.0.set_position(step as u64);
+        train::Control::Continue
     }
 }
 
-/// Keeps the cheap quantities of the latest accepted GD iterate (O(nm/64) per iterate for the
-/// pattern-change fraction), so that the last iterate is a row even when it falls between samples.
-struct LastIterate(Option<Row>);
-
-impl descent::Observer<descent::View<'_>, descent::DescentError> for LastIterate {
-    fn observe(&mut self, view: &descent::View<'_>) -> descent::Result<descent::Control> {
-        let state = view.state;
-        self.0 = Some(Row {
-            t: 0.0,
-            step: state.iteration(),
-            loss: state.loss(),
-            residual_sq: state.residual_norm_sq(),
-            bound_ratio: None,
-            pattern_change_fraction: if state.iteration() == 0 { 0.0 } else { state.pattern_change_fraction() },
-            max_weight_distance: state.max_weight_distance(),
-            lambda_min_h: None,
-        });
-        Ok(descent::Control::Continue)
+impl Drop for TrainProgress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
 
-/// A flow observer that also moves the progress bar to each sample's step.
-struct FlowProgress<'a, O: ?Sized> {
-    inner: &'a mut O,
-    bar: &'a mut TrainProgress,
-}
-
-impl<O> flow::Observer<flow::Snapshot<'_>, flow::FlowError> for FlowProgress<'_, O>
-where
-    O: for<'s> flow::Observer<flow::Snapshot<'s>, flow::FlowError> + ?Sized,
-{
-    fn observe(&mut self, snapshot: &flow::Snapshot<'_>) -> flow::Result<flow::Control> {
-        self.bar.0.set_position(snapshot.step as u64);
-        self.inner.observe(snapshot)
-    }
-}
-
-/// A trajectory as CSV, one row per sample (empty cells where a value was not recorded).
-pub(crate) fn to_csv(rows: &[Row]) -> String {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:e}"));
-    let mut s =
-        String::from("t,step,loss,residual_sq,bound_ratio,pattern_change_fraction,max_weight_distance,lambda_min_h\n");
-    for r in rows {
-        s.push_str(&format!(
-            "{:e},{},{:e},{:e},{},{:e},{:e},{}\n",
-            r.t,
-            r.step,
-            r.loss,
-            r.residual_sq,
-            opt(r.bound_ratio),
-            r.pattern_change_fraction,
-            r.max_weight_distance,
-            opt(r.lambda_min_h)
-        ));
-    }
-    s
+/// The `--solver` option of `train`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SolverArgs {
+    /// Solver: full, reduced (exact lazy-neuron reduction, first layer only, W never stored) or
+    /// auto (reduced for flow and gd when m ≥ 10⁶ and n ≤ 12).
+    #[arg(long, value_parser = parse_solver, default_value = "auto")]
+    pub solver: Solver,
 }

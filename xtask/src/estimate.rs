@@ -9,7 +9,7 @@
 use lemmas::result::{Observation, Outcome};
 use lemmas::{CheckConfig, ClaimId, SeedOutcome};
 
-use crate::UserError;
+use crate::CommandError;
 use crate::checkpoint::SeedLine;
 
 /// Most disk a run's checkpoint may be expected to take (64 GiB).
@@ -29,7 +29,7 @@ pub const TIME_LIMIT_SECONDS: f64 = 365.0 * 86_400.0;
 pub const FLOPS_PER_THREAD: f64 = 2e9;
 
 /// Most trajectory samples `train` keeps in memory; longer runs are decimated (see `data::train`).
-pub const MAX_TRAIN_SAMPLES: usize = 100_000;
+pub const MAX_TRAIN_SAMPLES: usize = train::MAX_SAMPLES;
 
 /// Most worker threads accepted: this many per core (more only adds switching).
 pub const THREADS_PER_CORE: usize = 8;
@@ -89,10 +89,11 @@ fn bound_seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -
 /// λ0 of each claim's data, from the claim's own preparation (which also draws and validates the
 /// data, so a bad configuration is refused here, before anything is written). Call
 /// [`check_data_memory`] first: this allocates the data.
-pub fn plan_lambda0(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<f64>, UserError> {
+pub fn plan_lambda0(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<f64>, CommandError> {
     plan.iter()
         .map(|(claim, cfg)| {
-            let prepared = claim.claim().prepare(cfg).map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
+            let prepared =
+                claim.claim().prepare(cfg).map_err(|e| CommandError::Input(format!("{}: {e}", claim.slide())))?;
             Ok(prepared.lambda0())
         })
         .collect()
@@ -163,9 +164,9 @@ pub fn plan_estimate(plan: &[(ClaimId, CheckConfig)], lambda0: &[f64], threads: 
 }
 
 /// Refuses a plan whose seeds, disk or time pass the limits, naming the estimate and the flag.
-pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
+pub fn check_plan(e: &Estimate) -> Result<(), CommandError> {
     if e.work > SEED_LIMIT {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "the run would compute {} seeds (more than {SEED_LIMIT}), its checkpoint would grow to up to about {} and it would take up to about {} by a flop bound: lower --seeds or --widths",
             e.work,
             bytes(e.disk_bytes),
@@ -173,7 +174,7 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
         )));
     }
     if e.disk_bytes > DISK_LIMIT_BYTES {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "the run's checkpoint would grow to about {} (more than {}): lower --seeds or --widths",
             bytes(e.disk_bytes),
             bytes(DISK_LIMIT_BYTES)
@@ -182,7 +183,7 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
     // Written so that a NaN estimate is refused too.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(e.bound_seconds <= TIME_LIMIT_SECONDS) {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "the run would take up to about {} by a flop bound (more than {}; forecast about {}): lower --seeds or --widths, or raise the step",
             duration(e.bound_seconds),
             duration(TIME_LIMIT_SECONDS),
@@ -192,7 +193,7 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
     if let Some(total) = machine_memory_bytes()
         && e.memory_bytes > total
     {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "the run would hold about {} at once (its seeds in flight on every thread), more than this machine's {}: lower --threads or --widths",
             bytes(e.memory_bytes),
             bytes(total)
@@ -202,9 +203,9 @@ pub fn check_plan(e: &Estimate) -> Result<(), UserError> {
 }
 
 /// Refuses `bytes` for `what` past the machine's memory (where the system says it), naming both.
-pub fn check_machine_memory(what: &str, bytes: u64) -> Result<(), UserError> {
+pub fn check_machine_memory(what: &str, bytes: u64) -> Result<(), CommandError> {
     match machine_memory_bytes() {
-        Some(total) if bytes > total => Err(UserError(format!(
+        Some(total) if bytes > total => Err(CommandError::Input(format!(
             "{what} would need about {}, more than this machine's {}",
             self::bytes(bytes),
             self::bytes(total)
@@ -221,14 +222,14 @@ pub fn machine_memory_bytes() -> Option<u64> {
 }
 
 /// The memory of each claim's data (four n × n f64 matrices), checked before any estimate of time.
-pub fn check_data_memory(plan: &[(ClaimId, CheckConfig)]) -> Result<(), UserError> {
+pub fn check_data_memory(plan: &[(ClaimId, CheckConfig)]) -> Result<(), CommandError> {
     for (claim, cfg) in plan {
         let n = cfg.n as u64;
-        model::network::ensure_fits(
+        train::ensure_fits(
             &format!("the data of n = {} inputs (four {} × {} f64 matrices)", cfg.n, cfg.n, cfg.n),
             n.saturating_mul(n).saturating_mul(4 * 8),
         )
-        .map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
+        .map_err(|e| CommandError::Input(format!("{}: {e}", claim.slide())))?;
     }
     Ok(())
 }
@@ -258,18 +259,18 @@ pub fn figure1_estimate(cfg: &lemmas::figure1::Figure1Config, threads: usize) ->
 }
 
 /// Refuses a Fig. 1 run past the machine's memory or past a year by the flop bound, naming both.
-pub fn check_figure1(e: &Estimate) -> Result<(), UserError> {
+pub fn check_figure1(e: &Estimate) -> Result<(), CommandError> {
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(e.bound_seconds <= TIME_LIMIT_SECONDS) {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "figure1 would take up to about {} by a flop bound (more than {}): lower --iterations, --seeds or --widths",
             duration(e.bound_seconds),
             duration(TIME_LIMIT_SECONDS)
         )));
     }
-    let total = machine_memory_bytes().unwrap_or(model::network::MEMORY_LIMIT_BYTES);
+    let total = machine_memory_bytes().unwrap_or(train::MEMORY_LIMIT_BYTES);
     if e.memory_bytes > total {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "figure1 would hold about {} at once (its runs in flight and every run's curves), more than this machine's {}: lower --iterations, --seeds, --widths or --threads",
             bytes(e.memory_bytes),
             bytes(total)
@@ -300,13 +301,13 @@ pub fn cores() -> usize {
 }
 
 /// Checks a `--threads` value: at least 1 and at most [`THREADS_PER_CORE`] × the cores.
-pub fn check_threads(threads: usize) -> Result<(), UserError> {
+pub fn check_threads(threads: usize) -> Result<(), CommandError> {
     let cap = THREADS_PER_CORE * cores();
     if threads == 0 {
-        return Err(UserError("--threads must be at least 1".into()));
+        return Err(CommandError::Input("--threads must be at least 1".into()));
     }
     if threads > cap {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "--threads {threads}: this machine has {} cores; use at most {cap} ({THREADS_PER_CORE} per core; results do not depend on it)",
             cores()
         )));
@@ -454,7 +455,7 @@ mod tests {
         let mut cfg = lemmas::Profile::Tiny.config(ClaimId::ALL[0]);
         cfg.seeds = 1_000_000_000;
         let e = plan_estimate(&[(ClaimId::ALL[0], cfg)], &[0.1], 2);
-        let msg = check_plan(&e).unwrap_err().0;
+        let msg = check_plan(&e).unwrap_err().message();
         assert!(msg.contains("seeds") && msg.contains("TiB"), "{msg}");
         let cfg = lemmas::Profile::Tiny.config(ClaimId::ALL[0]);
         assert!(check_plan(&plan_estimate(&[(ClaimId::ALL[0], cfg)], &[0.1], 2)).is_ok());

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lemmas::figure1::{Figure1Config, Figure1Result};
 
 use crate::files::write_pages;
-use crate::{UserError, VERSION};
+use crate::{CommandError, VERSION};
 
 /// Options of `figure1`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -47,27 +47,27 @@ pub struct Args {
 }
 
 /// The configuration with overrides applied.
-pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
+pub fn config(args: &Args) -> Result<Figure1Config, CommandError> {
     let mut cfg = match args.profile.as_str() {
         "quick" => Figure1Config::quick(),
         "paper" => Figure1Config::paper(),
-        other => return Err(UserError(format!("unknown profile '{other}': use quick or paper"))),
+        other => return Err(CommandError::Input(format!("unknown profile '{other}': use quick or paper"))),
     };
     if let Some(w) = &args.widths {
         if let Some(m) = crate::parse::first_repeated(w) {
-            return Err(UserError(format!("--widths names m = {m} twice: name each width once")));
+            return Err(CommandError::Input(format!("--widths names m = {m} twice: name each width once")));
         }
         cfg.widths = w.clone();
     }
     if let Some(e) = args.eta {
         if !(e.is_finite() && e > 0.0) {
-            return Err(UserError(format!("--eta {e}: the step η must be a positive number")));
+            return Err(CommandError::Input(format!("--eta {e}: the step η must be a positive number")));
         }
         cfg.eta = Some(e);
     }
     if let Some(k) = args.iterations {
         if k == 0 {
-            return Err(UserError("--iterations 0: need at least one iteration".into()));
+            return Err(CommandError::Input("--iterations 0: need at least one iteration".into()));
         }
         cfg.iterations = k;
     }
@@ -76,7 +76,7 @@ pub fn config(args: &Args) -> Result<Figure1Config, UserError> {
     }
     if let Some(s) = args.seeds {
         if s == 0 || s > lemmas::figure1::MAX_SEEDS {
-            return Err(UserError(format!("--seeds {s}: give between 1 and 2^20 initialisations per width")));
+            return Err(CommandError::Input(format!("--seeds {s}: give between 1 and 2^20 initialisations per width")));
         }
         cfg.seeds = s;
     }
@@ -126,20 +126,22 @@ pub fn render(args: &Args, res: &Figure1Result) -> (String, Vec<report::Page>) {
 }
 
 /// Reads a result JSON and checks that it was computed with `cfg`.
-fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Result, UserError> {
-    let text = std::fs::read_to_string(path).map_err(|e| UserError(format!("--from-json {}: {e}", path.display())))?;
-    let res: Figure1Result = serde_json::from_str(&text)
-        .map_err(|e| UserError(format!("--from-json {}: not a Fig. 1 result of this version: {e}", path.display())))?;
+fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Result, CommandError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::Input(format!("--from-json {}: {e}", path.display())))?;
+    let res: Figure1Result = serde_json::from_str(&text).map_err(|e| {
+        CommandError::Input(format!("--from-json {}: not a Fig. 1 result of this version: {e}", path.display()))
+    })?;
     let computed = res.config.fingerprint();
     if computed != res.fingerprint {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "--from-json {}: its configuration does not match its fingerprint '{}' (it reads as {computed}): it was changed after the runs were computed; rerun without --from-json",
             path.display(),
             res.fingerprint
         )));
     }
     if &res.config != cfg {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "--from-json {}: computed with another configuration than these options give; pass the options it was run with",
             path.display()
         )));
@@ -154,7 +156,7 @@ fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Res
         ("max_infinite_width_gap", f.max_infinite_width_gap.per_width.len()),
     ];
     if let Some((name, len)) = lists.iter().find(|(_, len)| *len != cfg.widths.len()) {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "--from-json {}: {name} has {len} entries for {} widths: the file is damaged; rerun without --from-json",
             path.display(),
             cfg.widths.len()
@@ -164,7 +166,7 @@ fn read_result(path: &std::path::Path, cfg: &Figure1Config) -> Result<Figure1Res
 }
 
 /// Runs Fig. 1, writes `figure1-<profile>.json` and `figure1.md` with its panels.
-pub fn run(args: Args) -> Result<ExitCode, UserError> {
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let cfg = config(&args)?;
     if let Some(path) = &args.from_json {
         let res = read_result(path, &cfg)?;
@@ -177,7 +179,10 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     }
     if let Some(t) = args.threads {
         crate::estimate::check_threads(t)?;
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .map_err(|e| CommandError::Input(e.to_string()))?;
     }
     // Refused before the data is drawn or the lock taken (issue 27, class 5).
     crate::estimate::check_figure1(&crate::estimate::figure1_estimate(&cfg, rayon::current_num_threads()))?;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use report::Page;
 
-use crate::UserError;
+use crate::CommandError;
 
 /// Writes each page under `root` (creating `root` and sub-folders): all of them or none.
 ///
@@ -13,13 +13,13 @@ use crate::UserError;
 /// documents there (`theory.md#…`, `figure1.md`) are bare names; written anywhere else (a record
 /// such as `docs/paper-lem-2.5/`, or a user's `--out`), those links are rebased onto `docs/`
 /// ([`rebase_links`]).
-pub fn write_pages(root: &Path, pages: &[Page]) -> Result<(), UserError> {
+pub fn write_pages(root: &Path, pages: &[Page]) -> Result<(), CommandError> {
     write_pages_and(root, pages, &[])
 }
 
 /// [`write_pages`] together with other files (a command's results JSON) in one [`write_all`]: the
 /// results and their pages land together or not at all.
-pub fn write_pages_and(root: &Path, pages: &[Page], others: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
+pub fn write_pages_and(root: &Path, pages: &[Page], others: &[(PathBuf, &[u8])]) -> Result<(), CommandError> {
     let names: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
     let prefix = docs_prefix(root);
     let contents: Vec<String> = pages
@@ -97,13 +97,13 @@ pub fn rebase_links(text: &str, names: &[&str], prefix: &str) -> String {
 }
 
 /// Writes one file atomically, creating its folder.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), UserError> {
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     write_all(&[(path.to_path_buf(), bytes)])
 }
 
 /// The temporary beside `path` that [`write_all`] renames onto it.
-fn temporary(path: &Path) -> Result<PathBuf, UserError> {
-    let name = path.file_name().ok_or_else(|| UserError(format!("{}: not a file name", path.display())))?;
+fn temporary(path: &Path) -> Result<PathBuf, CommandError> {
+    let name = path.file_name().ok_or_else(|| CommandError::Input(format!("{}: not a file name", path.display())))?;
     let mut tmp = std::ffi::OsString::from(".");
     tmp.push(name);
     tmp.push(format!(".{}.tmp", std::process::id()));
@@ -114,7 +114,7 @@ fn temporary(path: &Path) -> Result<PathBuf, UserError> {
 /// all temporaries are written are they renamed onto their paths. A failure while writing removes
 /// every temporary and leaves the old files (if any) untouched; the renames that follow are
 /// same-folder renames, which fail only when the folder itself goes away.
-pub fn write_all(files: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
+pub fn write_all(files: &[(PathBuf, &[u8])]) -> Result<(), CommandError> {
     let mut written: Vec<(PathBuf, &Path)> = Vec::new();
     let cleanup = |written: &[(PathBuf, &Path)]| {
         for (tmp, _) in written {
@@ -125,16 +125,17 @@ pub fn write_all(files: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
         let result = (|| {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    UserError(format!("{}: cannot create folder ({e}); nothing was written", dir.display()))
+                    CommandError::Input(format!("{}: cannot create folder ({e}); nothing was written", dir.display()))
                 })?;
             }
             let tmp = temporary(path)?;
-            let mut f = std::fs::File::create(&tmp)
-                .map_err(|e| UserError(format!("{}: cannot write ({e}); nothing was written", path.display())))?;
+            let mut f = std::fs::File::create(&tmp).map_err(|e| {
+                CommandError::Input(format!("{}: cannot write ({e}); nothing was written", path.display()))
+            })?;
             written.push((tmp, path.as_path()));
-            f.write_all(bytes)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| UserError(format!("{}: cannot write ({e}); nothing was written", path.display())))
+            f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| {
+                CommandError::Input(format!("{}: cannot write ({e}); nothing was written", path.display()))
+            })
         })();
         if let Err(e) = result {
             cleanup(&written);
@@ -144,7 +145,7 @@ pub fn write_all(files: &[(PathBuf, &[u8])]) -> Result<(), UserError> {
     for (i, (tmp, path)) in written.iter().enumerate() {
         if let Err(e) = std::fs::rename(tmp, path) {
             cleanup(&written[i..]);
-            return Err(UserError(format!("{}: cannot write ({e})", path.display())));
+            return Err(CommandError::Input(format!("{}: cannot write ({e})", path.display())));
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::UserError;
+use crate::CommandError;
 
 /// The lock file's name inside the output folder.
 pub const LOCK_FILE: &str = ".overparam.lock";
@@ -33,12 +33,12 @@ pub fn pid_alive(pid: u32) -> bool {
 
 impl OutputLock {
     /// Takes the lock of a whole run on `dir` (creating the folder), or explains who holds it.
-    pub fn acquire(dir: &Path) -> Result<Self, UserError> {
+    pub fn acquire(dir: &Path) -> Result<Self, CommandError> {
         Self::acquire_named(dir, LOCK_FILE)
     }
 
     /// Takes the lock of a run or shard (`shard = Some((K, N))`) on `dir`.
-    pub fn acquire_for(dir: &Path, shard: Option<(u64, u64)>) -> Result<Self, UserError> {
+    pub fn acquire_for(dir: &Path, shard: Option<(u64, u64)>) -> Result<Self, CommandError> {
         match shard {
             None => Self::acquire(dir),
             Some((k, n)) => Self::acquire_named(dir, &format!(".overparam-shard-{k}-of-{n}.lock")),
@@ -46,9 +46,9 @@ impl OutputLock {
     }
 
     /// Takes the lock file `name` in `dir`.
-    pub fn acquire_named(dir: &Path, name: &str) -> Result<Self, UserError> {
+    pub fn acquire_named(dir: &Path, name: &str) -> Result<Self, CommandError> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| UserError(format!("{}: cannot create the output folder ({e})", dir.display())))?;
+            .map_err(|e| CommandError::Input(format!("{}: cannot create the output folder ({e})", dir.display())))?;
         let path = dir.join(name);
         let mut took_over = None;
         for _ in 0..3 {
@@ -61,7 +61,7 @@ impl OutputLock {
                     );
                     f.write_all(me.as_bytes())
                         .and_then(|()| f.sync_all())
-                        .map_err(|e| UserError(format!("{}: cannot write the lock ({e})", path.display())))?;
+                        .map_err(|e| CommandError::Input(format!("{}: cannot write the lock ({e})", path.display())))?;
                     return Ok(OutputLock { path, took_over });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -69,7 +69,7 @@ impl OutputLock {
                     let pid = text.lines().next().and_then(|l| l.trim().parse::<u32>().ok());
                     match pid {
                         Some(pid) if pid_alive(pid) => {
-                            return Err(UserError(format!(
+                            return Err(CommandError::Input(format!(
                                 "{} is in use by process {pid} ({}; lock file {}): wait for it to finish, or use another --out",
                                 dir.display(),
                                 text.lines().nth(1).unwrap_or("another run").trim(),
@@ -90,10 +90,10 @@ impl OutputLock {
                         let _ = std::fs::remove_file(&aside);
                     }
                 }
-                Err(e) => return Err(UserError(format!("{}: cannot create the lock ({e})", path.display()))),
+                Err(e) => return Err(CommandError::Input(format!("{}: cannot create the lock ({e})", path.display()))),
             }
         }
-        Err(UserError(format!("{}: cannot take the lock (it keeps changing hands): retry", path.display())))
+        Err(CommandError::Input(format!("{}: cannot take the lock (it keeps changing hands): retry", path.display())))
     }
 
     /// The note to print when a stale lock was taken over (None when the lock was free).
@@ -127,7 +127,7 @@ mod tests {
     fn a_held_lock_refuses_and_a_released_one_is_free() {
         let d = dir("held");
         let lock = OutputLock::acquire(&d).unwrap();
-        let e = OutputLock::acquire(&d).unwrap_err().0;
+        let e = OutputLock::acquire(&d).unwrap_err().message();
         assert!(e.contains(&format!("in use by process {}", std::process::id())), "{e}");
         drop(lock);
         assert!(!d.join(LOCK_FILE).exists());

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::{UserError, checkpoint, data, figure1, peers, scaling, verify};
+use xtask::{CommandError, data, figure1, merge, scaling, solver, verify};
 
 /// What `verify-lemmas` writes and its exit statuses, shown under its `--help`.
 const VERIFY_AFTER_HELP: &str = "\
@@ -39,7 +39,8 @@ Exit status:
     about = "Checks Du, Zhai, Póczos, Singh (ICLR 2019) by simulation",
     arg_required_else_help = true,
     after_help = "Exit status: 0 success, 1 a claim refuted (verify-lemmas, merge, bench-peers: a disagreement), \
-2 bad input, 3 a claim's verdict is `error` (a bug), 4 train diverged. See each command's --help."
+2 bad input, 3 a claim's verdict is `error` (a bug), 4 train diverged, 5 an I/O failure, 6 an internal \
+failure. See each command's --help."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,7 +57,7 @@ enum Command {
         after_help = "Writes what verify-lemmas writes under --out; the same exit statuses (0, 1, 2, 3).",
         allow_negative_numbers = true
     )]
-    Merge(checkpoint::MergeArgs),
+    Merge(merge::MergeArgs),
     /// The paper's Fig. 1: GD on sphere data at several widths (quick: n = d = 100; paper: n = d = 1000).
     #[command(
         allow_negative_numbers = true,
@@ -80,10 +81,41 @@ enum Command {
     Scaling(scaling::Args),
     /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
     #[command(allow_negative_numbers = true)]
-    BenchPeers(peers::Args),
+    #[command(disable_help_flag = true)]
+    BenchPeers {
+        /// The arguments of `bench-peers` (its own crate: see `cargo xtask bench-peers --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// clap's message cut to one line: its first line and a pointer to `--help`.
+/// `train`: validates the options, then runs the reduced solver when it is asked for (or `auto`
+/// picks it), else the full one.
+fn train(args: data::TrainArgs) -> Result<ExitCode, CommandError> {
+    data::validate_train(&args)?;
+    match solver::train_reduced(&args)? {
+        Some(done) => Ok(done),
+        None => data::train_full(args),
+    }
+}
+
+/// `bench-peers` lives in its own crate (it times the lower crates directly, which the runner does
+/// not depend on): runs it through cargo, in release, with the given arguments.
+fn bench_peers(args: &[String]) -> Result<ExitCode, CommandError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--release", "--package", "bench-peers", "--"])
+        .args(args)
+        .status()
+        .map_err(|e| CommandError::Io(format!("cannot start cargo to run bench-peers: {e}")))?;
+    // A status without a code (killed by a signal) is a failure of the run, not bad input.
+    Ok(match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::from(1),
+    })
+}
+
 fn one_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments").trim();
@@ -138,18 +170,18 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::VerifyLemmas(args) => verify::run(args),
-        Command::Merge(args) => checkpoint::merge(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Figure1(args) => figure1::run(args),
-        Command::BenchPeers(args) => peers::run(args),
+        Command::BenchPeers { args } => bench_peers(&args),
         Command::Scaling(args) => scaling::run(args),
         Command::Kernel(args) => data::kernel(args),
-        Command::Train(args) => data::train(args),
+        Command::Train(args) => train(args),
     };
     match result {
         Ok(code) => code,
-        Err(UserError(message)) => {
-            print_error(&message);
-            ExitCode::from(2)
+        Err(e) => {
+            print_error(&e.message());
+            ExitCode::from(e.exit_status())
         }
     }
 }

@@ -6,6 +6,21 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+/// Parses `--method`: flow, gd, both-flow or both-gd.
+pub fn parse_method(s: &str) -> Result<train::Method, String> {
+    train::Method::parse(s).map_err(|e| e.to_string())
+}
+
+/// Parses `--solver`: auto, full or reduced.
+pub fn parse_solver(s: &str) -> Result<train::Solver, String> {
+    match s {
+        "auto" => Ok(train::Solver::Auto),
+        "full" => Ok(train::Solver::Full),
+        "reduced" => Ok(train::Solver::Reduced),
+        other => Err(format!("solver {other:?}: expected one of \"auto\", \"full\", \"reduced\"")),
+    }
+}
+
 /// Parses a count: a plain integer (`10000`) or integer-valued scientific notation (`1e4`, `2.5E3`).
 /// A value that is not a whole number, is negative, or does not fit a u64 is refused by name.
 pub fn parse_count(s: &str) -> Result<u64, String> {

@@ -22,7 +22,7 @@ use lemmas::{ClaimId, LemmaError, SeedOutcome, Shard};
 use serde::{Deserialize, Serialize};
 
 use crate::files::write_file;
-use crate::{UserError, VERSION};
+use crate::{CommandError, VERSION};
 
 /// Version of the checkpoint format.
 pub const FORMAT: u32 = 1;
@@ -87,22 +87,26 @@ pub fn checkpoint_path(out: &Path, shard: Option<Shard>) -> PathBuf {
 
 /// Reads a checkpoint's seeds; a last line cut short by a kill is ignored. Returns the header, the
 /// seeds and the length of the complete lines.
-fn load(path: &Path) -> Result<(Header, HashMap<Key, SeedOutcome>, u64), UserError> {
-    let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: cannot read it ({e})", path.display())))?;
+fn load(path: &Path) -> Result<(Header, HashMap<Key, SeedOutcome>, u64), CommandError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| CommandError::Input(format!("{}: cannot read it ({e})", path.display())))?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     // complete is rposition(\n) + 1 or 0, ≤ bytes.len().
     let text = std::str::from_utf8(&bytes[..complete])
-        .map_err(|e| UserError(format!("{}: not UTF-8 ({e}): delete it and rerun", path.display())))?;
+        .map_err(|e| CommandError::Input(format!("{}: not UTF-8 ({e}): delete it and rerun", path.display())))?;
     let mut lines = text.lines();
     let header: Header = lines
         .next()
         .and_then(|l| serde_json::from_str(l).ok())
         .filter(|h: &Header| h.kind == "scaling-checkpoint")
         .ok_or_else(|| {
-            UserError(format!("{} is not a scaling checkpoint: delete it or pass another file", path.display()))
+            CommandError::Input(format!(
+                "{} is not a scaling checkpoint: delete it or pass another file",
+                path.display()
+            ))
         })?;
     if header.format != FORMAT {
-        return Err(UserError(format!(
+        return Err(CommandError::Input(format!(
             "{} has format {}, this program reads {FORMAT}: rerun with this version",
             path.display(),
             header.format
@@ -111,7 +115,11 @@ fn load(path: &Path) -> Result<(Header, HashMap<Key, SeedOutcome>, u64), UserErr
     let mut seeds = HashMap::new();
     for (i, l) in lines.enumerate() {
         let s: SeedLine = serde_json::from_str(l).map_err(|e| {
-            UserError(format!("{} line {} is corrupt ({e}): delete the file and rerun", path.display(), i + 2))
+            CommandError::Input(format!(
+                "{} line {} is corrupt ({e}): delete the file and rerun",
+                path.display(),
+                i + 2
+            ))
         })?;
         seeds.insert((s.point, s.m, s.trial), s.outcome);
     }
@@ -128,35 +136,39 @@ struct Checkpoint {
 }
 
 impl Checkpoint {
-    fn open(path: &Path, shard: Option<Shard>, resume: bool) -> Result<Self, UserError> {
+    fn open(path: &Path, shard: Option<Shard>, resume: bool) -> Result<Self, CommandError> {
         let header = Header { format: FORMAT, kind: "scaling-checkpoint".into(), shard };
-        let exists = path.try_exists().map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        let exists = path.try_exists().map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
         let mut seeds = HashMap::new();
         if exists {
             let (h, s, complete) = load(path)?;
             if !resume && !s.is_empty() {
-                return Err(UserError(format!(
+                return Err(CommandError::Input(format!(
                     "{} holds the finished seeds of an earlier run: pass --resume to continue it, or delete it to start over",
                     path.display()
                 )));
             }
             if h.shard != shard {
-                return Err(UserError(format!(
+                return Err(CommandError::Input(format!(
                     "{} belongs to another shard: resume with the same --shard, or delete it",
                     path.display()
                 )));
             }
-            let f =
-                OpenOptions::new().write(true).open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
-            f.set_len(complete).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+            let f = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
+            f.set_len(complete).map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
             seeds = s;
         } else {
             // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
             // null and the target is a String, so serialising cannot fail.
             write_file(path, (serde_json::to_string(&header).expect("serialises") + "\n").as_bytes())?;
         }
-        let file =
-            OpenOptions::new().append(true).open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
         Ok(Checkpoint {
             path: path.to_path_buf(),
             resumed: seeds.len() as u64,
@@ -238,7 +250,7 @@ fn canonical_command(profile: ScalingProfile, claims: &[ClaimId]) -> String {
 
 /// The time forecast printed before a run: from the earlier record in `out` (its results.json)
 /// for the configurations it has, a bound for the others.
-fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Shard>) -> Result<String, UserError> {
+fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Shard>) -> Result<String, CommandError> {
     let record: Option<lemmas::scaling::ScalingResult> =
         std::fs::read_to_string(out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
     let mine: Vec<lemmas::scaling::Point> = points
@@ -248,7 +260,8 @@ fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Sh
         .map(|(_, p)| p.clone())
         .collect();
     let threads = rayon::current_num_threads();
-    let f = lemmas::scaling::forecast(&mine, record.as_ref(), threads).map_err(|e| UserError(e.to_string()))?;
+    let f =
+        lemmas::scaling::forecast(&mine, record.as_ref(), threads).map_err(|e| CommandError::Input(e.to_string()))?;
     let rate = format!("{:.1e} flop/s per thread", lemmas::scaling::FORECAST_FLOPS_PER_THREAD);
     let known = if f.known > 0 {
         format!(
@@ -274,22 +287,22 @@ fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Sh
 }
 
 /// Runs `cargo xtask scaling`.
-pub fn run(args: Args) -> Result<ExitCode, UserError> {
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     let profile = ScalingProfile::parse(&args.profile).ok_or_else(|| {
-        UserError(format!("unknown profile '{}': use scaling, scaling-quick or scaling-test", args.profile))
+        CommandError::Input(format!("unknown profile '{}': use scaling, scaling-quick or scaling-test", args.profile))
     })?;
     let claims: Vec<ClaimId> = args
         .claims
         .iter()
         .flatten()
-        .map(|s| ClaimId::parse(s).ok_or_else(|| UserError(format!("unknown claim '{s}'"))))
+        .map(|s| ClaimId::parse(s).ok_or_else(|| CommandError::Input(format!("unknown claim '{s}'"))))
         .collect::<Result<_, _>>()?;
     if let Some(c) = crate::parse::first_repeated(&claims) {
-        return Err(UserError(format!("--claims names {} twice: name each claim once", c.key())));
+        return Err(CommandError::Input(format!("--claims names {} twice: name each claim once", c.key())));
     }
     let plan = ScalingPlan::of(profile).only(&claims);
     if plan.series.is_empty() {
-        return Err(UserError(format!("profile {} has no series for the claims given", profile.name())));
+        return Err(CommandError::Input(format!("profile {} has no series for the claims given", profile.name())));
     }
     let shard = args.shard.as_deref().map(crate::verify::parse_shard).transpose()?;
     crate::verify::set_threads(args.threads)?;
@@ -323,7 +336,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
     for f in &args.merge {
         let (h, seeds, _) = load(f)?;
         if h.shard.is_none() {
-            return Err(UserError(format!("--merge {}: not a shard checkpoint", f.display())));
+            return Err(CommandError::Input(format!("--merge {}: not a shard checkpoint", f.display())));
         }
         // Not poisoned: guards only span HashMap get/insert and write_all/flush, which return errors, not panic.
         let mut mine = store.seeds.lock().expect("not poisoned");
@@ -380,7 +393,7 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
             path.display()
         );
     } else if !args.keep_checkpoint {
-        std::fs::remove_file(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        std::fs::remove_file(&path).map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
     }
     println!("report: {}", out.join("index.md").display());
     if result.findings.sanity_failures > 0 {

@@ -8,7 +8,7 @@ use lemmas::{CheckConfig, ClaimId, ClaimResult, Profile, RunContext, Shard, Verd
 use serde_json::{Map, Value};
 
 use crate::checkpoint::{self, Checkpoint, Header};
-use crate::{UserError, VERSION};
+use crate::{CommandError, VERSION};
 
 /// Options of `verify-lemmas`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -75,8 +75,8 @@ type ClaimSettings = (Option<ClaimId>, Map<String, Value>);
 
 /// Reads a config file: a JSON object mapping claim keys (or "all") to objects of settings.
 /// Every key and setting is checked here, for every claim, selected or not.
-fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, UserError> {
-    let err = |msg: String| UserError(format!("config {}: {msg}", path.display()));
+fn read_config(path: &Path) -> Result<Vec<ClaimSettings>, CommandError> {
+    let err = |msg: String| CommandError::Input(format!("config {}: {msg}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it ({e}): check the path")))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON ({e}): fix the file")))?;
     if let Some(key) = crate::parse::json_repeated_key(&text) {
@@ -134,9 +134,9 @@ fn apply_settings(base: &CheckConfig, settings: &Map<String, Value>) -> CheckCon
 }
 
 /// The configuration of each selected claim, with command-line overrides applied and validated.
-pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserError> {
+pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), CommandError> {
     let profile = Profile::parse(&args.profile).ok_or_else(|| {
-        UserError(format!("unknown profile '{}': use quick, paper, tiny or proof-width", args.profile))
+        CommandError::Input(format!("unknown profile '{}': use quick, paper, tiny or proof-width", args.profile))
     })?;
     let claims: Vec<ClaimId> = match &args.claims {
         None => profile.claims().map_or_else(|| ClaimId::ALL.to_vec(), <[ClaimId]>::to_vec),
@@ -145,13 +145,13 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
             .map(|s| {
                 ClaimId::parse(s).ok_or_else(|| {
                     let known: Vec<&str> = ClaimId::ALL.iter().map(|c| c.key()).collect();
-                    UserError(format!("unknown claim '{s}': use one of {}", known.join(", ")))
+                    CommandError::Input(format!("unknown claim '{s}': use one of {}", known.join(", ")))
                 })
             })
             .collect::<Result<_, _>>()?,
     };
     if let Some(c) = crate::parse::first_repeated(&claims) {
-        return Err(UserError(format!("--claims names {} twice: name each claim once", c.key())));
+        return Err(CommandError::Input(format!("--claims names {} twice: name each claim once", c.key())));
     }
     let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
     let mut out = Vec::new();
@@ -164,7 +164,8 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
             {
                 cfg = apply_settings(&cfg, settings);
             }
-            let in_file = |e: lemmas::LemmaError| UserError(format!("config {}: {}: {e}", path.display(), claim.key()));
+            let in_file =
+                |e: lemmas::LemmaError| CommandError::Input(format!("config {}: {}: {e}", path.display(), claim.key()));
             cfg.validate().map_err(in_file)?;
             lemmas::engine::ensure_fits_in_memory(&cfg).map_err(in_file)?;
         }
@@ -180,28 +181,32 @@ pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), UserE
         if let Some(s) = args.master_seed {
             cfg.master_seed = s;
         }
-        cfg.validate().map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
-        lemmas::engine::ensure_fits_in_memory(&cfg).map_err(|e| UserError(format!("{}: {e}", claim.slide())))?;
+        cfg.validate().map_err(|e| CommandError::Input(format!("{}: {e}", claim.slide())))?;
+        lemmas::engine::ensure_fits_in_memory(&cfg)
+            .map_err(|e| CommandError::Input(format!("{}: {e}", claim.slide())))?;
         out.push((claim, cfg));
     }
     Ok((profile, out))
 }
 
 /// Parses `--shard K/N`.
-pub fn parse_shard(s: &str) -> Result<Shard, UserError> {
+pub fn parse_shard(s: &str) -> Result<Shard, CommandError> {
     let parsed =
         s.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
     let Some((k, n)) = parsed else {
-        return Err(UserError(format!("--shard {s}: expected K/N with 0 ≤ K < N, e.g. --shard 0/4")));
+        return Err(CommandError::Input(format!("--shard {s}: expected K/N with 0 ≤ K < N, e.g. --shard 0/4")));
     };
-    Shard::new(k, n).map_err(|e| UserError(format!("--shard {s}: {e}")))
+    Shard::new(k, n).map_err(|e| CommandError::Input(format!("--shard {s}: {e}")))
 }
 
 /// Sets the size of rayon's global pool (once per process).
-pub fn set_threads(threads: Option<usize>) -> Result<(), UserError> {
+pub fn set_threads(threads: Option<usize>) -> Result<(), CommandError> {
     if let Some(t) = threads {
         crate::estimate::check_threads(t)?;
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().map_err(|e| UserError(e.to_string()))?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .map_err(|e| CommandError::Input(e.to_string()))?;
     }
     Ok(())
 }
@@ -220,7 +225,7 @@ impl lemmas::Progress for Bars {
 
 /// Runs the checks, prints the verdict table, writes the results; exit status 1 when a claim is refuted.
 /// Every finished seed goes to the run's checkpoint first; with `--shard` the checkpoint is the output.
-pub fn run(args: Args) -> Result<ExitCode, UserError> {
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     // The pool first: planning the proof-width profile draws its data, and the model's kernels
     // would otherwise start rayon's global pool at its default size.
     set_threads(args.threads)?;
@@ -260,10 +265,11 @@ pub fn run(args: Args) -> Result<ExitCode, UserError> {
 
 /// The end of a whole run: the JSON on stdout under `--json`, then where the reports are and what
 /// the exit status means.
-pub fn finish(out: &Path, profile: Profile, code: ExitCode) -> Result<(), UserError> {
+pub fn finish(out: &Path, profile: Profile, code: ExitCode) -> Result<(), CommandError> {
     let path = out.join(format!("results-{}.json", profile.name()));
     if crate::output::json_on_stdout() {
-        let text = std::fs::read_to_string(&path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| CommandError::Input(format!("{}: {e}", path.display())))?;
         crate::output::raw_stdout(&text);
     }
     let status = (0..=4u8).find(|&k| ExitCode::from(k) == code).unwrap_or(255);
@@ -285,7 +291,7 @@ pub fn execute(
     out: &Path,
     store: Checkpoint,
     forecasts: Option<&[f64]>,
-) -> Result<ExitCode, UserError> {
+) -> Result<ExitCode, CommandError> {
     let plan = header.plan();
     let multi = MultiProgress::new();
     // A constant template that indicatif accepts; tests draw it.
@@ -320,7 +326,7 @@ pub fn execute(
             Err(lemmas::LemmaError::Dynamics(msg)) if msg.contains("not built yet") => skipped.push(msg),
             Err(e) => {
                 multi.clear().ok();
-                return Err(UserError(format!(
+                return Err(CommandError::Input(format!(
                     "{}: {e} (finished seeds are kept in {}: fix the cause, then rerun with --resume)",
                     claim.slide(),
                     store.path().display()
@@ -519,10 +525,10 @@ pub fn render_with_command(
 }
 
 /// Runs the checks of a plan (no progress bars, no files): what the docs-freshness test regenerates.
-pub fn compute(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<ClaimResult>, UserError> {
+pub fn compute(plan: &[(ClaimId, CheckConfig)]) -> Result<Vec<ClaimResult>, CommandError> {
     plan.iter()
         .map(|(c, cfg)| {
-            lemmas::check(*c, cfg, &lemmas::NoProgress).map_err(|e| UserError(format!("{}: {e}", c.slide())))
+            lemmas::check(*c, cfg, &lemmas::NoProgress).map_err(|e| CommandError::Input(format!("{}: {e}", c.slide())))
         })
         .collect()
 }

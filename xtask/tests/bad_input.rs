@@ -461,8 +461,8 @@ fn a_long_train_run_keeps_a_bounded_number_of_samples() {
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 1_000_000 / 11 + 2, "k = 0, 11, 22, …, and the last");
     assert!(rows.last().unwrap().split(',').nth(1) == Some("1000000"), "the last iterate is kept");
-    assert_eq!(xtask::data::gd_stride(10_000_000, 1), 101);
-    assert!(10_000_000 / xtask::data::gd_stride(10_000_000, 1) + 2 <= xtask::estimate::MAX_TRAIN_SAMPLES);
+    assert_eq!(train::gd_stride(10_000_000, 1), 101);
+    assert!(10_000_000 / train::gd_stride(10_000_000, 1) + 2 <= xtask::estimate::MAX_TRAIN_SAMPLES);
 }
 
 // ---- two writers, and checkpoints that hold nothing --------------------------------------

@@ -9,7 +9,7 @@ use std::time::Instant;
 use model::{Dataset, Network};
 
 use super::{Python, SEED, nums, write_inputs};
-use crate::UserError;
+use xtask::{CommandError, eprintln};
 
 /// One end-to-end case: the method, the sizes (d < n takes the weight-space path, d ≥ n kernel
 /// space) and the steps (RK4 steps of h = 0.01, or GD iterations at η = 0.05).
@@ -45,7 +45,7 @@ pub(super) struct TrainBench {
 }
 
 /// Runs `rounds` alternating rounds of the two processes on the same inputs.
-pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usize) -> Result<TrainBench, UserError> {
+pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usize) -> Result<TrainBench, CommandError> {
     let Case { method, n, d, m, steps } = *case;
     let data = Dataset::sphere(n, d, SEED, 0)?;
     let net = Network::init(m, d, SEED, 1)?;
@@ -53,7 +53,7 @@ pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usiz
     std::fs::create_dir_all(&sub)?;
     let file = |name: &str| sub.join(name).to_string_lossy().into_owned();
     write_inputs(&sub, &data, &net)?;
-    let exe = std::env::current_exe().map_err(|e| UserError(format!("cannot find the xtask binary: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| CommandError::Input(format!("cannot find the xtask binary: {e}")))?;
     let out = file("train.csv");
     let (steps_s, h_s, eta_s, horizon) =
         (steps.to_string(), H.to_string(), ETA.to_string(), (steps as f64 * H).to_string());
@@ -84,7 +84,7 @@ pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usiz
         let run = Command::new(&exe).args(&rust_args).output()?;
         rust = rust.min(t.elapsed().as_secs_f64());
         if !run.status.success() {
-            return Err(UserError(format!(
+            return Err(CommandError::Input(format!(
                 "xtask train failed ({}): {}",
                 run.status,
                 String::from_utf8_lossy(&run.stderr).trim()
@@ -101,12 +101,12 @@ pub(super) fn train_bench(python: &Python, dir: &Path, case: &Case, rounds: usiz
 }
 
 /// The loss of the CSV's last row, which must be step `steps`.
-fn final_loss(csv: &str, steps: usize) -> Result<f64, UserError> {
+fn final_loss(csv: &str, steps: usize) -> Result<f64, CommandError> {
     let last = csv.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
     let cells: Vec<&str> = last.split(',').collect();
     match (cells.get(1).and_then(|s| s.parse::<usize>().ok()), cells.get(2).and_then(|s| s.parse::<f64>().ok())) {
         (Some(step), Some(loss)) if step == steps => Ok(loss),
-        _ => Err(UserError(format!("xtask train's CSV does not end at step {steps}: '{last}'"))),
+        _ => Err(CommandError::Input(format!("xtask train's CSV does not end at step {steps}: '{last}'"))),
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use lemmas::NoProgress;
 
-use crate::UserError;
-use crate::estimate::{claim_seconds, plan_lambda0};
+use xtask::estimate::{claim_seconds, plan_lambda0};
+use xtask::{CommandError, eprintln};
 
 /// One claim's measured seconds and its forecast.
 pub(super) struct ClaimTime {
@@ -17,9 +17,9 @@ pub(super) struct ClaimTime {
 }
 
 /// Runs every claim of the quick profile in turn on the current thread pool (no reports written).
-pub(super) fn quick_claim_times() -> Result<Vec<ClaimTime>, UserError> {
-    let args = crate::verify::Args { profile: "quick".into(), ..Default::default() };
-    let (_, plan) = crate::verify::plan(&args)?;
+pub(super) fn quick_claim_times() -> Result<Vec<ClaimTime>, CommandError> {
+    let args = xtask::verify::Args { profile: "quick".into(), ..Default::default() };
+    let (_, plan) = xtask::verify::plan(&args)?;
     let lambda0 = plan_lambda0(&plan)?;
     let threads = rayon::current_num_threads();
     let mut out = Vec::new();

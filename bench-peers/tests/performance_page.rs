@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use xtask::peers::{PERFORMANCE_AFTER_RUN_HEADING, PERFORMANCE_RUN_HEADING, performance_page};
+use bench_peers::{PERFORMANCE_AFTER_RUN_HEADING, PERFORMANCE_RUN_HEADING, performance_page};
 
 #[test]
 fn the_committed_performance_page_is_what_bench_peers_writes() {
@@ -16,7 +16,7 @@ fn the_committed_performance_page_is_what_bench_peers_writes() {
     assert_eq!(
         performance_page(run),
         page,
-        "docs/performance.md differs from the frame of `cargo xtask bench-peers --markdown` (peers::performance_page): \
+        "docs/performance.md differs from the frame of `cargo xtask bench-peers --markdown` (bench_peers::performance_page): \
          rerun the command, or bring the page's fixed text in line with the function"
     );
 }

@@ -26,31 +26,33 @@ use model::{
 };
 use serde_json::Value;
 
-use crate::UserError;
+use xtask::CommandError;
 
 mod main_job;
+
+use xtask::{eprintln, println};
 mod train;
 
 /// Options of `bench-peers`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// n = d of the gradient-descent benchmarks (the paper's Fig. 1: 1000).
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 1000)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 1000)]
     pub n: usize,
     /// Width m of the gradient-descent benchmarks.
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 10_000)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 10_000)]
     pub m: usize,
     /// Timed GD steps per implementation and round (the median is reported).
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 4)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 4)]
     pub steps: usize,
     /// Rounds (Rust, NumPy, JAX in turn); each implementation's best round median is reported.
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 3)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 3)]
     pub rounds: usize,
     /// n = d of the Lem 2.2 Monte Carlo.
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 100)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 100)]
     pub mc_n: usize,
     /// Width m of the Lem 2.2 Monte Carlo.
-    #[arg(long, value_parser = crate::parse::parse_usize_count, default_value_t = 10_000)]
+    #[arg(long, value_parser = xtask::parse::parse_usize_count, default_value_t = 10_000)]
     pub mc_m: usize,
     /// Seeds of the Lem 2.2 Monte Carlo per implementation and round.
     #[arg(long, default_value_t = 64)]
@@ -107,13 +109,16 @@ const SEED: u64 = 0;
 const TRAJECTORY_TOLERANCE: f64 = 1e-8;
 
 /// Runs the benchmarks and prints the report; see the module docs.
-pub fn run(args: Args) -> Result<ExitCode, UserError> {
+pub fn run(args: Args) -> Result<ExitCode, CommandError> {
     if args.n == 0 || args.m == 0 || args.steps == 0 || args.rounds == 0 || args.mc_n < 2 || args.mc_seeds < 2 {
-        return Err(UserError("n, m, steps, rounds must be positive; mc-n and mc-seeds at least 2".into()));
+        return Err(CommandError::Input("n, m, steps, rounds must be positive; mc-n and mc-seeds at least 2".into()));
     }
     parse_flow_sizes(&args.flow_sizes)?;
     if !(args.flow_step.is_finite() && args.flow_step > 0.0) {
-        return Err(UserError(format!("--flow-step {}: the RK4 step must be finite and positive", args.flow_step)));
+        return Err(CommandError::Input(format!(
+            "--flow-step {}: the RK4 step must be finite and positive",
+            args.flow_step
+        )));
     }
     let peers = peers_dir();
     let dir = std::env::temp_dir().join(format!("du-bench-peers-{}", std::process::id()));
@@ -161,18 +166,17 @@ struct Trajectory {
 }
 
 /// Parses "40x300,200x5000" into (n, m) pairs, each at least 1 × 1.
-fn parse_flow_sizes(s: &str) -> Result<Vec<(usize, usize)>, UserError> {
+fn parse_flow_sizes(s: &str) -> Result<Vec<(usize, usize)>, CommandError> {
     s.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
-            let (n, m) = p
-                .trim()
-                .split_once(['x', '×'])
-                .ok_or_else(|| UserError(format!("--flow-sizes {s}: '{p}' is not n×m (for example 200x5000)")))?;
+            let (n, m) = p.trim().split_once(['x', '×']).ok_or_else(|| {
+                CommandError::Input(format!("--flow-sizes {s}: '{p}' is not n×m (for example 200x5000)"))
+            })?;
             let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v >= 1);
             match (parse(n), parse(m)) {
                 (Some(n), Some(m)) => Ok((n, m)),
-                _ => Err(UserError(format!("--flow-sizes {s}: '{p}' needs two positive counts"))),
+                _ => Err(CommandError::Input(format!("--flow-sizes {s}: '{p}' needs two positive counts"))),
             }
         })
         .collect()
@@ -198,14 +202,15 @@ struct FlowBench {
 /// The project's flow, as `flow::run` runs it for n = d (kernel space, embedded estimate: the
 /// lazy step of `flow::lazy`, the fused step's result to rounding for about one GEMM): the median
 /// time of one grid step with its error estimate, the loss at every grid point and u(T).
-fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64, Vec<f64>, Vec<f64>), UserError> {
+fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64, Vec<f64>, Vec<f64>), CommandError> {
     let field = flow::KernelField::new(data, &net.a);
-    let mut lazy = flow::LazyKernel::new(&field, flow::KernelState::initial(data, net))?;
+    let flow_err = |e: flow::FlowError| CommandError::Internal(e.to_string());
+    let mut lazy = flow::LazyKernel::new(&field, flow::KernelState::initial(data, net)).map_err(flow_err)?;
     let mut losses = vec![lazy.loss()];
     let mut times = Vec::with_capacity(steps);
     for _ in 0..steps {
         let t = Instant::now();
-        let step = lazy.step(h)?;
+        let step = lazy.step(h).map_err(flow_err)?;
         times.push(t.elapsed().as_secs_f64());
         std::hint::black_box(&step.error);
         losses.push(step.loss);
@@ -215,7 +220,7 @@ fn rust_flow(data: &Dataset, net: &Network, h: f64, steps: usize) -> Result<(f64
 }
 
 /// The peers' inputs in `dir`: X.npy, y.npy, W0.npy and a.npy.
-fn write_inputs(dir: &Path, data: &Dataset, net: &Network) -> Result<(), UserError> {
+fn write_inputs(dir: &Path, data: &Dataset, net: &Network) -> Result<(), CommandError> {
     model::npy::write_matrix(dir.join("X.npy"), data.x())?;
     model::npy::write_vector(dir.join("y.npy"), data.y())?;
     model::npy::write_matrix(dir.join("W0.npy"), net.w.as_ref())?;
@@ -223,7 +228,14 @@ fn write_inputs(dir: &Path, data: &Dataset, net: &Network) -> Result<(), UserErr
     Ok(())
 }
 
-fn flow_bench(python: &Python, dir: &Path, n: usize, m: usize, h: f64, rounds: usize) -> Result<FlowBench, UserError> {
+fn flow_bench(
+    python: &Python,
+    dir: &Path,
+    n: usize,
+    m: usize,
+    h: f64,
+    rounds: usize,
+) -> Result<FlowBench, CommandError> {
     let data = Dataset::sphere(n, n, SEED, 0)?;
     let net = Network::init(m, n, SEED, 1)?;
     let sub = dir.join(format!("flow-{n}x{m}"));
@@ -254,7 +266,7 @@ fn flow_bench(python: &Python, dir: &Path, n: usize, m: usize, h: f64, rounds: u
     Ok(FlowBench { n, m, steps, rust, numpy, loss_gap, u_gap })
 }
 
-fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> {
+fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, CommandError> {
     let (n, m) = (args.n, args.m);
     eprintln!("bench-peers: data n = d = {n}, m = {m}; writing inputs to {}", dir.display());
     let data = Dataset::sphere(n, n, SEED, 0)?;
@@ -276,9 +288,10 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
     model::npy::write_matrix(dir.join("W_mc.npy"), mc_net0.w.as_ref())?;
 
     let python = Python { exe: args.python.clone(), peers: peers.to_path_buf(), inputs: dir.to_path_buf() };
-    let info = python.call("numpy_peer.py", &["info"]).map_err(|UserError(e)| {
-        UserError(format!(
-            "{e}\nthe peers need Python with numpy, jax and threadpoolctl: pip install -r peers/requirements.txt"
+    let info = python.call("numpy_peer.py", &["info"]).map_err(|e| {
+        CommandError::Input(format!(
+            "{}\nthe peers need Python with numpy, jax and threadpoolctl: pip install -r peers/requirements.txt",
+            e.message()
         ))
     })?;
     let blas = info.get("blas").map(|b| b.to_string()).unwrap_or_default();
@@ -338,7 +351,7 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
     let trains = train::CASES
         .iter()
         .map(|case| Ok((case, train::train_bench(&python, dir, case, args.rounds)?)))
-        .collect::<Result<Vec<_>, UserError>>()?;
+        .collect::<Result<Vec<_>, CommandError>>()?;
     let claim_times = main_job::quick_claim_times()?;
 
     // Agreement.
@@ -406,7 +419,7 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
             let net = Network::init(args.mc_m, args.mc_n, mc_cfg.master_seed, t)?;
             Ok(lem22_seed(&mc_data, &h_infinity(mc_data.input_gram()), &net)?.0)
         })
-        .collect::<Result<_, UserError>>()?;
+        .collect::<Result<_, CommandError>>()?;
     let mut pairs = vec![("Rust (Network::init)", &rust_seeds, "Rust (Cholesky sampler)", &sampler_values)];
     if let Some(values) = &numpy_mc {
         pairs.push(("Rust (Network::init)", &rust_seeds, "NumPy", values));
@@ -565,7 +578,7 @@ fn run_in(args: &Args, peers: &Path, dir: &Path) -> Result<ExitCode, UserError> 
             args.mc_m,
             args.mc_seeds,
         );
-        crate::files::write_file(path, performance_page(&format!("{source}\n\n{md}")).as_bytes())?;
+        xtask::files::write_file(path, performance_page(&format!("{source}\n\n{md}")).as_bytes())?;
         eprintln!("bench-peers: wrote {}", path.display());
     }
     Ok(if !agree || (args.require_targets && !targets_met) { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -708,7 +721,7 @@ fn fmt_rate(v: Option<f64>) -> String {
 }
 
 /// η of `figure1`: 1/λmax(H∞) rounded down to two significant digits.
-fn fig1_eta(data: &Dataset) -> Result<f64, UserError> {
+fn fig1_eta(data: &Dataset) -> Result<f64, CommandError> {
     let raw = 1.0 / lambda_max(h_infinity(data.input_gram()).as_ref())?;
     let scale = 10f64.powi(raw.log10().floor() as i32 - 1);
     Ok((raw / scale).floor() * scale)
@@ -765,8 +778,8 @@ fn rust_timings(
     eta: f64,
     steps: usize,
     mc_cfg: &CheckConfig,
-) -> Result<(Timings, Trajectory, f64), UserError> {
-    let dyn_err = |e: descent::DescentError| UserError(e.to_string());
+) -> Result<(Timings, Trajectory, f64), CommandError> {
+    let dyn_err = |e: descent::DescentError| CommandError::Input(e.to_string());
     let config = |method| DescentConfig {
         learning_rate: LearningRate::Fixed(eta),
         iterations: steps,
@@ -823,7 +836,7 @@ fn rust_timings(
 
 /// Seeds per second of the Lem 2.2 per-seed statistics when Z(0) comes from the Cholesky sampler
 /// (seeds in parallel, one reused Z buffer per thread), and ‖H(0) − H∞‖₂ per seed.
-fn sampler_seeds(data: &Dataset, m: usize, seeds: u64, master_seed: u64) -> Result<(f64, Vec<f64>), UserError> {
+fn sampler_seeds(data: &Dataset, m: usize, seeds: u64, master_seed: u64) -> Result<(f64, Vec<f64>), CommandError> {
     use rayon::prelude::*;
     thread_local! {
         static Z: std::cell::RefCell<Mat<f64>> = std::cell::RefCell::new(Mat::zeros(0, 0));
@@ -855,7 +868,7 @@ fn sampler_seeds(data: &Dataset, m: usize, seeds: u64, master_seed: u64) -> Resu
 }
 
 /// ‖H(0) − H∞‖₂, max_ij |H(0) − H∞| and λmin(H(0)) of one network, as `lemmas::lem22` computes them.
-fn lem22_seed(data: &Dataset, hinf: &Mat<f64>, net: &Network) -> Result<(f64, f64, f64), UserError> {
+fn lem22_seed(data: &Dataset, hinf: &Mat<f64>, net: &Network) -> Result<(f64, f64, f64), CommandError> {
     let z = preactivations(data.x(), net.w.as_ref());
     let h = gram_h(data.input_gram(), z.as_ref(), net.a.as_ref());
     let diff = &h - hinf;
@@ -871,7 +884,7 @@ struct Python {
 }
 
 impl Python {
-    fn call(&self, script: &str, args: &[&str]) -> Result<Value, UserError> {
+    fn call(&self, script: &str, args: &[&str]) -> Result<Value, CommandError> {
         let out = Command::new(&self.exe)
             .arg(self.peers.join(script))
             .args(args)
@@ -880,9 +893,9 @@ impl Python {
             .env_remove("OPENBLAS_CORETYPE")
             .env_remove("OPENBLAS_L2_SIZE")
             .output()
-            .map_err(|e| UserError(format!("cannot run {} {script}: {e}", self.exe)))?;
+            .map_err(|e| CommandError::Input(format!("cannot run {} {script}: {e}", self.exe)))?;
         if !out.status.success() {
-            return Err(UserError(format!(
+            return Err(CommandError::Input(format!(
                 "{script} {} failed ({}): {}",
                 args.join(" "),
                 out.status,
@@ -891,19 +904,19 @@ impl Python {
         }
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or("");
-        serde_json::from_str(line).map_err(|e| UserError(format!("{script}: unreadable output ({e})")))
+        serde_json::from_str(line).map_err(|e| CommandError::Input(format!("{script}: unreadable output ({e})")))
     }
 }
 
-fn num(v: &Value, key: &str) -> Result<f64, UserError> {
-    v.get(key).and_then(Value::as_f64).ok_or_else(|| UserError(format!("peer output lacks '{key}'")))
+fn num(v: &Value, key: &str) -> Result<f64, CommandError> {
+    v.get(key).and_then(Value::as_f64).ok_or_else(|| CommandError::Input(format!("peer output lacks '{key}'")))
 }
 
-fn nums(v: &Value, key: &str) -> Result<Vec<f64>, UserError> {
+fn nums(v: &Value, key: &str) -> Result<Vec<f64>, CommandError> {
     v.get(key)
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .ok_or_else(|| UserError(format!("peer output lacks '{key}'")))
+        .ok_or_else(|| CommandError::Input(format!("peer output lacks '{key}'")))
 }
 
 /// A peer's GD, GD + diagnostics and Lem 2.2 timings, its trajectory and its seed values.
@@ -912,7 +925,7 @@ fn peer_timings(
     script: &str,
     gd_args: &dyn Fn(&'static str) -> Vec<String>,
     mc_args: &[String],
-) -> Result<(Timings, Trajectory, Vec<f64>), UserError> {
+) -> Result<(Timings, Trajectory, Vec<f64>), CommandError> {
     let call = |args: Vec<String>| {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         python.call(script, &refs)
@@ -973,7 +986,7 @@ fn mean_gap(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
 
 /// Peak memory of the paper-scale Fig. 1 run (a child `xtask figure1 --profile paper` under
 /// /usr/bin/time -v) and the descent state's size per width.
-fn memory_report(data: &Dataset, eta: f64) -> Result<String, UserError> {
+fn memory_report(data: &Dataset, eta: f64) -> Result<String, CommandError> {
     let mut out = String::from("\nMemory (paper-scale Fig. 1: n = d = 1000, widths 1000…16000, 100 iterations):\n");
     let exe = std::env::current_exe()?;
     let tmp = std::env::temp_dir().join(format!("du-bench-peers-fig1-{}", std::process::id()));
@@ -1011,8 +1024,8 @@ fn memory_report(data: &Dataset, eta: f64) -> Result<String, UserError> {
         let sub = Network::init(m, data.d(), SEED, 1)?;
         let config =
             DescentConfig { learning_rate: LearningRate::Fixed(eta), iterations: 1, ..DescentConfig::default() };
-        let problem = Problem::new(data, &sub, &config).map_err(|e| UserError(e.to_string()))?;
-        let state = problem.initial_state().map_err(|e| UserError(e.to_string()))?;
+        let problem = Problem::new(data, &sub, &config).map_err(|e| CommandError::Input(e.to_string()))?;
+        let state = problem.initial_state().map_err(|e| CommandError::Input(e.to_string()))?;
         let bytes = state.heap_bytes();
         out.push_str(&format!(
             "| {m} | {:.1} MiB | {:.1} MiB | {:.0} (≈ 16n + 8 + n/4 for n = {n}) |\n",
