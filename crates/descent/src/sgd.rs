@@ -12,6 +12,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::recorder::{Every, LossTrace, Recorder, RecorderOptions, Sample};
+use crate::theory::guarded_ratio;
 use crate::{DescentConfig, DescentError, LearningRate, Method, Problem, Result, Sampling, Status};
 
 /// Draws b distinct indices out of n per step from `stream(seed, trial, Purpose::Minibatch)`.
@@ -134,14 +135,9 @@ impl SgdComparison {
     }
 }
 
+/// L_SGD / L_GD: 1 when both are 0, +∞ when only GD's is (never NaN).
 fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else if a == 0.0 {
-        1.0
-    } else {
-        f64::INFINITY
-    }
+    guarded_ratio(a, b, 1.0)
 }
 
 /// Runs full-batch GD and minibatch SGD (batch b, seeded sampler) from the same init `net` with
