@@ -134,6 +134,16 @@ pub fn code_span(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
+/// [`markdown_table`] with one row per item of `items`, its cells made by `row`.
+pub(crate) fn table_of<T>(
+    header: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl FnMut(T) -> Vec<String>,
+) -> String {
+    let rows: Vec<Vec<String>> = items.into_iter().map(row).collect();
+    markdown_table(header, &rows)
+}
+
 /// A GitHub-flavoured Markdown table with every cell escaped by [`escape_cell`]. Short rows are
 /// padded with empty cells; a row longer than the header is a caller's bug and panics.
 pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -5,7 +5,7 @@ use lemmas::scaling::{Axis, Comparison, ScalingResult, SeriesFinding, SeriesResu
 
 use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
 use crate::claims::{provenance_section, threshold_text};
-use crate::format::{markdown_table, number, width};
+use crate::format::{markdown_table, number, table_of, width};
 use crate::{Page, Provenance};
 
 /// An exponent interval: "[a, b]", "≥ a", "≤ b", "unbounded".
@@ -248,21 +248,17 @@ later improvement (orders only, no constants); the slope of the parameter-count 
     md.push_str("\nImproved order: Song & Yang 2019, about n⁴ up to logarithms (matrix concentration instead of Markov), for the convergence theorems.\n\n");
 
     md.push_str("## λ0 on the sphere\n\n");
-    let rows: Vec<Vec<String>> = res
-        .lambda0
-        .iter()
-        .map(|r| {
-            vec![
-                r.n.to_string(),
-                r.d.to_string(),
-                r.master_seed.to_string(),
-                number(r.lambda0),
-                opt(r.limit),
-                r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
-            ]
-        })
-        .collect();
-    md.push_str(&markdown_table(&["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"], &rows));
+    let header = ["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"];
+    md.push_str(&table_of(&header, &res.lambda0, |r| {
+        vec![
+            r.n.to_string(),
+            r.d.to_string(),
+            r.master_seed.to_string(),
+            number(r.lambda0),
+            opt(r.limit),
+            r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
+        ]
+    }));
     md.push('\n');
 
     for s in &res.series {
