@@ -10,7 +10,7 @@ use crate::chart::{
     BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, OneSided, ReferenceLine, Series, render_bar_chart,
     render_line_chart,
 };
-use crate::format::{code_span, markdown_table, number, table_of, width, yes_no};
+use crate::format::{code_span, interval_in, markdown_table, number, table_of, width, yes_no};
 use crate::{Page, Provenance};
 
 /// Renders `results` as `index.md`, one `<key>.md` per result (in the given order; a claim that
@@ -67,12 +67,7 @@ pub fn threshold_text(t: &Threshold) -> String {
 
 /// An interval of ratios: "[a, b)", "≥ a", "< b".
 pub fn interval_text(i: &Interval) -> String {
-    match (i.lower, i.upper) {
-        (Some(a), Some(b)) => format!("[{}, {})", number(a), number(b)),
-        (Some(a), None) => format!("≥ {}", number(a)),
-        (None, Some(b)) => format!("< {}", number(b)),
-        (None, None) => "—".to_string(),
-    }
+    interval_in(i, |a, b| format!("[{a}, {b})"), "<", "—")
 }
 
 /// The largest width m run for this claim (over every event and expectation row).

@@ -14,6 +14,22 @@ pub fn number(x: f64) -> String {
     number_with_digits(x, SIGNIFICANT_DIGITS)
 }
 
+/// An interval with optional ends in one notation: `both(a, b)` (of the numbers' text) with both
+/// ends, "≥ a" with only the lower one, `below` b with only the upper one, `unbounded` with none.
+pub(crate) fn interval_in(
+    i: &lemmas::result::Interval,
+    both: impl FnOnce(String, String) -> String,
+    below: &str,
+    unbounded: &str,
+) -> String {
+    match (i.lower, i.upper) {
+        (Some(a), Some(b)) => both(number(a), number(b)),
+        (Some(a), None) => format!("≥ {}", number(a)),
+        (None, Some(b)) => format!("{below} {}", number(b)),
+        (None, None) => unbounded.to_string(),
+    }
+}
+
 /// [`number`] with `digits` significant digits (at least 1).
 pub fn number_with_digits(x: f64, digits: usize) -> String {
     let digits = digits.max(1);
