@@ -9,6 +9,7 @@ use std::sync::Arc;
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
 
 use crate::recorder::{Every, LossTrace, Recorder, RecorderOptions, Sample};
+use crate::theory::guarded_ratio;
 use crate::{DescentConfig, DescentError, LearningRate, Method, Problem, Result, Sampling, Status};
 
 /// Settings of [`compare_gd_sgd`].
@@ -83,14 +84,9 @@ impl SgdComparison {
     }
 }
 
+/// L_SGD / L_GD: 1 when both are 0, +∞ when only GD's is (never NaN).
 fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else if a == 0.0 {
-        1.0
-    } else {
-        f64::INFINITY
-    }
+    guarded_ratio(a, b, 1.0)
 }
 
 /// Runs full-batch GD and minibatch SGD (batch b, seeded sampler) from the same init `net` with

@@ -15,10 +15,15 @@ pub fn theorem_bound(eta: f64, lambda0: f64, initial_residual_norm_sq: f64, k: u
 /// measured / bound, defined without NaN: 0 when both are 0, +∞ when the bound is ≤ 0 but the
 /// measured value is positive (the bound is then violated by any positive value).
 pub fn bound_ratio(measured: f64, bound: f64) -> f64 {
-    if bound > 0.0 {
-        measured / bound
-    } else if measured == 0.0 {
-        0.0
+    guarded_ratio(measured, bound, 0.0)
+}
+
+/// a / b for b > 0; for b ≤ 0 no division: `zero` when a = 0, +∞ otherwise.
+pub(crate) fn guarded_ratio(a: f64, b: f64, zero: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else if a == 0.0 {
+        zero
     } else {
         f64::INFINITY
     }

@@ -13,7 +13,9 @@ use crate::config::{FlowConfig, Space, StepSize};
 use crate::error::{FlowError, Result};
 use crate::kernel::{KernelField, KernelState};
 use crate::lazy::LazyKernel;
-use crate::ode::{ErrorEstimate, ErrorParts, ErrorReport, Evaluation, OdeState, Plan, SampleError, StepChoice};
+use crate::ode::{
+    ErrorEstimate, ErrorParts, ErrorReport, Evaluation, Integration, OdeState, Plan, SampleError, StepChoice,
+};
 use crate::ode::{Tracker, VectorField, sample_error, sum_parts};
 use crate::ode::{choose_step, integrate};
 
@@ -298,18 +300,7 @@ where
         )
     })?;
     let network = network_of(&integration.state)?;
-    finish(
-        data,
-        &schedule,
-        step_choice,
-        integration.status,
-        space,
-        integration.t,
-        integration.steps,
-        integration.evaluations,
-        integration.error,
-        network,
-    )
+    finish_integration(data, &schedule, step_choice, space, &integration, network)
 }
 
 /// The first-layer flow in kernel space ([`KernelField`]); W is materialised at samples and at the end.
@@ -335,18 +326,7 @@ fn run_kernel<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     })?;
     let network = Network { w: integration.state.weights(data, net.w.as_ref()), a: net.a.clone() };
     let space = if config.space == Space::KernelFused { Space::KernelFused } else { Space::Kernel };
-    finish(
-        data,
-        &schedule,
-        step_choice,
-        integration.status,
-        space,
-        integration.t,
-        integration.steps,
-        integration.evaluations,
-        integration.error,
-        network,
-    )
+    finish_integration(data, &schedule, step_choice, space, &integration, network)
 }
 
 /// The state of a lazy kernel run: the grid state (stepped lazily in place), or a state between
@@ -469,6 +449,32 @@ fn run_lazy<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized>(
     )
 }
 
+/// [`finish`] for a run [`integrate`] made: its status, end time, steps, evaluations and error
+/// report, with `network` the (W, a) of its final state.
+fn finish_integration<S>(
+    data: &Dataset,
+    schedule: &Plan,
+    step_choice: Option<StepChoice>,
+    space: Space,
+    integration: &Integration<S>,
+    network: Network,
+) -> Result<RunOutcome> {
+    finish(
+        data,
+        schedule,
+        step_choice,
+        integration.status,
+        space,
+        integration.t,
+        integration.steps,
+        integration.evaluations,
+        integration.error,
+        network,
+    )
+}
+
+/// The [`RunOutcome`] of a run that ended with `status` at `t` after `steps` grid steps: adds the
+/// step selection's evaluations and the final predictions, and marks a non-finite end as diverged.
 #[allow(clippy::too_many_arguments)]
 fn finish(
     data: &Dataset,

@@ -559,6 +559,15 @@ fn shadow_parts<F: VectorField>(field: &F, x: &F::State, shadow: &F::State) -> R
     Ok(scaled_parts(parts?, 16.0 / 15.0))
 }
 
+/// Two RK4 steps of length h/2 from the shadow state `sh` at `t`, with its own k1 = F(t, sh),
+/// handed back to the field. Eight evaluations.
+fn shadow_halves<F: VectorField>(field: &F, t: f64, sh: &F::State, h: f64) -> Result<F::State> {
+    let e = field.evaluate(t, sh)?;
+    let end = Rk4::halves_from(field, t, sh, &e.derivative, h)?;
+    field.recycle(e.derivative);
+    Ok(end)
+}
+
 /// The RK4 stepper of [`integrate`] on any [`VectorField`]: it keeps k1 = F(t, x) of the grid
 /// state (FSAL: the next step's first stage is the last step's k5), the error estimate of the
 /// chosen mode, and what a refused step needs to be undone. The executor is `model::execute`.
@@ -678,9 +687,7 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 // reject() restores the saved one, and an Err ends the run.
                 field.recycle(k4);
                 let sh = self.shadow.take().expect("shadow mode keeps a shadow");
-                let e = field.evaluate(t, &sh)?;
-                let end = Rk4::halves_from(field, t, &sh, &e.derivative, dt)?;
-                field.recycle(e.derivative);
+                let end = shadow_halves(field, t, &sh, dt)?;
                 self.evaluations += 8;
                 self.tracker.parts = shadow_parts(field, &x_next, &end)?;
                 self.tracker.max = self.tracker.max.max(self.tracker.parts.state);
@@ -756,9 +763,7 @@ impl<F: VectorField> model::Stepper for Rk4Stepper<'_, F> {
                 // start() sets the shadow in Shadow mode; step() puts the new one back before returning Ok,
                 // reject() restores the saved one, and an Err ends the run.
                 let sh = self.shadow.as_ref().expect("shadow mode keeps a shadow");
-                let e = field.evaluate(t, sh)?;
-                let shs = Rk4::halves_from(field, t, sh, &e.derivative, tau)?;
-                field.recycle(e.derivative);
+                let shs = shadow_halves(field, t, sh, tau)?;
                 self.evaluations += 8;
                 let parts = shadow_parts(field, &xs, &shs);
                 field.recycle(shs);

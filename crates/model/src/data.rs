@@ -3,7 +3,7 @@
 use faer::{Col, ColRef, Mat, MatRef};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::error::{check_finite_col, check_finite_mat};
+use crate::error::{check_finite_col, check_finite_mat, require_positive};
 use crate::rng::{Purpose, stream};
 use crate::{ModelError, Result};
 
@@ -260,20 +260,8 @@ fn check_label_norm(y: ColRef<'_, f64>) -> Result<()> {
 }
 
 fn check_sizes(n: usize, d: usize) -> Result<()> {
-    if n == 0 {
-        return Err(ModelError::InvalidParameter {
-            name: "n",
-            value: "0".into(),
-            reason: "need at least one input".into(),
-        });
-    }
-    if d == 0 {
-        return Err(ModelError::InvalidParameter {
-            name: "d",
-            value: "0".into(),
-            reason: "need a positive input dimension".into(),
-        });
-    }
+    require_positive("n", n, "need at least one input")?;
+    require_positive("d", d, "need a positive input dimension")?;
     crate::error::ensure_fits("inputs X and their Gram matrix", (n as u64) * (n as u64 + d as u64) * 8)
 }
 

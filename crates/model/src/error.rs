@@ -175,3 +175,12 @@ pub fn ensure_fits(what: &str, bytes: u64) -> Result<()> {
     }
     Ok(())
 }
+
+/// `Ok` when the size `value` is positive, else [`ModelError::InvalidParameter`] naming `name`
+/// (value "0") with `reason`: the check every constructor makes of n, d and m.
+pub(crate) fn require_positive(name: &'static str, value: usize, reason: &str) -> crate::Result<()> {
+    if value == 0 {
+        return Err(ModelError::InvalidParameter { name, value: "0".into(), reason: reason.into() });
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 pub use crate::error::{MEMORY_LIMIT_BYTES, ensure_fits};
-use crate::error::{check_finite_col, check_finite_mat};
+use crate::error::{check_finite_col, check_finite_mat, require_positive};
 use crate::par::{column_blocks_mut, column_ranges, matmul_par};
 use crate::rng::{Purpose, stream};
 use crate::{Dataset, ModelError, Result};
@@ -39,20 +39,8 @@ impl Network {
     /// The streams are consumed neuron by neuron, so the first m′ neurons of a width-m network are
     /// the width-m′ network of the same seed: width sweeps are nested.
     pub fn init(m: usize, d: usize, seed: u64, trial: u64) -> Result<Self> {
-        if m == 0 {
-            return Err(ModelError::InvalidParameter {
-                name: "m",
-                value: "0".into(),
-                reason: "the width must be positive".into(),
-            });
-        }
-        if d == 0 {
-            return Err(ModelError::InvalidParameter {
-                name: "d",
-                value: "0".into(),
-                reason: "the input dimension must be positive".into(),
-            });
-        }
+        require_positive("m", m, "the width must be positive")?;
+        require_positive("d", d, "the input dimension must be positive")?;
         ensure_fits(
             &format!("first-layer weights W ({m} × {d})"),
             (m as u64).saturating_mul(d as u64).saturating_mul(8),

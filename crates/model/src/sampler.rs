@@ -17,10 +17,11 @@ use faer::{Accum, Mat, MatMut, Par};
 use rayon::prelude::*;
 
 use crate::chacha::ChaCha8Blocks;
+use crate::error::require_positive;
 use crate::network::ensure_fits;
 use crate::par::{COLUMN_BLOCK, column_blocks_mut, matmul_par};
 use crate::rng::Purpose;
-use crate::{Dataset, ModelError, Result};
+use crate::{Dataset, Result};
 
 /// Smallest pivot, relative to max K_ii = 1, accepted in the Cholesky factor of K; below it the
 /// sampler keeps the X Wᵀ route.
@@ -63,13 +64,7 @@ impl GaussianPreactivations {
     /// Z = X Wᵀ. The draws are sequential, the products run on fixed column blocks: the bits do
     /// not depend on the thread count.
     pub fn sample(&self, m: usize, seed: u64, trial: u64) -> Result<Mat<f64>> {
-        if m == 0 {
-            return Err(ModelError::InvalidParameter {
-                name: "m",
-                value: "0".into(),
-                reason: "the width must be positive".into(),
-            });
-        }
+        require_positive("m", m, "the width must be positive")?;
         ensure_fits(
             &format!("pre-activations Z ({} × {m})", self.n),
             (m as u64).saturating_mul(self.n.max(self.d) as u64).saturating_mul(8),

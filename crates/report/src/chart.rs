@@ -181,6 +181,23 @@ const MARKER_LIMIT: usize = 30;
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// The plot of a chart on an [`Area`], in Cartesian coordinates `X` × `Y`.
+type Plot<'a, X, Y> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>;
+
+/// The plot of a chart on `area`, framed as every chart is: a 12 px margin, `x_label_area` px
+/// below the plot for the x labels and 72 px left of it for the y labels.
+fn cartesian<'a, XS: AsRangedCoord, YS: AsRangedCoord>(
+    area: &Area<'a>,
+    x_label_area: i32,
+    x_spec: XS,
+    y_spec: YS,
+) -> Result<Plot<'a, XS::CoordDescType, YS::CoordDescType>, Box<dyn std::error::Error>> {
+    Ok(ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_spec, y_spec)?)
+}
 
 /// Where a y value goes on an axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -500,11 +517,7 @@ where
     YS::CoordDescType: ValueFormatter<f64>,
 {
     let (lx, ly) = (chart.log_x, chart.log_y);
-    let mut cc = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_spec, y_spec)?;
+    let mut cc = cartesian(area, 48, x_spec, y_spec)?;
     cc.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
@@ -732,11 +745,7 @@ where
             String::new()
         }
     };
-    let mut cc = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_spec, y_spec)?;
+    let mut cc = cartesian(area, 40, x_spec, y_spec)?;
     // With at most k + 1 labels the nicest step over [−0.5, k − 0.5] is 1: one label per category.
     cc.configure_mesh()
         .disable_x_mesh()

@@ -10,7 +10,7 @@ use crate::chart::{
     BarChart, BarSeries, ErrorBar, ErrorBars, LineChart, OneSided, ReferenceLine, Series, render_bar_chart,
     render_line_chart,
 };
-use crate::format::{code_span, markdown_table, number, width, yes_no};
+use crate::format::{code_span, interval_in, markdown_table, number, table_of, width, yes_no};
 use crate::{Page, Provenance};
 
 /// Renders `results` as `index.md`, one `<key>.md` per result (in the given order; a claim that
@@ -67,12 +67,7 @@ pub fn threshold_text(t: &Threshold) -> String {
 
 /// An interval of ratios: "[a, b)", "≥ a", "< b".
 pub fn interval_text(i: &Interval) -> String {
-    match (i.lower, i.upper) {
-        (Some(a), Some(b)) => format!("[{}, {})", number(a), number(b)),
-        (Some(a), None) => format!("≥ {}", number(a)),
-        (None, Some(b)) => format!("< {}", number(b)),
-        (None, None) => "—".to_string(),
-    }
+    interval_in(i, |a, b| format!("[{a}, {b})"), "<", "—")
 }
 
 /// The largest width m run for this claim (over every event and expectation row).
@@ -518,26 +513,21 @@ fn event_table(ev: &EventResult, confidence: f64) -> String {
         "worst slack",
         "worst seed",
     ];
-    let rows: Vec<Vec<String>> = ev
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.m.to_string(),
-                yes_no(r.premise_met).to_string(),
-                format!("{} / {}", r.successes, r.seeds),
-                r.seeds_vacuous.to_string(),
-                r.within_band.to_string(),
-                number(r.p_hat),
-                format!("[{}, {}]", number(r.ci_lower), number(r.ci_upper)),
-                r.verdict.word().to_string(),
-                number(r.slack_median),
-                number(r.slack_worst),
-                witness_text(&r.witness),
-            ]
-        })
-        .collect();
-    markdown_table(&header, &rows)
+    table_of(&header, &ev.rows, |r| {
+        vec![
+            r.m.to_string(),
+            yes_no(r.premise_met).to_string(),
+            format!("{} / {}", r.successes, r.seeds),
+            r.seeds_vacuous.to_string(),
+            r.within_band.to_string(),
+            number(r.p_hat),
+            format!("[{}, {}]", number(r.ci_lower), number(r.ci_upper)),
+            r.verdict.word().to_string(),
+            number(r.slack_median),
+            number(r.slack_worst),
+            witness_text(&r.witness),
+        ]
+    })
 }
 
 fn relation_text(relation: Relation) -> String {
@@ -553,34 +543,24 @@ fn expectation_table(ex: &ExpectationResult) -> String {
     let opt = |x: Option<f64>| x.map_or("—".to_string(), number);
     if ex.relation == Relation::Report {
         let header = ["m", "seeds", "mean", "min", "max"];
-        let rows: Vec<Vec<String>> = ex
-            .rows
-            .iter()
-            .map(|r| {
-                let blank = r.seeds == 0;
-                let v = |x: f64| if blank { "—".to_string() } else { number(x) };
-                vec![r.m.to_string(), r.seeds.to_string(), v(r.mean), v(r.min), v(r.max)]
-            })
-            .collect();
-        return markdown_table(&header, &rows);
+        return table_of(&header, &ex.rows, |r| {
+            let blank = r.seeds == 0;
+            let v = |x: f64| if blank { "—".to_string() } else { number(x) };
+            vec![r.m.to_string(), r.seeds.to_string(), v(r.mean), v(r.min), v(r.max)]
+        });
     }
     let header = ["m", "seeds", "mean", "standard error", "reference", "mean ÷ reference", "verdict"];
-    let rows: Vec<Vec<String>> = ex
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.m.to_string(),
-                r.seeds.to_string(),
-                number(r.mean),
-                number(r.standard_error),
-                opt(r.reference),
-                opt(r.slack),
-                r.verdict.map_or("—", |v| v.word()).to_string(),
-            ]
-        })
-        .collect();
-    markdown_table(&header, &rows)
+    table_of(&header, &ex.rows, |r| {
+        vec![
+            r.m.to_string(),
+            r.seeds.to_string(),
+            number(r.mean),
+            number(r.standard_error),
+            opt(r.reference),
+            opt(r.slack),
+            r.verdict.map_or("—", |v| v.word()).to_string(),
+        ]
+    })
 }
 
 fn image_link(img: &Image) -> String {

@@ -5,7 +5,7 @@ use lemmas::figure1::{
 };
 
 use crate::chart::{Band, LineChart, Series, render_line_chart_with_bands};
-use crate::format::{markdown_table, number};
+use crate::format::{markdown_table, number, table_of};
 use crate::{Page, Provenance};
 
 /// Renders `figure1.md` and its panels under `img/` (the experiment: docs/theory.md §2.8).
@@ -433,34 +433,28 @@ fn sgd_table(s: &lemmas::figure1::SgdSummary) -> String {
     );
     let last = s.by_epoch.len();
     let pick: Vec<_> = s.by_epoch.iter().filter(|r| r.epoch % 5 == 0 || r.epoch + 1 == last).collect();
-    let rows: Vec<Vec<String>> = pick
-        .iter()
-        .map(|r| {
-            vec![
-                r.epoch.to_string(),
-                r.seeds.to_string(),
-                spread(r.gd_loss),
-                spread(r.sgd_loss),
-                spread(r.gd_pattern_change),
-                spread(r.sgd_pattern_change),
-                spread(r.gd_max_distance),
-                spread(r.sgd_max_distance),
-            ]
-        })
-        .collect();
-    md.push_str(&markdown_table(
-        &[
-            "epoch",
-            "seeds",
-            "GD loss",
-            "SGD loss",
-            "GD pattern change",
-            "SGD pattern change",
-            "GD max distance",
-            "SGD max distance",
-        ],
-        &rows,
-    ));
+    let header = [
+        "epoch",
+        "seeds",
+        "GD loss",
+        "SGD loss",
+        "GD pattern change",
+        "SGD pattern change",
+        "GD max distance",
+        "SGD max distance",
+    ];
+    md.push_str(&table_of(&header, &pick, |r| {
+        vec![
+            r.epoch.to_string(),
+            r.seeds.to_string(),
+            spread(r.gd_loss),
+            spread(r.sgd_loss),
+            spread(r.gd_pattern_change),
+            spread(r.sgd_pattern_change),
+            spread(r.gd_max_distance),
+            spread(r.sgd_max_distance),
+        ]
+    }));
     md.push('\n');
     md
 }

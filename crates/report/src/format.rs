@@ -14,6 +14,22 @@ pub fn number(x: f64) -> String {
     number_with_digits(x, SIGNIFICANT_DIGITS)
 }
 
+/// An interval with optional ends in one notation: `both(a, b)` (of the numbers' text) with both
+/// ends, "≥ a" with only the lower one, `below` b with only the upper one, `unbounded` with none.
+pub(crate) fn interval_in(
+    i: &lemmas::result::Interval,
+    both: impl FnOnce(String, String) -> String,
+    below: &str,
+    unbounded: &str,
+) -> String {
+    match (i.lower, i.upper) {
+        (Some(a), Some(b)) => both(number(a), number(b)),
+        (Some(a), None) => format!("≥ {}", number(a)),
+        (None, Some(b)) => format!("{below} {}", number(b)),
+        (None, None) => unbounded.to_string(),
+    }
+}
+
 /// [`number`] with `digits` significant digits (at least 1).
 pub fn number_with_digits(x: f64, digits: usize) -> String {
     let digits = digits.max(1);
@@ -132,6 +148,16 @@ pub fn code_span(s: &str) -> String {
     let fence = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
     format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// [`markdown_table`] with one row per item of `items`, its cells made by `row`.
+pub(crate) fn table_of<T>(
+    header: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl FnMut(T) -> Vec<String>,
+) -> String {
+    let rows: Vec<Vec<String>> = items.into_iter().map(row).collect();
+    markdown_table(header, &rows)
 }
 
 /// A GitHub-flavoured Markdown table with every cell escaped by [`escape_cell`]. Short rows are

@@ -5,30 +5,21 @@ use lemmas::scaling::{Axis, Comparison, ScalingResult, SeriesFinding, SeriesResu
 
 use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
 use crate::claims::{provenance_section, threshold_text};
-use crate::format::{markdown_table, number, width};
+use crate::format::{interval_in, markdown_table, number, table_of, width};
 use crate::{Page, Provenance};
 
 /// An exponent interval: "[a, b]", "≥ a", "≤ b", "unbounded".
 pub fn exponent_text(i: &Interval) -> String {
-    match (i.lower, i.upper) {
-        (Some(a), Some(b)) => format!("[{}, {}]", number(a), number(b)),
-        (Some(a), None) => format!("≥ {}", number(a)),
-        (None, Some(b)) => format!("≤ {}", number(b)),
-        (None, None) => "unbounded".into(),
-    }
+    interval_in(i, |a, b| format!("[{a}, {b}]"), "≤", "unbounded")
 }
 
 fn opt(x: Option<f64>) -> String {
     x.map_or("—".into(), number)
 }
 
+/// An interval of ratios of widths: "a–b", "≥ a", "≤ b", "—".
 fn ratio_text(i: &Interval) -> String {
-    match (i.lower, i.upper) {
-        (Some(a), Some(b)) => format!("{}–{}", number(a), number(b)),
-        (Some(a), None) => format!("≥ {}", number(a)),
-        (None, Some(b)) => format!("≤ {}", number(b)),
-        (None, None) => "—".into(),
-    }
+    interval_in(i, |a, b| format!("{a}–{b}"), "≤", "—")
 }
 
 /// A finding as a sentence.
@@ -248,21 +239,17 @@ later improvement (orders only, no constants); the slope of the parameter-count 
     md.push_str("\nImproved order: Song & Yang 2019, about n⁴ up to logarithms (matrix concentration instead of Markov), for the convergence theorems.\n\n");
 
     md.push_str("## λ0 on the sphere\n\n");
-    let rows: Vec<Vec<String>> = res
-        .lambda0
-        .iter()
-        .map(|r| {
-            vec![
-                r.n.to_string(),
-                r.d.to_string(),
-                r.master_seed.to_string(),
-                number(r.lambda0),
-                opt(r.limit),
-                r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
-            ]
-        })
-        .collect();
-    md.push_str(&markdown_table(&["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"], &rows));
+    let header = ["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"];
+    md.push_str(&table_of(&header, &res.lambda0, |r| {
+        vec![
+            r.n.to_string(),
+            r.d.to_string(),
+            r.master_seed.to_string(),
+            number(r.lambda0),
+            opt(r.limit),
+            r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
+        ]
+    }));
     md.push('\n');
 
     for s in &res.series {
@@ -321,4 +308,29 @@ later improvement (orders only, no constants); the slope of the parameter-count 
     md.push_str(&provenance_section(prov));
     pages.insert(0, Page { path: "index.md".into(), contents: md });
     pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three notations of an interval with optional ends, in each of their four cases.
+    #[test]
+    fn intervals_read_in_their_notations() {
+        let (a, b) = (0.25, 1.5e6);
+        let (na, nb) = (number(a), number(b));
+        let cases = [(Some(a), Some(b)), (Some(a), None), (None, Some(b)), (None, None)];
+        let texts = |f: fn(&Interval) -> String| -> Vec<String> {
+            cases.iter().map(|&(lower, upper)| f(&Interval { lower, upper })).collect()
+        };
+        assert_eq!(
+            texts(crate::claims::interval_text),
+            [format!("[{na}, {nb})"), format!("≥ {na}"), format!("< {nb}"), "—".into()]
+        );
+        assert_eq!(
+            texts(exponent_text),
+            [format!("[{na}, {nb}]"), format!("≥ {na}"), format!("≤ {nb}"), "unbounded".into()]
+        );
+        assert_eq!(texts(ratio_text), [format!("{na}–{nb}"), format!("≥ {na}"), format!("≤ {nb}"), "—".into()]);
+    }
 }
