@@ -5,8 +5,6 @@ Same tasks, inputs and output as ``numpy_peer.py`` (see there); f64 throughout
 (``jax_enable_x64``). Each jitted function is compiled and run once before timing, and every
 timed call ends with ``block_until_ready``.
 """
-import argparse
-import json
 import os
 import sys
 import time
@@ -17,6 +15,9 @@ jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_platforms", "cpu")
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_cli  # noqa: E402
 
 
 def h_infinity(K):
@@ -108,27 +109,14 @@ def lem22(inputs, m, seeds, master_seed):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("task", choices=["gd", "gd-diag", "lem22", "info"])
-    p.add_argument("--inputs", required=True, help="folder with the harness's .npy files")
-    p.add_argument("--steps", type=int, default=5)
-    p.add_argument("--eta", type=float, default=0.8)
-    p.add_argument("--m", type=int, default=10000)
-    p.add_argument("--seeds", type=int, default=16)
-    p.add_argument("--master-seed", type=int, default=0)
-    args = p.parse_args()
-    if args.task == "gd":
-        out = gd(args.inputs, args.steps, args.eta, diagnostics=False)
-    elif args.task == "gd-diag":
-        out = gd(args.inputs, args.steps, args.eta, diagnostics=True)
-    elif args.task == "lem22":
-        out = lem22(args.inputs, args.m, args.seeds, args.master_seed)
-    else:
-        out = {}
-    out["peer"] = "jax " + jax.__version__
-    out["devices"] = [str(d) for d in jax.devices()]
-    json.dump(out, sys.stdout)
-    sys.stdout.write("\n")
+    tasks = {
+        "gd": lambda a: gd(a.inputs, a.steps, a.eta, diagnostics=False),
+        "gd-diag": lambda a: gd(a.inputs, a.steps, a.eta, diagnostics=True),
+        "lem22": lambda a: lem22(a.inputs, a.m, a.seeds, a.master_seed),
+    }
+    peer_cli.main(
+        __doc__, tasks, lambda: {"peer": "jax " + jax.__version__, "devices": [str(d) for d in jax.devices()]}
+    )
 
 
 if __name__ == "__main__":

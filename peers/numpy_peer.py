@@ -16,13 +16,14 @@ Tasks (all f64, inputs from .npy files written by the Rust harness, one JSON obj
 
 The code is what a NumPy user writes for these formulas; nothing is tuned for the benchmark.
 """
-import argparse
-import json
 import os
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_cli  # noqa: E402
 
 
 def blas_info():
@@ -148,32 +149,14 @@ def lem22_given(inputs):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("task", choices=["gd", "gd-diag", "flow", "lem22", "lem22-given", "info"])
-    p.add_argument("--inputs", required=True, help="folder with the harness's .npy files")
-    p.add_argument("--steps", type=int, default=5)
-    p.add_argument("--eta", type=float, default=0.8)
-    p.add_argument("--h", type=float, default=0.01)
-    p.add_argument("--m", type=int, default=10000)
-    p.add_argument("--seeds", type=int, default=16)
-    p.add_argument("--master-seed", type=int, default=0)
-    args = p.parse_args()
-    if args.task == "gd":
-        out = gd(args.inputs, args.steps, args.eta, diagnostics=False)
-    elif args.task == "gd-diag":
-        out = gd(args.inputs, args.steps, args.eta, diagnostics=True)
-    elif args.task == "flow":
-        out = flow(args.inputs, args.steps, args.h)
-    elif args.task == "lem22":
-        out = lem22(args.inputs, args.m, args.seeds, args.master_seed)
-    elif args.task == "lem22-given":
-        out = lem22_given(args.inputs)
-    else:
-        out = {}
-    out["peer"] = "numpy " + np.__version__
-    out["blas"] = blas_info()
-    json.dump(out, sys.stdout)
-    sys.stdout.write("\n")
+    tasks = {
+        "gd": lambda a: gd(a.inputs, a.steps, a.eta, diagnostics=False),
+        "gd-diag": lambda a: gd(a.inputs, a.steps, a.eta, diagnostics=True),
+        "flow": lambda a: flow(a.inputs, a.steps, a.h),
+        "lem22": lambda a: lem22(a.inputs, a.m, a.seeds, a.master_seed),
+        "lem22-given": lambda a: lem22_given(a.inputs),
+    }
+    peer_cli.main(__doc__, tasks, lambda: {"peer": "numpy " + np.__version__, "blas": blas_info()}, rk4_step=True)
 
 
 if __name__ == "__main__":

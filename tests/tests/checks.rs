@@ -109,22 +109,24 @@ fn refuted_through_its_own_code(claim: ClaimId) {
     }
 }
 
-#[test]
-fn lemma_2_2_can_refute() {
-    refuted_through_its_own_code(ClaimId::Lem22);
+/// One `#[test]` per entry `name: expression;`, each evaluating its expression (a call of a helper
+/// that asserts): a test name per claim for the per-claim checks below.
+macro_rules! one_call_tests {
+    ($($name:ident: $call:expr;)*) => {
+        $(#[test] fn $name() { $call; })*
+    };
 }
-#[test]
-fn lemma_2_3_can_refute() {
-    refuted_through_its_own_code(ClaimId::Lem23);
+
+one_call_tests! {
+    lemma_2_2_can_refute: refuted_through_its_own_code(ClaimId::Lem22);
+    lemma_2_3_can_refute: refuted_through_its_own_code(ClaimId::Lem23);
+    lemma_2_4_can_refute: refuted_through_its_own_code(ClaimId::Lem24);
+    lemma_2_5_can_refute: refuted_through_its_own_code(ClaimId::Lem25);
+    theorem_2_1_can_refute: refuted_through_its_own_code(ClaimId::Thm21);
+    theorem_2_6_can_refute: refuted_through_its_own_code(ClaimId::Thm26);
+    theorem_3_1_can_refute: refuted_through_its_own_code(ClaimId::Thm31);
 }
-#[test]
-fn lemma_2_4_can_refute() {
-    refuted_through_its_own_code(ClaimId::Lem24);
-}
-#[test]
-fn lemma_2_5_can_refute() {
-    refuted_through_its_own_code(ClaimId::Lem25);
-}
+
 /// Lem 2.5's tiny profile has live seeds (R′ < R), and at bound_scale 1 its statement is supported
 /// on them: the refutation above is the scale's doing, not an empty or failing run.
 #[test]
@@ -134,18 +136,6 @@ fn lemma_2_5_is_supported_on_live_tiny_seeds() {
     assert!(row.seeds >= 6 && row.premise_met, "{row:?}");
     assert_eq!(row.verdict, Verdict::Supported, "{row:?}");
     assert_eq!(res.verdict, Verdict::Supported);
-}
-#[test]
-fn theorem_2_1_can_refute() {
-    refuted_through_its_own_code(ClaimId::Thm21);
-}
-#[test]
-fn theorem_2_6_can_refute() {
-    refuted_through_its_own_code(ClaimId::Thm26);
-}
-#[test]
-fn theorem_3_1_can_refute() {
-    refuted_through_its_own_code(ClaimId::Thm31);
 }
 
 /// Review item 1: Lem 2.5's seeds with R′ ≥ R are vacuous, not successes; a width with no live
@@ -321,39 +311,15 @@ fn snapshot(claim: ClaimId) -> serde_json::Value {
     rounded(serde_json::to_value(tiny_result(claim)).unwrap())
 }
 
-#[test]
-fn snapshot_lemma_2_2() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Lem22));
-}
-
-#[test]
-fn snapshot_lemma_2_3() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Lem23));
-}
-
-#[test]
-fn snapshot_lemma_2_4() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Lem24));
-}
-
-#[test]
-fn snapshot_lemma_2_5() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Lem25));
-}
-
-#[test]
-fn snapshot_theorem_2_1() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Thm21));
-}
-
-#[test]
-fn snapshot_theorem_2_6() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Thm26));
-}
-
-#[test]
-fn snapshot_theorem_3_1() {
-    insta::assert_json_snapshot!(snapshot(ClaimId::Thm31));
+// Each claim's JSON against its snapshot `checks__<test name>.snap`.
+one_call_tests! {
+    snapshot_lemma_2_2: insta::assert_json_snapshot!("snapshot_lemma_2_2", snapshot(ClaimId::Lem22));
+    snapshot_lemma_2_3: insta::assert_json_snapshot!("snapshot_lemma_2_3", snapshot(ClaimId::Lem23));
+    snapshot_lemma_2_4: insta::assert_json_snapshot!("snapshot_lemma_2_4", snapshot(ClaimId::Lem24));
+    snapshot_lemma_2_5: insta::assert_json_snapshot!("snapshot_lemma_2_5", snapshot(ClaimId::Lem25));
+    snapshot_theorem_2_1: insta::assert_json_snapshot!("snapshot_theorem_2_1", snapshot(ClaimId::Thm21));
+    snapshot_theorem_2_6: insta::assert_json_snapshot!("snapshot_theorem_2_6", snapshot(ClaimId::Thm26));
+    snapshot_theorem_3_1: insta::assert_json_snapshot!("snapshot_theorem_3_1", snapshot(ClaimId::Thm31));
 }
 
 /// Thm 3.1 with a step far past the stability limit: the runs diverge, and the results say so

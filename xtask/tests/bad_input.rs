@@ -4,7 +4,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{arg, assert_user_error, files_under, stderr, stdout, temp, write_sphere, xtask};
+use common::{
+    arg, assert_user_error, files_under, one_call_tests, stderr, stdout, temp, train, write_sphere, xtask, xtask_out,
+};
 use faer::{Col, Mat};
 
 /// Runs `verify-lemmas` with `flags` into a fresh folder; expects a one-line error with `needle`
@@ -28,17 +30,83 @@ fn train_refuses(dir: &Path, flags: &[&str], needle: &str) {
     assert!(!dir.join("t.json").exists(), "nothing partial is left behind");
 }
 
+/// A fresh folder holding a unit-sphere data set of `n` points in d = 3 (`x.npy`, `y.npy`).
+fn sphere(name: &str, n: usize) -> PathBuf {
+    let dir = temp(name);
+    write_sphere(&dir, n, 3);
+    dir
+}
+
+/// `train_refuses` on a fresh unit-sphere data set of `n` points in d = 3.
+fn train_on_sphere_refuses(name: &str, n: usize, flags: &[&str], needle: &str) {
+    train_refuses(&sphere(name, n), flags, needle);
+}
+
+/// Runs `figure1` with `flags` into a fresh folder; expects a one-line error with `needle` and an
+/// untouched (empty) output folder.
+fn figure1_refuses(name: &str, flags: &[&str], needle: &str) {
+    let out = temp(name);
+    assert_user_error(&xtask_out(&[&["figure1"][..], flags].concat(), &out), needle);
+    assert_eq!(files_under(&out), Vec::<String>::new(), "nothing written on bad input");
+}
+
 fn kernel_refuses(path: &Path, needle: &str) {
     let h = path.with_file_name("h-out.npy");
     assert_user_error(&xtask(&["kernel", "--x", path.to_str().unwrap(), "--h-out", h.to_str().unwrap()]), needle);
     assert!(!h.exists(), "nothing written on bad input");
 }
 
-fn write_x(dir: &Path, name: &str, rows: &[&[f64]]) -> PathBuf {
+/// The `.npy` image of the matrix with these rows.
+fn rows_npy(rows: &[&[f64]]) -> Vec<u8> {
     let x = Mat::from_fn(rows.len(), rows.first().map_or(3, |r| r.len()), |i, j| rows[i][j]);
+    model::npy::matrix_to_npy_bytes(x.as_ref())
+}
+
+fn write_x(dir: &Path, name: &str, rows: &[&[f64]]) -> PathBuf {
     let path = dir.join(name);
-    model::npy::write_matrix(&path, x.as_ref()).unwrap();
+    std::fs::write(&path, rows_npy(rows)).unwrap();
     path
+}
+
+/// `kernel` on a fresh folder's `x.npy` holding `bytes` (`None`: no such file) is refused with `needle`.
+fn x_file_refused(name: &str, bytes: Option<Vec<u8>>, needle: &str) {
+    let dir = temp(name);
+    if let Some(bytes) = bytes {
+        std::fs::write(dir.join("x.npy"), bytes).unwrap();
+    }
+    kernel_refuses(&dir.join("x.npy"), needle);
+}
+
+/// `train` (with `flags`) on a unit-sphere set of `n` points whose labels are `y` is refused with `needle`.
+fn labels_refused(name: &str, n: usize, y: Col<f64>, flags: &[&str], needle: &str) {
+    let dir = sphere(name, n);
+    model::npy::write_vector(dir.join("y.npy"), y.as_ref()).unwrap();
+    train_refuses(&dir, flags, needle);
+}
+
+/// `n` labels of `fill`, but `at` at index `i`.
+fn labels(n: usize, i: usize, at: f64, fill: f64) -> Col<f64> {
+    Col::from_fn(n, |k| if k == i { at } else { fill })
+}
+
+/// `train` from the weights `--w w` (and `--a a`, when given) on a unit-sphere set of `n` points is
+/// refused with `needle`.
+fn weights_refused(name: &str, n: usize, w: Mat<f64>, a: Option<Col<f64>>, needle: &str) {
+    let dir = sphere(name, n);
+    model::npy::write_matrix(dir.join("w.npy"), w.as_ref()).unwrap();
+    let mut flags = vec!["--w".to_string(), arg(&dir, "w.npy")];
+    if let Some(a) = a {
+        model::npy::write_vector(dir.join("a.npy"), a.as_ref()).unwrap();
+        flags.extend(["--a".to_string(), arg(&dir, "a.npy")]);
+    }
+    train_refuses(&dir, &flags.iter().map(String::as_str).collect::<Vec<_>>(), needle);
+}
+
+/// The `.npy` image of the 4 × 4 identity without its last 8 bytes.
+fn truncated_npy() -> Vec<u8> {
+    let mut bytes = model::npy::matrix_to_npy_bytes(Mat::<f64>::identity(4, 4).as_ref());
+    bytes.truncate(bytes.len() - 8);
+    bytes
 }
 
 // ---- `.npy` files -------------------------------------------------------------------------
@@ -88,17 +156,12 @@ fn an_npy_shape_that_overflows_is_named() {
     kernel_refuses(&dir.join("x.npy"), "more elements than this machine can address");
 }
 
-/// An `.npy` image with a hand-written header (as NumPy pads it) and raw data.
+/// An `.npy` image with a hand-written (ASCII) header and raw data: as NumPy pads it, the header
+/// ends in spaces and a newline so that the magic, version, length and header fill whole 64-byte
+/// blocks.
 fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    let total = 10 + header.len() + 1;
-    let pad = total.div_ceil(64) * 64 - total;
-    bytes.extend_from_slice(&((header.len() + pad + 1) as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend(std::iter::repeat_n(b' ', pad));
-    bytes.push(b'\n');
-    bytes.extend_from_slice(data);
-    bytes
+    let padded = format!("{header:<width$}\n", width = (10 + header.len() + 1).div_ceil(64) * 64 - 11);
+    [&b"\x93NUMPY\x01\x00"[..], &(padded.len() as u16).to_le_bytes(), padded.as_bytes(), data].concat()
 }
 
 /// A float32 file rounded from unit rows is accepted (float32's tolerance, then renormalised); a
@@ -137,98 +200,29 @@ fn kernel_writes_both_outputs_or_neither() {
     assert_eq!(names, Vec::<String>::new(), "no temporary left");
 }
 
-#[test]
-fn labels_too_large_for_the_loss_are_the_label_file_named() {
-    let dir = temp("ybig");
-    write_sphere(&dir, 4, 3);
-    model::npy::write_vector(dir.join("y.npy"), Col::from_fn(4, |i| if i == 1 { 1e308 } else { 0.5 }).as_ref())
-        .unwrap();
-    train_refuses(&dir, &["--width", "20"], "y.npy: labels y: ‖y‖² = inf is not finite");
-}
-
-#[test]
-fn a_nan_input_is_named() {
-    let dir = temp("nan");
-    let x = write_x(&dir, "x.npy", &[&[1.0, 0.0], &[f64::NAN, 1.0]]);
-    kernel_refuses(&x, "non-finite");
-}
-
-#[test]
-fn an_infinite_label_is_named() {
-    let dir = temp("inf");
-    write_sphere(&dir, 4, 3);
-    let y = Col::from_fn(4, |i| if i == 2 { f64::INFINITY } else { 0.5 });
-    model::npy::write_vector(dir.join("y.npy"), y.as_ref()).unwrap();
-    train_refuses(&dir, &["--width", "20"], "non-finite value (inf)");
-}
-
-#[test]
-fn a_truncated_npy_is_named() {
-    let dir = temp("trunc");
-    let good = model::npy::matrix_to_npy_bytes(Mat::<f64>::identity(4, 4).as_ref());
-    std::fs::write(dir.join("x.npy"), &good[..good.len() - 8]).unwrap();
-    kernel_refuses(&dir.join("x.npy"), "truncated");
-}
-
-#[test]
-fn a_corrupt_npy_is_named() {
-    let dir = temp("junk");
-    std::fs::write(dir.join("x.npy"), b"not numpy at all").unwrap();
-    kernel_refuses(&dir.join("x.npy"), "not a valid .npy");
-}
-
-#[test]
-fn a_missing_npy_is_named() {
-    let dir = temp("missing");
-    kernel_refuses(&dir.join("x.npy"), "cannot read");
-}
-
-#[test]
-fn a_one_dimensional_x_is_a_wrong_shape() {
-    let dir = temp("ndim");
-    model::npy::write_vector(dir.join("x.npy"), Col::<f64>::zeros(3).as_ref()).unwrap();
-    kernel_refuses(&dir.join("x.npy"), "expected a 2-D array");
-}
-
-#[test]
-fn labels_of_the_wrong_length_are_a_shape_mismatch() {
-    let dir = temp("ylen");
-    write_sphere(&dir, 5, 3);
-    model::npy::write_vector(dir.join("y.npy"), Col::<f64>::zeros(4).as_ref()).unwrap();
-    train_refuses(&dir, &[], "shape mismatch");
-}
-
-#[test]
-fn weights_of_the_wrong_width_are_named() {
-    let dir = temp("wcols");
-    write_sphere(&dir, 5, 3);
-    model::npy::write_matrix(dir.join("w.npy"), Mat::<f64>::zeros(7, 4).as_ref()).unwrap();
-    model::npy::write_vector(dir.join("a.npy"), Col::<f64>::zeros(7).as_ref()).unwrap();
-    train_refuses(&dir, &["--w", &arg(&dir, "w.npy"), "--a", &arg(&dir, "a.npy")], "columns");
-}
-
-#[test]
-fn inputs_with_no_rows_are_n_0() {
-    let dir = temp("n0");
-    model::npy::write_matrix(dir.join("x.npy"), Mat::<f64>::zeros(0, 3).as_ref()).unwrap();
-    kernel_refuses(&dir.join("x.npy"), "no rows");
-}
-
-#[test]
-fn weights_with_no_rows_are_m_0() {
-    let dir = temp("m0npy");
-    write_sphere(&dir, 4, 3);
-    model::npy::write_matrix(dir.join("w.npy"), Mat::<f64>::zeros(0, 3).as_ref()).unwrap();
-    model::npy::write_vector(dir.join("a.npy"), Col::<f64>::zeros(0).as_ref()).unwrap();
-    train_refuses(&dir, &["--w", &arg(&dir, "w.npy"), "--a", &arg(&dir, "a.npy")], "no neurons");
-}
-
-#[test]
-fn weights_without_the_second_layer_are_named() {
-    let dir = temp("wnoa");
-    write_sphere(&dir, 4, 3);
-    model::npy::write_matrix(dir.join("w.npy"), Mat::<f64>::zeros(5, 3).as_ref()).unwrap();
-    train_refuses(&dir, &["--w", &arg(&dir, "w.npy")], "give both --w and --a");
+one_call_tests! {
+    labels_too_large_for_the_loss_are_the_label_file_named: labels_refused(
+        "ybig", 4, labels(4, 1, 1e308, 0.5), &["--width", "20"], "y.npy: labels y: ‖y‖² = inf is not finite");
+    a_nan_input_is_named: x_file_refused("nan", Some(rows_npy(&[&[1.0, 0.0], &[f64::NAN, 1.0]])), "non-finite");
+    an_infinite_label_is_named:
+        labels_refused("inf", 4, labels(4, 2, f64::INFINITY, 0.5), &["--width", "20"], "non-finite value (inf)");
+    a_truncated_npy_is_named: x_file_refused("trunc", Some(truncated_npy()), "truncated");
+    a_corrupt_npy_is_named: x_file_refused("junk", Some(b"not numpy at all".to_vec()), "not a valid .npy");
+    a_missing_npy_is_named: x_file_refused("missing", None, "cannot read");
+    a_one_dimensional_x_is_a_wrong_shape: x_file_refused(
+        "ndim", Some(model::npy::vector_to_npy_bytes(Col::<f64>::zeros(3).as_ref())), "expected a 2-D array");
+    labels_of_the_wrong_length_are_a_shape_mismatch:
+        labels_refused("ylen", 5, Col::<f64>::zeros(4), &[], "shape mismatch");
+    weights_of_the_wrong_width_are_named:
+        weights_refused("wcols", 5, Mat::<f64>::zeros(7, 4), Some(Col::<f64>::zeros(7)), "columns");
+    inputs_with_no_rows_are_n_0:
+        x_file_refused("n0", Some(model::npy::matrix_to_npy_bytes(Mat::<f64>::zeros(0, 3).as_ref())), "no rows");
+    weights_with_no_rows_are_m_0:
+        weights_refused("m0npy", 4, Mat::<f64>::zeros(0, 3), Some(Col::<f64>::zeros(0)), "no neurons");
+    weights_without_the_second_layer_are_named:
+        weights_refused("wnoa", 4, Mat::<f64>::zeros(5, 3), None, "give both --w and --a");
+    a_bad_label_file_is_the_file_named:
+        labels_refused("ylabel", 5, labels(5, 3, f64::NAN, 0.0), &[], "y.npy: labels y holds a non-finite value");
 }
 
 // ---- flags --------------------------------------------------------------------------------
@@ -240,34 +234,17 @@ fn delta_outside_0_1_is_named() {
     }
 }
 
-#[test]
-fn an_unknown_profile_is_named() {
-    verify_refuses("profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper, tiny or proof-width");
-}
-
-#[test]
-fn an_unknown_claim_is_named() {
-    verify_refuses("claim", &["--claims", "lem-9.9"], "unknown claim 'lem-9.9': use one of lem-2.2");
-}
-
-#[test]
-fn zero_seeds_are_named() {
-    verify_refuses("seeds", &["--seeds", "0"], "seeds = 0: need at least one seed");
-}
-
-#[test]
-fn width_0_is_named_in_verify_lemmas() {
-    verify_refuses("m0", &["--widths", "0"], "a width m must be positive");
-}
-
-#[test]
-fn widths_not_increasing_are_named() {
-    verify_refuses("order", &["--widths", "100,10"], "widths must be strictly increasing");
-}
-
-#[test]
-fn zero_threads_are_named() {
-    verify_refuses("threads", &["--profile", "tiny", "--threads", "0"], "--threads must be at least 1");
+one_call_tests! {
+    an_unknown_profile_is_named: verify_refuses(
+        "profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper, tiny or proof-width");
+    an_unknown_claim_is_named:
+        verify_refuses("claim", &["--claims", "lem-9.9"], "unknown claim 'lem-9.9': use one of lem-2.2");
+    zero_seeds_are_named: verify_refuses("seeds", &["--seeds", "0"], "seeds = 0: need at least one seed");
+    width_0_is_named_in_verify_lemmas: verify_refuses("m0", &["--widths", "0"], "a width m must be positive");
+    widths_not_increasing_are_named:
+        verify_refuses("order", &["--widths", "100,10"], "widths must be strictly increasing");
+    zero_threads_are_named:
+        verify_refuses("threads", &["--profile", "tiny", "--threads", "0"], "--threads must be at least 1");
 }
 
 #[test]
@@ -283,31 +260,14 @@ fn a_width_too_large_for_memory_is_refused_before_allocating() {
 #[test]
 fn figure1_eta_not_positive_is_named() {
     for eta in ["--eta=-1", "--eta=0"] {
-        let out = temp("f1eta");
-        assert_user_error(&xtask(&["figure1", eta, "--out", out.to_str().unwrap()]), "η must be a positive");
-        assert_eq!(files_under(&out), Vec::<String>::new());
+        figure1_refuses("f1eta", &[eta], "η must be a positive");
     }
 }
 
-#[test]
-fn figure1_width_0_is_named() {
-    let out = temp("f1m0");
-    assert_user_error(&xtask(&["figure1", "--widths", "0", "--out", out.to_str().unwrap()]), "widths = [0]");
-    assert_eq!(files_under(&out), Vec::<String>::new());
-}
-
-#[test]
-fn figure1_zero_iterations_are_named() {
-    let out = temp("f1k0");
-    assert_user_error(&xtask(&["figure1", "--iterations", "0", "--out", out.to_str().unwrap()]), "--iterations 0");
-    assert_eq!(files_under(&out), Vec::<String>::new());
-}
-
-#[test]
-fn figure1_zero_seeds_are_named() {
-    let out = temp("f1s0");
-    assert_user_error(&xtask(&["figure1", "--seeds", "0", "--out", out.to_str().unwrap()]), "--seeds 0");
-    assert_eq!(files_under(&out), Vec::<String>::new());
+one_call_tests! {
+    figure1_width_0_is_named: figure1_refuses("f1m0", &["--widths", "0"], "widths = [0]");
+    figure1_zero_iterations_are_named: figure1_refuses("f1k0", &["--iterations", "0"], "--iterations 0");
+    figure1_zero_seeds_are_named: figure1_refuses("f1s0", &["--seeds", "0"], "--seeds 0");
 }
 
 #[test]
@@ -354,8 +314,7 @@ fn figure1_from_json_renders_the_same_pages_and_refuses_other_options() {
 
 #[test]
 fn train_eta_not_positive_is_named() {
-    let dir = temp("treta");
-    write_sphere(&dir, 4, 3);
+    let dir = sphere("treta", 4);
     train_refuses(&dir, &["--width", "20", "--eta", "0"], "eta = 0: must be positive");
     train_refuses(&dir, &["--width", "20", "--eta=-1"], "eta = -1: must be positive");
     train_refuses(
@@ -365,61 +324,27 @@ fn train_eta_not_positive_is_named() {
     );
 }
 
-#[test]
-fn train_width_0_is_named() {
-    let dir = temp("trm0");
-    write_sphere(&dir, 4, 3);
-    train_refuses(&dir, &["--width", "0"], "m = 0: the width must be positive");
-}
-
-#[test]
-fn train_width_too_large_for_memory_is_refused() {
-    let dir = temp("trmem");
-    write_sphere(&dir, 4, 3);
-    train_refuses(&dir, &["--width", "100000000000"], "MiB allowed");
-}
-
-#[test]
-fn train_rk4_step_0_is_named() {
-    let dir = temp("trh0");
-    write_sphere(&dir, 4, 3);
-    train_refuses(
-        &dir,
-        &["--width", "20", "--method", "flow", "--step", "0"],
-        "the RK4 step h must be finite and positive",
-    );
+one_call_tests! {
+    train_width_0_is_named: train_on_sphere_refuses("trm0", 4, &["--width", "0"], "m = 0: the width must be positive");
+    train_width_too_large_for_memory_is_refused:
+        train_on_sphere_refuses("trmem", 4, &["--width", "100000000000"], "MiB allowed");
+    train_rk4_step_0_is_named: train_on_sphere_refuses(
+        "trh0", 4, &["--width", "20", "--method", "flow", "--step", "0"], "the RK4 step h must be finite and positive");
+    train_zero_iterations_are_named:
+        train_on_sphere_refuses("train-iter0", 5, &["--method", "gd", "--iterations", "0"], "--iterations 0");
+    train_horizon_not_positive_is_named:
+        train_on_sphere_refuses("train-horizon0", 5, &["--method", "flow", "--horizon", "0"], "--horizon 0");
+    /// Issue 27, class 5: the full solver at m = 10⁹ (n = 4, d = 3: about 450 GiB) is refused before
+    /// W is drawn, naming the width; the reduced solver (the default at this width) needs no W and runs.
+    train_past_memory_is_refused_before_drawing_w: train_on_sphere_refuses(
+        "train-mem", 4, &["--width", "1e9", "--solver", "full"], "at width m = 1000000000 needs about");
 }
 
 #[test]
 fn train_output_must_be_json_or_csv() {
-    let dir = temp("trext");
-    write_sphere(&dir, 4, 3);
-    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.txt"));
-    assert_user_error(&xtask(&["train", "--x", &x, "--y", &y, "--out", &out]), "must end in .json or .csv");
+    let dir = sphere("trext", 4);
+    assert_user_error(&train(&dir, &["--out", &arg(&dir, "t.txt")]), "must end in .json or .csv");
     assert!(!dir.join("t.txt").exists());
-}
-
-#[test]
-fn train_zero_iterations_are_named() {
-    let dir = temp("train-iter0");
-    write_sphere(&dir, 5, 3);
-    train_refuses(&dir, &["--method", "gd", "--iterations", "0"], "--iterations 0");
-}
-
-#[test]
-fn train_horizon_not_positive_is_named() {
-    let dir = temp("train-horizon0");
-    write_sphere(&dir, 5, 3);
-    train_refuses(&dir, &["--method", "flow", "--horizon", "0"], "--horizon 0");
-}
-
-#[test]
-fn a_bad_label_file_is_the_file_named() {
-    let dir = temp("ylabel");
-    write_sphere(&dir, 5, 3);
-    model::npy::write_vector(dir.join("y.npy"), Col::from_fn(5, |i| if i == 3 { f64::NAN } else { 0.0 }).as_ref())
-        .unwrap();
-    train_refuses(&dir, &[], "y.npy: labels y holds a non-finite value");
 }
 
 // ---- resources a flag can scale --------------------------------------------------------
@@ -449,8 +374,7 @@ fn too_many_threads_are_refused() {
 fn a_long_train_run_keeps_a_bounded_number_of_samples() {
     let dir = temp("longtrain");
     write_sphere(&dir, 3, 2);
-    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.csv"));
-    let o = xtask(&["train", "--x", &x, "--y", &y, "--width", "4", "--iterations", "1000000", "--out", &out]);
+    let o = train(&dir, &["--width", "4", "--iterations", "1000000", "--out", &arg(&dir, "t.csv")]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("sampled every 11 iterations, not 1, to keep at most 100000 samples"),
@@ -467,26 +391,26 @@ fn a_long_train_run_keeps_a_bounded_number_of_samples() {
 
 // ---- two writers, and checkpoints that hold nothing --------------------------------------
 
+/// A run of `args` (then `--out`) on a fresh folder locked by this process is refused naming the
+/// holder, and leaves nothing but the lock.
+fn refused_while_locked(name: &str, args: &[&str]) {
+    let out = temp(name);
+    let lock = out.join(xtask::lock::LOCK_FILE);
+    std::fs::write(&lock, format!("{}\ncargo xtask {} (a test)\n", std::process::id(), args[0])).unwrap();
+    assert_user_error(&xtask_out(args, &out), &format!("is in use by process {}", std::process::id()));
+    assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
+}
+
 #[test]
 fn an_output_folder_in_use_is_refused_naming_its_holder() {
-    let out = temp("locked");
-    let lock = out.join(xtask::lock::LOCK_FILE);
-    std::fs::write(&lock, format!("{}\ncargo xtask verify-lemmas (a test)\n", std::process::id())).unwrap();
-    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--out", out.to_str().unwrap()]);
-    assert_user_error(&o, &format!("is in use by process {}", std::process::id()));
-    assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
+    refused_while_locked("locked", &["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2"]);
 }
 
 /// Issue 27, class 8: `figure1` takes the same lock before it computes, so a second run on the
 /// same folder is refused at once instead of being overwritten later by the first.
 #[test]
 fn figure1_on_a_folder_in_use_is_refused_naming_its_holder() {
-    let out = temp("f1locked");
-    let lock = out.join(xtask::lock::LOCK_FILE);
-    std::fs::write(&lock, format!("{}\ncargo xtask figure1 (a test)\n", std::process::id())).unwrap();
-    let o = xtask(&["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1", "--out", out.to_str().unwrap()]);
-    assert_user_error(&o, &format!("is in use by process {}", std::process::id()));
-    assert_eq!(files_under(&out), vec![lock.display().to_string()], "nothing but the holder's lock");
+    refused_while_locked("f1locked", &["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1"]);
 }
 
 #[test]
@@ -496,17 +420,7 @@ fn a_stale_lock_of_a_killed_run_is_taken_over() {
     let dead = child.id();
     child.wait().unwrap();
     std::fs::write(out.join(xtask::lock::LOCK_FILE), format!("{dead}\nkilled run\n")).unwrap();
-    let o = xtask(&[
-        "verify-lemmas",
-        "--profile",
-        "tiny",
-        "--claims",
-        "lem-2.2",
-        "--seeds",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--seeds", "2"], &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("took over the lock") && stderr(&o).contains(&format!("process {dead}")),
@@ -554,16 +468,10 @@ fn a_header_only_checkpoint_blocks_nothing() {
 
 // ---- duplicates ----------------------------------------------------------------------------
 
-#[test]
-fn a_claim_named_twice_is_refused() {
-    verify_refuses("dupclaim", &["--claims", "lem-2.2,thm-3.1,lem-2.2"], "--claims names lem-2.2 twice");
-}
-
-#[test]
-fn figure1_width_named_twice_is_refused() {
-    let out = temp("f1dup");
-    assert_user_error(&xtask(&["figure1", "--widths", "10,10", "--out", out.to_str().unwrap()]), "names m = 10 twice");
-    assert_eq!(files_under(&out), Vec::<String>::new());
+one_call_tests! {
+    a_claim_named_twice_is_refused:
+        verify_refuses("dupclaim", &["--claims", "lem-2.2,thm-3.1,lem-2.2"], "--claims names lem-2.2 twice");
+    figure1_width_named_twice_is_refused: figure1_refuses("f1dup", &["--widths", "10,10"], "names m = 10 twice");
 }
 
 #[test]
@@ -623,8 +531,7 @@ fn derived_quantities_are_validated_before_the_start() {
 #[test]
 fn negative_values_after_a_space_are_refused_with_the_real_reason() {
     verify_refuses("negdelta", &["--delta", "-0.1"], "δ must lie in (0, 1)");
-    let dir = temp("negtrain");
-    write_sphere(&dir, 4, 3);
+    let dir = sphere("negtrain", 4);
     train_refuses(&dir, &["--width", "20", "--eta", "-1"], "eta = -1: must be positive");
     train_refuses(
         &dir,
@@ -642,16 +549,15 @@ fn negative_values_after_a_space_are_refused_with_the_real_reason() {
 /// read as 1000 by figure1 and train as by verify-lemmas, and a fraction is refused by name.
 #[test]
 fn counts_in_scientific_notation_are_read_by_every_command() {
-    let dir = temp("counts");
-    write_sphere(&dir, 4, 3);
-    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.csv"));
-    let o = xtask(&["train", "--x", &x, "--y", &y, "--width", "2e1", "--iterations", "1e1", "--out", &out]);
+    let dir = sphere("counts", 4);
+    let out = arg(&dir, "t.csv");
+    let o = train(&dir, &["--width", "2e1", "--iterations", "1e1", "--out", &out]);
     assert!(o.status.success(), "{}", stderr(&o));
     let f1 = temp("counts-f1");
     let o =
         xtask(&["figure1", "--widths", "3e1", "--iterations", "5e0", "--seeds", "1e0", "--out", f1.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_user_error(&xtask(&["train", "--x", &x, "--y", &y, "--width", "2.5", "--out", &out]), "2.5 is not a count");
+    assert_user_error(&train(&dir, &["--width", "2.5", "--out", &out]), "2.5 is not a count");
 }
 
 /// Issue 27, class 7: a malformed `.npy` header is refused in one line (the parser's caret
@@ -659,18 +565,8 @@ fn counts_in_scientific_notation_are_read_by_every_command() {
 #[test]
 fn a_malformed_npy_header_is_one_line() {
     let dir = temp("npyhdr");
-    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2 }";
-    let mut text = header.to_string();
-    while !(10 + text.len() + 1).is_multiple_of(64) {
-        text.push(' ');
-    }
-    text.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.extend_from_slice(&[0u8; 48]);
     let path = dir.join("bad.npy");
-    std::fs::write(&path, bytes).unwrap();
+    std::fs::write(&path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2 }", &[0u8; 48])).unwrap();
     kernel_refuses(&path, "not a valid .npy file");
 }
 
@@ -703,22 +599,12 @@ fn a_plan_past_the_machines_memory_is_refused_with_both_numbers() {
 fn results_and_pages_land_together_or_not_at_all() {
     let out = temp("all-or-nothing");
     std::fs::write(out.join("img"), b"in the way").unwrap();
-    let o = xtask(&[
-        "verify-lemmas",
-        "--profile",
-        "tiny",
-        "--claims",
-        "lem-2.2",
-        "--seeds",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--seeds", "2"], &out);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
     let f1 = temp("all-or-nothing-f1");
     std::fs::write(f1.join("img"), b"in the way").unwrap();
-    let o = xtask(&["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1", "--out", f1.to_str().unwrap()]);
+    let o = xtask_out(&["figure1", "--widths", "30", "--iterations", "5", "--seeds", "1"], &f1);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     for dir in [&out, &f1] {
         let left: Vec<String> =
@@ -732,20 +618,13 @@ fn results_and_pages_land_together_or_not_at_all() {
 #[test]
 fn figure1_past_the_machine_is_refused_with_its_estimate() {
     let out = temp("fig-huge");
-    let o = xtask(&["figure1", "--iterations", "1e12", "--out", out.to_str().unwrap()]);
-    assert_user_error(&o, "by a flop bound (more than");
-    let o = xtask(&["figure1", "--seeds", "1", "--widths", "1e8", "--out", out.to_str().unwrap()]);
-    assert_user_error(&o, "more than this machine's");
+    for (flags, needle) in [
+        (&["--iterations", "1e12"][..], "by a flop bound (more than"),
+        (&["--seeds", "1", "--widths", "1e8"][..], "more than this machine's"),
+    ] {
+        assert_user_error(&xtask_out(&[&["figure1"][..], flags].concat(), &out), needle);
+    }
     assert_eq!(files_under(&out), Vec::<String>::new());
-}
-
-/// Issue 27, class 5: the full solver at m = 10⁹ (n = 4, d = 3: about 450 GiB) is refused before W
-/// is drawn, naming the width; the reduced solver (the default at this width) needs no W and runs.
-#[test]
-fn train_past_memory_is_refused_before_drawing_w() {
-    let dir = temp("train-mem");
-    write_sphere(&dir, 4, 3);
-    train_refuses(&dir, &["--width", "1e9", "--solver", "full"], "at width m = 1000000000 needs about");
 }
 
 /// Issue 27, class 4: an output folder whose name is not UTF-8 is no panic (the lock records the

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{stderr, stdout, temp, write_sphere, xtask};
+use common::{read_json, stderr, stdout, temp, train, write_sphere, xtask};
 
 #[test]
 fn no_arguments_prints_help_and_every_command_has_help() {
@@ -53,27 +53,8 @@ fn train_writes_json_and_csv_trajectories() {
     for (method, file) in
         [("gd", "gd.json"), ("flow", "flow.csv"), ("both-flow", "both.json"), ("both-gd", "bothgd.csv")]
     {
-        let o = xtask(&[
-            "train",
-            "--x",
-            &path("x.npy"),
-            "--y",
-            &path("y.npy"),
-            "--width",
-            "200",
-            "--method",
-            method,
-            "--iterations",
-            "20",
-            "--horizon",
-            "0.5",
-            "--step",
-            "0.05",
-            "--eta",
-            "0.2",
-            "--out",
-            &path(file),
-        ]);
+        let flags = ["--width", "200", "--method", method, "--iterations", "20", "--horizon", "0.5", "--step", "0.05"];
+        let o = train(&dir, &[&flags[..], &["--eta", "0.2", "--out", &path(file)]].concat());
         assert!(o.status.success(), "{method}: {}", stderr(&o));
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(!text.contains("NaN"));
@@ -102,28 +83,10 @@ fn train_flow_samples_never_change_the_solution() {
     write_sphere(&dir, 6, 8);
     let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
     let run = |every: &str, step: &str, file: &str| {
-        let o = xtask(&[
-            "train",
-            "--x",
-            &path("x.npy"),
-            "--y",
-            &path("y.npy"),
-            "--width",
-            "300",
-            "--method",
-            "flow",
-            "--horizon",
-            "0.5",
-            "--step",
-            step,
-            "--every",
-            every,
-            "--out",
-            &path(file),
-        ]);
+        let flags = ["--width", "300", "--method", "flow", "--horizon", "0.5", "--step", step, "--every", every];
+        let o = train(&dir, &[&flags[..], &["--out", &path(file)]].concat());
         assert!(o.status.success(), "{}", stderr(&o));
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
-        (stdout(&o), v["samples"].as_array().unwrap().clone())
+        (stdout(&o), read_json(&dir.join(file))["samples"].as_array().unwrap().clone())
     };
     let (status, coarse) = run("10", "0.01", "a.json");
     let (_, fine) = run("100", "0.01", "b.json");
@@ -146,21 +109,7 @@ fn train_flow_samples_never_change_the_solution() {
     assert!(shared >= 100, "only {shared} shared times");
     let (status, _) = run("1", "0.3", "c.json");
     assert!(status.contains("RK4 step h = 0.3, last step 2.000000e-1 to land on T = 0.5"), "{status}");
-    let o = xtask(&[
-        "train",
-        "--x",
-        &path("x.npy"),
-        "--y",
-        &path("y.npy"),
-        "--method",
-        "flow",
-        "--horizon",
-        "0.5",
-        "--step",
-        "5",
-        "--out",
-        &path("d.json"),
-    ]);
+    let o = train(&dir, &["--method", "flow", "--horizon", "0.5", "--step", "5", "--out", &path("d.json")]);
     common::assert_user_error(&o, "longer than the horizon");
 }
 
@@ -172,27 +121,9 @@ fn train_trajectories_stay_bounded_and_keep_the_last_iterate() {
     write_sphere(&dir, 4, 4);
     let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
     let run = |iterations: &str, eta: &str, every: &str, file: &str| {
-        let o = xtask(&[
-            "train",
-            "--x",
-            &path("x.npy"),
-            "--y",
-            &path("y.npy"),
-            "--width",
-            "8",
-            "--method",
-            "gd",
-            "--iterations",
-            iterations,
-            "--eta",
-            eta,
-            "--every",
-            every,
-            "--out",
-            &path(file),
-        ]);
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
-        (o, v["samples"].as_array().unwrap().clone())
+        let flags = ["--width", "8", "--method", "gd", "--iterations", iterations, "--eta", eta, "--every", every];
+        let o = train(&dir, &[&flags[..], &["--out", &path(file)]].concat());
+        (o, read_json(&dir.join(file))["samples"].as_array().unwrap().clone())
     };
     let (o, rows) = run("1000000", "0.5", "1", "long.json");
     assert!(o.status.success(), "{}", stderr(&o));

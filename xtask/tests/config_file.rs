@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{arg, assert_user_error, files_under, stderr, temp, xtask};
+use common::{arg, assert_user_error, files_under, read_json, stderr, temp, xtask, xtask_out};
 
 /// Writes `text` as `dir/config.json` and returns its path.
 fn config(dir: &Path, text: &str) -> String {
@@ -18,14 +18,14 @@ fn refuses(name: &str, text: &str, needle: &str) {
     let dir = temp(name);
     let out = dir.join("out");
     let file = config(&dir, text);
-    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--config", &file, "--out", out.to_str().unwrap()]);
+    let o = xtask_out(&["verify-lemmas", "--profile", "tiny", "--config", &file], &out);
     assert_user_error(&o, needle);
     assert!(stderr(&o).contains("config.json"), "the file is named: {}", stderr(&o));
     assert_eq!(files_under(&out), Vec::<String>::new(), "nothing written on bad input");
 }
 
 fn results(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("results-tiny.json")).unwrap()).unwrap()
+    read_json(&out.join("results-tiny.json"))
 }
 
 #[test]
@@ -33,17 +33,7 @@ fn config_settings_override_the_profile_and_flags_override_them() {
     let dir = temp("cfg-ok");
     let file = config(&dir, r#"{"all": {"master_seed": 7}, "lem-2.2": {"seeds": 5, "widths": [20, 60]}}"#);
     let out = dir.join("a");
-    let o = xtask(&[
-        "verify-lemmas",
-        "--profile",
-        "tiny",
-        "--claims",
-        "lem-2.2,lem-2.3",
-        "--config",
-        &file,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(&["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2,lem-2.3", "--config", &file], &out);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = results(&out);
     let (c22, c23) = (&r[0]["config"], &r[1]["config"]);
@@ -54,19 +44,10 @@ fn config_settings_override_the_profile_and_flags_override_them() {
     assert!(page.contains("--config "), "the report's command names the config file");
     // A flag beats the file.
     let out = dir.join("b");
-    let o = xtask(&[
-        "verify-lemmas",
-        "--profile",
-        "tiny",
-        "--claims",
-        "lem-2.2",
-        "--config",
-        &file,
-        "--seeds",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(
+        &["verify-lemmas", "--profile", "tiny", "--claims", "lem-2.2", "--config", &file, "--seeds", "3"],
+        &out,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(results(&out)[0]["config"]["seeds"].as_u64(), Some(3));
 }

@@ -2,29 +2,21 @@
 
 mod common;
 
-use common::{arg, stderr, stdout, temp, write_sphere, xtask};
+use common::{arg, read_json, stderr, stdout, temp, train, write_sphere, xtask_out};
 
 #[test]
 fn a_divergent_theorem_step_is_shown_in_results_report_and_summary() {
     let dir = temp("div-thm");
     std::fs::write(dir.join("config.json"), r#"{"thm-3.1": {"c_eta": 20000, "bisection_steps": 0}}"#).unwrap();
     let out = dir.join("out");
-    let o = xtask(&[
-        "verify-lemmas",
-        "--profile",
-        "tiny",
-        "--claims",
-        "thm-3.1",
-        "--config",
-        &arg(&dir, "config.json"),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(
+        &["verify-lemmas", "--profile", "tiny", "--claims", "thm-3.1", "--config", &arg(&dir, "config.json")],
+        &out,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // At m = 400 every seed diverges; at m = 50 nearly every one (a narrow network can land where
     // the step does not blow up), and the line counts what happened.
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results-tiny.json")).unwrap()).unwrap();
+    let r = read_json(&out.join("results-tiny.json"));
     let no_div = r[0]["events"].as_array().unwrap().iter().find(|e| e["key"] == "no-divergence").unwrap();
     let rows = no_div["rows"].as_array().unwrap();
     for row in rows {
@@ -41,7 +33,7 @@ fn a_divergent_theorem_step_is_shown_in_results_report_and_summary() {
     assert!(section.contains(&row_50) && section.contains("refuted"), "{section}");
     // The default step does not diverge, and the summary says nothing.
     let out = dir.join("default");
-    let o = xtask(&["verify-lemmas", "--profile", "tiny", "--claims", "thm-3.1", "--out", out.to_str().unwrap()]);
+    let o = xtask_out(&["verify-lemmas", "--profile", "tiny", "--claims", "thm-3.1"], &out);
     assert!(o.status.success() && !stdout(&o).contains("diverged"), "{}", stdout(&o));
 }
 
@@ -49,12 +41,11 @@ fn a_divergent_theorem_step_is_shown_in_results_report_and_summary() {
 fn train_reports_a_divergent_step_as_divergence() {
     let dir = temp("div-train");
     write_sphere(&dir, 6, 4);
-    let (x, y, out) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"), arg(&dir, "t.json"));
-    let o =
-        xtask(&["train", "--x", &x, "--y", &y, "--width", "200", "--eta", "20", "--iterations", "50", "--out", &out]);
+    let out = arg(&dir, "t.json");
+    let o = train(&dir, &["--width", "200", "--eta", "20", "--iterations", "50", "--out", &out]);
     assert_eq!(o.status.code(), Some(xtask::data::EXIT_DIVERGED as i32), "{}", stderr(&o));
     assert!(stdout(&o).contains("diverged at iteration"), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v = read_json(std::path::Path::new(&out));
     assert!(v["status"].as_str().unwrap().starts_with("diverged at iteration"), "{}", v["status"]);
     // Only finite iterates are recorded.
     assert!(v["samples"].as_array().unwrap().iter().all(|s| s["loss"].as_f64().is_some_and(f64::is_finite)));
@@ -65,7 +56,6 @@ fn train_reports_a_divergent_step_as_divergence() {
 fn every_method_reports_divergence_as_a_sentence_and_exit_status_4() {
     let dir = temp("div-methods");
     write_sphere(&dir, 6, 4);
-    let (x, y) = (arg(&dir, "x.npy"), arg(&dir, "y.npy"));
     for (method, flags) in [
         ("both-gd", &["--eta", "1e6", "--iterations", "50"][..]),
         ("gd", &["--eta", "1e6", "--iterations", "50"][..]),
@@ -73,9 +63,7 @@ fn every_method_reports_divergence_as_a_sentence_and_exit_status_4() {
         ("both-flow", &["--step", "1e3", "--horizon", "1e5"][..]),
     ] {
         let out = arg(&dir, &format!("{method}.json"));
-        let mut argv = vec!["train", "--x", &x, "--y", &y, "--width", "50", "--method", method, "--out", &out];
-        argv.extend_from_slice(flags);
-        let o = xtask(&argv);
+        let o = train(&dir, &[&["--width", "50", "--method", method, "--out", &out][..], flags].concat());
         assert_eq!(o.status.code(), Some(4), "{method}: {} {}", stdout(&o), stderr(&o));
         let text = stdout(&o);
         let line = text.lines().find(|l| l.starts_with("diverged")).unwrap_or_else(|| panic!("{method}: {text}"));
@@ -89,19 +77,7 @@ fn every_method_reports_divergence_as_a_sentence_and_exit_status_4() {
 #[test]
 fn figure1_says_which_runs_diverged_and_exits_4() {
     let out = common::temp("f1div");
-    let o = common::xtask(&[
-        "figure1",
-        "--widths",
-        "30",
-        "--iterations",
-        "20",
-        "--seeds",
-        "2",
-        "--eta",
-        "1e3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = xtask_out(&["figure1", "--widths", "30", "--iterations", "20", "--seeds", "2", "--eta", "1e3"], &out);
     let text = common::stdout(&o);
     assert_eq!(o.status.code(), Some(4), "{text}{}", common::stderr(&o));
     assert!(text.contains("diverged: 2 of 2 runs at η = 1000"), "{text}");

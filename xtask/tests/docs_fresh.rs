@@ -46,7 +46,13 @@ fn ensure(path: &Path, want: &str, json: bool) -> Option<String> {
     Some(path.display().to_string())
 }
 
-fn report_stale(stale: Vec<String>, command: &str) {
+/// Compares the committed JSON file `json` (its name under `docs/` and the text the code produces
+/// now; none: pages only) and every page with what the code produces now, and fails naming the
+/// stale files and the `command` that regenerates them.
+fn ensure_fresh(json: Option<(&str, &str)>, pages: &[report::Page], command: &str) {
+    let mut stale: Vec<String> =
+        json.and_then(|(name, text)| ensure(&docs().join(name), text, true)).into_iter().collect();
+    stale.extend(pages.iter().filter_map(|p| ensure(&docs().join(&p.path), &p.contents, false)));
     assert!(
         stale.is_empty(),
         "stale reports: {}\nregenerate them with `{command}` and commit docs/ (outside CI this test has just rewritten them)",
@@ -63,8 +69,7 @@ fn quick_pages_render_from_the_committed_results() {
     let (profile, plan) = verify::plan(&args).unwrap();
     let results = xtask::records::read_results(&docs().join("results-quick.json")).unwrap();
     let (_, pages) = verify::render(&args, profile, &plan, &results);
-    let stale: Vec<String> = pages.iter().filter_map(|p| ensure(&docs().join(&p.path), &p.contents, false)).collect();
-    report_stale(stale, "cargo xtask verify-lemmas");
+    ensure_fresh(None, &pages, "cargo xtask verify-lemmas");
 }
 
 #[test]
@@ -73,12 +78,7 @@ fn quick_profile_reports_are_fresh() {
     let (profile, plan) = verify::plan(&args).unwrap();
     let results = verify::compute(&plan).unwrap();
     let (json, pages) = verify::render(&args, profile, &plan, &results);
-    let mut stale = Vec::new();
-    stale.extend(ensure(&docs().join("results-quick.json"), &json, true));
-    for page in &pages {
-        stale.extend(ensure(&docs().join(&page.path), &page.contents, false));
-    }
-    report_stale(stale, "cargo xtask verify-lemmas");
+    ensure_fresh(Some(("results-quick.json", &json)), &pages, "cargo xtask verify-lemmas");
 }
 
 #[test]
@@ -87,12 +87,7 @@ fn quick_figure1_report_is_fresh() {
     let cfg = figure1::config(&args).unwrap();
     let res = lemmas::figure1::run(&cfg, |_, _| {}).unwrap();
     let (json, pages) = figure1::render(&args, &res);
-    let mut stale = Vec::new();
-    stale.extend(ensure(&docs().join("figure1-quick.json"), &json, true));
-    for page in &pages {
-        stale.extend(ensure(&docs().join(&page.path), &page.contents, false));
-    }
-    report_stale(stale, "cargo xtask figure1");
+    ensure_fresh(Some(("figure1-quick.json", &json)), &pages, "cargo xtask figure1");
 }
 
 /// Reports describe results; history lives in CHANGELOG.md (inference finding 9): no committed

@@ -4,13 +4,17 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_same_tree, assert_user_error, stderr, temp, xtask};
+use common::{assert_same_tree, assert_user_error, stderr, temp, xtask_out};
+
+/// Runs `scaling` on `profile` into `dir` with `extra` flags; expects success.
+fn scaling(profile: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let o = xtask_out(&[&["scaling", "--profile", profile][..], extra].concat(), dir);
+    assert!(o.status.success(), "{profile} {extra:?}: {}", stderr(&o));
+    o
+}
 
 fn run(dir: &Path, extra: &[&str]) {
-    let mut args = vec!["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = xtask(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    scaling("scaling-test", dir, extra);
 }
 
 #[test]
@@ -35,7 +39,7 @@ fn threads_resume_and_shards_give_the_same_record() {
     partial.push('\n');
     partial.push_str(&lines[keep][..lines[keep].len() / 2]);
     std::fs::write(resumed.join("scaling-checkpoint.jsonl"), partial).unwrap();
-    let refused = xtask(&["scaling", "--profile", "scaling-test", "--out", resumed.to_str().unwrap()]);
+    let refused = xtask_out(&["scaling", "--profile", "scaling-test"], &resumed);
     assert_user_error(&refused, "--resume");
     run(&resumed, &["--resume"]);
     assert_same_tree(&one, &resumed);
@@ -51,8 +55,7 @@ fn threads_resume_and_shards_give_the_same_record() {
         shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
         shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
     );
-    let o = xtask(&["scaling", "--profile", "scaling-test", "--out", merged.to_str().unwrap(), "--merge", &files]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = scaling("scaling-test", &merged, &["--merge", &files]);
     assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
     assert_same_tree(&one, &merged);
 }
@@ -60,16 +63,15 @@ fn threads_resume_and_shards_give_the_same_record() {
 #[test]
 fn bad_scaling_input_is_a_one_line_error() {
     let dir = temp("scaling-bad");
-    let o = xtask(&["scaling", "--profile", "fast", "--out", dir.to_str().unwrap()]);
-    assert_user_error(&o, "unknown profile 'fast'");
-    let o = xtask(&["scaling", "--profile", "scaling-test", "--claims", "thm-3.1", "--out", dir.to_str().unwrap()]);
-    assert_user_error(&o, "no series");
-    let o = xtask(&["scaling", "--profile", "scaling-test", "--shard", "2/2", "--out", dir.to_str().unwrap()]);
-    assert_user_error(&o, "--shard 2/2");
-    // Issue 27, class 6: a claim named twice is refused, as verify-lemmas refuses it.
-    let o =
-        xtask(&["scaling", "--profile", "scaling-test", "--claims", "lem-2.2,lem-2.2", "--out", dir.to_str().unwrap()]);
-    assert_user_error(&o, "--claims names lem-2.2 twice");
+    for (args, needle) in [
+        (&["scaling", "--profile", "fast"][..], "unknown profile 'fast'"),
+        (&["scaling", "--profile", "scaling-test", "--claims", "thm-3.1"][..], "no series"),
+        (&["scaling", "--profile", "scaling-test", "--shard", "2/2"][..], "--shard 2/2"),
+        // Issue 27, class 6: a claim named twice is refused, as verify-lemmas refuses it.
+        (&["scaling", "--profile", "scaling-test", "--claims", "lem-2.2,lem-2.2"][..], "--claims names lem-2.2 twice"),
+    ] {
+        assert_user_error(&xtask_out(args, &dir), needle);
+    }
 }
 
 /// Issue 13: a run says what it will take before it starts: a bound when no record of its
@@ -81,13 +83,9 @@ fn a_run_forecasts_its_time_from_the_earlier_record() {
     let time_line = |o: &std::process::Output| {
         common::stdout(o).lines().find(|l| l.starts_with("time: ")).map(str::to_string).expect("a time line")
     };
-    let first = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()]);
-    assert!(first.status.success(), "{}", stderr(&first));
-    let line = time_line(&first);
+    let line = time_line(&scaling("scaling-test", &dir, &[]));
     assert!(line.contains("no earlier record") && line.contains("at most"), "{line}");
-    let second = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap()]);
-    assert!(second.status.success(), "{}", stderr(&second));
-    let line = time_line(&second);
+    let line = time_line(&scaling("scaling-test", &dir, &[]));
     assert!(line.contains("for the 3 of 3 configurations"), "{line}");
     assert!(!line.contains("at most"), "every configuration is in the record: {line}");
 }
@@ -113,13 +111,7 @@ fn the_forecast_of_the_committed_record_is_within_twice_its_measured_time() {
 /// shards run on 1 thread each and merged — the same record on 1 and 2 threads, and sharded.
 #[test]
 fn scaling_quick_is_the_same_on_two_threads_and_as_merged_one_thread_shards() {
-    let quick = |dir: &Path, extra: &[&str]| {
-        let mut args = vec!["scaling", "--profile", "scaling-quick", "--out", dir.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        let o = xtask(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        o
-    };
+    let quick = |dir: &Path, extra: &[&str]| scaling("scaling-quick", dir, extra);
     let two = temp("scaling-quick-two");
     quick(&two, &["--threads", "2"]);
     let index = std::fs::read_to_string(two.join("index.md")).unwrap();
@@ -161,8 +153,7 @@ fn a_checkpoint_holding_other_configurations_is_kept() {
     let mut line: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
     line["point"] = serde_json::json!("thm-2.1/statement/n=4/d=4/delta=0.1/00000000");
     std::fs::write(&path, format!("{text}{line}\n")).unwrap();
-    let o = xtask(&["scaling", "--profile", "scaling-test", "--out", dir.to_str().unwrap(), "--resume"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = scaling("scaling-test", &dir, &["--resume"]);
     assert!(common::stdout(&o).contains("it also holds 1 seeds of configurations this run does not cover"));
     assert!(path.exists(), "kept");
     // Without such seeds the checkpoint goes, as before.

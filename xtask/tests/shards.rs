@@ -108,6 +108,13 @@ fn two_small_shards(dir: &Path, seeds: &str) -> (PathBuf, PathBuf) {
     (shard_file(dir, 0, 2), shard_file(dir, 1, 2))
 }
 
+/// A fresh folder with two finished shards of a small run (4 seeds): (folder, shard 0, shard 1).
+fn small_shards(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = temp(name);
+    let (s0, s1) = two_small_shards(&dir, "4");
+    (dir, s0, s1)
+}
+
 fn merge_refuses(inputs: &[&Path], needle: &str) {
     let out = temp("merge-out");
     let mut args = vec!["merge".to_string(), "--out".into(), out.to_str().unwrap().into()];
@@ -119,15 +126,13 @@ fn merge_refuses(inputs: &[&Path], needle: &str) {
 
 #[test]
 fn merge_refuses_a_missing_shard() {
-    let dir = temp("missing");
-    let (s0, _) = two_small_shards(&dir, "4");
+    let (_, s0, _) = small_shards("missing");
     merge_refuses(&[&s0], "shard 1/2 missing");
 }
 
 #[test]
 fn merge_refuses_an_unfinished_shard() {
-    let dir = temp("unfinished");
-    let (s0, s1) = two_small_shards(&dir, "4");
+    let (_, s0, s1) = small_shards("unfinished");
     let text = std::fs::read_to_string(&s1).unwrap();
     let kept: Vec<&str> = text.lines().take(2).collect();
     std::fs::write(&s1, kept.join("\n") + "\n").unwrap();
@@ -144,8 +149,7 @@ fn merge_refuses_shards_of_different_runs() {
 
 #[test]
 fn merge_refuses_a_shard_given_twice() {
-    let dir = temp("twice");
-    let (s0, _) = two_small_shards(&dir, "4");
+    let (dir, s0, _) = small_shards("twice");
     let copy = dir.join("copy.jsonl");
     std::fs::copy(&s0, &copy).unwrap();
     merge_refuses(&[&s0, &copy], "shard 0/2 is given twice");
@@ -162,8 +166,7 @@ fn merge_refuses_a_file_that_is_not_a_checkpoint() {
 
 #[test]
 fn merge_refuses_the_checkpoint_of_a_whole_run() {
-    let dir = temp("whole");
-    let (s0, _) = two_small_shards(&dir, "4");
+    let (dir, s0, _) = small_shards("whole");
     // A whole run's checkpoint has no shard in its header.
     let text = std::fs::read_to_string(&s0).unwrap();
     let mut header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();

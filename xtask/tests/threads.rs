@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_same_tree, stderr, temp, xtask, xtask_concurrently};
+use common::{assert_same_tree, stderr, temp, xtask_concurrently, xtask_out};
 
 #[test]
 fn every_claim_gives_identical_results_on_one_and_two_threads() {
@@ -38,17 +38,7 @@ fn figure1_is_identical_on_one_and_two_threads() {
     let dir = temp("threads-f1");
     for t in ["1", "2"] {
         let out = dir.join(t);
-        let o = xtask(&[
-            "figure1",
-            "--widths",
-            "100,2000",
-            "--iterations",
-            "20",
-            "--threads",
-            t,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = xtask_out(&["figure1", "--widths", "100,2000", "--iterations", "20", "--threads", t], &out);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert_same_tree(&dir.join("1"), &dir.join("2"));

@@ -9,6 +9,22 @@ fn setup() -> (Dataset, Network) {
     (Dataset::sphere(8, 5, 6, 0).unwrap(), Network::init(400, 5, 6, 0).unwrap())
 }
 
+/// GD on [`setup`] with step `eta` for `iterations` iterations, sampled every `sample_every`,
+/// recorded with `options`: the outcome and the trajectory.
+fn recorded_gd(
+    eta: f64,
+    iterations: usize,
+    sample_every: usize,
+    options: RecorderOptions,
+) -> (both_layers::GdOutcome, both_layers::Trajectory) {
+    let (data, net) = setup();
+    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
+    let mut recorder = both_layers::recorder(&reference, options);
+    let config = GdConfig { eta, iterations, sample_every, ..Default::default() };
+    let out = descend(&data, &net, &config, &mut recorder).unwrap();
+    (out, recorder.into_trajectory())
+}
+
 /// GD is Euler's method on the flow: at t = kη its predictions differ from the flow's by O(η),
 /// so halving η halves the gap (ratio in [1.5, 2.5]). The flow reference is RK4 with h = 1e-3,
 /// whose own error estimate (of the weights; RK4 loses order at pattern flips) must be below 5% of the gaps.
@@ -49,13 +65,8 @@ fn gd_tracks_the_both_layer_flow_to_first_order() {
 /// discrete bound ratio, and a moves.
 #[test]
 fn gd_loss_decreases_with_a_small_step() {
-    let (data, net) = setup();
-    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::recorder(&reference, RecorderOptions { lambda_min_every: 10, keep_u: false });
-    let config = GdConfig { eta: 0.05, iterations: 300, sample_every: 5, ..Default::default() };
-    let out = descend(&data, &net, &config, &mut recorder).unwrap();
+    let (out, tr) = recorded_gd(0.05, 300, 5, RecorderOptions { lambda_min_every: 10, keep_u: false });
     assert_eq!((out.status, out.iterations), (flow::Status::Completed, 300));
-    let tr = recorder.into_trajectory();
     assert_eq!(tr.samples.len(), 61);
     for pair in tr.samples.windows(2) {
         assert!(pair[1].loss <= pair[0].loss, "GD loss rose at k = {}", pair[1].step);
@@ -70,16 +81,12 @@ fn gd_loss_decreases_with_a_small_step() {
 /// A huge step makes GD blow up: Diverged, with the last finite state, and nothing recorded is NaN.
 #[test]
 fn gd_divergence_is_a_status_not_nan() {
-    let (data, net) = setup();
-    let reference = model::InfiniteWidth::both_layers(&data).unwrap();
-    let mut recorder = both_layers::recorder(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
-    let config = GdConfig { eta: 50.0, iterations: 1000, sample_every: 1, ..Default::default() };
-    let out = descend(&data, &net, &config, &mut recorder).unwrap();
+    let (out, tr) = recorded_gd(50.0, 1000, 1, RecorderOptions { lambda_min_every: 1, keep_u: true });
     assert!(out.status.diverged(), "{:?}", out.status);
     assert!(out.iterations < 1000);
     assert!(out.loss.is_finite() && out.u.iter().all(|v| v.is_finite()));
     assert!(out.network.w.norm_l2().is_finite() && out.network.a.norm_l2().is_finite());
-    for s in recorder.samples() {
+    for s in &tr.samples {
         let b = s;
         let values = [
             b.loss,

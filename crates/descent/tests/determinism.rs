@@ -2,19 +2,12 @@
 
 mod common;
 
-use common::KeepAll;
-use descent::{DescentConfig, LearningRate, Method, Problem, Recorder, RecorderOptions, Sample, Sampling};
+use common::{KeepAll, fixed_step};
+use descent::{Method, Problem, Recorder, RecorderOptions, Sample, Sampling};
 use model::{Dataset, Network};
 
 fn record(data: &Dataset, net: &Network, method: Method, sampling: Sampling) -> (Vec<common::Snapshot>, Vec<Sample>) {
-    let config = DescentConfig {
-        learning_rate: LearningRate::Fixed(0.4),
-        iterations: 25,
-        method,
-        sampling,
-        ..Default::default()
-    };
-    let problem = Problem::new(data, net, &config).unwrap();
+    let problem = Problem::new(data, net, &fixed_step(0.4, 25, method, sampling)).unwrap();
     let recorder =
         Recorder::new(problem.infinite_width().unwrap(), RecorderOptions { lambda_min_every: 1, keep_u: true });
     let mut observers = (KeepAll { materialise_at: vec![0, 25], ..Default::default() }, recorder);

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::KeepAll;
-use descent::{DescentConfig, LearningRate, Method, Problem, Sampling, SgdComparisonConfig, Status, compare_gd_sgd};
+use common::{KeepAll, fixed_step};
+use descent::{LearningRate, Method, Problem, Sampling, SgdComparisonConfig, Status, compare_gd_sgd};
 use model::{Dataset, Network};
 
 fn setup() -> (Dataset, Network) {
@@ -12,14 +12,7 @@ fn setup() -> (Dataset, Network) {
 }
 
 fn trajectory(data: &Dataset, net: &Network, sampling: Sampling, method: Method) -> KeepAll {
-    let config = DescentConfig {
-        learning_rate: LearningRate::Fixed(0.3),
-        iterations: 60,
-        method,
-        sampling,
-        ..Default::default()
-    };
-    let problem = Problem::new(data, net, &config).unwrap();
+    let problem = Problem::new(data, net, &fixed_step(0.3, 60, method, sampling)).unwrap();
     let mut keep = KeepAll { materialise_at: vec![60], ..Default::default() };
     assert_eq!(problem.run(&mut keep).unwrap().status, Status::Completed);
     keep

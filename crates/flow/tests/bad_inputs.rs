@@ -7,6 +7,8 @@ use flow::{
 };
 use model::{Dataset, InfiniteWidth, ModelError, Network};
 
+mod common;
+
 fn setup() -> (Dataset, Network) {
     (Dataset::sphere(5, 3, 1, 0).unwrap(), Network::init(50, 3, 1, 0).unwrap())
 }
@@ -103,12 +105,7 @@ fn divergence_is_a_status_not_nan() {
     let (data, net) = setup();
     let reference = InfiniteWidth::first_layer(&data).unwrap();
     let mut recorder = Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
-    let config = FlowConfig {
-        t_end: 2000.0,
-        step: StepSize::Fixed(20.0),
-        samples: SampleTimes::Uniform { intervals: 100 },
-        ..FlowConfig::default()
-    };
+    let config = common::uniform(2000.0, 20.0, 100);
     let out = run(&data, &net, &config, &mut recorder).unwrap();
     assert!(out.status.diverged(), "{:?}", out.status);
     assert!(out.t < 2000.0);

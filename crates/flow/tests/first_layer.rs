@@ -5,7 +5,7 @@ use flow::{Control, ErrorEstimate, FlowConfig, Recorder, RecorderOptions, Sample
 use model::{Dataset, InfiniteWidth, Network, PatternBits, expm_symmetric, gram_h, lambda_max};
 
 mod common;
-use common::network_with_margin;
+use common::{fixed_steps, network_with_margin, uniform};
 
 /// While no pattern flips, H is constant and u(t) = y + e^{−H(0)t}(u(0) − y) exactly (docs/theory.md §1.3).
 ///
@@ -25,12 +25,7 @@ fn flow_without_pattern_flips_is_linear_and_exact() {
 
     let reference = InfiniteWidth::first_layer(&data).unwrap();
     let mut recorder = Recorder::new(&reference, RecorderOptions::default());
-    let config = FlowConfig {
-        t_end,
-        step: StepSize::Fixed(0.005),
-        samples: SampleTimes::Uniform { intervals: 30 },
-        ..FlowConfig::default()
-    };
+    let config = uniform(t_end, 0.005, 30);
     let outcome = run(&data, &net, &config, &mut recorder).unwrap();
     assert_eq!(outcome.status, flow::Status::Completed);
     assert_eq!(outcome.network.a, net.a, "a must stay fixed bit for bit");
@@ -61,13 +56,7 @@ fn loss_never_increases_along_the_flow() {
     let net = Network::init(300, 5, 3, 0).unwrap();
     let reference = InfiniteWidth::first_layer(&data).unwrap();
     let mut recorder = Recorder::new(&reference, RecorderOptions { keep_u: false, ..Default::default() });
-    let config = FlowConfig {
-        t_end: 8.0,
-        step: StepSize::Fixed(0.01),
-        samples: SampleTimes::Uniform { intervals: 200 },
-        error_estimate: ErrorEstimate::LocalSampled { every: 10 },
-        ..FlowConfig::default()
-    };
+    let config = FlowConfig { error_estimate: ErrorEstimate::LocalSampled { every: 10 }, ..uniform(8.0, 0.01, 200) };
     run(&data, &net, &config, &mut recorder).unwrap();
     let samples = &recorder.trajectory().samples;
     for pair in samples.windows(2) {
@@ -139,11 +128,8 @@ fn du_dt_is_h_times_residual() {
     let centres = [0.05, 0.2, 0.3, 0.45, 0.5, 0.6, 0.8, 1.2, 2.0];
     let times: Vec<f64> = centres.iter().flat_map(|&c| [c - delta, c, c + delta]).collect();
     let config = FlowConfig {
-        t_end: 2.0 + delta,
-        step: StepSize::Fixed(1e-3),
-        samples: SampleTimes::Explicit(times),
         error_estimate: ErrorEstimate::LocalSampled { every: 100 },
-        ..FlowConfig::default()
+        ..fixed_steps(2.0 + delta, 1e-3, SampleTimes::Explicit(times))
     };
     let mut kept = Kept { samples: Vec::new() };
     run(&data, &net, &config, &mut kept).unwrap();
@@ -185,12 +171,7 @@ fn lemma_2_4_holds_while_its_premise_holds() {
     let net = Network::init(2000, 4, 2, 0).unwrap();
     let reference = InfiniteWidth::first_layer(&data).unwrap();
     let mut recorder = Recorder::new(&reference, RecorderOptions { lambda_min_every: 1, keep_u: true });
-    let config = FlowConfig {
-        t_end: 6.0,
-        step: StepSize::Fixed(0.01),
-        samples: SampleTimes::Uniform { intervals: 60 },
-        ..FlowConfig::default()
-    };
+    let config = uniform(6.0, 0.01, 60);
     run(&data, &net, &config, &mut recorder).unwrap();
     let tr = recorder.into_trajectory();
     let s0 = &tr.samples[0];
@@ -225,13 +206,7 @@ fn lemma_2_4_holds_while_its_premise_holds() {
 fn u_infinity_gap_shrinks_with_width() {
     let data = Dataset::sphere(5, 4, 13, 0).unwrap();
     let reference = InfiniteWidth::first_layer(&data).unwrap();
-    let config = FlowConfig {
-        t_end: 3.0,
-        step: StepSize::Fixed(0.02),
-        samples: SampleTimes::Uniform { intervals: 15 },
-        error_estimate: ErrorEstimate::LocalSampled { every: 10 },
-        ..FlowConfig::default()
-    };
+    let config = FlowConfig { error_estimate: ErrorEstimate::LocalSampled { every: 10 }, ..uniform(3.0, 0.02, 15) };
     let gap = |m: usize| {
         let net = Network::init(m, 4, 13, 0).unwrap();
         let mut recorder = Recorder::new(&reference, RecorderOptions::default());

@@ -7,7 +7,7 @@ use flow::{ErrorParts, KernelField, KernelState, LazyKernel, LazyOptions, OdeSta
 use model::{Dataset, Network};
 
 mod common;
-use common::network_with_margin;
+use common::{fixed_steps, network_with_margin, uniform};
 
 /// The exact step: k1 = F(x), the fused RK4 step, k5 = F(x_next) and the parts of (h/6)(k4 − k5);
 /// also ‖F(x)‖, the scale of the cancellation in k4 − k5.
@@ -79,6 +79,30 @@ fn compare(field: &KernelField<'_>, lazy: &mut LazyKernel<'_>, x0: &KernelState,
     g
 }
 
+/// The lazy stepper of `field` with `options` from `x0`, after [`compare`] over `steps` steps of `h`.
+fn lazy_compared<'a>(
+    field: &'a KernelField<'a>,
+    x0: &KernelState,
+    options: LazyOptions,
+    h: f64,
+    steps: usize,
+) -> (LazyKernel<'a>, Agreement) {
+    let mut lazy = LazyKernel::with_options(field, x0.clone(), options).unwrap();
+    let g = compare(field, &mut lazy, x0, h, steps);
+    (lazy, g)
+}
+
+/// Unit-sphere data (n × d) and the seeded init of width m, both drawn from `seed`.
+fn problem(n: usize, d: usize, m: usize, seed: u64) -> (Dataset, Network) {
+    (Dataset::sphere(n, d, seed, 0).unwrap(), Network::init(m, d, seed, 0).unwrap())
+}
+
+/// How many pre-activations of `data` change sign from `before` to `after`.
+fn flipped(data: &Dataset, before: &Network, after: &Network) -> u64 {
+    let patterns = |net: &Network| model::PatternBits::from_preactivations(net.forward(data).unwrap().z.as_ref());
+    patterns(after).changed_count(&patterns(before))
+}
+
 fn check(g: &Agreement) {
     assert!(g.state <= 1e-11 && g.u <= 1e-11 && g.loss <= 1e-11, "{g:?}");
     assert!(g.excess_state <= 1.0 && g.excess_u <= 1.0, "{g:?}");
@@ -93,8 +117,7 @@ fn no_flips_equals_the_exact_step() {
     let net = network_with_margin(&data, 2000, 0.05, 2);
     let field = KernelField::new(&data, &net.a);
     let x0 = KernelState::initial(&data, &net);
-    let mut lazy = LazyKernel::new(&field, x0.clone()).unwrap();
-    let g = compare(&field, &mut lazy, &x0, 0.01, 30);
+    let (lazy, g) = lazy_compared(&field, &x0, LazyOptions::default(), 0.01, 30);
     let c = lazy.counters();
     println!("no flips: {g:?} {c:?}");
     assert_eq!((c.flips, c.stage_flips, c.fallbacks), (0, 0, 0));
@@ -109,12 +132,9 @@ fn no_flips_equals_the_exact_step() {
 /// length τ and leaves the state alone.
 #[test]
 fn many_flips_equal_the_exact_step() {
-    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
-    let net = Network::init(40, 12, 3, 0).unwrap();
+    let (data, net) = problem(12, 12, 40, 3);
     let field = KernelField::new(&data, &net.a);
-    let x0 = KernelState::initial(&data, &net);
-    let mut lazy = LazyKernel::new(&field, x0.clone()).unwrap();
-    let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+    let (lazy, g) = lazy_compared(&field, &KernelState::initial(&data, &net), LazyOptions::default(), 0.1, 60);
     let c = lazy.counters();
     println!("many flips: {g:?} {c:?}");
     assert!(c.flips >= 20 && c.stage_flips >= 20, "the case must change many patterns: {c:?}");
@@ -135,14 +155,12 @@ fn many_flips_equal_the_exact_step() {
 /// exact step (the O(n) flip updates of H̄ are exact up to rounding).
 #[test]
 fn rebuilding_the_gram_matrix_or_not_gives_the_same_step() {
-    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
-    let net = Network::init(40, 12, 3, 0).unwrap();
+    let (data, net) = problem(12, 12, 40, 3);
     let field = KernelField::new(&data, &net.a);
     let x0 = KernelState::initial(&data, &net);
     for rebuild_row_flips in [1, u32::MAX] {
         let options = LazyOptions { rebuild_row_flips, ..LazyOptions::default() };
-        let mut lazy = LazyKernel::with_options(&field, x0.clone(), options).unwrap();
-        let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+        let (lazy, g) = lazy_compared(&field, &x0, options, 0.1, 60);
         let c = lazy.counters();
         println!("rebuild after {rebuild_row_flips} row flips: {g:?} {c:?}");
         if rebuild_row_flips == 1 {
@@ -158,13 +176,10 @@ fn rebuilding_the_gram_matrix_or_not_gives_the_same_step() {
 /// then disagrees with the exact one far beyond rounding; so the bound is what makes it exact.
 #[test]
 fn a_too_small_certainty_bound_breaks_the_step() {
-    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
-    let net = Network::init(40, 12, 3, 0).unwrap();
+    let (data, net) = problem(12, 12, 40, 3);
     let field = KernelField::new(&data, &net.a);
-    let x0 = KernelState::initial(&data, &net);
     let options = LazyOptions { certainty_factor: 0.01, ..LazyOptions::default() };
-    let mut lazy = LazyKernel::with_options(&field, x0.clone(), options).unwrap();
-    let g = compare(&field, &mut lazy, &x0, 0.1, 60);
+    let (lazy, g) = lazy_compared(&field, &KernelState::initial(&data, &net), options, 0.1, 60);
     println!("certainty factor 0.01: {g:?} {:?}", lazy.counters());
     assert!(g.state > 1e-6, "a too-small bound must change the trajectory: {g:?}");
 }
@@ -173,8 +188,7 @@ fn a_too_small_certainty_bound_breaks_the_step() {
 /// fused step is taken); switching back and forth keeps agreeing with the exact trajectory.
 #[test]
 fn the_fallback_is_exact_and_the_lazy_step_resumes_after_it() {
-    let data = Dataset::sphere(12, 12, 3, 0).unwrap();
-    let net = Network::init(40, 12, 3, 0).unwrap();
+    let (data, net) = problem(12, 12, 40, 3);
     let field = KernelField::new(&data, &net.a);
     let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
     let h = 0.1;
@@ -202,8 +216,7 @@ fn the_fallback_is_exact_and_the_lazy_step_resumes_after_it() {
 /// Non-finite values end in +∞ or an error, never a panic.
 #[test]
 fn non_finite_steps_end_in_infinity_or_an_error() {
-    let data = Dataset::sphere(6, 6, 3, 0).unwrap();
-    let net = Network::init(30, 6, 3, 0).unwrap();
+    let (data, net) = problem(6, 6, 30, 3);
     let field = KernelField::new(&data, &net.a);
     let mut lazy = LazyKernel::new(&field, KernelState::initial(&data, &net)).unwrap();
     assert!(lazy.step(f64::NAN).is_err() && lazy.step(0.0).is_err());
@@ -217,8 +230,7 @@ fn non_finite_steps_end_in_infinity_or_an_error() {
 /// The same bits on 1 and 2 threads, with the blocks in parallel (m = 600: three neuron blocks).
 #[test]
 fn same_bits_on_one_and_two_threads() {
-    let data = Dataset::sphere(10, 10, 5, 0).unwrap();
-    let net = Network::init(600, 10, 5, 0).unwrap();
+    let (data, net) = problem(10, 10, 600, 5);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
@@ -268,14 +280,8 @@ fn run_in(space: flow::Space, data: &Dataset, net: &Network, config: &flow::Flow
 /// grid points included, on a case whose patterns flip.
 #[test]
 fn the_driver_runs_the_lazy_step_and_it_matches_the_fused_run() {
-    let data = Dataset::sphere(12, 12, 5, 0).unwrap();
-    let net = Network::init(40, 12, 5, 0).unwrap();
-    let config = flow::FlowConfig {
-        t_end: 3.0,
-        step: flow::StepSize::Fixed(0.1),
-        samples: flow::SampleTimes::Explicit(vec![0.05, 1.0, 1.37, 2.5]),
-        ..Default::default()
-    };
+    let (data, net) = problem(12, 12, 40, 5);
+    let config = fixed_steps(3.0, 0.1, flow::SampleTimes::Explicit(vec![0.05, 1.0, 1.37, 2.5]));
     let (lazy, lazy_seen) = run_in(flow::Space::Kernel, &data, &net, &config);
     let (fused, fused_seen) = run_in(flow::Space::KernelFused, &data, &net, &config);
     assert_eq!((lazy.status, lazy.steps, lazy.evaluations), (fused.status, fused.steps, fused.evaluations));
@@ -289,12 +295,7 @@ fn the_driver_runs_the_lazy_step_and_it_matches_the_fused_run() {
         // The summed embedded estimates agree up to the rounding floor of k4 − k5.
         assert!((a.3 - b.3).abs() <= 1e-6 * b.3 + 1e-12, "sample errors {a:?} vs {b:?}");
     }
-    let flips = fused.network.forward(&data).unwrap().z;
-    let start = net.forward(&data).unwrap().z;
-    let changed = (0..start.nrows())
-        .flat_map(|i| (0..start.ncols()).map(move |r| (i, r)))
-        .filter(|&(i, r)| (start[(i, r)] >= 0.0) != (flips[(i, r)] >= 0.0))
-        .count();
+    let changed = flipped(&data, &net, &fused.network);
     assert!(changed > 10, "the case must flip patterns (flipped {changed})");
 }
 
@@ -302,15 +303,8 @@ fn the_driver_runs_the_lazy_step_and_it_matches_the_fused_run() {
 /// with a status that names that sample.
 #[test]
 fn a_diverging_lazy_run_returns_its_last_sample() {
-    let data = Dataset::sphere(6, 8, 2, 0).unwrap();
-    let net = Network::init(30, 8, 2, 0).unwrap();
-    let config = flow::FlowConfig {
-        t_end: 400.0,
-        step: flow::StepSize::Fixed(40.0),
-        samples: flow::SampleTimes::Uniform { intervals: 10 },
-        divergence_factor: 2.0,
-        ..Default::default()
-    };
+    let (data, net) = problem(6, 8, 30, 2);
+    let config = flow::FlowConfig { divergence_factor: 2.0, ..uniform(400.0, 40.0, 10) };
     let (out, seen) = run_in(flow::Space::Kernel, &data, &net, &config);
     let flow::Status::Diverged { t, step, .. } = out.status else { panic!("h = 40 must diverge: {:?}", out.status) };
     let last = seen.samples.last().unwrap();

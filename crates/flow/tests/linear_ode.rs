@@ -44,6 +44,14 @@ fn true_error(p: &Linear, x0: &Col<f64>, t_end: f64, h: f64) -> f64 {
     (&out.state - exact(p, x0, t_end)).norm_l2()
 }
 
+/// At T = 2 and h = 0.2, 0.1, 0.05: h, the true global error, and the error reports of runs under
+/// each of `estimates`.
+fn against_the_truth<const N: usize>(estimates: [ErrorEstimate; N]) -> Vec<(f64, f64, [flow::ErrorReport; N])> {
+    let (p, x0) = problem();
+    let reports = |h: f64| estimates.map(|estimate| run(&p, &x0, 2.0, h, estimate).error);
+    [0.2, 0.1, 0.05].into_iter().map(|h| (h, true_error(&p, &x0, 2.0, h), reports(h))).collect()
+}
+
 /// Classical RK4 is fourth order: halving h divides the global error by 2⁴ = 16 (band [12, 20]).
 #[test]
 fn rk4_is_fourth_order_on_a_linear_ode() {
@@ -61,11 +69,9 @@ fn rk4_is_fourth_order_on_a_linear_ode() {
 /// over-estimate is (1 − e^{−μT}) / (μT e^{−μT}) (≈ 3.2 at μT = 2, ≈ 5 here), so the band is [1, 8].
 #[test]
 fn error_estimate_is_honest_on_a_linear_ode() {
-    let (p, x0) = problem();
-    for h in [0.2, 0.1, 0.05] {
-        let truth = true_error(&p, &x0, 2.0, h);
-        let shadow = run(&p, &x0, 2.0, h, ErrorEstimate::Shadow).error;
-        let local = run(&p, &x0, 2.0, h, ErrorEstimate::LocalSampled { every: 1 }).error;
+    for (h, truth, [shadow, local]) in
+        against_the_truth([ErrorEstimate::Shadow, ErrorEstimate::LocalSampled { every: 1 }])
+    {
         let (rs, rl) = (shadow.final_state_error / truth, local.final_state_error / truth);
         println!("h = {h}: true {truth:.3e}, shadow/true {rs:.4}, local charge/true {rl:.3}");
         assert!((0.5..=2.0).contains(&rs), "shadow estimate off by {rs} at h = {h}");
@@ -136,10 +142,7 @@ fn samples_sit_on_the_grid_or_step_off_it() {
 /// one, and no credit for damping), by a factor that grows like 1/h.
 #[test]
 fn embedded_estimate_over_estimates_on_a_linear_ode() {
-    let (p, x0) = problem();
-    for h in [0.2, 0.1, 0.05] {
-        let truth = true_error(&p, &x0, 2.0, h);
-        let embedded = run(&p, &x0, 2.0, h, ErrorEstimate::Embedded).error;
+    for (h, truth, [embedded]) in against_the_truth([ErrorEstimate::Embedded]) {
         let ratio = embedded.final_state_error / truth;
         println!("h = {h}: true {truth:.3e}, embedded/true {ratio:.3}");
         assert!((1.0..=200.0).contains(&ratio), "embedded estimate off by {ratio} at h = {h}");

@@ -122,6 +122,27 @@ fn full_gd(data: &Dataset, net: &Network, eta: f64, iterations: usize) -> Vec<Ob
     out
 }
 
+/// The observer a reduced run is given, keeping every sample.
+type Keep<'a> = &'a mut dyn FnMut(&Sample) -> Control;
+
+/// Runs the reduced system of `src` under `policy` through `run` (given the system, its initial
+/// state and an observer that keeps every sample): the samples and the outcome.
+fn reduced_run<S: NeuronSource>(
+    data: &Dataset,
+    src: &S,
+    policy: BudgetPolicy,
+    run: impl FnOnce(&System<'_, S>, reduced::State, &mut Keep<'_>) -> reduced::Result<reduced::Outcome>,
+) -> (Vec<Obs>, reduced::Outcome) {
+    let sys = System::new(data, src, policy).unwrap();
+    let mut out = Vec::new();
+    let mut keep = |s: &Sample| {
+        out.push(Obs::from(s));
+        Control::Continue
+    };
+    let outcome = run(&sys, sys.initial_state().unwrap(), &mut (&mut keep as Keep<'_>)).unwrap();
+    (out, outcome)
+}
+
 fn reduced_flow<S: NeuronSource>(
     data: &Dataset,
     src: &S,
@@ -130,17 +151,9 @@ fn reduced_flow<S: NeuronSource>(
     t_end: f64,
     intervals: usize,
 ) -> (Vec<Obs>, reduced::Outcome) {
-    let sys = System::new(data, src, policy).unwrap();
-    let st = sys.initial_state().unwrap();
     let times: Vec<f64> =
         (0..=intervals).map(|k| if k == intervals { t_end } else { t_end * k as f64 / intervals as f64 }).collect();
-    let mut out = Vec::new();
-    let outcome = run_flow(&sys, st, h, &times, &mut |s: &Sample| {
-        out.push(Obs::from(s));
-        Control::Continue
-    })
-    .unwrap();
-    (out, outcome)
+    reduced_run(data, src, policy, |sys, st, keep| run_flow(sys, st, h, &times, keep))
 }
 
 fn reduced_gd<S: NeuronSource>(
@@ -150,15 +163,25 @@ fn reduced_gd<S: NeuronSource>(
     eta: f64,
     iterations: usize,
 ) -> (Vec<Obs>, reduced::Outcome) {
-    let sys = System::new(data, src, policy).unwrap();
-    let st = sys.initial_state().unwrap();
-    let mut out = Vec::new();
-    let outcome = run_gd(&sys, st, eta, iterations, |_| true, &mut |s: &Sample| {
-        out.push(Obs::from(s));
-        Control::Continue
-    })
-    .unwrap();
-    (out, outcome)
+    reduced_run(data, src, policy, |sys, st, keep| run_gd(sys, st, eta, iterations, |_| true, keep))
+}
+
+/// The full and the reduced run agree (see [`compare`]) on at least `at_least` samples, the budget
+/// grew mid-run (two passes or more), and some pattern changed by the last compared sample (else the
+/// comparison would be vacuous).
+fn assert_agreement_through_growth(full: &[Obs], (red, outcome): (Vec<Obs>, reduced::Outcome), at_least: usize) {
+    let compared = compare(full, &red, 1e-12);
+    println!("{compared} samples, outcome {outcome:?}, last full {:?}", full.last());
+    assert!(compared >= at_least, "only {compared} samples above 1e-10 of the initial loss");
+    assert!(outcome.passes >= 2, "the budget never grew: {outcome:?}");
+    assert!(full[compared - 1].changes > 0.0, "no pattern changed: the comparison is vacuous");
+}
+
+/// Full GD from `net` and reduced GD from `src` (the same network) agree through budget growth, on
+/// at least 20 samples.
+fn gd_agrees_through_growth(data: &Dataset, net: &Network, src: &impl NeuronSource, eta: f64, iterations: usize) {
+    let full = full_gd(data, net, eta, iterations);
+    assert_agreement_through_growth(&full, reduced_gd(data, src, SMALL_BUDGET, eta, iterations), 20);
 }
 
 /// A small initial budget, so that it must grow mid-run.
@@ -173,12 +196,7 @@ fn flow_n3_agrees_with_the_full_flow_through_budget_growth() {
     let (h, t_end, intervals) = (0.1, 40.0, 40);
     let full = full_flow(&data, &net, h, t_end, intervals);
     let src = SeededInit::new(&data, m, 11, 0).unwrap();
-    let (red, outcome) = reduced_flow(&data, &src, SMALL_BUDGET, h, t_end, intervals);
-    let compared = compare(&full, &red, 1e-12);
-    println!("{compared} samples, outcome {outcome:?}, last full {:?}", full.last());
-    assert!(compared >= 10, "only {compared} samples above 1e-10 of the initial loss");
-    assert!(outcome.passes >= 2, "the budget never grew: {outcome:?}");
-    assert!(full[compared - 1].changes > 0.0, "no pattern changed: the comparison is vacuous");
+    assert_agreement_through_growth(&full, reduced_flow(&data, &src, SMALL_BUDGET, h, t_end, intervals), 10);
 }
 
 #[test]
@@ -204,34 +222,16 @@ fn samples_never_change_the_reduced_flow_and_it_matches_the_full_flow_between_gr
 
 #[test]
 fn gd_n3_agrees_with_full_gd_through_budget_growth() {
-    let data = data(3, 3, 1.0);
-    let m = 200_000;
+    let (data, m) = (data(3, 3, 1.0), 200_000);
     let net = Network::init(m, 3, 12, 0).unwrap();
-    let (eta, iterations) = (0.5, 150);
-    let full = full_gd(&data, &net, eta, iterations);
-    let src = SeededInit::new(&data, m, 12, 0).unwrap();
-    let (red, outcome) = reduced_gd(&data, &src, SMALL_BUDGET, eta, iterations);
-    let compared = compare(&full, &red, 1e-12);
-    println!("{compared} samples, outcome {outcome:?}, last full {:?}", full.last());
-    assert!(compared >= 20, "only {compared} samples above 1e-10 of the initial loss");
-    assert!(outcome.passes >= 2, "the budget never grew: {outcome:?}");
-    assert!(full[compared - 1].changes > 0.0, "no pattern changed: the comparison is vacuous");
+    gd_agrees_through_growth(&data, &net, &SeededInit::new(&data, m, 12, 0).unwrap(), 0.5, 150);
 }
 
 #[test]
 fn gd_n10_agrees_with_full_gd() {
     let data = data(10, 10, 0.3);
-    let m = 50_000;
-    let net = Network::init(m, 10, 13, 0).unwrap();
-    let (eta, iterations) = (0.3, 200);
-    let full = full_gd(&data, &net, eta, iterations);
-    let src = GivenNetwork::new(&data, &net).unwrap();
-    let (red, outcome) = reduced_gd(&data, &src, SMALL_BUDGET, eta, iterations);
-    let compared = compare(&full, &red, 1e-12);
-    println!("{compared} samples, outcome {outcome:?}, last full {:?}", full.last());
-    assert!(compared >= 20);
-    assert!(outcome.passes >= 2, "the budget never grew: {outcome:?}");
-    assert!(full[compared - 1].changes > 0.0);
+    let net = Network::init(50_000, 10, 13, 0).unwrap();
+    gd_agrees_through_growth(&data, &net, &GivenNetwork::new(&data, &net).unwrap(), 0.3, 200);
 }
 
 /// A neuron planted just outside the initial budget, on the side the dynamics push it across 0:

@@ -6,20 +6,15 @@ use report::{Provenance, render_figure1};
 /// Loss 50·f^k; pattern change, distance and gap rising linearly to their finals; λmin(H(k)) = λ.
 fn run(seed_index: usize, f: f64, pattern: f64, distance: f64, lambda: f64, gap: f64) -> Figure1Run {
     let k = 100;
-    let t = |i: usize| i as f64 / k as f64;
-    Figure1Run {
-        seed_index,
-        trial: 0,
-        status: "completed".into(),
-        curves: Figure1Curves {
-            loss: (0..=k).map(|i| 50.0 * f.powi(i as i32)).collect(),
-            pattern_change_fraction: (0..=k).map(|i| pattern * t(i)).collect(),
-            max_weight_distance: (0..=k).map(|i| distance * t(i)).collect(),
-            lambda_min_h: (0..=k).map(|_| Some(lambda)).collect(),
-            infinite_width_gap: (0..=k).map(|i| gap * t(i)).collect(),
-        },
-        max_infinite_width_gap: gap,
-    }
+    let rising = |end: f64| -> Vec<f64> { (0..=k).map(|i| end * (i as f64 / k as f64)).collect() };
+    let curves = Figure1Curves {
+        loss: (0..=k).map(|i| 50.0 * f.powi(i as i32)).collect(),
+        pattern_change_fraction: rising(pattern),
+        max_weight_distance: rising(distance),
+        lambda_min_h: vec![Some(lambda); k + 1],
+        infinite_width_gap: rising(gap),
+    };
+    Figure1Run { seed_index, trial: 0, status: "completed".into(), curves, max_infinite_width_gap: gap }
 }
 
 const WIDTHS: [usize; 3] = [100, 400, 1600];

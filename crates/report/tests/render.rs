@@ -5,17 +5,11 @@ use lemmas::result::{ProofWidth, Role};
 use lemmas::{ClaimResult, NoProgress, Verdict};
 use report::{LineChart, Page, Provenance, ReferenceLine, Series, markdown_table, render_claims};
 
+/// The tiny profile's common configuration (n = d = 4, widths 50 and 400, 12 seeds, δ = 0.2,
+/// bisection 2, RK4 step 0.2) with the default horizon and iterations.
 fn tiny() -> CheckConfig {
-    CheckConfig {
-        n: 4,
-        d: 4,
-        widths: vec![50, 400],
-        seeds: 12,
-        delta: 0.2,
-        bisection_steps: 2,
-        step: 0.2,
-        ..Default::default()
-    }
+    let default = CheckConfig::default();
+    CheckConfig { horizon: default.horizon, iterations: default.iterations, ..lemmas::Profile::tiny_base() }
 }
 
 fn provenance() -> Provenance {

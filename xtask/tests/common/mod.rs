@@ -11,6 +11,34 @@ pub fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().expect("runs")
 }
 
+/// Runs the binary with `args` followed by `--out out` (where most runs name their output).
+pub fn xtask_out(args: &[&str], out: &Path) -> Output {
+    xtask(&[args, &["--out", out.to_str().unwrap()]].concat())
+}
+
+/// Runs `train` on `dir`'s `x.npy` and `y.npy`, with `flags` after them.
+pub fn train(dir: &Path, flags: &[&str]) -> Output {
+    let (x, y) = (arg(dir, "x.npy"), arg(dir, "y.npy"));
+    xtask(&[&["train", "--x", &x, "--y", &y][..], flags].concat())
+}
+
+/// A JSON file's contents.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One `#[test]` per entry `name: expression;` (doc comments allowed before the name): each test
+/// evaluates its expression, a call of a helper that asserts. For lists of one-call tests that keep
+/// a test name per case.
+#[allow(unused_macros)]
+macro_rules! one_call_tests {
+    ($($(#[$attr:meta])* $name:ident: $call:expr;)*) => {
+        $($(#[$attr])* #[test] fn $name() { $call; })*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use one_call_tests;
+
 /// Runs the binary once per argument list, all at the same time, and waits for every one (for
 /// tests that compare runs in separate folders: a 1-thread and a 2-thread run, or two shards,
 /// share the machine's cores instead of waiting for each other).

@@ -64,3 +64,20 @@ pub fn any_nan(snapshots: &[Snapshot]) -> bool {
             || s.squared_distances.iter().any(|v| v.is_nan())
     })
 }
+
+/// `iterations` steps of `method` at the fixed step `eta`, on the inputs `sampling` draws (the
+/// other settings the defaults).
+pub fn fixed_step(
+    eta: f64,
+    iterations: usize,
+    method: descent::Method,
+    sampling: descent::Sampling,
+) -> descent::DescentConfig {
+    descent::DescentConfig {
+        learning_rate: descent::LearningRate::Fixed(eta),
+        iterations,
+        method,
+        sampling,
+        ..Default::default()
+    }
+}
