@@ -5,6 +5,8 @@
 
 use std::f64::consts::PI;
 
+use serde::{Deserialize, Serialize};
+
 /// Width of docs/theory.md §2.1's route: Hoeffding per entry with a union bound over n² entries, then
 /// ‖·‖₂ ≤ ‖·‖_F ≤ nε: m₂.₂ = 8 n² log(2n²/δ) / λ0².
 pub fn proof_width_spec(n: usize, delta: f64, lambda0: f64) -> f64 {
@@ -159,4 +161,65 @@ pub fn log10_thm26_fixed_point_width(n: usize, delta: f64, lambda0: f64) -> f64 
         l = next;
     }
     l
+}
+
+/// The exponents of one claim's width formula, as the proof states them (Du et al.) and as later
+/// analyses improved them (orders only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProofOrders {
+    /// The formula's order, e.g. "n² log(n/δ)/λ0²".
+    pub formula: String,
+    /// Exponent of n.
+    pub n: f64,
+    /// Exponent of 1/δ (0 when only a logarithm).
+    pub delta: f64,
+    /// Exponent of 1/λ0.
+    pub lambda0: f64,
+    /// A later, lower order in n (order only, no constant), with its source.
+    pub improved_n: Option<(f64, String)>,
+}
+
+/// Song & Yang 2019's lower order in n for the flows' and GD's widths (order only).
+fn song_yang() -> Option<(f64, String)> {
+    Some((4.0, "Song & Yang 2019: about n⁴ up to logarithms (matrix concentration instead of Markov)".to_string()))
+}
+
+/// The orders of Lem 2.2's width m₂.₂ (also Lem 2.3's λmin part, which needs it).
+pub fn lem22_orders() -> ProofOrders {
+    ProofOrders {
+        formula: "n² log(n/δ)/λ0² (m₂.₂ = 8 n² log(2n²/δ)/λ0²)".into(),
+        n: 2.0,
+        delta: 0.0,
+        lambda0: 2.0,
+        improved_n: None,
+    }
+}
+
+/// The orders of Lem 2.5's premise R′ < R at the mean residual.
+pub fn lem25_orders() -> ProofOrders {
+    ProofOrders {
+        formula: "n⁵‖y − u(0)‖²/(δ²λ0⁴), i.e. n⁶/(δ²λ0⁴) with ‖y − u(0)‖² ∝ n (R′ < R at the mean residual)".into(),
+        n: 6.0,
+        delta: 2.0,
+        lambda0: 4.0,
+        improved_n: song_yang(),
+    }
+}
+
+/// The orders of Thm 2.1's m₂.₁ and Thm 3.1's m₃.₁.
+pub fn thm21_thm31_orders() -> ProofOrders {
+    ProofOrders {
+        formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(),
+        n: 6.0,
+        delta: 3.0,
+        lambda0: 4.0,
+        improved_n: song_yang(),
+    }
+}
+
+/// The orders of Thm 2.6's width.
+pub fn thm26_orders() -> ProofOrders {
+    ProofOrders {
+        formula: "n⁶ log(m/δ)/(λ0⁴δ³)".into(), n: 6.0, delta: 3.0, lambda0: 4.0, improved_n: song_yang()
+    }
 }

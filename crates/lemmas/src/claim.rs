@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::LemmaError;
+use crate::bounds::ProofOrders;
 use crate::config::{CheckConfig, ClaimId};
 use crate::profile::Profile;
 use crate::result::{
@@ -30,8 +31,11 @@ pub struct Identity {
 
 /// A claim of the paper.
 pub trait Claim: Sync {
-    /// Its entry in the table.
-    fn id(&self) -> ClaimId;
+    /// Its entry in the `claims!` table, found by its key (a claim file never names it).
+    fn id(&self) -> ClaimId {
+        // A claim is run only through the table (`ClaimId::claim`), which holds every claim's key.
+        ClaimId::parse(self.identity().key).expect("every claim is listed in the claims! table")
+    }
     /// Its names.
     fn identity(&self) -> Identity;
     /// Its configuration under a named profile.
@@ -39,6 +43,13 @@ pub trait Claim: Sync {
     /// Draws the data and computes everything that does not depend on a seed (λ0, radii, widths,
     /// horizons), refusing derived quantities outside their domain before any seed runs.
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError>;
+    /// Flop-equivalents of one seed at width m with λ0 of the data: the one cost model, read by
+    /// the plan line, the refusals and the scaling forecast (built from [`crate::cost`]).
+    fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64;
+    /// Du et al.'s orders of the width premise of event `event`; none when it holds at any width.
+    fn proof_orders(&self, _event: &str) -> Option<ProofOrders> {
+        None
+    }
 }
 
 /// A claim prepared for one configuration.

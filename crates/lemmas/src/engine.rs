@@ -520,6 +520,9 @@ mod tests {
         fn config(&self, _: Profile) -> CheckConfig {
             CheckConfig::default()
         }
+        fn seed_flops(&self, _: &CheckConfig, _: f64, m: usize) -> f64 {
+            m as f64
+        }
         fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
             Ok(Box::new(SyntheticPrep { rule: self.rule, target: self.target }))
         }

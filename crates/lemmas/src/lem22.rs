@@ -4,15 +4,17 @@ use model::{
     GaussianPreactivations, PatternBits, gram_h_from_patterns, h_infinity, lambda_min, spectral_norm_symmetric,
 };
 
+use crate::bounds::{self, ProofOrders};
 use crate::bounds::{
     hoeffding_radius, log10_proof_width_slide, log10_proof_width_spec, proof_width_slide, proof_width_spec,
     slide_radius,
 };
 use crate::claim::{Claim, Identity, Prepared};
 use crate::claim::{EventSpec, Measured, SeedCtx, SeedOutcome};
+use crate::cost;
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::ROUNDING;
-use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
+use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Lem 2.2 = paper Lem 3.1.
 pub struct Lem22;
@@ -33,9 +35,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem22 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Lem22
-    }
     fn identity(&self) -> Identity {
         Identity { slide: "Lem 2.2", paper: "Lem 3.1", key: "lem-2.2", title: "H(0) is close to H∞" }
     }
@@ -59,6 +58,15 @@ impl Claim for Lem22 {
                 ..CheckConfig::default()
             },
         }
+    }
+    /// Z(0) from the Cholesky sampler when d ≥ n (n normals and L ξ per neuron), then H(0) and its λmin.
+    fn seed_flops(&self, cfg: &CheckConfig, _lambda0: f64, m: usize) -> f64 {
+        let (n, mf) = (cfg.n as f64, m as f64);
+        let z0 = if cfg.d >= cfg.n { mf * n * (cost::NORMAL_FLOPS + n) } else { cost::init_flops(cfg, m) };
+        z0 + n * n * mf + 10.0 * n * n * n
+    }
+    fn proof_orders(&self, _event: &str) -> Option<ProofOrders> {
+        Some(bounds::lem22_orders())
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;

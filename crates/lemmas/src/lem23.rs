@@ -7,11 +7,13 @@ use statrs::function::erf::erf;
 use std::f64::consts::PI;
 
 use crate::bounds::lem23_radius as radius;
+use crate::bounds::{self, ProofOrders};
 use crate::claim::{Claim, Identity, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::cost;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::ROUNDING;
-use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
+use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// The certificate B = (1/m) Σ_ij |x_iᵀx_j| Σ_r 1{A_ir ∪ A_jr}, A_ir = {|w_r(0)ᵀx_i| < R}, computed
 /// from Z = X W(0)ᵀ alone. It bounds Σ_ij |H_ij(W) − H_ij(0)| for every W in the ball of radius R.
@@ -78,9 +80,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem23 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Lem23
-    }
     fn identity(&self) -> Identity {
         Identity {
             slide: "Lem 2.3",
@@ -103,6 +102,15 @@ impl Claim for Lem23 {
                 ..CheckConfig::default()
             },
         }
+    }
+    /// W(0), then a fresh perturbation of W at each of several radii (about eight draws of m·d
+    /// normals, measured) and H at each: about five n²m passes.
+    fn seed_flops(&self, cfg: &CheckConfig, _lambda0: f64, m: usize) -> f64 {
+        let (n, d, mf) = (cfg.n as f64, cfg.d as f64, m as f64);
+        cost::init_flops(cfg, m) + 8.0 * mf * d * cost::NORMAL_FLOPS + 5.0 * n * n * mf + 10.0 * n * n * n
+    }
+    fn proof_orders(&self, event: &str) -> Option<ProofOrders> {
+        (event == "with-lem-2.2").then(bounds::lem22_orders)
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;

@@ -6,7 +6,7 @@ use crate::claim::{Claim, Identity, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
-use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
+use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Lem 2.4 = paper Lem 3.3.
 pub struct Lem24;
@@ -20,9 +20,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem24 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Lem24
-    }
     fn identity(&self) -> Identity {
         Identity {
             slide: "Lem 2.4",
@@ -33,6 +30,9 @@ impl Claim for Lem24 {
     }
     fn config(&self, profile: Profile) -> CheckConfig {
         crate::profile::flow_profile(profile)
+    }
+    fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+        crate::cost::first_layer_flow_flops(cfg, lambda0, m)
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         let data = make_data(cfg)?;

@@ -7,7 +7,7 @@ use crate::claim::{Claim, Identity, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, run_until};
-use crate::{CheckConfig, ClaimId, DataKind, LemmaError, Profile, Solver, make_data};
+use crate::{CheckConfig, DataKind, LemmaError, Profile, Solver, make_data};
 
 /// Slide Lem 2.5 = paper Lem 3.4.
 pub struct Lem25;
@@ -43,9 +43,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem25 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Lem25
-    }
     fn identity(&self) -> Identity {
         Identity { slide: "Lem 2.5", paper: "Lem 3.4", key: "lem-2.5", title: "R′ < R closes the argument for all t" }
     }
@@ -70,6 +67,12 @@ impl Claim for Lem25 {
             }
             Profile::Paper => CheckConfig { widths: vec![4_000_000], seeds: 6, step: 0.5, ..correlated },
         }
+    }
+    fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+        crate::cost::reduced_seed_flops(cfg, m).unwrap_or_else(|| crate::cost::first_layer_flow_flops(cfg, lambda0, m))
+    }
+    fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
+        Some(crate::bounds::lem25_orders())
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if cfg.delta >= 0.5 {

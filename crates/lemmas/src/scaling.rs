@@ -15,7 +15,12 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::bounds::ProofOrders;
 use crate::claim::SeedOutcome;
+pub use crate::cost::{
+    AUDIT_FIXED_FLOPS, ELEMENTWISE_FLOPS, FORECAST_FLOPS_PER_THREAD, NORMAL_FLOPS, REDUCED_FLOPS_PER_DRAW,
+    REDUCED_FLOPS_PER_UPDATE,
+};
 use crate::engine::{Progress, RunContext, SeedStore, Shard, seed_state_bytes};
 use crate::fit::{ExponentFit, FitPoint, fit_exponent, least_squares};
 use crate::result::{Interval, ProofWidth};
@@ -431,57 +436,10 @@ pub struct PointResult {
     pub threshold: ClaimThreshold,
 }
 
-/// The exponents of one claim's width formula, as the proof states them (Du et al.) and as later
-/// analyses improved them (orders only).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProofOrders {
-    /// The formula's order, e.g. "n² log(n/δ)/λ0²".
-    pub formula: String,
-    /// Exponent of n.
-    pub n: f64,
-    /// Exponent of 1/δ (0 when only a logarithm).
-    pub delta: f64,
-    /// Exponent of 1/λ0.
-    pub lambda0: f64,
-    /// A later, lower order in n (order only, no constant), with its source.
-    pub improved_n: Option<(f64, String)>,
-}
-
-/// Du et al.'s orders for an event's width premise; none when the event holds at any width.
+/// Du et al.'s orders for an event's width premise; none when the event holds at any width (the
+/// claim's own [`crate::claim::Claim::proof_orders`]).
 pub fn proof_orders(claim: ClaimId, event: &str) -> Option<ProofOrders> {
-    let song_yang =
-        Some((4.0, "Song & Yang 2019: about n⁴ up to logarithms (matrix concentration instead of Markov)".to_string()));
-    match (claim, event) {
-        (ClaimId::Lem22, _) | (ClaimId::Lem23, "with-lem-2.2") => Some(ProofOrders {
-            formula: "n² log(n/δ)/λ0² (m₂.₂ = 8 n² log(2n²/δ)/λ0²)".into(),
-            n: 2.0,
-            delta: 0.0,
-            lambda0: 2.0,
-            improved_n: None,
-        }),
-        (ClaimId::Lem23, _) | (ClaimId::Lem24, _) => None,
-        (ClaimId::Lem25, _) => Some(ProofOrders {
-            formula: "n⁵‖y − u(0)‖²/(δ²λ0⁴), i.e. n⁶/(δ²λ0⁴) with ‖y − u(0)‖² ∝ n (R′ < R at the mean residual)".into(),
-            n: 6.0,
-            delta: 2.0,
-            lambda0: 4.0,
-            improved_n: song_yang.clone(),
-        }),
-        (ClaimId::Thm21 | ClaimId::Thm31, _) => Some(ProofOrders {
-            formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(),
-            n: 6.0,
-            delta: 3.0,
-            lambda0: 4.0,
-            improved_n: song_yang,
-        }),
-        (ClaimId::Thm26, _) => Some(ProofOrders {
-            formula: "n⁶ log(m/δ)/(λ0⁴δ³)".into(),
-            n: 6.0,
-            delta: 3.0,
-            lambda0: 4.0,
-            improved_n: song_yang,
-        }),
-    }
+    claim.claim().proof_orders(event)
 }
 
 /// The width of a proof route (one place reads `ProofWidth`, whatever its representation).
@@ -639,119 +597,18 @@ pub fn joint_confidence() -> f64 {
     inference::joint_confidence(SERIES_ERROR, FIT_CONFIDENCE)
 }
 
-/// Effective throughput of the time forecast's flop model, in flop/s per thread: calibrated on the
-/// `scaling` record (docs/scaling/RUN.md: the forecast of the whole run lay within 1.1× of its
-/// measured 2087 s before [`ELEMENTWISE_FLOPS`] and the other fitted terms joined the model,
-/// 1.45× since; the model counts
-/// dense work, so shortcuts such as the Cholesky sampler show up as a high effective rate). The
-/// same rate serves the `verify-lemmas` plan line, whose tests hold it within 2× of every profile.
-pub const FORECAST_FLOPS_PER_THREAD: f64 = 2.4e10;
-
-/// Flops per n² counted for one update of an active neuron by the reduced solver (stage
-/// pre-activations K g, gradients, outputs, the exact observables, Thm 3.1's audit).
-pub const REDUCED_FLOPS_PER_UPDATE: f64 = 30.0;
-
-/// The steps of one seed's dynamics at width m: RK4 steps to max(T, 8/λ0) for the flows, GD
-/// iterations for Thm 3.1, none for the initialisation-only claims and the reduced solver.
-pub fn seed_steps(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
-    let has_reduced = matches!(claim, ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31);
-    if has_reduced && crate::reduced_flow::use_reduced(cfg, m, cfg.n) {
-        return 0.0;
-    }
-    match claim {
-        ClaimId::Lem22 | ClaimId::Lem23 => 0.0,
-        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm26 => {
-            (cfg.horizon.max(8.0 / lambda0) / cfg.step).ceil()
-        }
-        ClaimId::Thm31 => {
-            let eta = descent::LearningRate::theorem_eta(cfg.c_eta, lambda0, cfg.n);
-            (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil())
-        }
-    }
-}
-
 /// Seconds one thread takes for one seed at width m: [`seed_flops`] at [`FORECAST_FLOPS_PER_THREAD`].
 pub fn seed_seconds(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
     seed_flops(claim, cfg, lambda0, m) / FORECAST_FLOPS_PER_THREAD
 }
 
-/// Flop-equivalents per normal the reduced solver draws (with its neuron's share of the pass's
-/// bookkeeping) at [`FORECAST_FLOPS_PER_THREAD`]: fitted on 2026-12-07 to Lem 2.5's tiny run
-/// (10⁸ neurons drawn, 29.6 s of CPU on 2 threads), where the stream dominates; about 180 ns a
-/// neuron at n = d = 2 over its eight passes.
-pub const REDUCED_FLOPS_PER_DRAW: f64 = 270.0;
-
-/// Flop-equivalents per entry of the n × m arrays that every stage of a flow and every GD step
-/// touches elementwise beside its GEMMs (ReLU patterns, D, the updates of Z and C, the sums of
-/// the observers), at [`FORECAST_FLOPS_PER_THREAD`]. Refitted on 2026-12-07, after the flows
-/// stopped allocating per stage, to the quick profile's Lem 2.4 and Thm 2.1 (n = 6, where this
-/// term is about two thirds of a stage) and checked on the paper profile's (n = 20).
-pub const ELEMENTWISE_FLOPS: f64 = 45.0;
-
-/// Flop-equivalents per standard normal drawn (ChaCha8 words and the normal transform, about
-/// 4 ns): fitted on 2026-12-07 to Lem 2.2's quick (n = 10) and paper (n = 20) runs, where the
-/// Cholesky sampler's n normals and n² products per neuron are most of the work.
-pub const NORMAL_FLOPS: f64 = 90.0;
-
-/// The fixed cost of one audited iterate of Thm 3.1 besides its O(n³) and n × m work, in
-/// flop-equivalents (about 3 µs): the setup of its small eigen-solves and the bookkeeping of
-/// its inequalities, which dominate at the quick profile's n = 4, m ≤ 1000 and an audit at every
-/// step. Fitted on 2026-12-07 to that run; the `scaling` profile audits one step in
-/// `SCALING_AUDIT_EVERY`, and its record's forecast stays within 2× with it.
-pub const AUDIT_FIXED_FLOPS: f64 = 7.0e4;
-
 /// The wall time of the committed `scaling` record on 2 threads, seconds (docs/scaling/RUN.md).
 pub const RECORD_SECONDS: f64 = 2087.0;
 
-/// Flops of one seed of a point at width m (with λ0 of its data): the model behind the time
-/// forecast. Initialisation draws m·d normals ([`NORMAL_FLOPS`] each) and forms the n × m
-/// pre-activations. Lem 2.2 draws Z(0) by the Cholesky sampler when d ≥ n and adds H(0) (n²m)
-/// and its λmin (10n³); Lem 2.3 draws about eight perturbations of W and makes five such passes.
-/// The flows (Lem 2.4, 2.5, Thm 2.1, 2.6) take ⌈max(T, 8/λ0)/h⌉ RK4 steps of 4 stages, tripled by
-/// step doubling, each stage a kernel-space product (4n²m, d ≥ n) or a weight-space pair (4nmd);
-/// Thm 2.6's stages cost twice a weight-space pair. Thm 3.1 takes ⌈16/(ηλ0)⌉ GD steps of 4n²m
-/// with η = c_η λ0/n², plus its audit's three n × n eigen-solves and H(k) (2n²m) at two iterates
-/// of every `audit_every` ([`AUDIT_FIXED_FLOPS`] each besides). Every stage and GD step also touches its
-/// n × m arrays elementwise ([`ELEMENTWISE_FLOPS`] per entry).
-///
-/// A seed on the reduced solver (docs/theory.md §5, Lem 2.5 and the proof-width profile) takes
-/// about eight passes over the stream (run and shadow, with budget growths), each d normals
-/// ([`REDUCED_FLOPS_PER_DRAW`] each) and an n × d product per neuron, then
-/// [`REDUCED_FLOPS_PER_UPDATE`]·n² per update of an active neuron.
+/// Flops of one seed of `claim` at width m (with λ0 of its data): the claim's own
+/// [`crate::claim::Claim::seed_flops`], from the pieces of [`crate::cost`].
 pub fn seed_flops(claim: ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
-    let (n, d, mf) = (cfg.n as f64, cfg.d as f64, m as f64);
-    let has_reduced = matches!(claim, ClaimId::Lem25 | ClaimId::Thm21 | ClaimId::Thm31);
-    if has_reduced && crate::reduced_flow::use_reduced(cfg, m, cfg.n) {
-        let updates = crate::reduced_flow::active_updates(cfg, m).unwrap_or(0.0);
-        return 8.0 * mf * d * (REDUCED_FLOPS_PER_DRAW + n) + updates * REDUCED_FLOPS_PER_UPDATE * n * n;
-    }
-    let init = mf * d * (NORMAL_FLOPS + 2.0 * n);
-    let stage = if cfg.d >= cfg.n { 4.0 * n * n * mf } else { 4.0 * n * mf * d };
-    match claim {
-        // Z(0) from the Cholesky sampler when d ≥ n (n normals and L ξ per neuron), then H(0).
-        ClaimId::Lem22 => {
-            let z0 = if cfg.d >= cfg.n { mf * n * (NORMAL_FLOPS + n) } else { init };
-            z0 + n * n * mf + 10.0 * n * n * n
-        }
-        // W(0), then a fresh perturbation of W at each of several radii (about eight draws of
-        // m·d normals, measured) and H at each: about five n²m passes.
-        ClaimId::Lem23 => init + 8.0 * mf * d * NORMAL_FLOPS + 5.0 * n * n * mf + 10.0 * n * n * n,
-        ClaimId::Lem24 | ClaimId::Lem25 | ClaimId::Thm21 => {
-            let steps = seed_steps(claim, cfg, lambda0, m);
-            init + steps * 4.0 * 3.0 * (stage + ELEMENTWISE_FLOPS * n * mf)
-        }
-        // Both layers: the generic (unfused) RK4 composition copies and updates the whole state
-        // at every stage, about twice the work of a weight-space pair (measured at n = 6 and 20).
-        ClaimId::Thm26 => {
-            let steps = seed_steps(claim, cfg, lambda0, m);
-            init + steps * 4.0 * 3.0 * 2.0 * (8.0 * n * mf * d + ELEMENTWISE_FLOPS * n * mf)
-        }
-        ClaimId::Thm31 => {
-            let k = seed_steps(claim, cfg, lambda0, m);
-            let audit = 2.0 * (30.0 * n * n * n + 2.0 * n * n * mf + AUDIT_FIXED_FLOPS) / cfg.audit_every as f64;
-            init + k * (4.0 * n * n * mf + ELEMENTWISE_FLOPS * n * mf + audit)
-        }
-    }
+    claim.claim().seed_flops(cfg, lambda0, m)
 }
 
 /// What a scaling run is expected to take, before it starts.

