@@ -315,17 +315,8 @@ pub fn check_threads(threads: usize) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Bytes in the largest fitting unit, e.g. "3.2 GiB".
-pub fn bytes(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{b} B") } else { format!("{v:.1} {}", units[u]) }
-}
+/// Bytes in binary units, e.g. "512 B", "1.5 GiB" (the training door's formatter).
+pub use train::bytes;
 
 /// Seconds as a short duration, e.g. "40 s", "12 min", "3.5 h", "2.0e6 days".
 pub fn duration(s: f64) -> String {

@@ -40,6 +40,20 @@ impl model::Observer<descent::View<'_>, descent::DescentError> for LastIterate {
     }
 }
 
+/// A recorded sample as a row, with the bound ratio of its dynamics (discrete for first-layer GD).
+fn row(s: &model::Sample, bound_ratio: Option<f64>) -> Row {
+    Row {
+        t: s.t,
+        step: s.step,
+        loss: s.loss,
+        residual_sq: s.residual_sq,
+        bound_ratio,
+        pattern_change_fraction: s.pattern_change_fraction,
+        max_weight_distance: s.max_weight_distance,
+        lambda_min_h: s.lambda_min_h,
+    }
+}
+
 /// Trains `net` on `data` with every neuron stored; `watch` sees every step. The options are
 /// checked first ([`Options::validate`]).
 pub fn train(data: &Dataset, net: &Network, options: &Options, watch: &mut dyn Watch) -> Result<Trained, TrainError> {
@@ -94,20 +108,7 @@ fn first_layer_gd(data: &Dataset, net: &Network, o: &Options, watch: &mut dyn Wa
     let mut last = LastIterate(None);
     let outcome = problem.run(&mut (&mut rec, (Watching(watch), &mut last)))?;
     let traj = rec.inner.into_trajectory();
-    let mut rows: Vec<Row> = traj
-        .samples
-        .iter()
-        .map(|s| Row {
-            t: s.t,
-            step: s.step,
-            loss: s.loss,
-            residual_sq: s.residual_sq,
-            bound_ratio: s.discrete_bound_ratio,
-            pattern_change_fraction: s.pattern_change_fraction,
-            max_weight_distance: s.max_weight_distance,
-            lambda_min_h: s.lambda_min_h,
-        })
-        .collect();
+    let mut rows: Vec<Row> = traj.samples.iter().map(|s| row(s, s.discrete_bound_ratio)).collect();
     // The last accepted iterate is always a row (a diverged run can stop between samples).
     if let Some(row) = last.0
         && rows.last().is_none_or(|r| r.step != row.step)
@@ -189,20 +190,6 @@ fn flow_like(data: &Dataset, net: &Network, o: &Options, watch: &mut dyn Watch) 
             (status, out.status.diverged(), None)
         }
     };
-    let rows = rec
-        .into_trajectory()
-        .samples
-        .iter()
-        .map(|s| Row {
-            t: s.t,
-            step: s.step,
-            loss: s.loss,
-            residual_sq: s.residual_sq,
-            bound_ratio: Some(s.bound_ratio),
-            pattern_change_fraction: s.pattern_change_fraction,
-            max_weight_distance: s.max_weight_distance,
-            lambda_min_h: s.lambda_min_h,
-        })
-        .collect();
+    let rows = rec.into_trajectory().samples.iter().map(|s| row(s, Some(s.bound_ratio))).collect();
     Ok(Trained { rows, status, diverged, eta })
 }
