@@ -1,4 +1,4 @@
-//! `cargo xtask bench-peers`: the Rust kernels timed side by side with NumPy and JAX peers doing the same computations, with ratios and agreement checks.
+//! `cargo xtask bench-peers`: the Rust kernels timed side by side with NumPy and JAX peers doing the same computations.
 //!
 //! One command, one run: the harness writes the inputs (X, y, W(0), a, and the Lem 2.2 data) as
 //! `.npy` files, times the project's own code paths in this process, runs `peers/numpy_peer.py`

@@ -1,5 +1,6 @@
-//! The native module `overparam._native`: the workspace's kernels, dynamics and claim checks behind NumPy float64 arrays.
+//! The native module `overparam._native`: the workspace's kernels, dynamics and claim checks behind NumPy arrays.
 //!
+//! The arrays are float64.
 //! Every function copies its NumPy inputs into faer matrices, then computes with the GIL released.
 //! Long calls (`train`, `check`) run on a worker thread while the calling thread waits in slices of
 //! 100 ms and calls `py.check_signals()` between them: Ctrl-C (or any pending signal whose handler

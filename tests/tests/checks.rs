@@ -1,5 +1,6 @@
-//! Every claim can refute through its own code (bound_scale) and obeys the rules of docs/theory.md §3; its JSON and its rendered page are snapshot-tested.
+//! Every claim can refute through its own code (bound_scale) and obeys the rules of docs/theory.md §3.
 //!
+//! Each claim's JSON and rendered page are snapshot-tested.
 //! One test binary for both, so that the tiny profile (Lem 2.5's 18 seeds of 5.6·10⁶ neurons
 //! above all) is computed once for the checks, the JSON snapshots and the Markdown snapshots.
 //! Determinism across thread counts is `xtask/tests/threads.rs`, byte for byte on the written files.

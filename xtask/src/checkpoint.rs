@@ -1,5 +1,6 @@
-//! Checkpoints: the append-only file of finished seeds behind `verify-lemmas --resume` and `--shard K/N`, and the `merge` command that combines shards.
+//! Checkpoints: the append-only file of finished seeds behind `verify-lemmas --resume` and `--shard K/N`.
 //!
+//! The `merge` command that combines shards is here too.
 //! A checkpoint is a JSON-lines file in the output folder, `checkpoint-<profile>.jsonl` for a whole
 //! run and `checkpoint-<profile>-shard-K-of-N.jsonl` for shard K of N. Its first line is a
 //! [`Header`] (written atomically when the file is created): the command, the profile, the shard

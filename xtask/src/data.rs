@@ -1,4 +1,7 @@
-//! Commands on users' own data: `kernel` (H∞, G∞, λ0 of a `.npy` data set) and `train` (flow, GD or both-layers training from given `.npy` files, trajectory as JSON or CSV).
+//! Commands on users' own data: `kernel` (H∞, G∞, λ0 of a `.npy` data set) and `train` (training from `.npy` files).
+//!
+//! `train` runs flow, GD or both-layers training from given `.npy` files and gives the trajectory
+//! as JSON or CSV.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

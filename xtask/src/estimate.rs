@@ -1,5 +1,6 @@
-//! Resource estimates made before a long command starts (time, memory, disk including checkpoint growth), and the limits that refuse a flag scaled without bound.
+//! Resource estimates made before a long command starts, and the limits that refuse a flag scaled without bound.
 //!
+//! The estimates cover time, memory and disk (including checkpoint growth).
 //! The estimates are deliberately rough (a factor of a few) but computed from the configuration,
 //! never guessed per run: memory from the same per-seed state bound `verify-lemmas` refuses on
 //! (`lemmas::engine::seed_state_bytes`), disk from the serialised size of a worst-case checkpoint

@@ -1,4 +1,6 @@
-//! Writing outputs: all of a command's files or none (temporaries first, then one rename each), folders created on demand.
+//! Writing outputs: all of a command's files or none (temporaries first, then one rename each).
+//!
+//! Folders are created on demand.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

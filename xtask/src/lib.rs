@@ -1,4 +1,6 @@
-//! The runner's library: command implementations, report generation and file writing, shared by the `xtask` binary and its tests.
+//! The runner's library: command implementations, report generation and file writing.
+//!
+//! It is shared by the `xtask` binary and its tests.
 
 /// Every human-readable line of the runner goes through [`output::human_line`]: to stdout, or to
 /// stderr under `--json`, and a closed or unread pipe drops the line instead of panicking. This

@@ -1,13 +1,14 @@
-//! The exclusive lock on an output folder, held for a whole `verify-lemmas`, `merge`, `scaling` or `figure1` run so two writers never share one checkpoint or overwrite each other's results.
+//! The exclusive lock on an output folder, held for a whole `verify-lemmas`, `merge`, `scaling` or `figure1` run.
 //!
-//! The lock is the file `<out>/.overparam.lock` for a whole run or a merge (they write the
-//! results and the reports), or `<out>/.overparam-shard-K-of-N.lock` for shard K of N (a shard
-//! writes only its own checkpoint, so the N shards of a run may share a folder), created with `create_new` (atomic on every local
-//! file system) and holding the holder's pid and command. A second run on the same folder is
-//! refused with a message naming that pid. A lock whose pid no longer runs (the holder was killed)
-//! is stale: it is taken over ([`OutputLock::takeover_note`] says so once the run is under way, so
-//! that an error right after still prints one line only). The file is removed when the run ends
-//! (on success and on error alike).
+//! With it, two writers never share one checkpoint or overwrite each other's results. The lock is
+//! the file `<out>/.overparam.lock` for a whole run or a merge (they write the results and the
+//! reports), or `<out>/.overparam-shard-K-of-N.lock` for shard K of N (a shard writes only its own
+//! checkpoint, so the N shards of a run may share a folder), created with `create_new` (atomic on
+//! every local file system) and holding the holder's pid and command. A second run on the same
+//! folder is refused with a message naming that pid. A lock whose pid no longer runs (the holder
+//! was killed) is stale: it is taken over ([`OutputLock::takeover_note`] says so once the run is
+//! under way, so that an error right after still prints one line only). The file is removed when
+//! the run ends (on success and on error alike).
 
 use std::fs::OpenOptions;
 use std::io::Write;

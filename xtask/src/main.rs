@@ -1,4 +1,6 @@
-//! The runner: `cargo xtask verify-lemmas` (the main job), `figure1` and the data commands; the only program that writes files and draws progress bars.
+//! The runner: `cargo xtask verify-lemmas` (the main job), `figure1` and the data commands.
+//!
+//! It is the only program that writes files and draws progress bars.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,4 +1,6 @@
-//! Where a command's human-readable lines go: standard output, or standard error when `--json` keeps standard output for the results JSON alone.
+//! Where a command's human-readable lines go: standard output, or standard error under `--json`.
+//!
+//! With `--json`, standard output is kept for the results JSON alone.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -1,4 +1,7 @@
-//! Command-line and config-file parsing shared by the commands: counts in integer-valued scientific notation (`1e4`), and refusals of anything named twice.
+//! Command-line and config-file parsing shared by the commands.
+//!
+//! Counts are read in integer-valued scientific notation (`1e4`), and anything named twice is
+//! refused.
 
 use std::cell::RefCell;
 use std::collections::HashSet;

@@ -1,5 +1,7 @@
-//! Where each claim stands: the lines printed after the verdict table, one per claim run, pointing a claim this run leaves inconclusive to the committed long-run record that meets its premise (read from the record's results JSON at run time).
+//! Where each claim stands: the lines printed after the verdict table, one per claim run.
 //!
+//! A claim this run leaves inconclusive is pointed to the committed long-run record that meets its
+//! premise (read from the record's results JSON at run time).
 //! The records are named by a small table ([`RECORDS`]: a folder under `docs/` and its results
 //! file). Reading them ([`committed_records`]) never fails the run: a missing or unreadable file
 //! is reported as a problem and the lines are built without it. Building the lines

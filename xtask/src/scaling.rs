@@ -1,5 +1,7 @@
-//! `cargo xtask scaling`: the width-threshold sweeps of docs/theory.md §6 (threshold searches over n, δ and d, exponent fits, the proofs' exponents beside them), checkpointed per seed, resumable, shardable by configuration, with its record under docs/scaling/.
+//! `cargo xtask scaling`: the width-threshold sweeps of docs/theory.md §6, checkpointed per seed, resumable, shardable.
 //!
+//! The sweeps are threshold searches over n, δ and d, with exponent fits and the proofs' exponents
+//! beside them; a run is shardable by configuration, and its record is under docs/scaling/.
 //! The checkpoint `scaling-checkpoint[-shard-K-of-N].jsonl` in `--out` is JSON lines: a header,
 //! then one line per finished seed keyed by its point (claim, event, n, d, δ and a fingerprint of
 //! the whole configuration), width and trial. Because a key names everything the seed's outcome

@@ -1,4 +1,7 @@
-//! `cargo xtask verify-lemmas`: run every claim's check under a profile (and a config file), print the verdict table, write JSON and reports, exit 0 / 1 (refuted) / 2 (bad input) / 3 (error); checkpointed, resumable and shardable.
+//! `cargo xtask verify-lemmas`: run every claim's check under a profile and print the verdict table.
+//!
+//! It also takes a config file, writes JSON and reports, exits 0 / 1 (refuted) / 2 (bad input) / 3
+//! (error), and is checkpointed, resumable and shardable.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,4 +1,7 @@
-//! Bad input on the command line and in `.npy` files, one test per case: a one-line error naming the problem and what to do, exit status 2, and nothing written.
+//! Bad input on the command line and in `.npy` files, one test per case.
+//!
+//! Each must give a one-line error naming the problem and what to do, exit status 2, and nothing
+//! written.
 
 mod common;
 

@@ -1,4 +1,6 @@
-//! The command line as a user meets it: help, the data commands on `.npy` files, and a tiny verify-lemmas run (bad input is in `bad_input.rs`).
+//! The command line as a user meets it: help, the data commands on `.npy` files, and a tiny verify-lemmas run.
+//!
+//! Bad input is in `bad_input.rs`.
 
 mod common;
 

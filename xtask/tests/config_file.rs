@@ -1,4 +1,6 @@
-//! `verify-lemmas --config FILE.json`: per-claim settings over the profile, flags over the file, and one test per kind of bad file (one-line error, exit status 2, nothing written).
+//! `verify-lemmas --config FILE.json`: per-claim settings over the profile, flags over the file, and bad files.
+//!
+//! There is one test per kind of bad file (one-line error, exit status 2, nothing written).
 
 mod common;
 

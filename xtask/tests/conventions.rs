@@ -1,4 +1,7 @@
-//! The command-line conventions of `verify-lemmas`: a one-line plan before it starts, where the reports are and what the exit status means at the end, `--json` for scripts, and `--help` listing the outputs and exit statuses.
+//! The command-line conventions of `verify-lemmas`: the plan line, the closing lines, `--json` and `--help`.
+//!
+//! A one-line plan before it starts, where the reports are and what the exit status means at the
+//! end, `--json` for scripts, and `--help` listing the outputs and exit statuses.
 
 mod common;
 

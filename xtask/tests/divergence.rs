@@ -1,4 +1,6 @@
-//! A step η too large is detected and shown as divergence: in Thm 3.1's results, its report and the run summary, and in `train`'s status.
+//! A step η too large is detected and shown as divergence: in Thm 3.1's results, its report and the run summary.
+//!
+//! It is also shown in `train`'s status.
 
 mod common;
 

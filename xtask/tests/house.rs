@@ -1,4 +1,4 @@
-//! The house rules a test can check from the source text: no import cycle, no claim importing a claim, few xtask crates.
+//! The house rules a test can check from the source text: no import cycle, no claim imports a claim, few xtask crates.
 //!
 //! - No file-level import cycle in any crate: a file (module) names another through `crate::…`,
 //!   `super::…` or a `use crate::{…}` group; test modules (`#[cfg(test)] mod … { … }`) do not count.

@@ -1,4 +1,8 @@
-//! Where each claim stands: the lines after the verdict table point a claim left inconclusive to the committed record that meets its premise, with that record's numbers; a refuted record says refuted; a missing record gives the honest reason, never a panic.
+//! Where each claim stands: the lines after the verdict table that point an inconclusive claim to a committed record.
+//!
+//! A claim left inconclusive is pointed to the committed record that meets its premise, with that
+//! record's numbers; a refuted record says refuted; a missing record gives the honest reason, never
+//! a panic.
 
 use std::path::{Path, PathBuf};
 

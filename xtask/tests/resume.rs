@@ -1,4 +1,7 @@
-//! Checkpoints and `--resume`: a killed run resumes to byte-identical results without redoing or losing a seed; a cut-short last line is tolerated; checkpoints are never overwritten or mixed across parameters.
+//! Checkpoints and `--resume`: a killed run resumes to byte-identical results without redoing or losing a seed.
+//!
+//! A cut-short last line is tolerated; checkpoints are never overwritten or mixed across
+//! parameters.
 
 mod common;
 

@@ -1,4 +1,10 @@
-//! `cargo xtask scaling` end to end: the cut-down scaling-test profile (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}; about a second in a debug build) gives the same bytes on 1 and 2 threads, after an interrupted run is resumed, and when shards are merged; the scaling-quick profile (every pipeline at n ≤ 16, about 30 s in a debug build) gives the same bytes on 2 threads as merged 1-thread shards; the time forecast; bad input is a one-line error.
+//! `cargo xtask scaling` end to end: the same bytes across threads, resumes and merged shards; the forecast; bad input.
+//!
+//! The cut-down scaling-test profile (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}; about a second in a
+//! debug build) gives the same bytes on 1 and 2 threads, after an interrupted run is resumed, and
+//! when shards are merged; the scaling-quick profile (every pipeline at n ≤ 16, about 30 s in a
+//! debug build) gives the same bytes on 2 threads as merged 1-thread shards. Also tested: the time
+//! forecast, and that bad input is a one-line error.
 
 mod common;
 

@@ -1,4 +1,6 @@
-//! `--shard K/N` and `merge`: shards run as separate processes and merged give byte-identical results to one process; a merge of the wrong files is a one-line error.
+//! `--shard K/N` and `merge`: shards run as separate processes and merged give byte-identical results to one process.
+//!
+//! A merge of the wrong files is a one-line error.
 
 mod common;
 

@@ -1,4 +1,6 @@
-//! `train --solver`: the reduced solver writes the full solver's trajectory to rounding on the same seeded network, and refuses what it cannot run.
+//! `train --solver`: the reduced solver writes the full solver's trajectory to rounding on the same seeded network.
+//!
+//! The reduced solver also refuses what it cannot run.
 
 mod common;
 

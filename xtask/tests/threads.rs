@@ -1,4 +1,6 @@
-//! Results do not depend on the thread count: every claim (the whole tiny profile) and Fig. 1 on 1 and 2 threads, byte for byte.
+//! Results do not depend on the thread count: every claim (the whole tiny profile) and Fig. 1 on 1 and 2 threads.
+//!
+//! The results are compared byte for byte.
 
 mod common;
 

@@ -1,4 +1,7 @@
-//! Verdicts reach the exit status: 0 when all are supported or inconclusive, 1 when one is refuted, 3 when a sanity identity failed; bound_scale refutes every claim through its own code.
+//! Verdicts reach the exit status (0, 1 or 3), and bound_scale refutes every claim through its own code.
+//!
+//! The status is 0 when all are supported or inconclusive, 1 when one is refuted, 3 when a sanity
+//! identity failed.
 
 mod common;
 

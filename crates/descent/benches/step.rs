@@ -1,4 +1,6 @@
-//! Criterion benches of one GD step: weight space (two n×d×m GEMMs), kernel space (one fused n×n×m GEMM pass), and the Fig. 1 step with its diagnostics.
+//! Criterion benches of one GD step: weight space, kernel space, and the Fig. 1 step with its diagnostics.
+//!
+//! Weight space does two n×d×m GEMMs; kernel space one fused n×n×m GEMM pass.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use descent::{DescentConfig, LearningRate, Method, Observer, Problem, Recorder, RecorderOptions};

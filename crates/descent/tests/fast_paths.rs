@@ -1,4 +1,6 @@
-//! The step's fast paths against the plain definitions: fused patterns, predictions and finiteness, warm-started λmin(H(k)).
+//! The step's fast paths against the plain definitions.
+//!
+//! The fast paths: fused patterns, predictions and finiteness, warm-started λmin(H(k)).
 
 use descent::{DescentConfig, LearningRate, Method, Problem};
 use model::network::predictions;

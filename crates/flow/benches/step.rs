@@ -1,4 +1,7 @@
-//! Criterion benches of one gradient-flow step with its embedded error estimate: kernel space (fused, one n×n×m GEMM per stage; lazy, about one GEMM per step) and weight space, and the thread threshold of the kernel-space blocks.
+//! Criterion benches of one gradient-flow step with its embedded error estimate, in kernel space and weight space.
+//!
+//! Kernel space is benched fused (one n×n×m GEMM per stage) and lazy (about one GEMM per step); the
+//! thread threshold of the kernel-space blocks is benched too.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use flow::{FirstLayerField, KernelField, KernelState, LazyKernel, VectorField};

@@ -1,4 +1,4 @@
-//! The first-layer flow in kernel space: dZ/dt = −K D(Z) and dC/dt = −D(Z), with W − W(0) = Cᵀ X kept implicitly, RK4 stages fused per block of neurons.
+//! The first-layer flow in kernel space: dZ/dt = −K D(Z) and dC/dt = −D(Z), with W − W(0) = Cᵀ X kept implicitly.
 //!
 //! Since Z = X Wᵀ and dW/dt = −∂L/∂W = −Dᵀ X with D = (r aᵀ/√m) ⊙ 1{Z ≥ 0} (n × m, r = u − y),
 //! the pre-activations follow dZ/dt = −X Xᵀ D = −K D: one n×n by n×m GEMM per evaluation instead

@@ -1,4 +1,6 @@
-//! The embedded error estimate against the true error (an h/8 run): on a smooth flow and on a flow with many pattern changes, in weight and kernel space; how often it under-estimates.
+//! The embedded error estimate against the true error (an h/8 run), and how often it under-estimates.
+//!
+//! Checked on a smooth flow and on a flow with many pattern changes, in weight and kernel space.
 
 use faer::{Col, Mat};
 use flow::{Control, EMBEDDED_SAFETY, ErrorEstimate, FlowConfig, SampleTimes, Snapshot, Space, StepSize, run};

@@ -1,5 +1,7 @@
-//! The `Claim` trait: what a claim of the paper tells the one runner (identity, profiles, preparation, events, the evaluation of one seed, findings).
+//! The `Claim` trait: what a claim of the paper tells the one runner.
 //!
+//! It tells the runner its identity, profiles, preparation, events, the evaluation of one seed, and
+//! findings.
 //! A claim is one file implementing [`Claim`] and one entry in the table of `lib.rs`. Everything
 //! that makes a verdict evidence — vacuous seeds, the numerical band, sanity identities, per-event
 //! premises, probability budgets, thresholds, independent streams — is in [`crate::engine`], once.

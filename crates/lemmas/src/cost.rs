@@ -1,4 +1,4 @@
-//! The one cost model of one seed (flop-equivalents, and bytes): its fitted constants and the pieces each claim composes.
+//! The one cost model of a seed (flop-equivalents and bytes): its fitted constants and the pieces each claim composes.
 //!
 //! Each claim states its own `Claim::seed_flops` from these pieces; the `verify-lemmas` plan line,
 //! the refusals and the scaling forecast all read it (at [`FORECAST_FLOPS_PER_THREAD`]).

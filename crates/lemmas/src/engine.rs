@@ -1,4 +1,7 @@
-//! The one runner every claim goes through: validation, seeds in parallel per width, checkpoints, the rules of docs/theory.md §3 (vacuous seeds, the numerical band, sanity identities, per-event premises, budgets), thresholds as intervals and verdicts.
+//! The one runner every claim goes through: validation, seeds in parallel per width, checkpoints, thresholds, verdicts.
+//!
+//! It applies the rules of docs/theory.md §3 (vacuous seeds, the numerical band, sanity identities,
+//! per-event premises, budgets), and gives thresholds as intervals.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,7 @@
-//! The paper's Fig. 1 (Sec. 5): full-batch GD on sphere data for several widths and several independent initialisations — loss, pattern changes, distance, λmin(H(k)), the gap to u∞(k), bands over seeds and the slope of the gap against m with an interval.
+//! The paper's Fig. 1 (Sec. 5): full-batch GD on sphere data for several widths and independent initialisations.
 //!
+//! Its outputs: loss, pattern changes, distance, λmin(H(k)), the gap to u∞(k), bands over seeds and
+//! the slope of the gap against m with an interval.
 //! The experiment is described in docs/theory.md §2.8; the seeds follow docs/theory.md §3.5.
 //! One data set (trial 0 of the master seed's input and label streams) is shared by every run;
 //! what varies across seeds is the initialisation. By default each (width, seed) pair draws its

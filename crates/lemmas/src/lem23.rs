@@ -1,4 +1,6 @@
-//! Slide Lem 2.3 (paper Lem 3.2): with R = √(2π) δ λ0 / (16 n²), w.p. ≥ 1 − δ every W with ‖w_r − w_r(0)‖ ≤ R has ‖H(W) − H(0)‖₂ < λ0/4.
+//! Slide Lem 2.3 (paper Lem 3.2): w.p. ≥ 1 − δ every W with ‖w_r − w_r(0)‖ ≤ R has ‖H(W) − H(0)‖₂ < λ0/4.
+//!
+//! Here R = √(2π) δ λ0 / (16 n²).
 
 use faer::Mat;
 use model::network::preactivations;

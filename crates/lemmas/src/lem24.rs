@@ -1,4 +1,7 @@
-//! Slide Lem 2.4 (paper Lem 3.3), deterministic: if λmin(H(s)) ≥ λ0/2 on [0, t] then ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R′ — with every proof step audited.
+//! Slide Lem 2.4 (paper Lem 3.3), deterministic: if λmin(H(s)) ≥ λ0/2 on [0, t], the decay and movement bounds hold.
+//!
+//! That is, ‖y − u(t)‖² ≤ e^{−λ0 t}‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖ ≤ R′ — with every proof
+//! step audited.
 
 use model::{Dataset, InfiniteWidth, Network};
 

@@ -1,4 +1,7 @@
-//! Slide Lem 2.5 (paper Lem 3.4): if R′ < R then for all t, λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and the Lem 2.4 decay hold — judged on the seeds where R′ < R, on inputs with K far from diagonal.
+//! Slide Lem 2.5 (paper Lem 3.4): if R′ < R then for all t, λmin(H(t)) ≥ λ0/2 and the movement and decay bounds hold.
+//!
+//! Precisely, for all t: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′ and the Lem 2.4 decay
+//! hold. It is judged on the seeds where R′ < R, on inputs with K far from diagonal.
 
 use model::{Dataset, InfiniteWidth, Network};
 

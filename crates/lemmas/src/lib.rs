@@ -1,5 +1,6 @@
-//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, slack, and verdicts from the `inference` engine.
+//! Monte Carlo checks of the paper's claims (Lem 2.2–2.5, Thm 2.1, 2.6, 3.1): proof widths, slack, and verdicts.
 //!
+//! The verdicts come from the `inference` engine.
 //! Each claim is one module implementing [`claim::Claim`] and one entry in the table below; one
 //! runner ([`engine::run_claim`]) applies the rules of docs/theory.md §3 to all of them: seeds
 //! whose per-seed premise fails are counted apart, values inside the numerical band are

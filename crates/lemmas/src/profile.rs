@@ -1,4 +1,6 @@
-//! Named run profiles: tiny (seconds, for tests), quick (minutes on 2 cores; committed under docs/) and paper (the large widths); each claim's file holds its configurations.
+//! Named run profiles: tiny (seconds, for tests), quick (minutes on 2 cores; committed under docs/) and paper.
+//!
+//! The paper profile has the large widths; each claim's file holds its configurations.
 
 use serde::{Deserialize, Serialize};
 

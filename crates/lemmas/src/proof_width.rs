@@ -1,5 +1,6 @@
-//! The `proof-width` profile: Lem 2.5, Thm 2.1 and Thm 3.1 at widths that meet their own proof widths, on the reduced solver (docs/theory.md §5).
+//! The `proof-width` profile: Lem 2.5, Thm 2.1 and Thm 3.1 at widths that meet their own proof widths.
 //!
+//! They run on the reduced solver (docs/theory.md §5).
 //! Inputs: n = d = 2 correlated points (|x_1ᵀx_2| between 0.3 and 0.9, so K is far from
 //! diagonal and no pair is near parallel), labels y_i ~ N(0, 1), drawn from the master seed among
 //! the first [`MASTER_SEEDS_SCANNED`] whose data make the proofs' widths smallest (the factor

@@ -1,5 +1,7 @@
-//! First-layer gradient-flow trajectories on the reduced solver (docs/theory.md §5), for the flow claims at the proofs' own widths: the same sampled [`Run`] as `trajectory`, with bands from a shadow run at h/2.
+//! Gradient-flow trajectories on the reduced solver (docs/theory.md §5), for the flow claims at the proofs' own widths.
 //!
+//! The trajectories are of the first layer: the same sampled [`Run`] as `trajectory`, with bands
+//! from a shadow run at h/2.
 //! The network is `Network::init(m, d, init_seed, trial)` streamed (never stored); the flow is
 //! RK4 at the check's step h, and a shadow at h/2 runs in lockstep on the same stream, as the
 //! full solver's shadow error estimate does: the u error is (16/15)‖u_h − u_{h/2}‖ and the

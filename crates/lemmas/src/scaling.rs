@@ -1,5 +1,7 @@
-//! How much width is really needed (docs/theory.md §6): sweeps of the threshold search over n, δ and d per claim, exponent fits, the proofs' exponents beside them, λ0 on the sphere against its limit, and the findings the scaling page states.
+//! How much width is really needed (docs/theory.md §6): sweeps of the threshold search over n, δ and d per claim.
 //!
+//! Also here: exponent fits, the proofs' exponents beside them, λ0 on the sphere against its limit,
+//! and the findings the scaling page states.
 //! A [`ScalingPlan`] is a list of series; a series is one event of one claim (its statement, or a
 //! proof step with a width premise) at configurations that vary one thing: n (with d = n), δ, or d
 //! at fixed n (which moves λ0). Every configuration is a *point*, named by a key that does not

@@ -1,4 +1,6 @@
-//! Slide Thm 2.1 (paper Thm 3.2): with m ≥ m₂.₁, w.p. ≥ 1 − 3δ the gradient flow has ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² for all t.
+//! Slide Thm 2.1 (paper Thm 3.2): with m ≥ m₂.₁, w.p. ≥ 1 − 3δ, for all t, ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖².
+//!
+//! Here u(t) follows the gradient flow.
 
 use model::{Dataset, InfiniteWidth, Network};
 

@@ -1,4 +1,6 @@
-//! Slide Thm 2.6 (paper Thm 3.3): training both layers by gradient flow, ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖² at the same rate.
+//! Slide Thm 2.6 (paper Thm 3.3): training both layers by gradient flow, ‖u(t) − y‖² ≤ e^{−λ0 t}‖u(0) − y‖².
+//!
+//! The loss decays at the same rate.
 
 use model::{Dataset, Network};
 

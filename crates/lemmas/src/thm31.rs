@@ -1,5 +1,8 @@
-//! Slide Thm 3.1 (paper Thm 4.1): discrete GD with η = c_η λ0/n² has ‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖²; the explicit route of docs/theory.md §2.7 (c_η ≤ 1/4, width m₃.₁, budget 1 − 4δ) audited inequality by inequality along every run, and the largest c_η at which the bound held on every seed.
+//! Slide Thm 3.1 (paper Thm 4.1): discrete GD with η = c_η λ0/n² has ‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖².
 //!
+//! Checked here: the explicit route of docs/theory.md §2.7 (c_η ≤ 1/4, width m₃.₁, budget 1 − 4δ),
+//! audited inequality by inequality along every run, and the largest c_η at which the bound held on
+//! every seed.
 //! The route splits the neurons that can flip on input x_i within the radius R₃.₁ of W(0),
 //! S_i^⊥ = {r : |w_r(0)ᵀx_i| < R₃.₁}, from the rest. Its inequalities become events checked between
 //! consecutive iterates k → k + 1: the step length ‖u(k+1) − u(k)‖ ≤ ηn‖u(k) − y‖, the bounds on

@@ -1,4 +1,7 @@
-//! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6): horizons that let the bound bite, and numerical bands from the integrator's own error estimates.
+//! Gradient-flow trajectories for the flow claims (Thm 2.1, Lem 2.4, Lem 2.5, Thm 2.6).
+//!
+//! Horizons are chosen to let the bound bite, and numerical bands come from the integrator's own
+//! error estimates.
 
 use flow::{ErrorEstimate, FlowConfig, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
 use model::{Dataset, InfiniteWidth, Network};

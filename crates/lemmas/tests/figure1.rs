@@ -1,4 +1,7 @@
-//! Fig. 1's statistics can fail: independent inits per (width, seed), bands that hold every seed, a slope interval that covers a planted slope, and findings that follow the numbers.
+//! Fig. 1's statistics can fail: tests of its inits, bands, slope interval and findings.
+//!
+//! Inits are independent per (width, seed), bands hold every seed, the slope interval covers a
+//! planted slope, and findings follow the numbers.
 
 use lemmas::figure1::{
     Direction, Figure1Config, Figure1Curves, Figure1Result, Figure1Run, Figure1Width, LOSS_TARGET, MeanInterval,

@@ -1,4 +1,7 @@
-//! Criterion benches of the model's kernels at (n, d, m) = (100, 100, 10⁴) and (1000, 1000, 10⁴): init, pre-activation sampler, forward + gradient, GEMM, patterns, S Sᵀ, H(W), λmin dense and warm-started.
+//! Criterion benches of the model's kernels at (n, d, m) = (100, 100, 10⁴) and (1000, 1000, 10⁴).
+//!
+//! Benched: init, pre-activation sampler, forward + gradient, GEMM, patterns, S Sᵀ, H(W), λmin
+//! dense and warm-started.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use faer::Accum;

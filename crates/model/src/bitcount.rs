@@ -1,5 +1,6 @@
-//! Bit kernels behind [`crate::PatternBits`]: sign packing, S Sᵀ by AND + popcount, and XOR counts, with runtime CPU dispatch.
+//! Bit kernels behind [`crate::PatternBits`]: sign packing, S Sᵀ by AND + popcount, and XOR counts.
 //!
+//! They use runtime CPU dispatch.
 //! Every kernel has one portable body; the dispatcher only decides which instruction set the
 //! compiler may use for it (`avx512vpopcntdq` for a vector popcount, `popcnt` + `avx2` otherwise,
 //! plain x86-64 or any other target last). The results are integers or bit patterns, so every

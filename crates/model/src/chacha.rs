@@ -1,5 +1,6 @@
-//! The ChaCha8 streams of [`crate::rng::stream`], generated sixteen blocks at a time by a vectorisable block function: the same numbers as `rand_chacha::ChaCha8Rng`, faster.
+//! The ChaCha8 streams of [`crate::rng::stream`]: the same numbers as `rand_chacha::ChaCha8Rng`, faster.
 //!
+//! They are generated sixteen blocks at a time by a vectorisable block function.
 //! `rand_chacha` computes four 64-byte blocks per refill with 128-bit lanes. Here the state is
 //! laid out word-major across sixteen blocks (`x[word][block]`), so that each step of the
 //! quarter-round is one 512-bit operation on AVX-512 (two on AVX2), dispatched at run time

@@ -1,4 +1,6 @@
-//! Gram matrices H(W), G(W) at finite width, their infinite-width limits H∞, G∞, and λ0 = λmin(H∞) (docs/theory.md §1.2).
+//! Gram matrices H(W), G(W) at finite width, their infinite-width limits H∞, G∞, and λ0 = λmin(H∞).
+//!
+//! See docs/theory.md §1.2.
 
 use faer::{Accum, ColRef, Mat, MatRef};
 use rayon::prelude::*;

@@ -1,7 +1,10 @@
-//! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices H, G, H∞, G∞, λ0
-//! and the infinite-width reference ([`InfiniteWidth`]: the flow and GD predictions under K∞);
-//! also the run vocabulary the three dynamics share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`], and the one executor [`execute`] of any [`Stepper`]),
-//! and the one trajectory recorder of every dynamics ([`record`]: a [`Recorder`] of anything [`Recordable`]).
+//! Two-layer ReLU network of Du, Zhai, Póczos, Singh (ICLR 2019): data, network, gradients, Gram matrices and λ0.
+//!
+//! The Gram matrices are H, G, H∞ and G∞. The crate also holds the infinite-width reference
+//! ([`InfiniteWidth`]: the flow and GD predictions under K∞); the run vocabulary the three dynamics
+//! share ([`dynamics`]: [`Status`], [`Divergence`], [`Control`], and the one executor [`execute`]
+//! of any [`Stepper`]); and the one trajectory recorder of every dynamics ([`record`]: a
+//! [`Recorder`] of anything [`Recordable`]).
 //!
 //! Everything here follows docs/theory.md §1. Layout conventions (column-major faer matrices):
 //! - inputs `X` are `n × d` with unit rows x_i (a [`Dataset`] cannot hold anything else);

@@ -1,4 +1,6 @@
-//! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients (docs/theory.md §1.1).
+//! The network f(W, a, x) = m^{−1/2} Σ_r a_r σ(w_rᵀx): seeded init, forward pass, loss and gradients.
+//!
+//! See docs/theory.md §1.1.
 
 use faer::{Accum, Col, ColRef, Mat, MatMut, MatRef};
 use rand::RngExt;

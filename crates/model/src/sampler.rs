@@ -1,5 +1,6 @@
-//! Pre-activations drawn from their law: the columns of Z = X Wᵀ at init are i.i.d. N(0, K), so with K = L Lᵀ a neuron is z = L ξ, ξ ~ N(0, I_n) (docs/theory.md §4.3).
+//! Pre-activations drawn from their law: at init the columns of Z = X Wᵀ are i.i.d. N(0, K) (docs/theory.md §4.3).
 //!
+//! So with K = L Lᵀ a neuron is z = L ξ, ξ ~ N(0, I_n).
 //! Where only the patterns s_ir = 1{z_ir ≥ 0} (or Z itself) matter — H(0) = K ⊙ (S Sᵀ)/m of
 //! slide Lem 2.2 (paper Lem 3.1), the flip certificate of Lem 2.3 — this replaces drawing W
 //! (m × d normals) and a GEMM by n normals per neuron and a triangular product: when d > n it

@@ -1,5 +1,6 @@
-//! SVG charts drawn with plotters into strings: line charts (log axes, error bars, reference lines) and grouped bar charts.
+//! SVG charts drawn with plotters into strings: line charts and grouped bar charts.
 //!
+//! Line charts can have log axes, error bars and reference lines.
 //! Values that cannot be placed are handled here, never passed to plotters: NaN points (and points
 //! whose x is not finite, or not positive on a log axis) are skipped; y values that are ±∞, of
 //! magnitude ≥ [`HUGE`], or ≤ 0 on a log axis are drawn at the edge of the plot with a triangle

@@ -1,4 +1,8 @@
-//! The Fig. 1 page: loss, pattern-change fraction, distance, λmin(H(k)) and the gap to u∞(k) against iteration — per width the median over seeds with a min–max band — the slope of the gap against m with its interval, and the findings, each sentence worded from the numbers it reports.
+//! The Fig. 1 page: loss, pattern-change fraction, distance, λmin(H(k)) and the gap to u∞(k) against iteration.
+//!
+//! Per width, each curve is the median over seeds with a min–max band. The page also gives the
+//! slope of the gap against m with its interval, and the findings, each sentence worded from the
+//! numbers it reports.
 
 use lemmas::figure1::{
     BoundComparison, Direction, Figure1Result, GapSlope, LOSS_TARGET, LambdaMinRow, Nesting, Panel, Trend, WidthStat,

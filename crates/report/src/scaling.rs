@@ -1,4 +1,7 @@
-//! The scaling page: measured width thresholds against n, 1/δ and 1/λ0 beside the proofs' exponents, λ0 on the sphere against its limit, log-log charts, and findings worded from `lemmas::scaling::ScalingFindings`.
+//! The scaling page: measured width thresholds against n, 1/δ and 1/λ0 beside the proofs' exponents.
+//!
+//! It also shows log-log charts, λ0 on the sphere against its limit, and findings worded from
+//! `lemmas::scaling::ScalingFindings`.
 
 use lemmas::result::Interval;
 use lemmas::scaling::{Axis, Comparison, ScalingResult, SeriesFinding, SeriesResult, proof_orders};

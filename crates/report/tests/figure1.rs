@@ -1,4 +1,7 @@
-//! The Fig. 1 page says what its numbers say: synthetic results where the loss is slower than the bound, a median rises with m, or the slope misses −1/2 must change the sentences, and every width gets its band.
+//! The Fig. 1 page says what its numbers say: synthetic results must change the sentences; every width gets its band.
+//!
+//! The synthetic results are ones where the loss is slower than the bound, a median rises with m,
+//! or the slope misses −1/2.
 
 use lemmas::figure1::{Figure1Config, Figure1Curves, Figure1Result, Figure1Run, Figure1Width};
 use report::{Provenance, render_figure1};

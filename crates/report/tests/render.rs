@@ -1,4 +1,6 @@
-//! The rendered pages: Markdown snapshots of real tiny results (with planted extremes), well-formed SVG, no "NaN", one index row per claim, the release's verdict changes.
+//! The rendered pages: Markdown snapshots of real tiny results (with planted extremes) and well-formed SVG.
+//!
+//! Also checked: no "NaN", one index row per claim, the release's verdict changes.
 
 use lemmas::config::{CheckConfig, ClaimId};
 use lemmas::result::{ProofWidth, Role};

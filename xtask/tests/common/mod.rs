@@ -1,4 +1,4 @@
-//! Helpers shared by the process-level tests: run the `xtask` binary, fresh temporary folders, and the one-line-error check.
+//! Helpers for the process-level tests: run the `xtask` binary, fresh temporary folders, and the one-line-error check.
 
 #![allow(dead_code)]
 
