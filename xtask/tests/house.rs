@@ -7,6 +7,7 @@
 //! - No claim imports a claim: the claim modules are those of the `claims!` table in
 //!   `crates/lemmas/src/lib.rs`.
 //! - `xtask` depends on at most [`XTASK_INTERNAL_CRATES`] internal crates.
+//! - Every `.rs` file's first `//!` line is one sentence of at most [`FIRST_LINE_CHARS`] characters.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -409,4 +410,40 @@ fn xtask_depends_on_few_internal_crates() {
     // The check reads what it should: a manifest naming four internal crates fails it.
     let planted = "[dependencies]\nmodel.workspace = true\nflow = { workspace = true }\nlemmas.workspace = true\nreport.workspace = true\nclap.workspace = true\n[dev-dependencies]\ndescent.workspace = true\n";
     assert_eq!(internal_dependencies(planted, &internal), ["model", "flow", "lemmas", "report"]);
+}
+
+/// Every `.rs` file below `dir` (no `target` folders).
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries {
+        let p = e.expect("a directory entry").path();
+        if p.is_dir() && !p.ends_with("target") {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The first `//!` line of a file: one sentence of at most this many characters (the detail below).
+const FIRST_LINE_CHARS: usize = 120;
+
+#[test]
+fn every_first_doc_line_is_one_short_sentence() {
+    let ws = workspace();
+    let mut files = Vec::new();
+    for d in ["crates", "xtask", "bench-peers", "python/src", "tests"] {
+        rust_files(&ws.join(d), &mut files);
+    }
+    assert!(files.len() > 100, "{} files", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).expect("readable");
+            let first = text.lines().next().unwrap_or("");
+            let n = first.chars().count();
+            (n > FIRST_LINE_CHARS).then(|| format!("{}: {n} characters", p.strip_prefix(&ws).unwrap_or(p).display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "first //! lines longer than {FIRST_LINE_CHARS} characters:\n{}", long.join("\n"));
 }
