@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::LemmaError;
 use crate::bounds::ProofOrders;
-use crate::config::{CheckConfig, ClaimId};
+use crate::config::CheckConfig;
 use crate::profile::Profile;
 use crate::result::{
     EventResult, ExpectationResult, Observation, Outcome, Premise, ProofWidth, Relation, Role, Target, Threshold,
@@ -33,18 +33,11 @@ pub struct Identity {
 
 /// A claim of the paper.
 pub trait Claim: Sync {
-    /// Its entry in the `claims!` table, found by its key (a claim file never names it).
-    fn id(&self) -> ClaimId {
-        // A claim is run only through the table (`ClaimId::claim`), which holds every claim's key.
-        ClaimId::parse(self.identity().key).expect("every claim is listed in the claims! table")
-    }
-    /// Its names.
-    fn identity(&self) -> Identity;
     /// Its configuration under a named profile.
     fn config(&self, profile: Profile) -> CheckConfig;
     /// Draws the data and computes everything that does not depend on a seed (λ0, radii, widths,
     /// horizons), refusing derived quantities outside their domain before any seed runs.
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError>;
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError>;
     /// Flop-equivalents of one seed at width m with λ0 of the data: the one cost model, read by
     /// the plan line, the refusals and the scaling forecast (built from [`crate::cost`]).
     fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64;
@@ -54,12 +47,49 @@ pub trait Claim: Sync {
     }
 }
 
-/// A claim prepared for one configuration.
-pub trait Prepared: Sync {
+/// Refuses δ for a statement whose target 1 − `events`·δ would not be positive (`who` names it).
+pub fn chained_target(who: &str, events: u32, delta: f64) -> Result<(), LemmaError> {
+    if f64::from(events) * delta >= 1.0 {
+        return Err(LemmaError::Config {
+            name: "delta",
+            value: delta.to_string(),
+            reason: format!("{who} claims probability 1 − {events}δ, which must be positive: take δ < 1/{events}"),
+        });
+    }
+    Ok(())
+}
+
+/// A claim prepared for one configuration: its data (λ0 and the statement) and its evaluation.
+pub struct Prepared<'a> {
+    lambda0: f64,
+    statement: String,
+    evaluation: Box<dyn Evaluation + 'a>,
+}
+
+impl<'a> Prepared<'a> {
+    /// λ0 of the data, the statement with its constants, and the per-seed evaluation.
+    pub fn new(lambda0: f64, statement: impl Into<String>, evaluation: impl Evaluation + 'a) -> Self {
+        Prepared { lambda0, statement: statement.into(), evaluation: Box::new(evaluation) }
+    }
     /// λ0 = λmin(H∞) of the data.
-    fn lambda0(&self) -> f64;
+    pub fn lambda0(&self) -> f64 {
+        self.lambda0
+    }
     /// The statement, with its constants.
-    fn statement(&self) -> String;
+    pub fn statement(&self) -> String {
+        self.statement.clone()
+    }
+}
+
+impl<'a> std::ops::Deref for Prepared<'a> {
+    type Target = dyn Evaluation + 'a;
+    fn deref(&self) -> &Self::Target {
+        &*self.evaluation
+    }
+}
+
+/// What a prepared claim checks, and the evaluation of one seed.
+pub trait Evaluation: Sync {
     /// The widths the proofs need (the first is compared with the empirical threshold).
     fn proof_widths(&self) -> Vec<ProofWidth>;
     /// The statement (exactly one), the proof steps and the sanity identities.

@@ -130,6 +130,11 @@ impl Default for CheckConfig {
 }
 
 impl CheckConfig {
+    /// The defaults with n = d = `n`, the sweep `widths` and `seeds` seeds per width.
+    pub fn sized(n: usize, widths: &[usize], seeds: u64) -> Self {
+        CheckConfig { n, d: n, widths: widths.to_vec(), seeds, ..CheckConfig::default() }
+    }
+
     /// Checks every field's domain; the error names the field and what to do.
     pub fn validate(&self) -> Result<(), LemmaError> {
         let bad = |name: &'static str, value: String, reason: &str| {

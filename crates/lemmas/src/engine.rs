@@ -174,6 +174,7 @@ pub fn init_seed(cfg: &CheckConfig, claim: ClaimId, m: usize) -> u64 {
 /// the verdict. With a shard only the shard's sweep seeds run and the result is `None`: the
 /// bisection widths depend on every seed's outcome, so whoever aggregates the shards runs them.
 pub fn run_claim(
+    id: ClaimId,
     claim: &dyn Claim,
     cfg: &CheckConfig,
     ctx: &RunContext<'_>,
@@ -181,14 +182,13 @@ pub fn run_claim(
     cfg.validate()?;
     let prepared = claim.prepare(cfg)?;
     ensure_fits_in_memory(cfg)?;
-    let id = claim.id();
     let specs = prepared.events();
     let measures = prepared.measures();
     assert_eq!(specs.iter().filter(|s| s.role == Role::Statement).count(), 1, "{}: one statement", id.slide());
     let planted = std::env::var(PLANT_SANITY_FAILURE).is_ok_and(|v| v == id.key());
     let run_width = |m: usize| -> Result<Vec<SeedOutcome>, LemmaError> {
         let trials = (0..cfg.seeds).into_par_iter().filter(|&trial| ctx.shard.is_none_or(|s| s.contains(trial)));
-        evaluate_seeds(id, &*prepared, &specs, cfg, m, trials, ctx)
+        evaluate_seeds(id, &prepared, &specs, cfg, m, trials, ctx)
     };
     if ctx.shard.is_some() {
         for &m in &cfg.widths {
@@ -258,7 +258,7 @@ pub fn run_claim(
         })
         .collect();
     let measured = Measured { events, expectations, threshold };
-    Ok(Some(assemble(claim, &*prepared, cfg, measured)))
+    Ok(Some(assemble(id, &prepared, cfg, measured)))
 }
 
 fn is_first_sanity(specs: &[EventSpec], spec: &EventSpec) -> bool {
@@ -399,7 +399,7 @@ pub fn claim_verdict(events: &[EventResult], bound_scale: f64) -> (Verdict, bool
 }
 
 /// Builds the [`ClaimResult`]: verdict, premise, threshold and proof ÷ empirical interval, notes.
-fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measured: Measured) -> ClaimResult {
+fn assemble(claim: ClaimId, prepared: &Prepared<'_>, cfg: &CheckConfig, measured: Measured) -> ClaimResult {
     let id = claim.identity();
     let (verdict, premise_met) = claim_verdict(&measured.events, cfg.bound_scale);
     let proof_widths = prepared.proof_widths();
@@ -412,13 +412,13 @@ fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measu
     let proof_to_empirical = statement_width.and_then(|w| measured.threshold.ratio_of(w));
     let notes = prepared.notes(&measured);
     ClaimResult {
-        claim: claim.id(),
+        claim,
         slide: id.slide.into(),
         paper: id.paper.into(),
         title: id.title.into(),
         statement: prepared.statement(),
         config: cfg.clone(),
-        fingerprint: crate::config::fingerprint(claim.id(), cfg),
+        fingerprint: crate::config::fingerprint(claim, cfg),
         lambda0: prepared.lambda0(),
         proof_widths,
         premise_met,
@@ -438,7 +438,7 @@ fn assemble(claim: &dyn Claim, prepared: &dyn Prepared, cfg: &CheckConfig, measu
 /// seed), so the shard of `ctx` is not consulted here.
 pub fn evaluate_seeds(
     id: ClaimId,
-    prepared: &dyn Prepared,
+    prepared: &Prepared<'_>,
     specs: &[EventSpec],
     cfg: &CheckConfig,
     m: usize,
@@ -478,7 +478,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::claim::{Identity, Judge, MeasureSpec};
+    use crate::claim::{Evaluation, Judge, MeasureSpec};
     use crate::profile::Profile;
     use crate::result::{ProofWidth, Target};
 
@@ -514,20 +514,14 @@ mod tests {
     }
 
     impl Claim for Synthetic {
-        fn id(&self) -> ClaimId {
-            ClaimId::Lem22
-        }
-        fn identity(&self) -> Identity {
-            Identity { slide: "Syn", paper: "Syn", key: "syn", title: "synthetic" }
-        }
         fn config(&self, _: Profile) -> CheckConfig {
             CheckConfig::default()
         }
         fn seed_flops(&self, _: &CheckConfig, _: f64, m: usize) -> f64 {
             m as f64
         }
-        fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
-            Ok(Box::new(SyntheticPrep { rule: self.rule, target: self.target }))
+        fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
+            Ok(Prepared::new(1.0, "synthetic", SyntheticPrep { rule: self.rule, target: self.target }))
         }
     }
 
@@ -536,13 +530,7 @@ mod tests {
         target: Target,
     }
 
-    impl Prepared for SyntheticPrep {
-        fn lambda0(&self) -> f64 {
-            1.0
-        }
-        fn statement(&self) -> String {
-            "synthetic".into()
-        }
+    impl Evaluation for SyntheticPrep {
         fn proof_widths(&self) -> Vec<ProofWidth> {
             vec![ProofWidth::new("r", "f", 1000.0, 3.0)]
         }
@@ -582,7 +570,7 @@ mod tests {
     ) -> Option<ClaimResult> {
         let claim = Synthetic { rule, target };
         let ctx = RunContext { progress: &NoProgress, store, shard };
-        run_claim(&claim, cfg, &ctx).unwrap()
+        run_claim(ClaimId::Lem22, &claim, cfg, &ctx).unwrap()
     }
 
     fn run(cfg: &CheckConfig, store: &dyn SeedStore, shard: Option<Shard>) -> Option<ClaimResult> {
@@ -672,7 +660,7 @@ mod tests {
     fn a_width_too_large_for_memory_is_refused_before_running() {
         let cfg = CheckConfig { widths: vec![10, 1 << 40], ..CheckConfig::default() };
         let claim = Synthetic { rule: wider_is_better, target: Target::Always };
-        let err = run_claim(&claim, &cfg, &RunContext::new(&NoProgress)).err().unwrap();
+        let err = run_claim(ClaimId::Lem22, &claim, &cfg, &RunContext::new(&NoProgress)).err().unwrap();
         assert!(err.to_string().contains("width m = 1099511627776") && err.to_string().contains("MiB"), "{err}");
     }
 

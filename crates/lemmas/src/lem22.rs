@@ -9,7 +9,7 @@ use crate::bounds::{
     hoeffding_radius, log10_proof_width_slide, log10_proof_width_spec, proof_width_slide, proof_width_spec,
     slide_radius,
 };
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, Measured, SeedCtx, SeedOutcome};
 use crate::cost;
 use crate::result::{Premise, ProofWidth, Role, Target};
@@ -24,6 +24,10 @@ thread_local! {
     static Z_BUFFER: std::cell::RefCell<faer::Mat<f64>> = std::cell::RefCell::new(faer::Mat::zeros(0, 0));
 }
 
+/// The statement, with its constants.
+const STATEMENT: &str =
+    "If m ≥ m₂.₂ then with probability ≥ 1 − δ over W(0): ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.";
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: model::Dataset,
@@ -35,27 +39,16 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem22 {
-    fn identity(&self) -> Identity {
-        Identity { slide: "Lem 2.2", paper: "Lem 3.1", key: "lem-2.2", title: "H(0) is close to H∞" }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
             Profile::Quick => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000, 100_000, 400_000],
-                seeds: 100,
                 bisection_steps: 4,
-                ..CheckConfig::default()
+                ..CheckConfig::sized(10, &[100, 1_000, 10_000, 100_000, 400_000], 100)
             },
             Profile::Paper => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![100, 1_000, 10_000, 100_000, 1_000_000],
-                seeds: 400,
                 bisection_steps: 6,
-                ..CheckConfig::default()
+                ..CheckConfig::sized(20, &[100, 1_000, 10_000, 100_000, 1_000_000], 400)
             },
         }
     }
@@ -68,31 +61,29 @@ impl Claim for Lem22 {
     fn proof_orders(&self, _event: &str) -> Option<ProofOrders> {
         Some(bounds::lem22_orders())
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         let data = make_data(cfg)?;
         let n = data.n();
         let hinf = h_infinity(data.input_gram());
         let lambda0 = crate::trajectory::positive_lambda0(lambda_min(hinf.as_ref())?)?;
         let sampler = GaussianPreactivations::new(&data);
-        Ok(Box::new(Prep {
-            cfg,
-            m_spec: proof_width_spec(n, cfg.delta, lambda0),
-            m_slide: proof_width_slide(n, cfg.delta, lambda0),
-            data,
-            hinf,
+        Ok(Prepared::new(
             lambda0,
-            sampler,
-        }))
+            STATEMENT,
+            Prep {
+                cfg,
+                m_spec: proof_width_spec(n, cfg.delta, lambda0),
+                m_slide: proof_width_slide(n, cfg.delta, lambda0),
+                data,
+                hinf,
+                lambda0,
+                sampler,
+            },
+        ))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "If m ≥ m₂.₂ then with probability ≥ 1 − δ over W(0): ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![
             ProofWidth::new(

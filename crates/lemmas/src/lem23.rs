@@ -10,7 +10,7 @@ use std::f64::consts::PI;
 
 use crate::bounds::lem23_radius as radius;
 use crate::bounds::{self, ProofOrders};
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::cost;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
@@ -73,6 +73,9 @@ pub fn adversarial_weights(data: &Dataset, net: &Network, z: faer::MatRef<'_, f6
 /// Slide Lem 2.3 = paper Lem 3.2.
 pub struct Lem23;
 
+/// The statement, with its constants.
+const STATEMENT: &str = "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.";
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
@@ -82,27 +85,11 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem23 {
-    fn identity(&self) -> Identity {
-        Identity {
-            slide: "Lem 2.3",
-            paper: "Lem 3.2",
-            key: "lem-2.3",
-            title: "small weight moves keep H close to H(0)",
-        }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::Tiny | Profile::ProofWidth => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
-            Profile::Quick => {
-                CheckConfig { n: 10, d: 10, widths: vec![10, 100, 1_000, 10_000], seeds: 100, ..CheckConfig::default() }
-            }
-            Profile::Paper => CheckConfig {
-                n: 20,
-                d: 20,
-                widths: vec![10, 100, 1_000, 10_000, 100_000],
-                seeds: 400,
-                ..CheckConfig::default()
-            },
+            Profile::Quick => CheckConfig::sized(10, &[10, 100, 1_000, 10_000], 100),
+            Profile::Paper => CheckConfig::sized(20, &[10, 100, 1_000, 10_000, 100_000], 400),
         }
     }
     /// W(0), then a fresh perturbation of W at each of several radii (about eight draws of m·d
@@ -114,23 +101,17 @@ impl Claim for Lem23 {
     fn proof_orders(&self, event: &str) -> Option<ProofOrders> {
         (event == "with-lem-2.2").then(bounds::lem22_orders)
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         let data = make_data(cfg)?;
         let n = data.n();
         let lambda0 = crate::trajectory::positive_lambda0(lambda_min(h_infinity(data.input_gram()).as_ref())?)?;
         let r = radius(n, cfg.delta, lambda0);
         let m22 = crate::bounds::proof_width_spec(n, cfg.delta, lambda0);
-        Ok(Box::new(Prep { cfg, data, lambda0, r, m22 }))
+        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, lambda0, r, m22 }))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "no width premise for the first part; the λmin part uses Lem 2.2's width",

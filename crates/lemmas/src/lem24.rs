@@ -5,7 +5,7 @@
 
 use model::{Dataset, InfiniteWidth, Network};
 
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
@@ -13,6 +13,9 @@ use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Lem 2.4 = paper Lem 3.3.
 pub struct Lem24;
+
+/// The statement, with its constants.
+const STATEMENT: &str = "(Deterministic.) If λmin(H(s)) ≥ λ0/2 for all 0 ≤ s ≤ t, then ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖₂ ≤ R′ = 2√n‖y − u(0)‖₂/(√m λ0).";
 
 struct Prep<'a> {
     cfg: &'a CheckConfig,
@@ -23,36 +26,22 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem24 {
-    fn identity(&self) -> Identity {
-        Identity {
-            slide: "Lem 2.4",
-            paper: "Lem 3.3",
-            key: "lem-2.4",
-            title: "if λmin(H) ≥ λ0/2 then fast decay and small moves",
-        }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         crate::profile::flow_profile(profile)
     }
     fn seed_flops(&self, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
         crate::cost::first_layer_flow_flops(cfg, lambda0, m)
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         let data = make_data(cfg)?;
         let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep { cfg, data, reference, lambda0, t_end }))
+        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, reference, lambda0, t_end }))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "(Deterministic.) If λmin(H(s)) ≥ λ0/2 for all 0 ≤ s ≤ t, then ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖₂ ≤ R′ = 2√n‖y − u(0)‖₂/(√m λ0).".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         Vec::new()
     }

@@ -6,7 +6,7 @@
 use model::{Dataset, InfiniteWidth, Network};
 
 use crate::bounds::{log10_premise_width, premise_width};
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, run_until};
@@ -34,6 +34,9 @@ enum Seed<'a> {
     Reduced(crate::reduced_flow::ReducedSeed<'a>),
 }
 
+/// The statement, with its constants.
+const STATEMENT: &str = "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).";
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
@@ -46,9 +49,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Lem25 {
-    fn identity(&self) -> Identity {
-        Identity { slide: "Lem 2.5", paper: "Lem 3.4", key: "lem-2.5", title: "R′ < R closes the argument for all t" }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         let correlated = CheckConfig {
             n: 2,
@@ -77,7 +77,7 @@ impl Claim for Lem25 {
     fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
         Some(crate::bounds::lem25_orders())
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         if cfg.delta >= 0.5 {
             return Err(LemmaError::Config {
                 name: "delta",
@@ -95,17 +95,15 @@ impl Claim for Lem25 {
         let m_needed = premise_width(n, expected_r0, cfg.delta, lambda0);
         let log10_m_needed = log10_premise_width(n, expected_r0, cfg.delta, lambda0);
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end }))
+        Ok(Prepared::new(
+            lambda0,
+            STATEMENT,
+            Prep { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end },
+        ))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)",

@@ -54,7 +54,8 @@ pub use inference::EXPECTATION_Z;
 /// The table of claims: each line is a variant of [`ClaimId`] and the type implementing
 /// [`claim::Claim`]; the order is the order of the reports.
 macro_rules! claims {
-    ($($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident => $claim:path,)+) => {
+    ($($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])?
+        $variant:ident ($slide:literal, $paper:literal, $key:literal, $title:literal) => $claim:path,)+) => {
         /// A claim of the paper, named by its slide number with the paper's beside it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum ClaimId {
@@ -71,46 +72,53 @@ macro_rules! claims {
                     $($(#[cfg($cfg)])? ClaimId::$variant => &$claim,)+
                 }
             }
+
+            /// Its names: slide and paper numbers, file key, short title.
+            pub fn identity(self) -> claim::Identity {
+                match self {
+                    $($(#[cfg($cfg)])? ClaimId::$variant => claim::Identity { slide: $slide, paper: $paper, key: $key, title: $title },)+
+                }
+            }
         }
     };
 }
 
 claims! {
     /// Slide Lem 2.2 = paper Lem 3.1: H(0) is close to H∞.
-    Lem22 => lem22::Lem22,
+    Lem22 ("Lem 2.2", "Lem 3.1", "lem-2.2", "H(0) is close to H∞") => lem22::Lem22,
     /// Slide Lem 2.3 = paper Lem 3.2: small weight moves keep H close to H(0).
-    Lem23 => lem23::Lem23,
+    Lem23 ("Lem 2.3", "Lem 3.2", "lem-2.3", "small weight moves keep H close to H(0)") => lem23::Lem23,
     /// Slide Lem 2.4 = paper Lem 3.3: if λmin(H) ≥ λ0/2 then fast decay and small moves.
-    Lem24 => lem24::Lem24,
+    Lem24 ("Lem 2.4", "Lem 3.3", "lem-2.4", "if λmin(H) ≥ λ0/2 then fast decay and small moves") => lem24::Lem24,
     /// Slide Lem 2.5 = paper Lem 3.4: R′ < R closes the argument for all t.
-    Lem25 => lem25::Lem25,
+    Lem25 ("Lem 2.5", "Lem 3.4", "lem-2.5", "R′ < R closes the argument for all t") => lem25::Lem25,
     /// Slide Thm 2.1 = paper Thm 3.2: gradient flow converges at rate exp(−λ0 t).
-    Thm21 => thm21::Thm21,
+    Thm21 ("Thm 2.1", "Thm 3.2", "thm-2.1", "gradient flow converges at rate exp(−λ0 t)") => thm21::Thm21,
     /// Slide Thm 2.6 = paper Thm 3.3: both layers trained, same rate.
-    Thm26 => thm26::Thm26,
+    Thm26 ("Thm 2.6", "Thm 3.3", "thm-2.6", "both layers trained: same rate") => thm26::Thm26,
     /// Slide Thm 3.1 = paper Thm 4.1: discrete GD at rate (1 − ηλ0/2)^k.
-    Thm31 => thm31::Thm31,
+    Thm31 ("Thm 3.1", "Thm 4.1", "thm-3.1", "discrete GD: rate (1 − ηλ0/2)^k") => thm31::Thm31,
     /// A planted claim with a known threshold, for tests: one file and this line.
     #[cfg(test)]
-    Planted => planted::Planted,
+    Planted ("Planted", "none", "planted", "a planted law with a known threshold") => planted::Planted,
 }
 
 impl ClaimId {
     /// Slide number, e.g. "Lem 2.2".
     pub fn slide(self) -> &'static str {
-        self.claim().identity().slide
+        self.identity().slide
     }
     /// Paper number, e.g. "Lem 3.1".
     pub fn paper(self) -> &'static str {
-        self.claim().identity().paper
+        self.identity().paper
     }
     /// File-name key, e.g. "lem-2.2".
     pub fn key(self) -> &'static str {
-        self.claim().identity().key
+        self.identity().key
     }
     /// Short name.
     pub fn title(self) -> &'static str {
-        self.claim().identity().title
+        self.identity().title
     }
     /// Parses a key ("lem-2.2") or slide number ("Lem 2.2", "lem2.2").
     pub fn parse(s: &str) -> Option<ClaimId> {
@@ -129,5 +137,5 @@ pub fn check(claim: ClaimId, cfg: &CheckConfig, progress: &dyn Progress) -> Resu
 /// Without a shard the result is `Some`, and identical to [`check`]'s whatever the store held;
 /// with a shard it is `None` and the shard's seeds are in the store.
 pub fn check_with(claim: ClaimId, cfg: &CheckConfig, ctx: &RunContext<'_>) -> Result<Option<ClaimResult>, LemmaError> {
-    engine::run_claim(claim.claim(), cfg, ctx)
+    engine::run_claim(claim, claim.claim(), cfg, ctx)
 }

@@ -7,7 +7,7 @@
 //! JSON all take it as they take the paper's claims.
 
 use crate::bounds::ProofOrders;
-use crate::claim::{Claim, EventSpec, Identity, Measured, Prepared, SeedCtx, SeedOutcome};
+use crate::claim::{Claim, Evaluation, EventSpec, Measured, Prepared, SeedCtx, SeedOutcome};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, LemmaError, Profile};
 
@@ -17,12 +17,14 @@ pub const TRUE_THRESHOLD: usize = 16;
 /// The planted claim.
 pub struct Planted;
 
+/// The statement, with its constants.
+fn statement() -> String {
+    format!("Every seed holds at m ≥ {TRUE_THRESHOLD}.")
+}
+
 struct Prep;
 
 impl Claim for Planted {
-    fn identity(&self) -> Identity {
-        Identity { slide: "Planted", paper: "none", key: "planted", title: "a planted law with a known threshold" }
-    }
     fn config(&self, _profile: Profile) -> CheckConfig {
         CheckConfig { widths: vec![8, 64], seeds: 30, bisection_steps: 4, ..Profile::tiny_base() }
     }
@@ -32,18 +34,12 @@ impl Claim for Planted {
     fn proof_orders(&self, _event: &str) -> Option<ProofOrders> {
         Some(ProofOrders { formula: "16 (a constant)".into(), n: 0.0, delta: 0.0, lambda0: 0.0, improved_n: None })
     }
-    fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
-        Ok(Box::new(Prep))
+    fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
+        Ok(Prepared::new(0.5, statement(), Prep))
     }
 }
 
-impl Prepared for Prep {
-    fn lambda0(&self) -> f64 {
-        0.5
-    }
-    fn statement(&self) -> String {
-        format!("Every seed holds at m ≥ {TRUE_THRESHOLD}.")
-    }
+impl Evaluation for Prep {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let m = TRUE_THRESHOLD as f64;
         vec![ProofWidth::new("the planted law", "16", m, m.log10())]

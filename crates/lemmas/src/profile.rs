@@ -86,13 +86,6 @@ pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
     match profile {
         Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
         Profile::Quick => quick_flow(),
-        Profile::Paper => CheckConfig {
-            n: 20,
-            d: 20,
-            widths: vec![100, 1_000, 10_000, 100_000],
-            seeds: 100,
-            horizon: 1.0,
-            ..CheckConfig::default()
-        },
+        Profile::Paper => CheckConfig { horizon: 1.0, ..CheckConfig::sized(20, &[100, 1_000, 10_000, 100_000], 100) },
     }
 }

@@ -8,7 +8,7 @@ use crate::bounds::{
     THM21_EVENTS_CHAINED as EVENTS_CHAINED, log10_thm21_proof_width as log10_proof_width,
     thm21_proof_width as proof_width,
 };
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::profile::flow_profile;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
@@ -18,6 +18,9 @@ use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Thm 2.1 = paper Thm 3.2.
 pub struct Thm21;
+
+/// The statement, with its constants.
+const STATEMENT: &str = "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).";
 
 struct Prep<'a> {
     cfg: &'a CheckConfig,
@@ -30,14 +33,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Thm21 {
-    fn identity(&self) -> Identity {
-        Identity {
-            slide: "Thm 2.1",
-            paper: "Thm 3.2",
-            key: "thm-2.1",
-            title: "gradient flow converges at rate exp(−λ0 t)",
-        }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::ProofWidth => crate::proof_width::thm21(),
@@ -50,40 +45,22 @@ impl Claim for Thm21 {
     fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
         Some(crate::bounds::thm21_thm31_orders())
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
-        if f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
-            return Err(LemmaError::Config {
-                name: "delta",
-                value: cfg.delta.to_string(),
-                reason: format!(
-                    "Thm 2.1 claims probability 1 − {EVENTS_CHAINED}δ, which must be positive: take δ < 1/{EVENTS_CHAINED}"
-                ),
-            });
-        }
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
+        crate::claim::chained_target("Thm 2.1", EVENTS_CHAINED, cfg.delta)?;
         let data = make_data(cfg)?;
         let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let y2 = data.y().squared_norm_l2();
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep {
-            cfg,
-            m21: proof_width(data.n(), y2, cfg.delta, lambda0),
-            data,
-            reference,
+        Ok(Prepared::new(
             lambda0,
-            y2,
-            t_end,
-        }))
+            STATEMENT,
+            Prep { cfg, m21: proof_width(data.n(), y2, cfg.delta, lambda0), data, reference, lambda0, y2, t_end },
+        ))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ",

@@ -5,7 +5,7 @@
 use model::{Dataset, Network};
 
 use crate::bounds::log10_thm26_fixed_point_width as log10_fixed_point_width;
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
@@ -13,6 +13,9 @@ use crate::{CheckConfig, LemmaError, Profile, make_data};
 
 /// Slide Thm 2.6 = paper Thm 3.3.
 pub struct Thm26;
+
+/// The statement, with its constants.
+const STATEMENT: &str = "With m = Ω(n⁶ log(m/δ)/(λ0⁴δ³)), training both layers by gradient flow: with probability ≥ 1 − δ, ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0.";
 
 struct Prep<'a> {
     cfg: &'a CheckConfig,
@@ -23,9 +26,6 @@ struct Prep<'a> {
 }
 
 impl Claim for Thm26 {
-    fn identity(&self) -> Identity {
-        Identity { slide: "Thm 2.6", paper: "Thm 3.3", key: "thm-2.6", title: "both layers trained: same rate" }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             // Small widths too, so that the search can find a refuted width below the supported
@@ -49,22 +49,16 @@ impl Claim for Thm26 {
     fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
         Some(crate::bounds::thm26_orders())
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         let data = make_data(cfg)?;
         let reference = model::InfiniteWidth::both_layers(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Box::new(Prep { cfg, data, reference, lambda0, t_end }))
+        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, reference, lambda0, t_end }))
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        "With m = Ω(n⁶ log(m/δ)/(λ0⁴δ³)), training both layers by gradient flow: with probability ≥ 1 − δ, ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0.".into()
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let log10 = log10_fixed_point_width(self.data.n(), self.cfg.delta, self.lambda0);
         vec![ProofWidth::new(

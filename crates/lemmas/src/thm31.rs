@@ -25,7 +25,7 @@ use crate::bounds::{
     log10_thm31_width_order as log10_width_order, thm31_proof_width as proof_width, thm31_radius as radius,
     thm31_width_order as width_order,
 };
-use crate::claim::{Claim, Identity, Prepared};
+use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
 use crate::result::{Observation, Outcome, Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, LemmaError, Profile, make_data};
@@ -55,6 +55,13 @@ pub const SWEEP_MAX_WIDTH: usize = crate::reduced_flow::AUTO_MIN_WIDTH;
 /// Slide Thm 3.1 = paper Thm 4.1.
 pub struct Thm31;
 
+/// The statement, with its constants.
+fn statement() -> String {
+    format!(
+        "With m = Ω(n⁶/(λ0⁴δ³)) and η = O(λ0/n²), with probability ≥ 1 − δ: ‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖² for all k. Explicitly (docs/theory.md §2.7): with η = c_η λ0/n², c_η ≤ 1/4 and m ≥ m₃.₁, with probability ≥ 1 − {EVENTS_CHAINED}δ."
+    )
+}
+
 struct Prep<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
@@ -75,31 +82,19 @@ struct Prep<'a> {
 }
 
 impl Claim for Thm31 {
-    fn identity(&self) -> Identity {
-        Identity { slide: "Thm 3.1", paper: "Thm 4.1", key: "thm-3.1", title: "discrete GD: rate (1 − ηλ0/2)^k" }
-    }
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::Tiny => CheckConfig { iterations: 50, ..Profile::tiny_base() },
             Profile::ProofWidth => crate::proof_width::thm31(),
             // Small widths too, so that the search finds a refuted width below the supported
             // ones, and as many seeds as supporting 1 − δ = 0.9 at 95% takes (docs/theory.md §3.1).
-            Profile::Quick => CheckConfig {
-                n: 4,
-                d: 4,
-                widths: vec![4, 16, 64, 256, 1_000],
-                seeds: crate::proof_width::seeds_to_support(0.9),
-                iterations: 1,
-                ..CheckConfig::default()
-            },
-            Profile::Paper => CheckConfig {
-                n: 10,
-                d: 10,
-                widths: vec![100, 1_000, 10_000, 100_000],
-                seeds: 200,
-                iterations: 1,
-                ..CheckConfig::default()
-            },
+            Profile::Quick => {
+                let seeds = crate::proof_width::seeds_to_support(0.9);
+                CheckConfig { iterations: 1, ..CheckConfig::sized(4, &[4, 16, 64, 256, 1_000], seeds) }
+            }
+            Profile::Paper => {
+                CheckConfig { iterations: 1, ..CheckConfig::sized(10, &[100, 1_000, 10_000, 100_000], 200) }
+            }
         }
     }
     /// ⌈16/(ηλ0)⌉ GD steps of 4n²m with η = c_η λ0/n², plus the audit's three n × n eigen-solves
@@ -119,15 +114,9 @@ impl Claim for Thm31 {
     fn proof_orders(&self, _event: &str) -> Option<crate::bounds::ProofOrders> {
         Some(crate::bounds::thm21_thm31_orders())
     }
-    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Box<dyn Prepared + 'a>, LemmaError> {
-        if cfg.c_eta <= C_ETA_ROUTE && f64::from(EVENTS_CHAINED) * cfg.delta >= 1.0 {
-            return Err(LemmaError::Config {
-                name: "delta",
-                value: cfg.delta.to_string(),
-                reason: format!(
-                    "Thm 3.1's route (c_η ≤ 1/4) claims probability 1 − {EVENTS_CHAINED}δ, which must be positive: take δ < 1/{EVENTS_CHAINED}"
-                ),
-            });
+    fn prepare<'a>(&self, cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
+        if cfg.c_eta <= C_ETA_ROUTE {
+            crate::claim::chained_target("Thm 3.1's route (c_η ≤ 1/4)", EVENTS_CHAINED, cfg.delta)?;
         }
         let data = make_data(cfg)?;
         let n = data.n();
@@ -148,20 +137,24 @@ impl Claim for Thm31 {
         let kref = data.input_gram();
         let k = (0..n * n).map(|p| kref[(p / n, p % n)]).collect();
         let y2 = data.y().squared_norm_l2();
-        Ok(Box::new(Prep {
-            cfg,
-            k,
+        Ok(Prepared::new(
             lambda0,
-            y2,
-            eta,
-            iterations,
-            c_stable,
-            radius: radius(n, cfg.delta, lambda0),
-            m31: proof_width(n, y2, cfg.delta, lambda0),
-            m22: crate::bounds::proof_width_spec(n, cfg.delta, lambda0),
-            data,
-            infinite,
-        }))
+            statement(),
+            Prep {
+                cfg,
+                k,
+                lambda0,
+                y2,
+                eta,
+                iterations,
+                c_stable,
+                radius: radius(n, cfg.delta, lambda0),
+                m31: proof_width(n, y2, cfg.delta, lambda0),
+                m22: crate::bounds::proof_width_spec(n, cfg.delta, lambda0),
+                data,
+                infinite,
+            },
+        ))
     }
 }
 
@@ -596,15 +589,7 @@ impl Prep<'_> {
     }
 }
 
-impl Prepared for Prep<'_> {
-    fn lambda0(&self) -> f64 {
-        self.lambda0
-    }
-    fn statement(&self) -> String {
-        format!(
-            "With m = Ω(n⁶/(λ0⁴δ³)) and η = O(λ0/n²), with probability ≥ 1 − δ: ‖u(k) − y‖² ≤ (1 − ηλ0/2)^k ‖u(0) − y‖² for all k. Explicitly (docs/theory.md §2.7): with η = c_η λ0/n², c_η ≤ 1/4 and m ≥ m₃.₁, with probability ≥ 1 − {EVENTS_CHAINED}δ."
-        )
-    }
+impl Evaluation for Prep<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let (n, delta, lambda0) = (self.data.n(), self.cfg.delta, self.lambda0);
         vec![

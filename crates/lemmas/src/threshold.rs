@@ -77,7 +77,7 @@ pub fn claim_threshold(
         ),
         seed_state_bytes(cfg, search_cfg.max_width),
     )?;
-    let prepared: Box<dyn Prepared + '_> = claim.claim().prepare(cfg)?;
+    let prepared: Prepared<'_> = claim.claim().prepare(cfg)?;
     let specs: Vec<EventSpec> = prepared.events();
     let Some(spec) = specs.iter().find(|s| s.key == event).cloned() else {
         let keys: Vec<&str> = specs.iter().map(|s| s.key).collect();
@@ -90,7 +90,7 @@ pub fn claim_threshold(
     let sanity: Vec<&'static str> = specs.iter().filter(|s| s.role == Role::Sanity).map(|s| s.key).collect();
     let mut sanity_failures = 0u64;
     let mut oracle = |m: usize, trials: std::ops::Range<u64>| -> Result<Vec<Outcome>, LemmaError> {
-        let outs = evaluate_seeds(claim, &*prepared, &specs, cfg, m, trials, ctx)?;
+        let outs = evaluate_seeds(claim, &prepared, &specs, cfg, m, trials, ctx)?;
         // evaluate_seeds refused any outcome (stored or fresh) lacking a spec key; the sanity keys and event
         // (found in specs above) are spec keys.
         sanity_failures +=
