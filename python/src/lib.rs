@@ -503,7 +503,7 @@ fn check_json(py: Python<'_>, claim: &str, profile: &str, config_json: &str) -> 
         .map_err(Failure::into_py)?;
     run_interruptible(py, move |cancel| {
         let watch = CancelCheck(cancel);
-        let ctx = lemmas::RunContext { progress: &watch, store: &watch, shard: None };
+        let ctx = lemmas::RunContext { progress: &watch, store: &watch, shard: None, plant_sanity_failure: None };
         let result = lemmas::check_with(id, &cfg, &ctx)
             .map_err(|e| match e {
                 lemmas::LemmaError::Config { .. } | lemmas::LemmaError::Model(_) => value(e),

@@ -224,8 +224,12 @@ fn lemma_2_3_ball_certificate_is_lambda_min_minus_b() {
     let cfg =
         CheckConfig { widths: vec![400], seeds: 2, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Lem23) };
     let store = MemoryStore::default();
-    lemmas::check_with(ClaimId::Lem23, &cfg, &RunContext { progress: &NoProgress, store: &store, shard: None })
-        .unwrap();
+    lemmas::check_with(
+        ClaimId::Lem23,
+        &cfg,
+        &RunContext { progress: &NoProgress, store: &store, shard: None, plant_sanity_failure: None },
+    )
+    .unwrap();
     let data = lemmas::make_data(&cfg).unwrap();
     let lambda0 = model::lambda_min(model::h_infinity(data.input_gram()).as_ref()).unwrap();
     let r = lemmas::bounds::lem23_radius(data.n(), cfg.delta, lambda0);
@@ -244,7 +248,7 @@ fn claims_and_widths_draw_independent_initialisations() {
     let cfg =
         CheckConfig { widths: vec![50], seeds: 1, bisection_steps: 0, ..lemmas::Profile::Tiny.config(ClaimId::Thm21) };
     let store = MemoryStore::default();
-    let ctx = RunContext { progress: &NoProgress, store: &store, shard: None };
+    let ctx = RunContext { progress: &NoProgress, store: &store, shard: None, plant_sanity_failure: None };
     lemmas::check_with(ClaimId::Thm21, &cfg, &ctx).unwrap();
     lemmas::check_with(ClaimId::Lem24, &cfg, &ctx).unwrap();
     let a = store.get(ClaimId::Thm21, 50, 0).unwrap().values["decay-rate"].0;

@@ -13,6 +13,11 @@ use serde_json::{Map, Value};
 use crate::checkpoint::{self, Checkpoint, Header};
 use crate::{CommandError, VERSION};
 
+/// The environment variable of the test-only hook that plants a failed sanity identity: set it to a
+/// claim key (e.g. "lem-2.2") and that claim's first sanity event fails on its first width, so
+/// that the `error` verdict and exit status 3 can be tested. Never set in a real run.
+pub const PLANT_SANITY_FAILURE: &str = "OVERPARAM_TEST_PLANT_SANITY_FAILURE";
+
 /// Options of `verify-lemmas`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
@@ -314,7 +319,10 @@ pub fn execute(
             .collect(),
     };
     let _beat = crate::heartbeat::Heartbeat::watch("verify-lemmas", bars.bars.iter().map(|(_, b)| b.clone()).collect());
-    let ctx = RunContext { progress: &bars, store: &store, shard: header.shard };
+    // The test-only hook (xtask/tests/verdicts.rs): a claim key in this variable plants a failed
+    // sanity identity in that claim, so that the `error` verdict and exit status 3 can be tested.
+    let plant_sanity_failure = std::env::var(PLANT_SANITY_FAILURE).ok().and_then(|k| ClaimId::parse(&k));
+    let ctx = RunContext { progress: &bars, store: &store, shard: header.shard, plant_sanity_failure };
     let mut results: Vec<ClaimResult> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
     let mut times: Vec<String> = Vec::new();

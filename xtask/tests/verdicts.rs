@@ -22,9 +22,9 @@ fn verify(out: &std::path::Path, claims: &str, config: Option<&str>, plant: Opti
         std::fs::write(&path, text).unwrap();
         c.args(["--config", path.to_str().unwrap()]);
     }
-    c.env_remove(lemmas::engine::PLANT_SANITY_FAILURE);
+    c.env_remove(xtask::verify::PLANT_SANITY_FAILURE);
     if let Some(key) = plant {
-        c.env(lemmas::engine::PLANT_SANITY_FAILURE, key);
+        c.env(xtask::verify::PLANT_SANITY_FAILURE, key);
     }
     c.output().unwrap()
 }

@@ -102,7 +102,7 @@ pub trait Evaluation: Sync {
     /// values of the measures. Deterministic in (m, trial).
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError>;
     /// Findings computed from the results, and remarks a reader needs.
-    fn notes(&self, measured: &Measured) -> Vec<String>;
+    fn notes(&self, measured: &Measurements) -> Vec<String>;
 }
 
 /// An event to judge: key, description, role, width premise and claimed probability.
@@ -209,7 +209,7 @@ impl Judge {
         Judge { scale, exact: false }
     }
     /// The same judge for bands that are rounding allowances of exact arithmetic.
-    pub fn exact(self) -> Self {
+    pub fn for_exact_arithmetic(self) -> Self {
         Judge { exact: true, ..self }
     }
     /// "measured ≤ bound".
@@ -283,9 +283,9 @@ pub fn worst_of(observations: impl IntoIterator<Item = Observation>) -> Observat
 
 /// A finite f64, or NaN / ±∞ written as "NaN", "inf", "-inf" (JSON has no such numbers).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Num(pub f64);
+pub struct JsonF64(pub f64);
 
-impl Serialize for Num {
+impl Serialize for JsonF64 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let x = self.0;
         if x.is_finite() {
@@ -300,7 +300,7 @@ impl Serialize for Num {
     }
 }
 
-impl<'de> Deserialize<'de> for Num {
+impl<'de> Deserialize<'de> for JsonF64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -309,11 +309,11 @@ impl<'de> Deserialize<'de> for Num {
             Named(String),
         }
         match Value::deserialize(d)? {
-            Value::Number(x) => Ok(Num(x)),
+            Value::Number(x) => Ok(JsonF64(x)),
             Value::Named(s) => match s.as_str() {
-                "NaN" => Ok(Num(f64::NAN)),
-                "inf" => Ok(Num(f64::INFINITY)),
-                "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                "NaN" => Ok(JsonF64(f64::NAN)),
+                "inf" => Ok(JsonF64(f64::INFINITY)),
+                "-inf" => Ok(JsonF64(f64::NEG_INFINITY)),
                 other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
             },
         }
@@ -327,7 +327,7 @@ pub struct SeedOutcome {
     /// Observations by event key.
     pub events: BTreeMap<String, Observation>,
     /// Values by measure key.
-    pub values: BTreeMap<String, Num>,
+    pub values: BTreeMap<String, JsonF64>,
 }
 
 impl SeedOutcome {
@@ -338,7 +338,7 @@ impl SeedOutcome {
     }
     /// Records the value of measure `key`.
     pub fn value(mut self, key: &str, x: f64) -> Self {
-        self.values.insert(key.to_string(), Num(x));
+        self.values.insert(key.to_string(), JsonF64(x));
         self
     }
     /// Bit-for-bit equality (any NaN equals any NaN: they aggregate alike), for checkpoints.
@@ -375,7 +375,7 @@ impl SeedCtx<'_> {
 
 /// Everything measured for a claim, before it becomes a [`ClaimResult`].
 #[derive(Debug, Clone)]
-pub struct Measured {
+pub struct Measurements {
     /// Events, rows sorted by width.
     pub events: Vec<EventResult>,
     /// Expectations and reported quantities, rows sorted by width.
@@ -384,7 +384,7 @@ pub struct Measured {
     pub threshold: Threshold,
 }
 
-impl Measured {
+impl Measurements {
     /// The event keyed `key`.
     pub fn event(&self, key: &str) -> Option<&EventResult> {
         self.events.iter().find(|e| e.key == key)

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::LemmaError;
-use crate::claim::{Claim, EventSpec, Measured, Prepared, SeedCtx, SeedOutcome};
+use crate::claim::{Claim, EventSpec, Measurements, Prepared, SeedCtx, SeedOutcome};
 use crate::config::{CheckConfig, ClaimId};
 use crate::result::{
     ClaimResult, EventResult, ExpectationResult, ExpectationRow, Observation, Outcome, Premise, Relation, Role,
@@ -100,12 +100,15 @@ pub struct RunContext<'a> {
     /// With a shard, only its seeds of the sweep widths run (and go to the store); the check then
     /// returns no result, because the bisection widths depend on every seed's outcome.
     pub shard: Option<Shard>,
+    /// For tests only: this claim's first sanity event fails on the first width's seeds, so that
+    /// the `error` verdict and its exit status can be tested. `None` in every real run.
+    pub plant_sanity_failure: Option<ClaimId>,
 }
 
 impl<'a> RunContext<'a> {
     /// Every seed, no store.
     pub fn new(progress: &'a dyn Progress) -> Self {
-        RunContext { progress, store: &NoStore, shard: None }
+        RunContext { progress, store: &NoStore, shard: None, plant_sanity_failure: None }
     }
 }
 
@@ -135,11 +138,6 @@ pub fn ensure_fits_in_memory(cfg: &CheckConfig) -> Result<(), LemmaError> {
     }
     Ok(())
 }
-
-/// The environment variable of the test-only hook that plants a failed sanity identity: set it to a
-/// claim key (e.g. "lem-2.2") and that claim's first sanity event fails on its first live seed, so
-/// that the `error` verdict and exit status 3 can be tested. Never set in a real run.
-pub const PLANT_SANITY_FAILURE: &str = "OVERPARAM_TEST_PLANT_SANITY_FAILURE";
 
 /// The seed of the initialisation streams of `claim` at width `m` under `cfg` (docs/theory.md §3.5):
 /// SplitMix64 over the claim's key (its name, never its position in the table, so inserting a
@@ -185,7 +183,7 @@ pub fn run_claim(
     let specs = prepared.events();
     let measures = prepared.measures();
     assert_eq!(specs.iter().filter(|s| s.role == Role::Statement).count(), 1, "{}: one statement", id.slide());
-    let planted = std::env::var(PLANT_SANITY_FAILURE).is_ok_and(|v| v == id.key());
+    let planted = ctx.plant_sanity_failure == Some(id);
     let run_width = |m: usize| -> Result<Vec<SeedOutcome>, LemmaError> {
         let trials = (0..cfg.seeds).into_par_iter().filter(|&trial| ctx.shard.is_none_or(|s| s.contains(trial)));
         evaluate_seeds(id, &prepared, &specs, cfg, m, trials, ctx)
@@ -257,7 +255,7 @@ pub fn run_claim(
                 .collect(),
         })
         .collect();
-    let measured = Measured { events, expectations, threshold };
+    let measured = Measurements { events, expectations, threshold };
     Ok(Some(assemble(id, &prepared, cfg, measured)))
 }
 
@@ -399,7 +397,7 @@ pub fn claim_verdict(events: &[EventResult], bound_scale: f64) -> (Verdict, bool
 }
 
 /// Builds the [`ClaimResult`]: verdict, premise, threshold and proof ÷ empirical interval, notes.
-fn assemble(claim: ClaimId, prepared: &Prepared<'_>, cfg: &CheckConfig, measured: Measured) -> ClaimResult {
+fn assemble(claim: ClaimId, prepared: &Prepared<'_>, cfg: &CheckConfig, measured: Measurements) -> ClaimResult {
     let id = claim.identity();
     let (verdict, premise_met) = claim_verdict(&measured.events, cfg.bound_scale);
     let proof_widths = prepared.proof_widths();
@@ -551,7 +549,7 @@ mod tests {
                 .event("identity", seed.judge("identity").at_most(0.0, 1.0, 0.0))
                 .value("v", if seed.trial == 3 { f64::NAN } else { x / seed.m as f64 }))
         }
-        fn notes(&self, _: &Measured) -> Vec<String> {
+        fn notes(&self, _: &Measurements) -> Vec<String> {
             vec![]
         }
     }
@@ -569,7 +567,7 @@ mod tests {
         shard: Option<Shard>,
     ) -> Option<ClaimResult> {
         let claim = Synthetic { rule, target };
-        let ctx = RunContext { progress: &NoProgress, store, shard };
+        let ctx = RunContext { progress: &NoProgress, store, shard, plant_sanity_failure: None };
         run_claim(ClaimId::Lem22, &claim, cfg, &ctx).unwrap()
     }
 
@@ -701,9 +699,13 @@ mod tests {
         // A rounding allowance is a bound on the error, not an estimate: an exact 0 (Lem 2.3's
         // certificate B) holds under it, but a non-finite allowance still decides nothing.
         assert_eq!(j.at_most(0.0, 1.0, 1e-12).outcome, Outcome::WithinBand, "an estimate as large as 0");
-        assert_eq!(j.exact().at_most(0.0, 1.0, 1e-12).outcome, Outcome::Holds, "rounding around an exact 0");
-        assert_eq!(j.exact().at_most(1.0, 1.0 - 1e-13, 1e-12).outcome, Outcome::WithinBand);
-        assert_eq!(j.exact().at_most(0.0, 1.0, f64::INFINITY).outcome, Outcome::WithinBand);
+        assert_eq!(
+            j.for_exact_arithmetic().at_most(0.0, 1.0, 1e-12).outcome,
+            Outcome::Holds,
+            "rounding around an exact 0"
+        );
+        assert_eq!(j.for_exact_arithmetic().at_most(1.0, 1.0 - 1e-13, 1e-12).outcome, Outcome::WithinBand);
+        assert_eq!(j.for_exact_arithmetic().at_most(0.0, 1.0, f64::INFINITY).outcome, Outcome::WithinBand);
         assert_eq!(j.below(1.0, 1.0, 0.0).outcome, Outcome::Fails);
         assert_eq!(j.at_least(2.0, 1.0, 0.1).outcome, Outcome::Holds);
         assert_eq!(j.at_least(1.05, 1.0, 0.1).outcome, Outcome::WithinBand);

@@ -10,7 +10,7 @@ use crate::bounds::{
     slide_radius,
 };
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, Measurements, SeedCtx, SeedOutcome};
 use crate::cost;
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::ROUNDING;
@@ -28,7 +28,7 @@ thread_local! {
 const STATEMENT: &str =
     "If m ≥ m₂.₂ then with probability ≥ 1 − δ over W(0): ‖H(0) − H∞‖₂ ≤ λ0/4 and λmin(H(0)) ≥ 3λ0/4.";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: model::Dataset,
     hinf: faer::Mat<f64>,
@@ -70,7 +70,7 @@ impl Claim for Lem22 {
         Ok(Prepared::new(
             lambda0,
             STATEMENT,
-            Prep {
+            Evaluator {
                 cfg,
                 m_spec: proof_width_spec(n, cfg.delta, lambda0),
                 m_slide: proof_width_slide(n, cfg.delta, lambda0),
@@ -83,7 +83,7 @@ impl Claim for Lem22 {
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![
             ProofWidth::new(
@@ -162,11 +162,11 @@ impl Evaluation for Prep<'_> {
         let lmin = lambda_min(h.as_ref())?;
         // Rounding in the eigenvalues of an n × n matrix with entries ≤ 1: a relative band.
         let eig_band = ROUNDING * n as f64;
-        let st = seed.judge("statement").exact();
+        let st = seed.judge("statement").for_exact_arithmetic();
         let statement =
             st.at_most(spectral, lambda0 / 4.0, eig_band).worst(st.at_least(lmin, 0.75 * lambda0, eig_band));
-        let step = seed.judge("hoeffding-entrywise").exact();
-        let sanity = seed.judge("spectral-step").exact();
+        let step = seed.judge("hoeffding-entrywise").for_exact_arithmetic();
+        let sanity = seed.judge("spectral-step").for_exact_arithmetic();
         Ok(SeedOutcome::default()
             .event("statement", statement)
             .event("hoeffding-entrywise", step.at_most(entry_max, hoeffding_radius(n, cfg.delta, seed.m), 0.0))
@@ -175,7 +175,7 @@ impl Evaluation for Prep<'_> {
             .event("spectral-step", sanity.at_most(spectral, n as f64 * entry_max, eig_band))
             .event("weyl", sanity.at_least(lmin, lambda0 - spectral, eig_band)))
     }
-    fn notes(&self, _measured: &Measured) -> Vec<String> {
+    fn notes(&self, _measured: &Measurements) -> Vec<String> {
         vec![
             "The slide writes δ′ = n²δ where δ/n² is meant; both routes are checked step by step.".into(),
             "Z(0) = X W(0)ᵀ is drawn directly from its law (each column N(0, K), through a Cholesky factor of K when d ≥ n; [theory §4.3](theory.md#43-the-cholesky-pre-activation-sampler)): the same distribution as drawing W(0), not the same random numbers.".into(),

@@ -11,7 +11,7 @@ use std::f64::consts::PI;
 use crate::bounds::lem23_radius as radius;
 use crate::bounds::{self, ProofOrders};
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome};
 use crate::cost;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::ROUNDING;
@@ -76,7 +76,7 @@ pub struct Lem23;
 /// The statement, with its constants.
 const STATEMENT: &str = "With R = c δ λ0 / n², c = √(2π)/16: with probability ≥ 1 − δ over W(0), every W with ‖w_r − w_r(0)‖₂ ≤ R for all r has ‖H(W) − H(0)‖₂ < λ0/4; with Lem 2.2's event also λmin(H(W)) > λ0/2.";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     lambda0: f64,
@@ -107,11 +107,11 @@ impl Claim for Lem23 {
         let lambda0 = crate::trajectory::positive_lambda0(lambda_min(h_infinity(data.input_gram()).as_ref())?)?;
         let r = radius(n, cfg.delta, lambda0);
         let m22 = crate::bounds::proof_width_spec(n, cfg.delta, lambda0);
-        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, lambda0, r, m22 }))
+        Ok(Prepared::new(lambda0, STATEMENT, Evaluator { cfg, data, lambda0, r, m22 }))
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "no width premise for the first part; the λmin part uses Lem 2.2's width",
@@ -194,17 +194,20 @@ impl Evaluation for Prep<'_> {
         let lmin0 = lambda_min(h0.as_ref())?;
         let lmin_adv = lambda_min(h_adv.as_ref())?;
         let band = ROUNDING * data.n() as f64;
-        let sanity = seed.judge("certificate-bounds-adversarial").exact();
+        let sanity = seed.judge("certificate-bounds-adversarial").for_exact_arithmetic();
         Ok(SeedOutcome::default()
-            .event("statement", seed.judge("statement").exact().below(b, lambda0 / 4.0, band))
-            .event("adversarial", seed.judge("adversarial").exact().below(moved, lambda0 / 4.0, band))
-            .event("with-lem-2.2", seed.judge("with-lem-2.2").exact().above(lmin0 - b, lambda0 / 2.0, band))
+            .event("statement", seed.judge("statement").for_exact_arithmetic().below(b, lambda0 / 4.0, band))
+            .event("adversarial", seed.judge("adversarial").for_exact_arithmetic().below(moved, lambda0 / 4.0, band))
+            .event(
+                "with-lem-2.2",
+                seed.judge("with-lem-2.2").for_exact_arithmetic().above(lmin0 - b, lambda0 / 2.0, band),
+            )
             .event("certificate-bounds-adversarial", sanity.at_most(moved, b, band))
             .event("weyl-adversarial", sanity.at_least(lmin_adv, lmin0 - moved, band))
             .value("flip-probability", flips)
             .value("expected-certificate", b))
     }
-    fn notes(&self, measured: &Measured) -> Vec<String> {
+    fn notes(&self, measured: &Measurements) -> Vec<String> {
         let mut notes = vec![format!(
             "R = {:.4e}: the ball is so small that almost no pattern can flip; the slack columns show how loose the bound is.",
             self.r

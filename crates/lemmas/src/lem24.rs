@@ -6,7 +6,7 @@
 use model::{Dataset, InfiniteWidth, Network};
 
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
 use crate::{CheckConfig, LemmaError, Profile, make_data};
@@ -17,7 +17,7 @@ pub struct Lem24;
 /// The statement, with its constants.
 const STATEMENT: &str = "(Deterministic.) If λmin(H(s)) ≥ λ0/2 for all 0 ≤ s ≤ t, then ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² and max_r ‖w_r(t) − w_r(0)‖₂ ≤ R′ = 2√n‖y − u(0)‖₂/(√m λ0).";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     reference: InfiniteWidth,
@@ -37,11 +37,11 @@ impl Claim for Lem24 {
         let reference = InfiniteWidth::first_layer(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, reference, lambda0, t_end }))
+        Ok(Prepared::new(lambda0, STATEMENT, Evaluator { cfg, data, reference, lambda0, t_end }))
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         Vec::new()
     }
@@ -139,7 +139,7 @@ impl Evaluation for Prep<'_> {
         }
         Ok(out)
     }
-    fn notes(&self, _measured: &Measured) -> Vec<String> {
+    fn notes(&self, _measured: &Measurements) -> Vec<String> {
         vec![
             "No width premise: the lemma is deterministic; its premise λmin(H(s)) ≥ λ0/2 is checked along each trajectory, and a seed on which it fails at once is vacuous (counted apart).".into(),
             format!(

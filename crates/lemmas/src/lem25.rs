@@ -7,7 +7,7 @@ use model::{Dataset, InfiniteWidth, Network};
 
 use crate::bounds::{log10_premise_width, premise_width};
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Observation, Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, run_until};
 use crate::{CheckConfig, DataKind, LemmaError, Profile, Solver, make_data};
@@ -37,7 +37,7 @@ enum Seed<'a> {
 /// The statement, with its constants.
 const STATEMENT: &str = "If R′ < R then for all t ≥ 0: λmin(H(t)) ≥ λ0/2, max_r ‖w_r(t) − w_r(0)‖ ≤ R′, and ‖y − u(t)‖² ≤ exp(−λ0 t)‖y − u(0)‖² (as proved, on Lem 2.2's and Lem 2.3's events too: probability ≥ 1 − 2δ given R′ < R).";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     reference: InfiniteWidth,
@@ -98,12 +98,12 @@ impl Claim for Lem25 {
         Ok(Prepared::new(
             lambda0,
             STATEMENT,
-            Prep { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end },
+            Evaluator { cfg, data, reference, lambda0, big_r, m_needed, log10_m_needed, t_end },
         ))
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "R′ < R with ‖y − u(0)‖ at its mean √(‖y‖² + n/2)",
@@ -204,7 +204,7 @@ impl Evaluation for Prep<'_> {
             .value("distance-over-r-prime", max_of(&|p| p.max_distance / r.r_prime))
             .value("lambda-min-over-half-lambda0", -max_of(&|p| -p.lambda_min_h / (lambda0 / 2.0))))
     }
-    fn notes(&self, measured: &Measured) -> Vec<String> {
+    fn notes(&self, measured: &Measurements) -> Vec<String> {
         let (lo, hi) = crate::off_diagonal_range(&self.data);
         let mut notes = vec![format!(
             "Inputs: {} points on the sphere in d = {} with K far from diagonal (|x_iᵀx_j| between {lo:.3} and {hi:.3}; correlated data, [theory §2.4](theory.md#24-lem-25-paper-lem-34)): orthonormal inputs would make H(t) diagonal and the flow split by coordinate, which tests nothing.",

@@ -7,7 +7,7 @@
 //! JSON all take it as they take the paper's claims.
 
 use crate::bounds::ProofOrders;
-use crate::claim::{Claim, Evaluation, EventSpec, Measured, Prepared, SeedCtx, SeedOutcome};
+use crate::claim::{Claim, Evaluation, EventSpec, Measurements, Prepared, SeedCtx, SeedOutcome};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, LemmaError, Profile};
 
@@ -22,7 +22,7 @@ fn statement() -> String {
     format!("Every seed holds at m ≥ {TRUE_THRESHOLD}.")
 }
 
-struct Prep;
+struct Evaluator;
 
 impl Claim for Planted {
     fn config(&self, _profile: Profile) -> CheckConfig {
@@ -35,11 +35,11 @@ impl Claim for Planted {
         Some(ProofOrders { formula: "16 (a constant)".into(), n: 0.0, delta: 0.0, lambda0: 0.0, improved_n: None })
     }
     fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
-        Ok(Prepared::new(0.5, statement(), Prep))
+        Ok(Prepared::new(0.5, statement(), Evaluator))
     }
 }
 
-impl Evaluation for Prep {
+impl Evaluation for Evaluator {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let m = TRUE_THRESHOLD as f64;
         vec![ProofWidth::new("the planted law", "16", m, m.log10())]
@@ -52,7 +52,7 @@ impl Evaluation for Prep {
         let measured = if seed.m >= TRUE_THRESHOLD { 0.5 } else { 2.0 };
         Ok(SeedOutcome::default().event("statement", seed.judge("statement").at_most(measured, 1.0, 0.0)))
     }
-    fn notes(&self, _measured: &Measured) -> Vec<String> {
+    fn notes(&self, _measured: &Measurements) -> Vec<String> {
         Vec::new()
     }
 }

@@ -665,7 +665,7 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
             continue;
         }
         let view = PointView { store: ctx.store, point: &p.key };
-        let rctx = RunContext { progress: ctx.seeds, store: &view, shard: None };
+        let rctx = RunContext { progress: ctx.seeds, store: &view, shard: None, plant_sanity_failure: None };
         let t = claim_threshold(p.claim, &p.event, &p.config, &p.search, &rctx)?;
         ctx.points.point_done(i, points.len(), &p.key, &t);
         done.push((p.key.clone(), t));

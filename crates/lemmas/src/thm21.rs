@@ -9,7 +9,7 @@ use crate::bounds::{
     thm21_proof_width as proof_width,
 };
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome};
 use crate::profile::flow_profile;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::rate_note;
@@ -22,7 +22,7 @@ pub struct Thm21;
 /// The statement, with its constants.
 const STATEMENT: &str = "If m ≥ m₂.₁ then with probability ≥ 1 − 3δ over W(0), a: ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0 (gradient flow of the first layer; the proof spends δ on each of Lem 2.2's, Lem 2.3's and Markov's events).";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     reference: InfiniteWidth,
@@ -55,12 +55,12 @@ impl Claim for Thm21 {
         Ok(Prepared::new(
             lambda0,
             STATEMENT,
-            Prep { cfg, m21: proof_width(data.n(), y2, cfg.delta, lambda0), data, reference, lambda0, y2, t_end },
+            Evaluator { cfg, m21: proof_width(data.n(), y2, cfg.delta, lambda0), data, reference, lambda0, y2, t_end },
         ))
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         vec![ProofWidth::new(
             "Lem 2.5's premise R′ < R with Markov ‖y − u(0)‖² ≤ (‖y‖² + n/2)/δ",
@@ -141,7 +141,7 @@ impl Evaluation for Prep<'_> {
             .value("decay-rate", rate / self.lambda0)
             .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h)))
     }
-    fn notes(&self, measured: &Measured) -> Vec<String> {
+    fn notes(&self, measured: &Measurements) -> Vec<String> {
         let mut notes = vec![
             format!(
                 "Gradient flow integrated by RK4 with h = {} on [0, T], T = max(horizon, 8/λ0) = {:.4} (λ0·T = {:.3}: the bound falls by e^{{−{:.3}}}; [theory §3.6](theory.md#36-horizons)), sampled at {} times; a run stops early only at the rounding level.",

@@ -6,7 +6,7 @@ use model::{Dataset, Network};
 
 use crate::bounds::log10_thm26_fixed_point_width as log10_fixed_point_width;
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, MeasureSpec, Measured, SeedCtx, SeedOutcome, worst_of};
+use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome, worst_of};
 use crate::result::{Premise, ProofWidth, Role, Target};
 use crate::trajectory::{ROUNDING, decay_observation, dynamics, flow_config, horizon, late_decay_rate, run};
 use crate::{CheckConfig, LemmaError, Profile, make_data};
@@ -17,7 +17,7 @@ pub struct Thm26;
 /// The statement, with its constants.
 const STATEMENT: &str = "With m = Ω(n⁶ log(m/δ)/(λ0⁴δ³)), training both layers by gradient flow: with probability ≥ 1 − δ, ‖u(t) − y‖² ≤ exp(−λ0 t)‖u(0) − y‖² for all t ≥ 0.";
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     reference: model::InfiniteWidth,
@@ -54,11 +54,11 @@ impl Claim for Thm26 {
         let reference = model::InfiniteWidth::both_layers(&data).map_err(dynamics)?;
         let lambda0 = crate::trajectory::positive_lambda0(reference.lambda0())?;
         let t_end = horizon(cfg, lambda0)?;
-        Ok(Prepared::new(lambda0, STATEMENT, Prep { cfg, data, reference, lambda0, t_end }))
+        Ok(Prepared::new(lambda0, STATEMENT, Evaluator { cfg, data, reference, lambda0, t_end }))
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let log10 = log10_fixed_point_width(self.data.n(), self.cfg.delta, self.lambda0);
         vec![ProofWidth::new(
@@ -121,7 +121,7 @@ impl Evaluation for Prep<'_> {
             .value("decay-rate", rate / self.lambda0)
             .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h_plus_g.unwrap_or(f64::NAN))))
     }
-    fn notes(&self, measured: &Measured) -> Vec<String> {
+    fn notes(&self, measured: &Measurements) -> Vec<String> {
         let mut notes = vec![
             "H(t) now carries a_r(t)², and G(t) adds to the decay: du/dt = (H + G)(y − u).".into(),
             "The width constant is implicit, so no width can be said to meet the premise: the claim's verdict stays inconclusive and the rows measure the event.".into(),

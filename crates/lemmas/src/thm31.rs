@@ -26,7 +26,7 @@ use crate::bounds::{
     thm31_width_order as width_order,
 };
 use crate::claim::{Claim, Evaluation, Prepared};
-use crate::claim::{EventSpec, Judge, MeasureSpec, Measured, SeedCtx, SeedOutcome};
+use crate::claim::{EventSpec, Judge, MeasureSpec, Measurements, SeedCtx, SeedOutcome};
 use crate::result::{Observation, Outcome, Premise, ProofWidth, Role, Target};
 use crate::{CheckConfig, LemmaError, Profile, make_data};
 
@@ -62,12 +62,12 @@ fn statement() -> String {
     )
 }
 
-struct Prep<'a> {
+struct Evaluator<'a> {
     cfg: &'a CheckConfig,
     data: Dataset,
     infinite: Arc<InfiniteWidth>,
     /// K = X Xᵀ, row-major.
-    k: Vec<f64>,
+    gram: Vec<f64>,
     lambda0: f64,
     y2: f64,
     eta: f64,
@@ -135,14 +135,14 @@ impl Claim for Thm31 {
         }
         let c_stable = 2.0 / infinite.lambda_max() * (n * n) as f64 / lambda0;
         let kref = data.input_gram();
-        let k = (0..n * n).map(|p| kref[(p / n, p % n)]).collect();
+        let gram = (0..n * n).map(|p| kref[(p / n, p % n)]).collect();
         let y2 = data.y().squared_norm_l2();
         Ok(Prepared::new(
             lambda0,
             statement(),
-            Prep {
+            Evaluator {
                 cfg,
-                k,
+                gram,
                 lambda0,
                 y2,
                 eta,
@@ -174,7 +174,7 @@ struct Flippable {
 /// The flippable split at radius R of the neurons (a_r, z_r(0), z_r) given (every neuron with
 /// |z_ir(0)| < R on some input must be among them).
 fn flippable<'n>(
-    k: &[f64],
+    gram: &[f64],
     n: usize,
     m: usize,
     radius: f64,
@@ -203,7 +203,7 @@ fn flippable<'n>(
     let inv_m = 1.0 / m as f64;
     let inv_sqrt_m = inv_m.sqrt();
     Flippable {
-        h_perp: (0..n * n).map(|p| k[p] * (coact[p] as f64 * inv_m)).collect(),
+        h_perp: (0..n * n).map(|p| gram[p] * (coact[p] as f64 * inv_m)).collect(),
         output: output.iter().map(|v| v * inv_sqrt_m).collect(),
         output_abs: output_abs.iter().map(|v| v * inv_sqrt_m).collect(),
         counts,
@@ -244,7 +244,7 @@ trait GdPath {
 struct FullPath<'a> {
     problem: Problem<'a>,
     state: descent::State,
-    k: &'a [f64],
+    gram: &'a [f64],
     radius: f64,
     /// The neurons with |z_ir(0)| < R on some input: index, a_r, z_r(0).
     candidates: Vec<(usize, f64, Vec<f64>)>,
@@ -252,7 +252,7 @@ struct FullPath<'a> {
 }
 
 impl<'a> FullPath<'a> {
-    fn new(prep: &'a Prep<'_>, net: &'a Network, eta: f64) -> Result<Self, LemmaError> {
+    fn new(prep: &'a Evaluator<'_>, net: &'a Network, eta: f64) -> Result<Self, LemmaError> {
         let config = DescentConfig {
             learning_rate: LearningRate::Fixed(eta),
             iterations: 1,
@@ -269,7 +269,7 @@ impl<'a> FullPath<'a> {
             .map(|r| (r, net.a[r], (0..n).map(|i| z0[(i, r)]).collect()))
             .collect();
         let limit = config.divergence_factor * state.loss();
-        Ok(FullPath { problem, state, k: &prep.k, radius: prep.radius, candidates, limit })
+        Ok(FullPath { problem, state, gram: &prep.gram, radius: prep.radius, candidates, limit })
     }
 }
 
@@ -283,7 +283,7 @@ impl GdPath for FullPath<'_> {
             // Owned faer Mat/Col (and column blocks of one) have unit row stride: each column is contiguous.
             let column = |r: usize| z.col(r).try_as_col_major().expect("faer columns are contiguous").as_slice();
             let flip = flippable(
-                self.k,
+                self.gram,
                 e.len(),
                 self.problem.m(),
                 self.radius,
@@ -309,7 +309,7 @@ struct ReducedPath<'s, 'a> {
     sys: &'s System<'a, SeededInit>,
     st: reduced::State,
     step: GdStep,
-    k: &'s [f64],
+    gram: &'s [f64],
     radius: f64,
     limit: f64,
     y: Vec<f64>,
@@ -322,7 +322,7 @@ impl GdPath for ReducedPath<'_, '_> {
         let u_size = 1.0 + e.iter().zip(&self.y).fold(0.0f64, |s, (e, y)| s.max((e + y).abs()));
         let audit = if audit {
             let s = self.sys.sample(&self.st).map_err(dynamics)?;
-            let flip = flippable(self.k, self.y.len(), self.sys.m(), self.radius, self.st.active_neurons());
+            let flip = flippable(self.gram, self.y.len(), self.sys.m(), self.radius, self.st.active_neurons());
             Some((s.lambda_min_h, s.max_distance, flip))
         } else {
             None
@@ -351,7 +351,8 @@ struct Audit {
     movement: Option<Observation>,
 }
 
-fn fold(slot: &mut Option<Observation>, o: Observation) {
+/// Keeps in `slot` the worst observation of an event so far.
+fn keep_worst(slot: &mut Option<Observation>, o: Observation) {
     *slot = Some(slot.map_or(o, |s| s.worst(o)));
 }
 
@@ -382,18 +383,18 @@ impl Judges {
     fn of(seed: &SeedCtx<'_>) -> Self {
         Judges {
             statement: seed.judge("statement"),
-            step_length: seed.judge("step-length").exact(),
-            i2_bound: seed.judge("i2-bound").exact(),
-            h_perp_bound: seed.judge("h-perp-bound").exact(),
-            perturbation: seed.judge("perturbation").exact(),
-            one_step: seed.judge("one-step").exact(),
-            lambda_min: seed.judge("lambda-min").exact(),
-            movement: seed.judge("movement").exact(),
+            step_length: seed.judge("step-length").for_exact_arithmetic(),
+            i2_bound: seed.judge("i2-bound").for_exact_arithmetic(),
+            h_perp_bound: seed.judge("h-perp-bound").for_exact_arithmetic(),
+            perturbation: seed.judge("perturbation").for_exact_arithmetic(),
+            one_step: seed.judge("one-step").for_exact_arithmetic(),
+            lambda_min: seed.judge("lambda-min").for_exact_arithmetic(),
+            movement: seed.judge("movement").for_exact_arithmetic(),
         }
     }
 }
 
-impl Prep<'_> {
+impl Evaluator<'_> {
     fn route_applies(&self) -> bool {
         self.cfg.c_eta <= C_ETA_ROUTE
     }
@@ -493,8 +494,8 @@ impl Prep<'_> {
     /// λmin(H(k)) ≥ λ0/2 and max_r ‖w_r(k) − w_r(0)‖ ≤ R′ at one iterate.
     fn judge_iterate(&self, j: &Judges, audit: &mut Audit, lmin: f64, dist: f64, r_prime: f64, k: usize) {
         let half = self.lambda0 / 2.0;
-        fold(&mut audit.lambda_min, j.lambda_min.at_least(lmin, half, GD_ROUNDING * half).at_time(k as f64));
-        fold(&mut audit.movement, j.movement.at_most(dist, r_prime, GD_ROUNDING * r_prime).at_time(k as f64));
+        keep_worst(&mut audit.lambda_min, j.lambda_min.at_least(lmin, half, GD_ROUNDING * half).at_time(k as f64));
+        keep_worst(&mut audit.movement, j.movement.at_most(dist, r_prime, GD_ROUNDING * r_prime).at_time(k as f64));
     }
 
     /// The inequalities of steps 3–6 between iterates k and k + 1 (`inside`: every neuron stayed
@@ -521,7 +522,7 @@ impl Prep<'_> {
         // Step 5: ‖u(k+1) − u(k)‖ ≤ ηn‖u(k) − y‖ (u − y moves as u does).
         let du = prev.e.iter().zip(&cur.e).map(|(a, b)| (b - a).powi(2)).sum::<f64>().sqrt();
         let bound = eta * nf * norm;
-        fold(
+        keep_worst(
             &mut audit.step_length,
             j.step_length.at_most(du, bound, GD_ROUNDING * bound + eps * nf.sqrt()).at_time(at),
         );
@@ -532,19 +533,19 @@ impl Prep<'_> {
             fc.output_abs.iter().zip(&fp.output_abs).map(|(a, b)| PREDICTION_ROUNDING * (a + b)).collect();
         for ((v, &count), e) in i2.iter().zip(&fp.counts).zip(&i2_eps) {
             let bound = eta * nf.sqrt() * count as f64 * norm / mf;
-            fold(&mut audit.i2_bound, j.i2_bound.at_most(v.abs(), bound, GD_ROUNDING * bound + e).at_time(at));
+            keep_worst(&mut audit.i2_bound, j.i2_bound.at_most(v.abs(), bound, GD_ROUNDING * bound + e).at_time(at));
         }
         // Step 3: ‖H^⊥(k)‖₂ ≤ √n Σ_i |S_i^⊥| / m.
         let h_perp = spectral_norm(&fp.h_perp, n)?;
         let total: u64 = fp.counts.iter().sum();
         let bound = nf.sqrt() * total as f64 / mf;
-        fold(&mut audit.h_perp_bound, j.h_perp_bound.at_most(h_perp, bound, GD_ROUNDING * bound).at_time(at));
+        keep_worst(&mut audit.h_perp_bound, j.h_perp_bound.at_most(h_perp, bound, GD_ROUNDING * bound).at_time(at));
         // Step 7: 2η‖H^⊥‖ + 2‖I₂‖/‖u(k) − y‖ ≤ ηλ0/4.
         let i2_norm = i2.iter().map(|v| v * v).sum::<f64>().sqrt();
         let terms = 2.0 * eta * h_perp + 2.0 * i2_norm / norm;
         let terms_band = GD_ROUNDING * terms + 2.0 * i2_eps.iter().map(|v| v * v).sum::<f64>().sqrt() / norm;
         let bound = eta * self.lambda0 / 4.0;
-        fold(
+        keep_worst(
             &mut audit.perturbation,
             j.perturbation.at_most(terms, bound, GD_ROUNDING * bound + terms_band).at_time(at),
         );
@@ -555,7 +556,7 @@ impl Prep<'_> {
             let band = GD_ROUNDING * factor.abs()
                 + terms_band
                 + ratio * 2.0 * eps * nf.sqrt() * (1.0 / norm + 1.0 / cur.residual_sq.sqrt().max(f64::MIN_POSITIVE));
-            fold(&mut audit.one_step, j.one_step.at_most(ratio, factor, band).at_time(at));
+            keep_worst(&mut audit.one_step, j.one_step.at_most(ratio, factor, band).at_time(at));
         }
         Ok(())
     }
@@ -579,7 +580,7 @@ impl Prep<'_> {
             let limit = DEFAULT_DIVERGENCE_FACTOR * 0.5 * st.initial_residual_norm.powi(2);
             let y = self.data.y().iter().copied().collect();
             let mut path =
-                ReducedPath { sys: &sys, st, step: GdStep { eta }, k: &self.k, radius: self.radius, limit, y };
+                ReducedPath { sys: &sys, st, step: GdStep { eta }, gram: &self.gram, radius: self.radius, limit, y };
             self.run(&mut path, eta, iterations, statement, judges, seed.m)
         } else {
             let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
@@ -589,7 +590,7 @@ impl Prep<'_> {
     }
 }
 
-impl Evaluation for Prep<'_> {
+impl Evaluation for Evaluator<'_> {
     fn proof_widths(&self) -> Vec<ProofWidth> {
         let (n, delta, lambda0) = (self.data.n(), self.cfg.delta, self.lambda0);
         vec![
@@ -736,11 +737,19 @@ impl Evaluation for Prep<'_> {
             .event("statement", base.statement)
             .event(
                 "markov-initial-residual",
-                seed.judge("markov-initial-residual").exact().at_most(r0sq, markov, GD_ROUNDING * markov),
+                seed.judge("markov-initial-residual").for_exact_arithmetic().at_most(
+                    r0sq,
+                    markov,
+                    GD_ROUNDING * markov,
+                ),
             )
             .event(
                 "markov-flippable",
-                seed.judge("markov-flippable").exact().at_most(base.flippable_total as f64, flip_bound, 0.0),
+                seed.judge("markov-flippable").for_exact_arithmetic().at_most(
+                    base.flippable_total as f64,
+                    flip_bound,
+                    0.0,
+                ),
             )
             .event("perturbation", or_vacuous(a.perturbation))
             .event("one-step", or_vacuous(a.one_step))
@@ -779,7 +788,7 @@ impl Evaluation for Prep<'_> {
         }
         Ok(out)
     }
-    fn notes(&self, measured: &Measured) -> Vec<String> {
+    fn notes(&self, measured: &Measurements) -> Vec<String> {
         let mut notes = vec![if self.route_applies() {
             format!(
                 "The explicit route of [theory §2.7](theory.md#27-thm-31-paper-thm-41) applies (c_η = {} ≤ 1/4): its width m₃.₁ = {:.4e} (with Lem 2.2's m₂.₂ = {:.4e}) is the statement's premise, and its budget 1 − {EVENTS_CHAINED}δ the target. R₃.₁ = {:.4e}.",

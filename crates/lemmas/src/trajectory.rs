@@ -6,7 +6,7 @@
 use flow::{ErrorEstimate, FlowConfig, RecorderOptions, RunOutcome, SampleTimes, Snapshot, StepSize};
 use model::{Dataset, InfiniteWidth, Network};
 
-use crate::claim::Measured;
+use crate::claim::Measurements;
 use crate::claim::{Judge, worst_of};
 use crate::result::{Observation, Outcome};
 use crate::{CheckConfig, LemmaError};
@@ -259,7 +259,7 @@ pub(crate) fn dynamics(e: impl std::fmt::Display) -> LemmaError {
 }
 
 /// "At m = …, the late decay rate was between a and b × λ0 and c–d × 2λmin(H(T))", from the results.
-pub(crate) fn rate_note(measured: &Measured) -> Option<String> {
+pub(crate) fn rate_note(measured: &Measurements) -> Option<String> {
     let (rate, vs) = (measured.measure("decay-rate")?, measured.measure("rate-vs-2-lambda-min"));
     let row = rate.rows.iter().rev().find(|r| r.seeds > 0)?;
     let mut s = format!(
