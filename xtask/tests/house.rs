@@ -191,7 +191,7 @@ fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
             items.push(item);
             for it in items {
                 let segs: Vec<String> =
-                    it.split("::").map(|s| s.trim().split_whitespace().next().unwrap_or("").to_string()).collect();
+                    it.split("::").map(|s| s.split_whitespace().next().unwrap_or("").to_string()).collect();
                 if segs.first().is_some_and(|s| !s.is_empty()) {
                     out.push(segs);
                 }
