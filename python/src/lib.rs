@@ -324,7 +324,7 @@ fn init<'py>(py: Python<'py>, n_width: usize, d: usize, seed: u64) -> PyResult<W
 /// Options of `train` besides the arrays.
 #[derive(Debug, Clone)]
 struct TrainOptions {
-    run: train::Options,
+    run: training::Options,
     width: usize,
     seed: u64,
     normalise: bool,
@@ -348,7 +348,7 @@ struct Columns {
 /// Stops a run (flow, both-layers GD or first-layer GD) at its next step once cancelled.
 struct Cancel<'a>(&'a AtomicBool);
 
-impl train::Watch for Cancel<'_> {
+impl training::Watch for Cancel<'_> {
     fn at_step(&mut self, _: usize) -> model::Control {
         if self.0.load(Ordering::Relaxed) { model::Control::Stop } else { model::Control::Continue }
     }
@@ -368,7 +368,7 @@ fn train_columns(
         Some((w, a)) => network(&data, w, a)?,
         None => Network::init(o.width, data.d(), o.seed, 0).map_err(value)?,
     };
-    let trained = train::train(&data, &net, &o.run, &mut Cancel(cancel)).map_err(value)?;
+    let trained = training::train(&data, &net, &o.run, &mut Cancel(cancel)).map_err(value)?;
     let mut c = Columns { status: trained.status, eta: trained.eta, ..Columns::default() };
     for r in &trained.rows {
         c.step.push(r.step as f64);
@@ -407,7 +407,7 @@ fn train<'py>(
     lambda_min: bool,
     normalise: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let method = train::Method::parse(method).map_err(value).map_err(Failure::into_py)?;
+    let method = training::Method::parse(method).map_err(value).map_err(Failure::into_py)?;
     let weights = match (&w, &a) {
         (Some(w), Some(a)) => Some((mat_from(w), col_from(a))),
         (None, None) => None,
@@ -422,7 +422,7 @@ fn train<'py>(
     // The state and the RK4 stages (about six copies of W), and the n × m pre-activations, patterns
     // and gradients of an evaluation (about four).
     ensure_memory(&format!("training at width m = {m}"), &[&[6, m, d], &[4, n, m]]).map_err(Failure::into_py)?;
-    let run = train::Options { method, eta, iterations, horizon, step, every, lambda_min };
+    let run = training::Options { method, eta, iterations, horizon, step, every, lambda_min };
     let options = TrainOptions { run, width, seed, normalise };
     let (x, y) = (mat_from(&x), col_from(&y));
     let c = run_interruptible(py, move |cancel| train_columns(x, y, weights, &options, cancel))?;
