@@ -362,7 +362,7 @@ fn train_columns(
     cancel: &AtomicBool,
 ) -> Result<Columns, Failure> {
     // The options first, as on the command line (the door checks them again).
-    o.run.validate().map_err(value)?;
+    o.run.validate(training::Spelling::Python).map_err(value)?;
     let data = dataset(x, Some(y), o.normalise)?;
     let net = match weights {
         Some((w, a)) => network(&data, w, a)?,

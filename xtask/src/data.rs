@@ -202,7 +202,7 @@ pub fn validate_train(args: &TrainArgs) -> Result<(), CommandError> {
     if ext != "json" && ext != "csv" {
         return Err(CommandError::Input(format!("--out {}: the file must end in .json or .csv", args.out.display())));
     }
-    args.options().validate()?;
+    args.options().validate(train::Spelling::CommandLine)?;
     Ok(())
 }
 

@@ -57,7 +57,7 @@ fn row(s: &model::Sample, bound_ratio: Option<f64>) -> Row {
 /// Trains `net` on `data` with every neuron stored; `watch` sees every step. The options are
 /// checked first ([`Options::validate`]).
 pub fn train(data: &Dataset, net: &Network, options: &Options, watch: &mut dyn Watch) -> Result<Trained, TrainError> {
-    options.validate()?;
+    options.validate(crate::Spelling::CommandLine)?;
     match options.method {
         Method::Gd => first_layer_gd(data, net, options, watch),
         Method::Flow | Method::BothFlow | Method::BothGd => flow_like(data, net, options, watch),

@@ -83,27 +83,61 @@ pub struct Options {
     pub lambda_min: bool,
 }
 
+/// How a frontend names an option in its messages: the command line's `--every 0`, Python's `every = 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// `--name value`.
+    CommandLine,
+    /// `name = value`.
+    Python,
+}
+
+impl Spelling {
+    /// The option's name as the user types it.
+    pub fn name(self, name: &str) -> String {
+        match self {
+            Spelling::CommandLine => format!("--{name}"),
+            Spelling::Python => name.to_string(),
+        }
+    }
+    /// The option with its value.
+    pub fn setting(self, name: &str, value: impl std::fmt::Display) -> String {
+        match self {
+            Spelling::CommandLine => format!("--{name} {value}"),
+            Spelling::Python => format!("{name} = {value}"),
+        }
+    }
+}
+
 impl Options {
-    /// Refuses options outside their domains, naming the option as `--name` does on the command line.
-    pub fn validate(&self) -> Result<(), TrainError> {
+    /// Refuses options outside their domains, naming the option as the frontend spells it.
+    /// [`train`] and [`train_reduced`] check again, in the command line's spelling.
+    pub fn validate(&self, spell: Spelling) -> Result<(), TrainError> {
         let bad = |s: String| Err(TrainError::Input(s));
         if self.every == 0 {
-            return bad("--every 0: must be at least 1".into());
+            return bad(format!("{}: must be at least 1", spell.setting("every", 0)));
         }
         if self.iterations == 0 && self.method.is_gd() {
-            return bad("--iterations 0: gradient descent needs at least one iteration".into());
+            return bad(format!("{}: gradient descent needs at least one iteration", spell.setting("iterations", 0)));
         }
         if !self.method.is_gd() {
             if !(self.horizon.is_finite() && self.horizon > 0.0) {
-                return bad(format!("--horizon {}: the flow's horizon T must be positive", self.horizon));
+                return bad(format!(
+                    "{}: the flow's horizon T must be positive",
+                    spell.setting("horizon", self.horizon)
+                ));
             }
             if !(self.step.is_finite() && self.step > 0.0) {
-                return bad(format!("--step {}: the RK4 step h must be finite and positive", self.step));
+                return bad(format!(
+                    "{}: the RK4 step h must be finite and positive",
+                    spell.setting("step", self.step)
+                ));
             }
             if self.every.saturating_mul(50) > MAX_SAMPLES {
+                let every = spell.name("every");
                 return bad(format!(
-                    "--every {}: the flow would keep {} samples (50 per unit of --every), more than {MAX_SAMPLES}: lower --every",
-                    self.every,
+                    "{}: the flow would keep {} samples (50 per unit of {every}), more than {MAX_SAMPLES}: lower {every}",
+                    spell.setting("every", self.every),
                     self.every.saturating_mul(50)
                 ));
             }
@@ -253,13 +287,18 @@ mod tests {
             every: 1,
             lambda_min: false,
         };
-        assert!(o.validate().is_ok(), "a flow needs no iterations");
-        let message = |o: Options| o.validate().expect_err("refused").to_string();
+        assert!(o.validate(Spelling::CommandLine).is_ok(), "a flow needs no iterations");
+        let message = |o: Options| o.validate(Spelling::CommandLine).expect_err("refused").to_string();
         assert!(message(Options { method: Method::Gd, ..o.clone() }).starts_with("--iterations 0"));
         assert!(message(Options { every: 0, ..o.clone() }).starts_with("--every 0"));
         assert!(message(Options { horizon: f64::NAN, ..o.clone() }).starts_with("--horizon NaN"));
         assert!(message(Options { step: -1.0, ..o.clone() }).starts_with("--step -1"));
         assert!(message(Options { every: 2001, ..o.clone() }).contains("more than 100000"));
+        let python = Options { every: 2001, ..o.clone() }.validate(Spelling::Python).expect_err("refused").to_string();
+        assert!(
+            python.starts_with("every = 2001: the flow would keep 100050 samples (50 per unit of every)"),
+            "{python}"
+        );
         assert_eq!(Options { horizon: 1.0, step: 0.3, ..o }.planned_steps(), (4, "RK4 steps"));
     }
 

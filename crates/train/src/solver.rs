@@ -70,7 +70,7 @@ pub fn train_reduced(
     options: &Options,
     solver: Solver,
 ) -> Result<Option<Trained>, TrainError> {
-    options.validate()?;
+    options.validate(crate::Spelling::CommandLine)?;
     if solver == Solver::Auto && data.n() > AUTO_MAX_INPUTS {
         return Ok(None);
     }
