@@ -2,7 +2,7 @@
 //! [`model::Status`] (completed, stopped by an observer, or diverged), as the flows do.
 //!
 //! Observers see the same [`Snapshot`] as for the flows, with t = kη, `step` = k and
-//! `gd_step_size = Some(η)`, so a flow recorder doubles as a GD recorder (its
+//! `learning_rate = Some(η)`, so a flow recorder doubles as a GD recorder (its
 //! `discrete_bound_ratio` compares with (1 − ηλ0/2)^k, the rate slide Thm 3.1 = paper Thm 4.1
 //! proves for the first layer).
 //!
@@ -136,7 +136,7 @@ fn descend_from<I: GdIterate, O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Si
             residual: r,
             loss: it.loss(),
             error: None,
-            gd_step_size: Some(eta),
+            learning_rate: Some(eta),
         };
         observer.observe(&snapshot)
     })?;

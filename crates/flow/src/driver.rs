@@ -44,8 +44,8 @@ pub struct Snapshot<'a> {
     pub loss: f64,
     /// Integration error estimate (`None` for gradient descent, which is exact arithmetic on its own terms).
     pub error: Option<SampleError>,
-    /// `Some(η)` when the snapshot comes from gradient descent with step η (then t = kη).
-    pub gd_step_size: Option<f64>,
+    /// `Some(η)` when the snapshot comes from gradient descent with learning rate η (then t = kη).
+    pub learning_rate: Option<f64>,
 }
 
 /// An observer that does nothing (as `()` does).
@@ -244,7 +244,7 @@ impl<O: for<'s> Observer<Snapshot<'s>, FlowError> + ?Sized> Sampler<'_, O> {
             residual: r.as_ref(),
             loss,
             error: Some(error),
-            gd_step_size: None,
+            learning_rate: None,
         };
         self.observer.observe(&snapshot)
     }

@@ -41,7 +41,7 @@ impl Recordable for Snapshot<'_> {
         self.w.nrows()
     }
     fn eta(&self) -> Option<f64> {
-        self.gd_step_size
+        self.learning_rate
     }
     fn error(&self) -> Option<SampleError> {
         self.error
