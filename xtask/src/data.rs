@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use faer::Col;
-use train::{Dataset, Method, Network, Options, RowNorms, Solver, Trained};
+use train::{Dataset, Method, Network, Options, Solver, Trained};
 
 use crate::CommandError;
 use crate::estimate::{self, MAX_TRAIN_SAMPLES};
@@ -52,12 +52,7 @@ fn load_data(
         Some(p) => train::npy::read_vector(p)?,
         None => Col::zeros(xm.nrows()),
     };
-    let norms = match (normalise, precision) {
-        (true, _) => RowNorms::Normalise,
-        (false, train::npy::Precision::Float32) => RowNorms::Float32,
-        (false, train::npy::Precision::Float64) => RowNorms::default(),
-    };
-    let data = Dataset::new(xm, yv, norms).map_err(|e| {
+    let data = Dataset::new(xm, yv, train::row_norms(normalise, precision)).map_err(|e| {
         // Name the file that holds the problem: the labels' file for a label error.
         let about_labels = matches!(&e, train::ModelError::NonFinite { what: "labels y", .. })
             || matches!(&e, train::ModelError::LabelsOverflow { .. })

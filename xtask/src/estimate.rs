@@ -427,7 +427,7 @@ mod tests {
             // Test assertions: the built-in profiles plan and prepare.
             let (_, plan) = crate::verify::plan(&args).unwrap(); // test: built-in profiles plan
             // Test assertion: the built-in profiles prepare.
-            let lambda0 = plan_lambda0(&plan).unwrap();
+            let lambda0 = plan_lambda0(&plan).unwrap(); // test: built-in profiles have valid data
             for ((claim, cfg), l0) in plan.iter().zip(lambda0) {
                 let spread = bisection_spread(*claim, cfg, l0);
                 assert!((1.0..=1.7).contains(&spread), "{profile} {}: spread {spread:.2}", claim.key());

@@ -568,7 +568,7 @@ mod tests {
     ) -> Option<ClaimResult> {
         let claim = Synthetic { rule, target };
         let ctx = RunContext { progress: &NoProgress, store, shard, plant_sanity_failure: None };
-        run_claim(ClaimId::Lem22, &claim, cfg, &ctx).unwrap()
+        run_claim(ClaimId::Lem22, &claim, cfg, &ctx).unwrap() // test: the synthetic claim is valid
     }
 
     fn run(cfg: &CheckConfig, store: &dyn SeedStore, shard: Option<Shard>) -> Option<ClaimResult> {
@@ -658,7 +658,7 @@ mod tests {
     fn a_width_too_large_for_memory_is_refused_before_running() {
         let cfg = CheckConfig { widths: vec![10, 1 << 40], ..CheckConfig::default() };
         let claim = Synthetic { rule: wider_is_better, target: Target::Always };
-        let err = run_claim(ClaimId::Lem22, &claim, &cfg, &RunContext::new(&NoProgress)).err().unwrap();
+        let err = run_claim(ClaimId::Lem22, &claim, &cfg, &RunContext::new(&NoProgress)).err().unwrap(); // test: the width is refused
         assert!(err.to_string().contains("width m = 1099511627776") && err.to_string().contains("MiB"), "{err}");
     }
 

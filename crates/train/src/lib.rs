@@ -255,17 +255,23 @@ pub fn bytes(b: u64) -> String {
     if u == 0 { format!("{b} B") } else { format!("{v:.1} {}", units[u]) }
 }
 
+/// How the rows of an X read from a file are held to unit norm: divided by their norms with
+/// `normalise`, else checked at the tolerance of the file's precision (float32 or float64).
+pub fn row_norms(normalise: bool, precision: npy::Precision) -> RowNorms {
+    match (normalise, precision) {
+        (true, _) => RowNorms::Normalise,
+        (false, npy::Precision::Float32) => RowNorms::Float32,
+        (false, npy::Precision::Float64) => RowNorms::default(),
+    }
+}
+
 /// Reads a data set from `.npy` files: X (float64, or float32 whose rows are unit to float32
 /// precision) and y; with `normalise`, each row of X is divided by its norm instead.
 pub fn load(x: &std::path::Path, y: &std::path::Path, normalise: bool) -> Result<Dataset, TrainError> {
     let (xm, precision) = npy::read_matrix_and_precision(x)?;
     let yv = npy::read_vector(y)?;
-    let norms = match (normalise, precision) {
-        (true, _) => RowNorms::Normalise,
-        (false, npy::Precision::Float32) => RowNorms::Float32,
-        (false, npy::Precision::Float64) => RowNorms::default(),
-    };
-    Dataset::new(xm, yv, norms).map_err(|e| TrainError::Input(format!("{} / {}: {e}", x.display(), y.display())))
+    Dataset::new(xm, yv, row_norms(normalise, precision))
+        .map_err(|e| TrainError::Input(format!("{} / {}: {e}", x.display(), y.display())))
 }
 
 #[cfg(test)]
