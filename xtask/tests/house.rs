@@ -6,6 +6,10 @@
 //!   counts as an edge to the module it re-exports (`pub use module::Name`).
 //! - No claim imports a claim: the claim modules are those of the `claims!` table in
 //!   `crates/lemmas/src/lib.rs`.
+//! - `lemmas` steps no dynamics by hand: its non-test code calls no `.step(` and walks no
+//!   `Move::`s, so every run it drives goes through the one executor `model::execute` (through
+//!   `trajectory::execute`, the only caller of `model::execute` in the crate) or a dynamics crate's
+//!   own `run`, which goes through it too.
 //! - `xtask` depends on at most [`XTASK_INTERNAL_CRATES`] internal crates.
 //! - Every `.rs` file's first `//!` line is one sentence of at most [`FIRST_LINE_CHARS`] characters.
 
@@ -380,6 +384,49 @@ fn no_claim_imports_a_claim() {
         }
     }
     assert!(found.is_empty(), "claims import claims: {found:?}");
+}
+
+/// What a lemmas file's code (comments, strings and tests removed) does that steps a dynamics
+/// outside the one executor: a `.step(` call, a `Move::` walked by hand, or `model::execute`
+/// called anywhere but `trajectory.rs`.
+fn hand_driven(file: &str, code: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    if code.contains(".step(") {
+        found.push("calls .step(");
+    }
+    if code.contains("Move::") {
+        found.push("walks Move::s");
+    }
+    if file != "trajectory.rs" && code.contains("model::execute(") {
+        found.push("calls model::execute( outside trajectory.rs");
+    }
+    found
+}
+
+#[test]
+fn lemmas_steps_no_dynamics_outside_the_executor() {
+    let src = workspace().join("crates/lemmas/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() >= 20, "{} files", files.len());
+    let mut found = Vec::new();
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let code = code_of(&std::fs::read_to_string(f).expect("a readable source file"));
+        for what in hand_driven(&name, &code) {
+            found.push(format!("{name} {what}"));
+        }
+    }
+    assert!(found.is_empty(), "lemmas drives dynamics outside model::execute: {found:?}");
+    // The check catches a hand loop and a hand walk, and ignores comments, strings and tests.
+    let planted = "fn gd(p: &Problem, s: &mut State) { for _ in 0..9 { p.step(s); } }\n\
+        fn walk(w: Walk) { for mv in w { if let Move::Step { .. } = mv {} } }\n\
+        fn run() { model::execute(a, b, c, 1e6, f); }\n";
+    let found = hand_driven("thm31.rs", &code_of(planted));
+    assert_eq!(found, ["calls .step(", "walks Move::s", "calls model::execute( outside trajectory.rs"]);
+    let quiet = "// p.step(s) and Move::Step\nfn f() { let s = \".step( Move::\"; }\n\
+        #[cfg(test)]\nmod tests {\n    fn t(p: &P) { p.step(s); }\n}\n";
+    assert!(hand_driven("thm31.rs", &code_of(quiet)).is_empty(), "{:?}", code_of(quiet));
 }
 
 /// The internal crates a manifest's `[dependencies]` name.

@@ -9,9 +9,8 @@
 //! both multiplied by `flow::ANY_ORDER_FACTOR` to hold at any convergence order.
 
 use flow::ANY_ORDER_FACTOR;
-use model::Dataset;
-use model::grid::Move;
-use reduced::{BudgetPolicy, FlowStep, SeededInit, State, Stepper, System};
+use model::{Control, Dataset};
+use reduced::{BudgetPolicy, SeededInit, ShadowedFlow, State, System};
 
 use crate::config::Solver;
 use crate::trajectory::{Point, ROUNDING, ROUNDING_LEVEL, Run, SAMPLE_INTERVALS, dynamics};
@@ -118,64 +117,41 @@ impl<'a> ReducedSeed<'a> {
 
     /// The flow to `t_end` at step h, sampled at [`SAMPLE_INTERVALS`] equal intervals, stopped at the
     /// rounding level or (with `stop_above_ratio`) once the decay ratio exceeds it.
+    ///
+    /// The run and its h/2 shadow advance together as one [`ShadowedFlow`] through the one executor
+    /// `model::execute`: the grid of `flow::integrate` (t_k = k·h, the last step landing on T), a
+    /// sample between grid points made from the grid point before it on copies that never feed
+    /// back, and the one divergence rule (a loss not finite or past
+    /// `model::DEFAULT_DIVERGENCE_FACTOR` × L(0) ends the run as not completed).
     pub fn run(&self, lambda0: f64, h: f64, t_end: f64, stop_above_ratio: Option<f64>) -> Result<Run, LemmaError> {
         let sys = self.system()?;
         // The shadow starts from the same state (the same pass would give the same bits).
-        let mut st = self.initial_state(&sys)?;
-        let mut sh = st.clone();
+        let st = self.initial_state(&sys)?;
         let r0 = st.initial_residual_norm;
         let times: Vec<f64> = (0..=SAMPLE_INTERVALS)
             .map(|k| if k == SAMPLE_INTERVALS { t_end } else { t_end * k as f64 / SAMPLE_INTERVALS as f64 })
             .collect();
-        let mut points = vec![self.point(&sys, &st, &sh, lambda0, r0, 0.0)?];
-        // The grid of `flow::integrate`: t_k = k·h (the last step lands on T); a sample between
-        // grid points is a separate step (the shadow: two half steps) from the grid point before
-        // it, on copies that never feed back.
-        // Ok(true): stop here (rounding level or the decay ratio passed); Err(()): not finite.
-        let take = |p: Point, points: &mut Vec<Point>| -> Result<bool, ()> {
-            let done = p.residual_sq <= ROUNDING_LEVEL * r0 * r0
-                || stop_above_ratio.is_some_and(|r| p.bound_ratio > r * (1.0 + 1e-6));
-            if !p.residual_sq.is_finite() {
-                return Err(());
-            }
-            points.push(p);
-            Ok(done)
-        };
-        let stopped = |points: Vec<Point>, completed: bool| Run {
+        let mut pair = (st.clone(), st);
+        let mut points = Vec::with_capacity(times.len());
+        let run = crate::trajectory::execute(
+            &mut ShadowedFlow::new(&sys),
+            &mut pair,
+            model::grid::walk(h, &times),
+            |(st, sh), at| {
+                let p = self.point(&sys, st, sh, lambda0, r0, at.t)?;
+                let done = at.index > 0
+                    && (p.residual_sq <= ROUNDING_LEVEL * r0 * r0
+                        || stop_above_ratio.is_some_and(|r| p.bound_ratio > r * (1.0 + 1e-6)));
+                points.push(p);
+                Ok(if done { Control::Stop } else { Control::Continue })
+            },
+        )?;
+        Ok(Run {
             points,
             initial_residual_norm: r0,
             r_prime: r_prime(&sys, r0, lambda0),
-            completed,
-        };
-        for mv in model::grid::walk(h, &times) {
-            let p = match mv {
-                Move::Between { t, tau, .. } => {
-                    let (mut a, mut b) = (st.clone(), sh.clone());
-                    FlowStep.step(&sys, &mut a, tau).map_err(dynamics)?;
-                    FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
-                    FlowStep.step(&sys, &mut b, 0.5 * tau).map_err(dynamics)?;
-                    a.t = t;
-                    b.t = t;
-                    self.point(&sys, &a, &b, lambda0, r0, t)?
-                }
-                Move::Step { from, to } => {
-                    let dt = to - from;
-                    FlowStep.step(&sys, &mut st, dt).map_err(dynamics)?;
-                    FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
-                    FlowStep.step(&sys, &mut sh, 0.5 * dt).map_err(dynamics)?;
-                    st.t = to;
-                    sh.t = to;
-                    continue;
-                }
-                Move::OnGrid { t, .. } => self.point(&sys, &st, &sh, lambda0, r0, t)?,
-            };
-            match take(p, &mut points) {
-                Err(()) => return Ok(stopped(points, false)),
-                Ok(true) => return Ok(stopped(points, true)),
-                Ok(false) => {}
-            }
-        }
-        Ok(Run { points, initial_residual_norm: r0, r_prime: r_prime(&sys, r0, lambda0), completed: true })
+            completed: !run.status.diverged(),
+        })
     }
 
     fn point(

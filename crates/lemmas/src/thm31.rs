@@ -15,10 +15,10 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use descent::{DEFAULT_DIVERGENCE_FACTOR, DescentConfig, LearningRate, Method, Problem};
+use descent::{DescentConfig, GdStepper, LearningRate, Method, Problem};
 use faer::Mat;
 use model::{Dataset, InfiniteWidth, Network, h_infinity};
-use reduced::{GdStep, SeededInit, Stepper, System};
+use reduced::{Dynamics, SeededInit, System};
 
 use crate::bounds::{
     C_ETA_ROUTE, THM31_EVENTS_CHAINED as EVENTS_CHAINED, iterations_for, log10_thm31_proof_width as log10_proof_width,
@@ -229,53 +229,43 @@ struct Iterate {
     audit: Option<(f64, f64, Flippable)>,
 }
 
-/// A GD run the checks can step and look at.
-trait GdPath {
-    /// The current iterate (with the audit's quantities when `audit`).
-    fn iterate(&mut self, audit: bool) -> Result<Iterate, LemmaError>;
-    /// max_r ‖w_r − w_r(0)‖ at the current iterate (between audits).
-    fn max_distance(&mut self) -> Result<f64, LemmaError>;
-    /// One step; false when the run diverged (a non-finite value, or the loss past
-    /// [`DEFAULT_DIVERGENCE_FACTOR`] × L(0)).
-    fn step(&mut self) -> Result<bool, LemmaError>;
+/// What the audit reads of one GD iterate, whichever solver made it: the GD itself is descent's
+/// [`GdStepper`] or the reduced [`Dynamics::gd`], run by `model::execute` (its one divergence rule),
+/// and the audit is the observer of every iterate.
+trait Look {
+    /// The solver's state.
+    type State;
+    /// The iterate in `st` (with the audit's quantities when `audit`).
+    fn iterate(&self, st: &Self::State, audit: bool) -> Result<Iterate, LemmaError>;
+    /// max_r ‖w_r − w_r(0)‖ at `st` (between audits).
+    fn max_distance(&self, st: &Self::State) -> Result<f64, LemmaError>;
 }
 
-/// Kernel-space GD of `descent` on a stored network.
-struct FullPath<'a> {
-    problem: Problem<'a>,
-    state: descent::State,
+/// The audit's view of kernel-space GD of `descent` on a stored network.
+struct FullLook<'a> {
+    problem: &'a Problem<'a>,
     gram: &'a [f64],
     radius: f64,
     /// The neurons with |z_ir(0)| < R on some input: index, a_r, z_r(0).
     candidates: Vec<(usize, f64, Vec<f64>)>,
-    limit: f64,
 }
 
-impl<'a> FullPath<'a> {
-    fn new(prep: &'a Evaluator<'_>, net: &'a Network, eta: f64) -> Result<Self, LemmaError> {
-        let config = DescentConfig {
-            learning_rate: LearningRate::Fixed(eta),
-            iterations: 1,
-            method: Method::KernelSpace,
-            ..DescentConfig::default()
-        };
-        let problem =
-            Problem::with_infinite_width(&prep.data, net, &config, prep.infinite.clone()).map_err(dynamics)?;
-        let state = problem.initial_state().map_err(dynamics)?;
+impl<'a> FullLook<'a> {
+    /// The view of runs of `problem` from `initial` (which names the candidates of S_i^⊥).
+    fn new(problem: &'a Problem<'a>, initial: &descent::State, net: &Network, prep: &'a Evaluator<'_>) -> Self {
         let n = prep.data.n();
-        let z0 = state.preactivations();
+        let z0 = initial.preactivations();
         let candidates = (0..net.m())
             .filter(|&r| (0..n).any(|i| z0[(i, r)].abs() < prep.radius))
             .map(|r| (r, net.a[r], (0..n).map(|i| z0[(i, r)]).collect()))
             .collect();
-        let limit = config.divergence_factor * state.loss();
-        Ok(FullPath { problem, state, gram: &prep.gram, radius: prep.radius, candidates, limit })
+        FullLook { problem, gram: &prep.gram, radius: prep.radius, candidates }
     }
 }
 
-impl GdPath for FullPath<'_> {
-    fn iterate(&mut self, audit: bool) -> Result<Iterate, LemmaError> {
-        let st = &self.state;
+impl Look for FullLook<'_> {
+    type State = descent::State;
+    fn iterate(&self, st: &descent::State, audit: bool) -> Result<Iterate, LemmaError> {
         let e: Vec<f64> = st.residual().iter().copied().collect();
         let u_size = 1.0 + st.predictions().iter().fold(0.0f64, |s, v| s.max(v.abs()));
         let audit = if audit {
@@ -295,48 +285,49 @@ impl GdPath for FullPath<'_> {
         };
         Ok(Iterate { k: st.iteration(), e, residual_sq: st.residual_norm_sq(), u_size, audit })
     }
-    fn max_distance(&mut self) -> Result<f64, LemmaError> {
-        Ok(self.state.max_weight_distance())
-    }
-    fn step(&mut self) -> Result<bool, LemmaError> {
-        self.problem.step(&mut self.state).map_err(dynamics)?;
-        Ok(self.state.is_finite() && self.state.loss() <= self.limit)
+    fn max_distance(&self, st: &descent::State) -> Result<f64, LemmaError> {
+        Ok(st.max_weight_distance())
     }
 }
 
-/// GD on the reduced solver (docs/theory.md §5): W(0) streamed, never stored.
-struct ReducedPath<'s, 'a> {
+/// The audit's view of GD on the reduced solver (docs/theory.md §5): W(0) streamed, never stored.
+struct ReducedLook<'s, 'a> {
     sys: &'s System<'a, SeededInit>,
-    st: reduced::State,
-    step: GdStep,
     gram: &'s [f64],
     radius: f64,
-    limit: f64,
     y: Vec<f64>,
 }
 
-impl GdPath for ReducedPath<'_, '_> {
-    fn iterate(&mut self, audit: bool) -> Result<Iterate, LemmaError> {
-        let e = self.st.residual().to_vec();
+impl Look for ReducedLook<'_, '_> {
+    type State = reduced::State;
+    fn iterate(&self, st: &reduced::State, audit: bool) -> Result<Iterate, LemmaError> {
+        let e = st.residual().to_vec();
         let residual_sq = e.iter().map(|v| v * v).sum();
         let u_size = 1.0 + e.iter().zip(&self.y).fold(0.0f64, |s, (e, y)| s.max((e + y).abs()));
         let audit = if audit {
-            let s = self.sys.sample(&self.st).map_err(dynamics)?;
-            let flip = flippable(self.gram, self.y.len(), self.sys.m(), self.radius, self.st.active_neurons());
+            let s = self.sys.sample(st).map_err(dynamics)?;
+            let flip = flippable(self.gram, self.y.len(), self.sys.m(), self.radius, st.active_neurons());
             Some((s.lambda_min_h, s.max_distance, flip))
         } else {
             None
         };
-        Ok(Iterate { k: self.st.step, e, residual_sq, u_size, audit })
+        Ok(Iterate { k: st.step, e, residual_sq, u_size, audit })
     }
-    fn max_distance(&mut self) -> Result<f64, LemmaError> {
-        Ok(self.sys.sample(&self.st).map_err(dynamics)?.max_distance)
+    fn max_distance(&self, st: &reduced::State) -> Result<f64, LemmaError> {
+        Ok(self.sys.sample(st).map_err(dynamics)?.max_distance)
     }
-    fn step(&mut self) -> Result<bool, LemmaError> {
-        self.step.step(self.sys, &mut self.st, self.step.eta).map_err(dynamics)?;
-        let loss = 0.5 * self.st.residual().iter().map(|v| v * v).sum::<f64>();
-        Ok(loss.is_finite() && loss <= self.limit)
-    }
+}
+
+/// A run's audit so far: the last iterate, the run's constants and the worst of every event.
+struct Walk {
+    prev: Iterate,
+    r0sq: f64,
+    r_prime: f64,
+    flippable_total: u64,
+    audit: Audit,
+    statement: Observation,
+    last_sq: f64,
+    max_dist: f64,
 }
 
 /// The audit's events, each the worst over the run.
@@ -417,78 +408,120 @@ impl Evaluator<'_> {
         Target::Probability((1.0 - f64::from(events) * self.cfg.delta).max(0.0))
     }
 
-    /// Runs `path` for `iterations` steps at step η, judging the statement at every k ≥ 1 and,
-    /// with `judges.is_some()`, every audit event between consecutive iterates.
-    fn run(
+    /// Runs `stepper` from `state` for `iterations` steps at step η through `model::execute`,
+    /// judging the statement at every k ≥ 1 and, with `judges.is_some()`, every audit event between
+    /// consecutive iterates (the audit is the observer of every iterate; `look` reads them).
+    #[allow(clippy::too_many_arguments)]
+    fn run<S, L>(
         &self,
-        path: &mut dyn GdPath,
+        stepper: &mut S,
+        state: &mut S::State,
+        look: &L,
         eta: f64,
         iterations: usize,
         statement: &Judge,
         judges: Option<&Judges>,
         m: usize,
-    ) -> Result<GdRun, LemmaError> {
-        let n = self.data.n();
-        let nf = n as f64;
-        let audit_on = judges.is_some();
-        // The pair (k, k + 1) is audited when k is a multiple of `audit_every`.
-        let every = self.cfg.audit_every.max(1);
-        let audited = |k: usize| audit_on && (k.is_multiple_of(every) || (k >= 1 && (k - 1).is_multiple_of(every)));
-        let mut prev = path.iterate(audit_on)?;
+    ) -> Result<GdRun, LemmaError>
+    where
+        S: model::Stepper,
+        S::Error: std::fmt::Display,
+        L: Look<State = S::State>,
+    {
+        let mut walk: Option<Walk> = None;
+        let run = crate::trajectory::execute(stepper, state, model::grid::iterations(eta, iterations, 1), |st, _| {
+            match walk.as_mut() {
+                None => walk = Some(self.first(look, st, judges, m)?),
+                Some(w) => self.next(w, look, st, eta, statement, judges, m)?,
+            }
+            Ok(model::Control::Continue)
+        })?;
+        // `execute` shows the start state whenever L(0) is finite, which the data's labels give.
+        let Some(walk) = walk else {
+            return Err(LemmaError::Dynamics("the GD run's initial loss is not finite".into()));
+        };
+        let completed = !run.status.diverged();
+        let mut statement_obs = walk.statement;
+        if !completed {
+            statement_obs.outcome = Outcome::Fails;
+        }
+        let per_step = -(walk.last_sq / walk.r0sq).ln() / iterations as f64;
+        let bound_rate = -(1.0 - eta * self.lambda0 / 2.0).ln();
+        Ok(GdRun {
+            statement: statement_obs,
+            completed,
+            iterations: walk.prev.k,
+            per_step_ratio: per_step / bound_rate,
+            initial_residual_sq: walk.r0sq,
+            audit: walk.audit,
+            flippable_total: walk.flippable_total,
+        })
+    }
+
+    /// The audit of iterate 0.
+    fn first<L: Look>(&self, look: &L, st: &L::State, judges: Option<&Judges>, m: usize) -> Result<Walk, LemmaError> {
+        let prev = look.iterate(st, judges.is_some())?;
         let r0sq = prev.residual_sq;
-        let r_prime = 4.0 * nf.sqrt() * r0sq.sqrt() / ((m as f64).sqrt() * self.lambda0);
+        let r_prime = 4.0 * (self.data.n() as f64).sqrt() * r0sq.sqrt() / ((m as f64).sqrt() * self.lambda0);
         let flippable_total = prev.audit.as_ref().map_or(0, |(_, _, f)| f.counts.iter().sum());
         let mut audit = Audit::default();
         if let (Some(j), Some((lmin, dist, _))) = (judges, &prev.audit) {
             self.judge_iterate(j, &mut audit, *lmin, *dist, r_prime, 0);
         }
-        let mut statement_obs = Observation::vacuous();
-        let mut completed = true;
-        let mut last_sq = r0sq;
-        let mut max_dist = prev.audit.as_ref().map_or(0.0, |(_, d, _)| *d);
-        for _ in 0..iterations {
-            if !path.step()? {
-                completed = false;
-                break;
-            }
-            let cur = path.iterate(audited(prev.k + 1))?;
-            let bound = descent::theorem_bound(eta, self.lambda0, r0sq, cur.k);
-            let ratio = descent::bound_ratio(cur.residual_sq, bound);
-            statement_obs =
-                statement_obs.worst(statement.at_most(ratio, 1.0, GD_ROUNDING * ratio.abs()).at_time(cur.k as f64));
-            last_sq = cur.residual_sq;
-            if let Some(j) = judges
-                && prev.residual_sq > AUDIT_FLOOR * r0sq
-            {
-                let dist = match cur.audit.as_ref() {
-                    Some((lmin, dist, _)) => {
-                        self.judge_iterate(j, &mut audit, *lmin, *dist, r_prime, cur.k);
-                        *dist
-                    }
-                    None => path.max_distance()?,
-                };
-                if prev.audit.is_some() && cur.audit.is_some() {
-                    let inside = max_dist < self.radius && dist < self.radius;
-                    self.judge_step(j, &mut audit, eta, m, &prev, &cur, inside)?;
-                }
-                max_dist = max_dist.max(dist);
-            }
-            prev = cur;
-        }
-        if !completed {
-            statement_obs.outcome = Outcome::Fails;
-        }
-        let per_step = -(last_sq / r0sq).ln() / iterations as f64;
-        let bound_rate = -(1.0 - eta * self.lambda0 / 2.0).ln();
-        Ok(GdRun {
-            statement: statement_obs,
-            completed,
-            iterations: prev.k,
-            per_step_ratio: per_step / bound_rate,
-            initial_residual_sq: r0sq,
-            audit,
+        let max_dist = prev.audit.as_ref().map_or(0.0, |(_, d, _)| *d);
+        Ok(Walk {
+            prev,
+            r0sq,
+            r_prime,
             flippable_total,
+            audit,
+            statement: Observation::vacuous(),
+            last_sq: r0sq,
+            max_dist,
         })
+    }
+
+    /// The audit of the iterate after `walk.prev`: the statement at it, and (with `judges`) the
+    /// events at it and between the two.
+    #[allow(clippy::too_many_arguments)]
+    fn next<L: Look>(
+        &self,
+        walk: &mut Walk,
+        look: &L,
+        st: &L::State,
+        eta: f64,
+        statement: &Judge,
+        judges: Option<&Judges>,
+        m: usize,
+    ) -> Result<(), LemmaError> {
+        // The pair (k, k + 1) is audited when k is a multiple of `audit_every`.
+        let every = self.cfg.audit_every.max(1);
+        let audited =
+            |k: usize| judges.is_some() && (k.is_multiple_of(every) || (k >= 1 && (k - 1).is_multiple_of(every)));
+        let cur = look.iterate(st, audited(walk.prev.k + 1))?;
+        let bound = descent::theorem_bound(eta, self.lambda0, walk.r0sq, cur.k);
+        let ratio = descent::bound_ratio(cur.residual_sq, bound);
+        walk.statement =
+            walk.statement.worst(statement.at_most(ratio, 1.0, GD_ROUNDING * ratio.abs()).at_time(cur.k as f64));
+        walk.last_sq = cur.residual_sq;
+        if let Some(j) = judges
+            && walk.prev.residual_sq > AUDIT_FLOOR * walk.r0sq
+        {
+            let dist = match cur.audit.as_ref() {
+                Some((lmin, dist, _)) => {
+                    self.judge_iterate(j, &mut walk.audit, *lmin, *dist, walk.r_prime, cur.k);
+                    *dist
+                }
+                None => look.max_distance(st)?,
+            };
+            if walk.prev.audit.is_some() && cur.audit.is_some() {
+                let inside = walk.max_dist < self.radius && dist < self.radius;
+                self.judge_step(j, &mut walk.audit, eta, m, &walk.prev, &cur, inside)?;
+            }
+            walk.max_dist = walk.max_dist.max(dist);
+        }
+        walk.prev = cur;
+        Ok(())
     }
 
     /// λmin(H(k)) ≥ λ0/2 and max_r ‖w_r(k) − w_r(0)‖ ≤ R′ at one iterate.
@@ -576,16 +609,23 @@ impl Evaluator<'_> {
             let sys = System::new(&self.data, &source, crate::reduced_flow::POLICY).map_err(dynamics)?;
             // Every neuron of S_i^⊥ must be active: a budget of at least R₃.₁ on every input.
             let budget = sys.initial_budget().iter().map(|r| r.max(self.radius * (1.0 + 1e-9))).collect();
-            let st = sys.initial_state_with_budget(budget).map_err(dynamics)?;
-            let limit = DEFAULT_DIVERGENCE_FACTOR * 0.5 * st.initial_residual_norm.powi(2);
+            let mut st = sys.initial_state_with_budget(budget).map_err(dynamics)?;
             let y = self.data.y().iter().copied().collect();
-            let mut path =
-                ReducedPath { sys: &sys, st, step: GdStep { eta }, gram: &self.gram, radius: self.radius, limit, y };
-            self.run(&mut path, eta, iterations, statement, judges, seed.m)
+            let look = ReducedLook { sys: &sys, gram: &self.gram, radius: self.radius, y };
+            self.run(&mut Dynamics::gd(&sys, eta), &mut st, &look, eta, iterations, statement, judges, seed.m)
         } else {
             let net = Network::init(seed.m, self.data.d(), seed.init_seed, seed.trial)?;
-            let mut path = FullPath::new(self, &net, eta)?;
-            self.run(&mut path, eta, iterations, statement, judges, seed.m)
+            let config = DescentConfig {
+                learning_rate: LearningRate::Fixed(eta),
+                iterations,
+                method: Method::KernelSpace,
+                ..DescentConfig::default()
+            };
+            let problem =
+                Problem::with_infinite_width(&self.data, &net, &config, self.infinite.clone()).map_err(dynamics)?;
+            let mut st = problem.initial_state().map_err(dynamics)?;
+            let look = FullLook::new(&problem, &st, &net, self);
+            self.run(&mut GdStepper { problem: &problem }, &mut st, &look, eta, iterations, statement, judges, seed.m)
         }
     }
 }

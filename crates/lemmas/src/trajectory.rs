@@ -258,6 +258,34 @@ pub(crate) fn dynamics(e: impl std::fmt::Display) -> LemmaError {
     LemmaError::Dynamics(e.to_string())
 }
 
+/// Runs `stepper` on `state` over `moves` through the one executor `model::execute`, with its one
+/// divergence rule at `model::DEFAULT_DIVERGENCE_FACTOR`; `see` looks at every sample (the start
+/// first) and may stop the run. A [`LemmaError`] from `see` ends the run and is returned; the
+/// stepper's own errors come back as [`LemmaError::Dynamics`]. The claims drive every run they
+/// step themselves through it (the crates' own `run` functions go through `model::execute` too).
+pub(crate) fn execute<S, M, F>(
+    stepper: &mut S,
+    state: &mut S::State,
+    moves: M,
+    mut see: F,
+) -> Result<model::Run, LemmaError>
+where
+    S: model::Stepper,
+    S::Error: std::fmt::Display,
+    M: IntoIterator<Item = model::grid::Move>,
+    F: FnMut(&S::State, model::At) -> Result<model::Control, LemmaError>,
+{
+    let mut failure = None;
+    let run = model::execute(stepper, state, moves, model::DEFAULT_DIVERGENCE_FACTOR, |_, state, at| {
+        Ok(see(state, at).unwrap_or_else(|e| {
+            failure = Some(e);
+            model::Control::Stop
+        }))
+    })
+    .map_err(dynamics)?;
+    failure.map_or(Ok(run), Err)
+}
+
 /// "At m = …, the late decay rate was between a and b × λ0 and c–d × 2λmin(H(T))", from the results.
 pub(crate) fn rate_note(measured: &Measurements) -> Option<String> {
     let (rate, vs) = (measured.measure("decay-rate")?, measured.measure("rate-vs-2-lambda-min"));

@@ -35,7 +35,9 @@ pub mod sampler;
 pub mod simd;
 
 pub use data::{ClosestPair, Dataset, RowNorms};
-pub use dynamics::{At, Control, DEFAULT_DIVERGENCE_FACTOR, Divergence, Observer, Run, Status, Stepper, execute};
+pub use dynamics::{
+    At, Control, DEFAULT_DIVERGENCE_FACTOR, Divergence, FnObserver, Observer, Run, Status, Stepper, execute,
+};
 pub use error::ModelError;
 pub use gram::{
     g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_counts, gram_h_from_patterns, h_infinity,

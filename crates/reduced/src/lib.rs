@@ -13,9 +13,12 @@
 //! reachable neurons from frozen to active at their exact current state.
 //!
 //! Shape: a *problem* [`System`] (data, K, the neuron source), a *state* [`State`] (c, b, the
-//! budget, the frozen summary and the active neurons), two *steppers* ([`FlowStep`]: RK4 at a
-//! fixed step, the scheme of the `flow` crate; [`GdStep`]), the *drivers* [`run_flow`] and
-//! [`run_gd`] with an [`Observer`] at sample points, each seeing an exact [`Sample`].
+//! budget, the frozen summary and the active neurons), the *stepper* [`Dynamics`] (RK4 at a fixed
+//! step, the scheme of the `flow` crate, or GD: a `model::Stepper`, so every run goes through the
+//! one executor `model::execute` under its one divergence rule), [`ShadowedFlow`] (the flow with
+//! its h/2 shadow, for error bands), and the *drivers* [`run_flow`] and [`run_gd`], whose
+//! `model::Observer` sees an exact [`Sample`] at each sample point and whose [`Outcome`] carries
+//! the one `model::Status`.
 //!
 //! W(0) never exists in memory: a [`NeuronSource`] streams (z_r(0), a_r) in chunks.
 //! [`SeededInit`] gives the very draws of `model::Network::init` for the same seed (stream
@@ -30,7 +33,6 @@ pub mod source;
 pub use error::{ReducedError, Result};
 pub use memory::{MemoryEstimate, expected_active};
 pub use solver::{
-    BudgetPolicy, Control, FlowStep, GdStep, Observer, Outcome, Sample, State, Stepper, System, run_flow, run_gd,
-    steps_for,
+    BudgetPolicy, Control, Dynamics, Outcome, Sample, ShadowedFlow, State, System, run_flow, run_gd, steps_for,
 };
 pub use source::{CHUNK_NEURONS, Chunk, GivenNetwork, NeuronSource, SeededInit};

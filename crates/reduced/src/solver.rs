@@ -1,4 +1,4 @@
-//! The reduced system, its state, the two steppers (RK4 flow, GD) and their drivers (docs/theory.md §5).
+//! The reduced system, its state, its steppers (RK4 flow, GD) and their drivers (docs/theory.md §5).
 //!
 //! Notation: e = u − y, c the cumulative residual, b the cumulative |residual| (componentwise),
 //! q_r the coefficients of w_r − w_r(0) = Xᵀ q_r (so z_r − z_r(0) = K q_r and
@@ -216,18 +216,6 @@ pub struct Sample {
 /// What an observer wants after a sample: the one `model::Control` of every dynamics.
 pub use model::Control;
 
-/// Something the drivers call at every sample (the initial state first).
-pub trait Observer {
-    /// Looks at one sample.
-    fn observe(&mut self, sample: &Sample) -> Control;
-}
-
-impl<F: FnMut(&Sample) -> Control> Observer for F {
-    fn observe(&mut self, sample: &Sample) -> Control {
-        self(sample)
-    }
-}
-
 /// How a reduced run went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -245,10 +233,9 @@ pub struct Outcome {
     pub budget: Vec<f64>,
     /// Peak memory, counted from what the run held ([`MemoryEstimate`] at the largest active count).
     pub peak_memory: MemoryEstimate,
-    /// The loss left the finite range or grew past 10⁶ × its start.
-    pub diverged: bool,
-    /// The observer asked to stop.
-    pub stopped: bool,
+    /// How the run ended: the one `model::Status` of every dynamics (divergence by its one rule:
+    /// a loss not finite or past `model::DEFAULT_DIVERGENCE_FACTOR` × its start).
+    pub status: model::Status,
     /// Final loss.
     pub loss: f64,
 }
@@ -727,21 +714,12 @@ impl<'a, S: NeuronSource> System<'a, S> {
     }
 }
 
-/// Advances a [`State`] of a [`System`] by one step.
-pub trait Stepper {
-    /// One step; `dt` is the RK4 step (ignored by GD, whose step is η).
-    fn step<S: NeuronSource>(&self, sys: &System<'_, S>, st: &mut State, dt: f64) -> Result<()>;
-}
-
 /// Classical RK4 at a fixed step on the reduced flow dc/dt = e, dz_r/dt = −(a_r/√m) K (s_r ⊙ e) (r ∈ A).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FlowStep;
+struct FlowStep;
 
 /// Gradient descent with step η: c ← c + η e, z_r ← z_r − η (a_r/√m) K (s_r ⊙ e) (r ∈ A).
-#[derive(Debug, Clone, Copy)]
-pub struct GdStep {
-    /// η.
-    pub eta: f64,
+struct GdStep {
+    eta: f64,
 }
 
 fn axpy(out: &mut [f64], alpha: f64, x: &[f64]) {
@@ -818,8 +796,9 @@ impl FlowStep {
     }
 }
 
-impl Stepper for FlowStep {
-    fn step<S: NeuronSource>(&self, sys: &System<'_, S>, st: &mut State, dt: f64) -> Result<()> {
+impl FlowStep {
+    /// One RK4 step of length dt, the budget grown until it holds.
+    fn step<S: NeuronSource>(sys: &System<'_, S>, st: &mut State, dt: f64) -> Result<()> {
         while let Some(ratio) = Self::try_step(sys, st, dt) {
             sys.enlarge(st, ratio)?;
         }
@@ -829,8 +808,9 @@ impl Stepper for FlowStep {
     }
 }
 
-impl Stepper for GdStep {
-    fn step<S: NeuronSource>(&self, sys: &System<'_, S>, st: &mut State, _dt: f64) -> Result<()> {
+impl GdStep {
+    /// One GD step of length η, the budget grown until it holds.
+    fn step<S: NeuronSource>(&self, sys: &System<'_, S>, st: &mut State) -> Result<()> {
         let eta = self.eta;
         loop {
             let ratio = sys.budget_ratio(&plus_abs(&st.b, eta, &st.e), &st.rho_bar);
@@ -854,10 +834,11 @@ impl Stepper for GdStep {
 
 pub use model::grid::steps_for;
 
-/// The loss left the finite range or grew past this multiple of its start: divergence.
+/// The loss left the finite range or grew past this multiple of its start: divergence (the one
+/// rule of `model::execute`, with the one default factor).
 const DIVERGENCE_FACTOR: f64 = model::DEFAULT_DIVERGENCE_FACTOR;
 
-fn finish<S: NeuronSource>(sys: &System<'_, S>, st: &State, diverged: bool, stopped: bool) -> Outcome {
+fn finish<S: NeuronSource>(sys: &System<'_, S>, st: &State, status: model::Status) -> Outcome {
     Outcome {
         t: st.t,
         steps: st.step,
@@ -866,22 +847,58 @@ fn finish<S: NeuronSource>(sys: &System<'_, S>, st: &State, diverged: bool, stop
         max_active: st.max_active,
         budget: st.rho_bar.clone(),
         peak_memory: sys.memory(st.max_active),
-        diverged,
-        stopped,
-        loss: 0.5 * st.e.iter().map(|v| v * v).sum::<f64>(),
+        status,
+        loss: half_squared_norm(&st.e),
     }
 }
 
-/// A reduced stepper ([`FlowStep`], [`GdStep`]) on its [`System`], as a `model::Stepper` for the
-/// one executor `model::execute`: the run's start loss is that of the run's very beginning
-/// (`initial_residual_norm`), and a refused step leaves the failing state (no copy is kept), which
-/// the outcome then reports with `diverged`.
-struct Executed<'s, 'a, S: NeuronSource, T> {
-    sys: &'s System<'a, S>,
-    stepper: T,
+/// ½‖v‖²: the loss of a residual.
+fn half_squared_norm(v: &[f64]) -> f64 {
+    0.5 * v.iter().map(|x| x * x).sum::<f64>()
 }
 
-impl<S: NeuronSource, T: Stepper> model::Stepper for Executed<'_, '_, S, T> {
+/// Which step a [`Dynamics`] takes.
+enum Update {
+    Flow,
+    Gd(GdStep),
+}
+
+/// The reduced dynamics on its [`System`] as a `model::Stepper`, for the one executor
+/// `model::execute`: RK4 at the grid's step ([`Dynamics::flow`]) or GD with step η
+/// ([`Dynamics::gd`]). The run's start loss is that of the run's very beginning
+/// (`initial_residual_norm`); a step, in place, returns ½‖e‖² (+∞ when not finite), and a refused
+/// step leaves the failing state (no copy is kept), which the outcome reports with its status.
+pub struct Dynamics<'s, 'a, S: NeuronSource> {
+    sys: &'s System<'a, S>,
+    update: Update,
+}
+
+impl<'s, 'a, S: NeuronSource> Dynamics<'s, 'a, S> {
+    /// RK4 gradient flow (the step is the grid's).
+    pub fn flow(sys: &'s System<'a, S>) -> Self {
+        Dynamics { sys, update: Update::Flow }
+    }
+
+    /// Gradient descent with step η (each grid step is one iteration; t = kη).
+    pub fn gd(sys: &'s System<'a, S>, eta: f64) -> Self {
+        Dynamics { sys, update: Update::Gd(GdStep { eta }) }
+    }
+
+    fn advance(&self, st: &mut State, dt: f64) -> Result<()> {
+        match &self.update {
+            Update::Flow => FlowStep::step(self.sys, st, dt),
+            Update::Gd(gd) => gd.step(self.sys, st),
+        }
+    }
+}
+
+/// ½‖e‖², or +∞ when it is not finite (the executor's convention).
+fn loss_of(st: &State) -> f64 {
+    let loss = half_squared_norm(&st.e);
+    if loss.is_finite() { loss } else { f64::INFINITY }
+}
+
+impl<S: NeuronSource> model::Stepper for Dynamics<'_, '_, S> {
     type State = State;
     type Error = ReducedError;
 
@@ -890,34 +907,78 @@ impl<S: NeuronSource, T: Stepper> model::Stepper for Executed<'_, '_, S, T> {
     }
 
     fn step(&mut self, st: &mut State, from: f64, to: f64) -> Result<f64> {
-        self.stepper.step(self.sys, st, to - from)?;
+        self.advance(st, to - from)?;
         st.t = to;
-        Ok(0.5 * st.e.iter().map(|v| v * v).sum::<f64>())
+        Ok(loss_of(st))
     }
 
     fn between(&mut self, st: &State, from: f64, to: f64) -> Result<Option<(State, f64)>> {
         let mut between = st.clone();
-        self.stepper.step(self.sys, &mut between, to - from)?;
+        self.advance(&mut between, to - from)?;
         between.t = to;
         between.step = st.step;
-        let loss = 0.5 * between.e.iter().map(|v| v * v).sum::<f64>();
+        let loss = loss_of(&between);
         Ok(Some((between, loss)))
     }
 }
 
-/// Runs `stepper` through `model::execute` and turns the run into an [`Outcome`].
-fn execute<S, T, O, M>(sys: &System<'_, S>, mut st: State, stepper: T, moves: M, observer: &mut O) -> Result<Outcome>
+/// RK4 gradient flow with a shadow at h/2 in lockstep (two half steps per step, on the same
+/// stream), as a `model::Stepper` on the pair (run, shadow): the run's error estimate by step
+/// doubling, as the full solver's shadow gives it. The divergence rule sees the run's loss.
+pub struct ShadowedFlow<'s, 'a, S: NeuronSource> {
+    sys: &'s System<'a, S>,
+}
+
+impl<'s, 'a, S: NeuronSource> ShadowedFlow<'s, 'a, S> {
+    /// RK4 flow of `sys` with its h/2 shadow.
+    pub fn new(sys: &'s System<'a, S>) -> Self {
+        ShadowedFlow { sys }
+    }
+
+    fn advance(&self, (run, shadow): &mut (State, State), dt: f64, to: f64) -> Result<()> {
+        FlowStep::step(self.sys, run, dt)?;
+        FlowStep::step(self.sys, shadow, 0.5 * dt)?;
+        FlowStep::step(self.sys, shadow, 0.5 * dt)?;
+        run.t = to;
+        shadow.t = to;
+        Ok(())
+    }
+}
+
+impl<S: NeuronSource> model::Stepper for ShadowedFlow<'_, '_, S> {
+    type State = (State, State);
+    type Error = ReducedError;
+
+    fn start(&mut self, pair: &(State, State)) -> Result<f64> {
+        Ok(0.5 * pair.0.initial_residual_norm.powi(2))
+    }
+
+    fn step(&mut self, pair: &mut (State, State), from: f64, to: f64) -> Result<f64> {
+        self.advance(pair, to - from, to)?;
+        Ok(loss_of(&pair.0))
+    }
+
+    fn between(&mut self, pair: &(State, State), from: f64, to: f64) -> Result<Option<((State, State), f64)>> {
+        let mut between = pair.clone();
+        self.advance(&mut between, to - from, to)?;
+        let loss = loss_of(&between.0);
+        Ok(Some((between, loss)))
+    }
+}
+
+/// Runs `dynamics` through `model::execute` and turns the run into an [`Outcome`].
+fn execute<S, O, M>(dynamics: Dynamics<'_, '_, S>, mut st: State, moves: M, observer: &mut O) -> Result<Outcome>
 where
     S: NeuronSource,
-    T: Stepper,
-    O: Observer + ?Sized,
+    O: model::Observer<Sample, ReducedError> + ?Sized,
     M: IntoIterator<Item = Move>,
 {
-    let mut executed = Executed { sys, stepper };
-    let run = model::execute(&mut executed, &mut st, moves, DIVERGENCE_FACTOR, |_, st, _| {
-        Ok(observer.observe(&sys.sample(st)?))
+    let sys = dynamics.sys;
+    let mut dynamics = dynamics;
+    let run = model::execute(&mut dynamics, &mut st, moves, DIVERGENCE_FACTOR, |_, st, _| {
+        observer.observe(&sys.sample(st)?)
     })?;
-    Ok(finish(sys, &st, run.status.diverged(), run.status.stopped()))
+    Ok(finish(sys, &st, run.status))
 }
 
 /// Gradient flow with RK4 on the grid t_k = k·h (the last step shortened to land on the last
@@ -925,7 +986,7 @@ where
 /// `flow::run` does: a sample on a grid point (within 10⁻⁹·h) is the grid state; a sample between
 /// grid points is a separate short step from the grid point before it, on a copy that never feeds
 /// back, so the sample times never change the solution (docs/theory.md §3.3).
-pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
+pub fn run_flow<S: NeuronSource, O: model::Observer<Sample, ReducedError> + ?Sized>(
     sys: &System<'_, S>,
     st: State,
     h: f64,
@@ -942,11 +1003,11 @@ pub fn run_flow<S: NeuronSource, O: Observer + ?Sized>(
     if t_end > 0.0 && h > t_end * (1.0 + 1e-12) {
         return Err(invalid("h", h, format!("the RK4 step is longer than the horizon T = {t_end}: give h ≤ T")));
     }
-    execute(sys, st, FlowStep, model::grid::walk(h, sample_times), observer)
+    execute(Dynamics::flow(sys), st, model::grid::walk(h, sample_times), observer)
 }
 
 /// `iterations` GD steps with step η, observed at k = 0 and at every k with `sample(k)` (and at the end).
-pub fn run_gd<S: NeuronSource, O: Observer + ?Sized>(
+pub fn run_gd<S: NeuronSource, O: model::Observer<Sample, ReducedError> + ?Sized>(
     sys: &System<'_, S>,
     st: State,
     eta: f64,
@@ -966,5 +1027,5 @@ pub fn run_gd<S: NeuronSource, O: Observer + ?Sized>(
         });
         std::iter::once(step).chain(shown)
     });
-    execute(sys, st, GdStep { eta }, moves, observer)
+    execute(Dynamics::gd(sys, eta), st, moves, observer)
 }

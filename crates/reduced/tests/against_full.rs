@@ -123,7 +123,7 @@ fn full_gd(data: &Dataset, net: &Network, eta: f64, iterations: usize) -> Vec<Ob
 }
 
 /// The observer a reduced run is given, keeping every sample.
-type Keep<'a> = &'a mut dyn FnMut(&Sample) -> Control;
+type Keep<'a> = model::FnObserver<&'a mut dyn FnMut(&Sample) -> reduced::Result<Control>>;
 
 /// Runs the reduced system of `src` under `policy` through `run` (given the system, its initial
 /// state and an observer that keeps every sample): the samples and the outcome.
@@ -137,9 +137,14 @@ fn reduced_run<S: NeuronSource>(
     let mut out = Vec::new();
     let mut keep = |s: &Sample| {
         out.push(Obs::from(s));
-        Control::Continue
+        Ok(Control::Continue)
     };
-    let outcome = run(&sys, sys.initial_state().unwrap(), &mut (&mut keep as Keep<'_>)).unwrap();
+    let outcome = run(
+        &sys,
+        sys.initial_state().unwrap(),
+        &mut model::FnObserver(&mut keep as &mut dyn FnMut(&Sample) -> reduced::Result<Control>),
+    )
+    .unwrap();
     (out, outcome)
 }
 
@@ -234,6 +239,13 @@ fn gd_n10_agrees_with_full_gd() {
     gd_agrees_through_growth(&data, &net, &GivenNetwork::new(&data, &net).unwrap(), 0.3, 200);
 }
 
+/// One GD step of `sys` from `st`, by hand (no executor): the state after it.
+fn gd_step<S: NeuronSource>(sys: &System<'_, S>, st: &mut reduced::State, eta: f64) {
+    use model::Stepper;
+    let from = st.step as f64 * eta;
+    reduced::Dynamics::gd(sys, eta).step(st, from, from + eta).unwrap();
+}
+
 /// A neuron planted just outside the initial budget, on the side the dynamics push it across 0:
 /// the full GD flips it; the reduced GD must have made it active by then (the budget grew and a
 /// pass moved it from frozen to active at its exact state), and its flip is counted.
@@ -248,7 +260,7 @@ fn a_planted_neuron_outside_the_budget_is_caught_before_it_flips() {
     let rho_default = sys.initial_budget();
     let mut st = sys.initial_state().unwrap();
     for _ in 0..iterations {
-        reduced::Stepper::step(&reduced::GdStep { eta }, &sys, &mut st, eta).unwrap();
+        gd_step(&sys, &mut st, eta);
     }
     let c = st.cumulative_residual().to_vec();
     let k = data.input_gram();
@@ -285,7 +297,7 @@ fn a_planted_neuron_outside_the_budget_is_caught_before_it_flips() {
     let mut st = sys.initial_state().unwrap();
     assert!(!st.active_indices().contains(&(p as u64)), "the planted neuron starts inside the budget");
     for k in 1..=iterations {
-        reduced::Stepper::step(&reduced::GdStep { eta }, &sys, &mut st, eta).unwrap();
+        gd_step(&sys, &mut st, eta);
         if flips.1[k] {
             assert!(st.active_indices().contains(&(p as u64)), "iteration {k}: neuron {p} has flipped but is frozen");
         }
@@ -312,7 +324,7 @@ fn memory_is_far_below_storing_w() {
     let src = SeededInit::new(&data, m, 1, 0).unwrap();
     let sys = System::new(&data, &src, BudgetPolicy::default()).unwrap();
     let st = sys.initial_state().unwrap();
-    let out = run_gd(&sys, st, 0.5, 60, |_| false, &mut |_: &Sample| Control::Continue).unwrap();
+    let out = run_gd(&sys, st, 0.5, 60, |_| false, &mut ()).unwrap();
     let bound = reduced::expected_active(m as u64, &out.budget);
     assert!(out.max_active as u64 <= bound, "{} active neurons, above the union bound {bound}", out.max_active);
     assert!(out.max_active > 0);
@@ -324,4 +336,29 @@ fn memory_is_far_below_storing_w() {
         "m = 10⁹: estimate {est} bytes ({expected} active); m = {m}: {} active, {held} bytes held",
         out.max_active
     );
+}
+
+/// One divergence rule: GD far past its stability limit diverges on the reduced solver at the same
+/// iteration, for the same reason (the loss past 10⁶ × L(0)), as descent's GD on the same network,
+/// since both go through `model::execute`; and the reduced flow of that network completes.
+#[test]
+fn a_divergent_step_ends_both_solvers_at_the_same_iteration() {
+    let data = data(3, 3, 1.0);
+    let net = Network::init(2_000, 3, 3, 0).unwrap();
+    let eta = 40.0;
+    let config =
+        descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations: 50, ..Default::default() };
+    let full = descent::run(&data, &net, &config, &mut ()).unwrap();
+    let src = GivenNetwork::new(&data, &net).unwrap();
+    let (_, red) = reduced_gd(&data, &src, BudgetPolicy::default(), eta, 50);
+    let (model::Status::Diverged { step, reason, .. }, model::Status::Diverged { step: red_step, reason: red_reason, .. }) =
+        (full.status, red.status)
+    else {
+        panic!("both runs must diverge at η = {eta}: full {:?}, reduced {:?}", full.status, red.status);
+    };
+    assert!(matches!(reason, model::Divergence::LossGrowth { .. }), "{reason:?}");
+    assert!(matches!(red_reason, model::Divergence::LossGrowth { .. }), "{red_reason:?}");
+    assert_eq!(step, red_step, "the full run diverged after {step} iterations, the reduced after {red_step}");
+    let (_, flow) = reduced_flow(&data, &src, BudgetPolicy::default(), 0.1, 2.0, 4);
+    assert_eq!(flow.status, model::Status::Completed);
 }

@@ -98,16 +98,16 @@ fn run<S: NeuronSource>(data: &Dataset, src: &S, o: &Options) -> Result<Trained,
             max_weight_distance: s.max_distance,
             lambda_min_h: lambda_min.then_some(s.lambda_min_h),
         });
-        Control::Continue
+        Ok::<_, reduced::ReducedError>(Control::Continue)
     };
     let (outcome, what, eta) = match o.method {
         Method::Gd => {
             let eta = o.eta.unwrap_or_else(|| descent::LearningRate::theorem_eta(1.0, lambda0, data.n()));
             let stride = gd_stride(o.iterations, o.every);
             let rate = 1.0 - eta * lambda0 / 2.0;
-            let out = reduced::run_gd(&sys, st, eta, o.iterations, |k| k % stride == 0, &mut |s: &Sample| {
-                push(s, e0_sq * model::infinite::integer_power(rate, s.step))
-            })?;
+            let mut observer =
+                model::FnObserver(|s: &Sample| push(s, e0_sq * model::infinite::integer_power(rate, s.step)));
+            let out = reduced::run_gd(&sys, st, eta, o.iterations, |k| k % stride == 0, &mut observer)?;
             (out, format!("{} iterations with η = {eta}", o.iterations), Some(eta))
         }
         _ => {
@@ -117,19 +117,19 @@ fn run<S: NeuronSource>(data: &Dataset, src: &S, o: &Options) -> Result<Trained,
                 .map(|k| if k == intervals { t_end } else { t_end * k as f64 / intervals as f64 })
                 .collect();
             debug_assert!(times.len() <= MAX_SAMPLES + 1);
-            let out =
-                reduced::run_flow(&sys, st, o.step, &times, &mut |s: &Sample| push(s, e0_sq * (-lambda0 * s.t).exp()))?;
+            let mut observer = model::FnObserver(|s: &Sample| push(s, e0_sq * (-lambda0 * s.t).exp()));
+            let out = reduced::run_flow(&sys, st, o.step, &times, &mut observer)?;
             let what = format!("t = {} with h = {}", out.t, o.step);
             (out, what, None)
         }
     };
     let status = format!(
         "{} {what} (reduced solver: {} active neurons at most of {}, {} budget passes, peak memory about {})",
-        if outcome.diverged { "diverged before" } else { "completed" },
+        if outcome.status.diverged() { "diverged before" } else { "completed" },
         outcome.max_active,
         sys.m(),
         outcome.passes,
         bytes(outcome.peak_memory.total())
     );
-    Ok(Trained { rows, status, diverged: outcome.diverged, eta })
+    Ok(Trained { rows, status, diverged: outcome.status.diverged(), eta })
 }

@@ -102,7 +102,8 @@ impl Control {
 /// `E` the run's error type (an observer error ends the run and is returned).
 ///
 /// `&mut O`, pairs `(A, B)` (both see every sample; the run stops if either asks), `()` (does
-/// nothing) and `Vec<Box<O>>` (each in order, e.g. boxed `dyn` observers) are observers too.
+/// nothing), `Vec<Box<O>>` (each in order, e.g. boxed `dyn` observers) and a closure wrapped in
+/// [`FnObserver`] are observers too.
 pub trait Observer<V: ?Sized, E> {
     /// Looks at one sample; return [`Control::Stop`] to end the run there.
     fn observe(&mut self, sample: &V) -> Result<Control, E>;
@@ -125,6 +126,15 @@ impl<V: ?Sized, E, A: Observer<V, E>, B: Observer<V, E>> Observer<V, E> for (A, 
 impl<V: ?Sized, E> Observer<V, E> for () {
     fn observe(&mut self, _sample: &V) -> Result<Control, E> {
         Ok(Control::Continue)
+    }
+}
+
+/// A closure as an observer: `FnObserver(|sample| Ok(Control::Continue))`.
+pub struct FnObserver<F>(pub F);
+
+impl<V: ?Sized, E, F: FnMut(&V) -> Result<Control, E>> Observer<V, E> for FnObserver<F> {
+    fn observe(&mut self, sample: &V) -> Result<Control, E> {
+        (self.0)(sample)
     }
 }
 
