@@ -201,7 +201,7 @@ pub fn generate(family: Family, n: usize, params: &FamilyParams, seed: u64, tria
         Family::Antipodal => antipodal(n, d, params.epsilon, &mut rng, &mut labels)?,
         Family::Xor => xor(n, d, params.epsilon, &mut rng)?,
     };
-    check_lambda0(family, &data, params)
+    check_lambda0(family, data, params)
 }
 
 /// The same inputs with labels along the bottom eigenvector v of H∞ (unit, H∞v = λ0 v), scaled to
@@ -252,10 +252,10 @@ fn check_epsilon(family: Family, epsilon: f64, d: usize) -> Result<()> {
 }
 
 /// λ0 of the generated data must reach [`LAMBDA0_TOLERANCE`]; [`Dataset::new`] bounds it by pairs only.
-fn check_lambda0(family: Family, data: &Dataset, params: &FamilyParams) -> Result<Dataset> {
-    let lambda0 = crate::lambda0(data)?;
+fn check_lambda0(family: Family, data: Dataset, params: &FamilyParams) -> Result<Dataset> {
+    let lambda0 = crate::lambda0(&data)?;
     if lambda0 >= LAMBDA0_TOLERANCE {
-        return Ok(data.clone());
+        return Ok(data);
     }
     let (name, value) =
         if family.uses_epsilon() { ("epsilon", params.epsilon.to_string()) } else { ("n", data.n().to_string()) };
@@ -563,6 +563,10 @@ mod tests {
             let l0 = lambda0(&data).unwrap();
             assert!(l0 < last && l0 < sphere, "ε = {eps}: λ0 = {l0}, before {last}, sphere {sphere}");
             last = l0;
+            // Rows at angle ε from a common centre are within 2ε of each other (triangle inequality).
+            for (a, b) in (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).filter(|(a, b)| a / 4 == b / 4) {
+                assert!(angle(&data, a, b) <= 2.0 * eps + 1e-12, "ε = {eps}: rows {a}, {b}");
+            }
             // Interlacing on the closest pair bounds λ0 from above.
             assert!(l0 <= data.closest_pair().unwrap().lambda0_bound);
             let formula =
@@ -592,6 +596,10 @@ mod tests {
         // ε = 0 (built here: the generator refuses it): exactly antipodal pairs, n/2 > d, H∞ singular,
         // while every pair of rows passes Dataset::new's test.
         let data = generate(Family::Antipodal, n, &params(d, 0.05), 7, 0).unwrap();
+        // Each pair is antipodal up to exactly ε (a near-duplicate pair would give the same λ0).
+        for k in 0..n / 2 {
+            assert!((angle(&data, 2 * k, 2 * k + 1) - (PI - 0.05)).abs() < 1e-12, "pair {k}");
+        }
         let x = Mat::from_fn(n, d, |i, j| if i % 2 == 0 { data.x()[(i, j)] } else { -data.x()[(i - 1, j)] });
         let exact = Dataset::new(x, Col::zeros(n), RowNorms::default()).unwrap();
         assert!(lambda0(&exact).unwrap().abs() < 1e-14);
