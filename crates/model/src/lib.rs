@@ -21,6 +21,7 @@ pub mod chacha;
 pub mod data;
 pub mod dynamics;
 pub mod error;
+pub mod families;
 pub mod gram;
 pub mod grid;
 pub mod infinite;
@@ -39,6 +40,7 @@ pub use dynamics::{
     At, Control, DEFAULT_DIVERGENCE_FACTOR, Divergence, FnObserver, Observer, Run, Status, Stepper, execute,
 };
 pub use error::ModelError;
+pub use families::{Family, FamilyParams, LabelScale};
 pub use gram::{
     g_infinity, gram_g, gram_g_direct, gram_h, gram_h_direct, gram_h_from_counts, gram_h_from_patterns, h_infinity,
     input_gram, lambda0,
