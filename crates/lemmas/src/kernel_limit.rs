@@ -685,7 +685,7 @@ mod tests {
         let lambda0 = iw.lambda0();
         let net = Network::init(m, data.d(), 9, 0).unwrap();
         let t_end = 8.0 / lambda0;
-        let cfg = CheckConfig { step: 0.05, ..CheckConfig::default() };
+        let cfg = CheckConfig { step: 0.1, ..CheckConfig::default() };
         let r = run(data, &net, iw, &flow_config(&cfg, t_end), false).unwrap();
         assert!(r.completed && r.points.len() == SAMPLE_INTERVALS + 1, "m = {m}: the run reaches T");
         let max_of = |f: &dyn Fn(&crate::trajectory::Point) -> f64| {
