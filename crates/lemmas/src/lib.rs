@@ -21,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod figure1;
 pub mod fit;
+pub mod kernel_limit;
 pub mod lem22;
 pub mod lem23;
 pub mod lem24;
