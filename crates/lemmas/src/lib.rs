@@ -31,6 +31,7 @@ pub mod planted;
 pub mod profile;
 pub mod proof_width;
 pub mod reduced_flow;
+pub mod registry;
 pub mod result;
 pub mod scaling;
 pub mod stats;

@@ -668,14 +668,30 @@ mod tests {
         assert!(phases.windows(2).all(|w| w[0] < w[1]), "{phases:?}");
     }
 
+    /// The λ0 table of docs/theory.md §6.1 is this computation, to its three digits: each row's
+    /// two entries (n = 8, d = 3 and n = 16, d = 4) against the family's (or the sphere's) λ0.
     #[test]
-    #[ignore = "prints the λ0 table of docs/theory.md §6.1"]
-    fn print_lambda0_table() {
-        for (n, d) in [(8, 3), (16, 4)] {
-            println!("n = {n}, d = {d}: sphere {:.4e}", sphere_lambda0(n, d));
-            for family in Family::ALL {
-                let p = params(d, 0.05);
-                println!("  {family} (d = {}): {:.4e}", family.dimension(&p), lambda0_of(family, n, &p));
+    fn the_documented_lambda0_table_is_computed() {
+        let theory = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/theory.md"))
+            .expect("docs/theory.md is readable");
+        let section = theory.split("### 6.1 ").nth(1).expect("theory has §6.1");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| family |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+            .collect();
+        assert_eq!(rows.len(), Family::ALL.len() + 1, "{rows:?}");
+        let three_digits = |v: f64| format!("{v:.2e}");
+        for row in &rows {
+            let name = row[0].split('`').nth(1);
+            for ((n, d), cell) in [(8, 3), (16, 4)].into_iter().zip(&row[1..]) {
+                let value = match name {
+                    None => sphere_lambda0(n, d),
+                    Some(name) => lambda0_of(Family::from_name(name).unwrap(), n, &params(d, 0.05)),
+                };
+                assert_eq!(three_digits(value), *cell, "{} at n = {n}, d = {d}", row[0]);
             }
         }
     }

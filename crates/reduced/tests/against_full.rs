@@ -346,13 +346,18 @@ fn a_divergent_step_ends_both_solvers_at_the_same_iteration() {
     let data = data(3, 3, 1.0);
     let net = Network::init(2_000, 3, 3, 0).unwrap();
     let eta = 40.0;
-    let config =
-        descent::DescentConfig { learning_rate: descent::LearningRate::Fixed(eta), iterations: 50, ..Default::default() };
+    let config = descent::DescentConfig {
+        learning_rate: descent::LearningRate::Fixed(eta),
+        iterations: 50,
+        ..Default::default()
+    };
     let full = descent::run(&data, &net, &config, &mut ()).unwrap();
     let src = GivenNetwork::new(&data, &net).unwrap();
     let (_, red) = reduced_gd(&data, &src, BudgetPolicy::default(), eta, 50);
-    let (model::Status::Diverged { step, reason, .. }, model::Status::Diverged { step: red_step, reason: red_reason, .. }) =
-        (full.status, red.status)
+    let (
+        model::Status::Diverged { step, reason, .. },
+        model::Status::Diverged { step: red_step, reason: red_reason, .. },
+    ) = (full.status, red.status)
     else {
         panic!("both runs must diverge at η = {eta}: full {:?}, reduced {:?}", full.status, red.status);
     };
