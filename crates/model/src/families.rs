@@ -672,8 +672,9 @@ mod tests {
     /// two entries (n = 8, d = 3 and n = 16, d = 4) against the family's (or the sphere's) λ0.
     #[test]
     fn the_documented_lambda0_table_is_computed() {
-        let theory = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/theory.md"))
-            .expect("docs/theory.md is readable");
+        // crates/model → the workspace root.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/model/");
+        let theory = std::fs::read_to_string(root.join("docs/theory.md")).expect("docs/theory.md is readable");
         let section = theory.split("### 6.1 ").nth(1).expect("theory has §6.1");
         let rows: Vec<Vec<&str>> = section
             .lines()
