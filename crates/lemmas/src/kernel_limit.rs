@@ -54,26 +54,30 @@ pub struct GdDecay {
     pub per_step_ratio: f64,
 }
 
-/// The linearised movement max_r ‖w_r − w_r(0)‖ with frozen patterns and the kernel-limit residual.
+/// One predicted max_r ‖w_r − w_r(0)‖, and its ratio to R′.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Movement {
-    /// Its maximum over the grid's checkpoints, at the network's width m.
-    pub max_distance: f64,
+pub struct Distance {
+    /// The distance.
+    pub distance: f64,
+    /// `distance / r_prime`.
+    pub over_r_prime: f64,
+}
+
+/// The linearised movement max_r ‖w_r − w_r(0)‖ under the kernel-limit residual, three ways.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MovementPrediction {
     /// R′ of the dynamics: 2√n‖e(0)‖/(√m λ0) for the flow, 4√n‖e(0)‖/(√m λ0) for GD.
     pub r_prime: f64,
-    /// `max_distance / r_prime`.
-    pub over_r_prime: f64,
-    /// lim_{m→∞} √m × `max_distance` at this e(0): the maximum over every activation pattern
-    /// (|a_r| = 1). `None` when n > [`LIMIT_MAX_INPUTS`] or λmin(K) < [`INDEPENDENT_INPUTS`].
-    pub scaled_limit: Option<f64>,
-    /// The width-free limit of `over_r_prime`: `scaled_limit / (√m R′)`.
-    pub limit_over_r_prime: Option<f64>,
-    /// The same maximum with each neuron driven by the kernel-limit residual but free to change
-    /// its pattern (w_r integrated through its own switches): the limit of the measured maximum
-    /// as m → ∞, where the frozen value falls short (docs/theory.md §3.9).
-    pub driven_distance: f64,
-    /// `driven_distance / r_prime`.
-    pub driven_over_r_prime: f64,
+    /// Frozen patterns: the maximum over the grid's checkpoints, at the network's width m.
+    pub frozen: Distance,
+    /// lim_{m→∞} √m × the frozen distance at this e(0) (the maximum over every activation
+    /// pattern, |a_r| = 1), its ratio the width-free limit `limit / (√m R′)`. `None` when
+    /// n > [`LIMIT_MAX_INPUTS`] or λmin(K) < [`INDEPENDENT_INPUTS`].
+    pub limit: Option<Distance>,
+    /// Each neuron driven by the kernel-limit residual but free to change its pattern (w_r
+    /// integrated through its own switches): the limit of the measured maximum as m → ∞, where
+    /// the frozen value falls short (docs/theory.md §3.9).
+    pub driven: Distance,
 }
 
 /// λmin(H(t))/λ0 as the two linear theories predict it.
@@ -89,8 +93,9 @@ fn invalid(name: &'static str, value: impl std::fmt::Display, reason: &str) -> L
     LemmaError::Config { name, value: value.to_string(), reason: reason.to_string() }
 }
 
-/// e(0) = u(0) − y in H∞'s eigenbasis, with what every prediction needs.
-struct Residual<'a> {
+/// The kernel-limit dynamics of one start: e(0) = u(0) − y in the kernel's eigenbasis, from which
+/// every flow and GD prediction below is O(n) or O(n²).
+pub struct KernelLimit<'a> {
     width: &'a InfiniteWidth,
     /// α = Uᵀ(u(0) − y).
     alpha: Col<f64>,
@@ -98,8 +103,9 @@ struct Residual<'a> {
     norm_sq: f64,
 }
 
-impl<'a> Residual<'a> {
-    fn new(width: &'a InfiniteWidth, y: ColRef<'_, f64>, u0: ColRef<'_, f64>) -> Result<Self, LemmaError> {
+impl<'a> KernelLimit<'a> {
+    /// The start u(0) against labels y under `width`'s kernel (y and u(0) finite, of length n).
+    pub fn new(width: &'a InfiniteWidth, y: ColRef<'_, f64>, u0: ColRef<'_, f64>) -> Result<Self, LemmaError> {
         let n = width.n();
         for (name, v) in [("y", y), ("u0", u0)] {
             if v.nrows() != n {
@@ -116,13 +122,13 @@ impl<'a> Residual<'a> {
         let e0 = Col::from_fn(n, |i| u0[i] - y[i]);
         let alpha = width.coefficients(e0.as_ref())?;
         let norm_sq = alpha.iter().map(|a| a * a).sum();
-        Ok(Residual { width, alpha, norm_sq })
+        Ok(KernelLimit { width, alpha, norm_sq })
     }
 
     /// Refuses e(0) = 0: every ratio below divides by ‖e(0)‖².
-    fn nonzero(self) -> Result<Self, LemmaError> {
+    fn nonzero(&self) -> Result<(), LemmaError> {
         if self.norm_sq > 0.0 && self.norm_sq.is_finite() {
-            Ok(self)
+            Ok(())
         } else {
             Err(invalid("u0", format!("‖u(0) − y‖² = {:e}", self.norm_sq), "u(0) = y leaves no residual to decay"))
         }
@@ -214,15 +220,9 @@ fn sample_times(t_end: f64, intervals: usize) -> Vec<f64> {
 
 /// The kernel-limit decay ratio ‖e(t)‖²/(e^{−λ0 t}‖e(0)‖²) at the samples t_k = T·k/N of a flow run
 /// (N = `intervals`, [`SAMPLE_INTERVALS`] in the claims), its maximum over t > 0 and its late rate.
-pub fn flow_decay(
-    width: &InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    t_end: f64,
-    intervals: usize,
-) -> Result<FlowDecay, LemmaError> {
+pub fn flow_decay(res: &KernelLimit<'_>, t_end: f64, intervals: usize) -> Result<FlowDecay, LemmaError> {
     check_horizon(t_end, intervals)?;
-    let res = Residual::new(width, y, u0)?.nonzero()?;
+    res.nonzero()?;
     let times = sample_times(t_end, intervals);
     let ratios: Vec<f64> = times
         .iter()
@@ -235,31 +235,21 @@ pub fn flow_decay(
 }
 
 /// The GD ratio ‖e(k)‖²/((1 − ηλ0/2)^k‖e(0)‖²) at one k, under the kernel limit.
-pub fn gd_ratio_at(
-    width: &InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    eta: f64,
-    k: usize,
-) -> Result<f64, LemmaError> {
-    let res = gd_residual(width, y, u0, eta)?;
-    Ok(gd_ratio(&res, eta, k))
+pub fn gd_ratio_at(res: &KernelLimit<'_>, eta: f64, k: usize) -> Result<f64, LemmaError> {
+    check_gd(res, eta)?;
+    Ok(gd_ratio(res, eta, k))
 }
 
-fn gd_residual<'a>(
-    width: &'a InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    eta: f64,
-) -> Result<Residual<'a>, LemmaError> {
+/// Refuses η ≤ 0, ηλ0 ≥ 2 (where the bound (1 − ηλ0/2)^k is not a decay) and e(0) = 0.
+fn check_gd(res: &KernelLimit<'_>, eta: f64) -> Result<(), LemmaError> {
     check_eta(eta)?;
-    if eta * width.lambda0() >= 2.0 {
+    if eta * res.lambda0() >= 2.0 {
         return Err(invalid("eta", eta, "the bound (1 − ηλ0/2)^k needs ηλ0 < 2"));
     }
-    Residual::new(width, y, u0)?.nonzero()
+    res.nonzero()
 }
 
-fn gd_ratio(res: &Residual<'_>, eta: f64, k: usize) -> f64 {
+fn gd_ratio(res: &KernelLimit<'_>, eta: f64, k: usize) -> f64 {
     if k == 0 {
         return 1.0;
     }
@@ -271,18 +261,12 @@ fn gd_ratio(res: &Residual<'_>, eta: f64, k: usize) -> f64 {
 ///
 /// The ratio Σ_j w_j f_j^k (w_j ≥ 0, f_j = (1 − ηs_j)²/(1 − ηλ0/2)) is log-convex in k, so its
 /// maximum over 1..=K is at k = 1 or k = K (docs/theory.md §3.9): O(n) per end, not O(nK).
-pub fn gd_decay(
-    width: &InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    eta: f64,
-    iterations: usize,
-) -> Result<GdDecay, LemmaError> {
+pub fn gd_decay(res: &KernelLimit<'_>, eta: f64, iterations: usize) -> Result<GdDecay, LemmaError> {
     if iterations == 0 {
         return Err(invalid("iterations", 0, "need at least one GD step"));
     }
-    let res = gd_residual(width, y, u0, eta)?;
-    let (first, last) = (gd_ratio(&res, eta, 1), gd_ratio(&res, eta, iterations));
+    check_gd(res, eta)?;
+    let (first, last) = (gd_ratio(res, eta, 1), gd_ratio(res, eta, iterations));
     let (max_ratio, max_at) = if last > first { (last, iterations) } else { (first, 1) };
     let per_step = -res.gd_log_relative(eta, iterations) / iterations as f64;
     let bound_rate = -(-eta * res.lambda0() / 2.0).ln_1p();
@@ -291,29 +275,18 @@ pub fn gd_decay(
 
 /// ∫₀ᵗ e(s) ds = H∞⁻¹(I − e^{−H∞ t}) e(0) = U diag((1 − e^{−s_j t})/s_j) Uᵀ e(0), e = u − y on the
 /// kernel-limit flow (t ≥ 0).
-pub fn flow_residual_integral(
-    width: &InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    t: f64,
-) -> Result<Col<f64>, LemmaError> {
+pub fn flow_residual_integral(res: &KernelLimit<'_>, t: f64) -> Result<Col<f64>, LemmaError> {
     if !(t.is_finite() && t >= 0.0) {
         return Err(invalid("t", t, "the time must be finite and non-negative"));
     }
-    Ok(Residual::new(width, y, u0)?.in_basis(|s| flow_weight(s, t)))
+    Ok(res.in_basis(|s| flow_weight(s, t)))
 }
 
 /// Σ_{j<k} e(j) = (ηH∞)⁻¹(I − (I − ηH∞)^k) e(0) = U diag((1 − (1 − ηs_j)^k)/(ηs_j)) Uᵀ e(0) under
 /// kernel-limit GD (the movement takes η times it).
-pub fn gd_residual_sum(
-    width: &InfiniteWidth,
-    y: ColRef<'_, f64>,
-    u0: ColRef<'_, f64>,
-    eta: f64,
-    k: usize,
-) -> Result<Col<f64>, LemmaError> {
+pub fn gd_residual_sum(res: &KernelLimit<'_>, eta: f64, k: usize) -> Result<Col<f64>, LemmaError> {
     check_eta(eta)?;
-    Ok(Residual::new(width, y, u0)?.in_basis(|s| gd_weight(eta, s, k)))
+    Ok(res.in_basis(|s| gd_weight(eta, s, k)))
 }
 
 /// The linearised movement of a flow run to T, its maximum over the samples T·k/N (k = 0..=N).
@@ -328,10 +301,11 @@ pub fn flow_movement(
     net: &Network,
     t_end: f64,
     intervals: usize,
-) -> Result<Movement, LemmaError> {
+) -> Result<MovementPrediction, LemmaError> {
     check_horizon(t_end, intervals)?;
     let start = Start::new(width, data, net)?;
-    let res = Residual::new(width, data.y(), start.u0.as_ref())?.nonzero()?;
+    let res = KernelLimit::new(width, data.y(), start.u0.as_ref())?;
+    res.nonzero()?;
     let sums: Vec<Col<f64>> =
         sample_times(t_end, intervals).into_iter().map(|t| res.in_basis(|s| flow_weight(s, t))).collect();
     let substeps = intervals * DRIVEN_SUBSTEPS;
@@ -355,10 +329,11 @@ pub fn gd_movement(
     net: &Network,
     eta: f64,
     iterations: usize,
-) -> Result<Movement, LemmaError> {
+) -> Result<MovementPrediction, LemmaError> {
     check_eta(eta)?;
     let start = Start::new(width, data, net)?;
-    let res = Residual::new(width, data.y(), start.u0.as_ref())?.nonzero()?;
+    let res = KernelLimit::new(width, data.y(), start.u0.as_ref())?;
+    res.nonzero()?;
     let n_checks = SAMPLE_INTERVALS.min(iterations);
     let mut checkpoints: Vec<usize> =
         (0..=n_checks).map(|j| (j * iterations + n_checks / 2) / n_checks.max(1)).collect();
@@ -411,11 +386,11 @@ impl Start {
         &self,
         data: &Dataset,
         net: &Network,
-        res: &Residual<'_>,
+        res: &KernelLimit<'_>,
         sums: &[Col<f64>],
         factor: f64,
         increments: impl Iterator<Item = (Col<f64>, bool)>,
-    ) -> Result<Movement, LemmaError> {
+    ) -> Result<MovementPrediction, LemmaError> {
         let (n, m) = (data.n() as f64, net.m() as f64);
         let zeros = Mat::<f64>::zeros(net.m(), net.d());
         // Row r of grad_w(X, Z, a, c) is m^{−1/2} a_r Σ_i c_i s_ir x_i: −(w_r − w_r(0)) with Z = Z(0).
@@ -437,14 +412,11 @@ impl Start {
         }
         let r_prime = factor * n.sqrt() * res.norm_sq.sqrt() / (m.sqrt() * res.lambda0());
         let scaled_limit = pattern_limit(data, sums)?;
-        Ok(Movement {
-            max_distance,
+        Ok(MovementPrediction {
             r_prime,
-            over_r_prime: max_distance / r_prime,
-            scaled_limit,
-            limit_over_r_prime: scaled_limit.map(|l| l / (m.sqrt() * r_prime)),
-            driven_distance,
-            driven_over_r_prime: driven_distance / r_prime,
+            frozen: Distance { distance: max_distance, over_r_prime: max_distance / r_prime },
+            limit: scaled_limit.map(|l| Distance { distance: l, over_r_prime: l / (m.sqrt() * r_prime) }),
+            driven: Distance { distance: driven_distance, over_r_prime: driven_distance / r_prime },
         })
     }
 }
@@ -487,6 +459,11 @@ mod tests {
     use crate::CheckConfig;
     use crate::trajectory::{flow_config, late_decay_rate, run};
 
+    /// The kernel limit of a start the test knows to be valid.
+    fn limit<'a>(iw: &'a InfiniteWidth, y: ColRef<'_, f64>, u0: ColRef<'_, f64>) -> KernelLimit<'a> {
+        KernelLimit::new(iw, y, u0).expect("a valid start")
+    }
+
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
     }
@@ -519,11 +496,11 @@ mod tests {
                 };
                 simpson += (traj.flow_at(k as f64 * h) - y) * (w * h / 3.0);
             }
-            let closed = flow_residual_integral(&iw, y, u0.as_ref(), t).unwrap();
+            let closed = flow_residual_integral(&limit(&iw, y, u0.as_ref()), t).unwrap();
             let err = (&closed - &simpson).norm_l2() / simpson.norm_l2();
             assert!(err < 1e-9, "t = {t}: relative error {err:e}");
         }
-        assert_eq!(flow_residual_integral(&iw, y, u0.as_ref(), 0.0).unwrap().norm_l2(), 0.0);
+        assert_eq!(flow_residual_integral(&limit(&iw, y, u0.as_ref()), 0.0).unwrap().norm_l2(), 0.0);
     }
 
     /// The closed form of Σ_{j<k} e(j) against the explicit loop over gd_at, including a step
@@ -536,7 +513,7 @@ mod tests {
         for eta in [0.01, 0.7, 1.5 / iw.lambda_max()] {
             let mut sum = Col::<f64>::zeros(5);
             for k in 0..=60 {
-                let closed = gd_residual_sum(&iw, y, u0.as_ref(), eta, k).unwrap();
+                let closed = gd_residual_sum(&limit(&iw, y, u0.as_ref()), eta, k).unwrap();
                 let err = (&closed - &sum).norm_l2();
                 assert!(err <= 1e-12 * (1.0 + sum.norm_l2()), "η = {eta}, k = {k}: {err:e}");
                 sum += traj.gd_at(eta, k) - y;
@@ -557,19 +534,19 @@ mod tests {
         let e0 = 0.8;
         let u0 = Col::from_fn(1, |_| y[0] + e0);
         let (t_end, intervals) = (10.0, 40);
-        let flow = flow_decay(&iw, y, u0.as_ref(), t_end, intervals).unwrap();
+        let flow = flow_decay(&limit(&iw, y, u0.as_ref()), t_end, intervals).unwrap();
         for (t, r) in flow.times.iter().zip(&flow.ratios) {
             assert!(rel(*r, (-0.5 * t).exp()) < 1e-13, "t = {t}: {r}");
         }
         assert!(rel(flow.max_ratio, (-0.5 * t_end / intervals as f64).exp()) < 1e-13);
         assert!(rel(flow.late_rate_over_lambda0, 2.0) < 1e-12, "{}", flow.late_rate_over_lambda0);
         let (eta, k) = (0.3, 25);
-        let gd = gd_decay(&iw, y, u0.as_ref(), eta, k).unwrap();
+        let gd = gd_decay(&limit(&iw, y, u0.as_ref()), eta, k).unwrap();
         let factor = (1.0 - eta / 2.0) * (1.0 - eta / 2.0) / (1.0 - eta / 4.0);
         assert!(rel(gd.max_ratio, factor) < 1e-13 && gd.max_at == 1, "{gd:?}");
         let per_step = -2.0 * (1.0 - eta / 2.0).ln() / -(1.0 - eta / 4.0).ln();
         assert!(rel(gd.per_step_ratio, per_step) < 1e-12, "{gd:?}");
-        let c = flow_residual_integral(&iw, y, u0.as_ref(), t_end).unwrap();
+        let c = flow_residual_integral(&limit(&iw, y, u0.as_ref()), t_end).unwrap();
         assert!(rel(c[0], 2.0 * (1.0 - (-0.5 * t_end).exp()) * e0) < 1e-14);
 
         // The movement, with the network's own u(0).
@@ -580,13 +557,14 @@ mod tests {
         let mv = flow_movement(&iw, &data, &net, t_end, intervals).unwrap();
         let c = 2.0 * (1.0 - (-0.5 * t_end).exp()) * e0.abs();
         assert!((0..m).any(|r| fwd.z[(0, r)] >= 0.0), "some neuron is active");
-        assert!(rel(mv.max_distance, c / (m as f64).sqrt()) < 1e-13, "{mv:?}");
+        assert!(rel(mv.frozen.distance, c / (m as f64).sqrt()) < 1e-13, "{mv:?}");
         assert!(rel(mv.r_prime, 4.0 * e0.abs() / (m as f64).sqrt()) < 1e-14);
-        assert!(rel(mv.over_r_prime, (1.0 - (-0.5 * t_end).exp()) / 2.0) < 1e-13);
+        assert!(rel(mv.frozen.over_r_prime, (1.0 - (-0.5 * t_end).exp()) / 2.0) < 1e-13);
         // The farthest neuron (largest z(0)) never switches: driven and frozen agree.
-        assert!(rel(mv.driven_distance, mv.max_distance) < 1e-12, "{mv:?}");
+        assert!(rel(mv.driven.distance, mv.frozen.distance) < 1e-12, "{mv:?}");
         assert!(
-            rel(mv.scaled_limit.unwrap(), c) < 1e-13 && rel(mv.limit_over_r_prime.unwrap(), mv.over_r_prime) < 1e-13
+            rel(mv.limit.unwrap().distance, c) < 1e-13
+                && rel(mv.limit.unwrap().over_r_prime, mv.frozen.over_r_prime) < 1e-13
         );
         // λmin(H(0)) = (active fraction) · 1, λ0 = ½.
         let active = (0..m).filter(|&r| fwd.z[(0, r)] >= 0.0).count() as f64 / m as f64;
@@ -604,7 +582,7 @@ mod tests {
         let traj = iw.trajectory(u0.as_ref(), y).unwrap();
         let e0sq = (&u0 - y).squared_norm_l2();
         let lambda0 = iw.lambda0();
-        let flow = flow_decay(&iw, y, u0.as_ref(), 8.0 / lambda0, 40).unwrap();
+        let flow = flow_decay(&limit(&iw, y, u0.as_ref()), 8.0 / lambda0, 40).unwrap();
         for (t, r) in flow.times.iter().zip(&flow.ratios) {
             let direct = (traj.flow_at(*t) - y).squared_norm_l2() / ((-lambda0 * t).exp() * e0sq);
             assert!(rel(*r, direct) < 1e-9, "t = {t}: {r} vs {direct}");
@@ -612,12 +590,12 @@ mod tests {
         // A step near the stability limit, where the fast modes grow against the bound and the
         // maximum moves to k = K, and the theorem's step, where it stays at k = 1.
         for (eta, k_end) in [(1.95 / iw.lambda_max(), 30), (0.25 * lambda0 / 36.0, 200)] {
-            let gd = gd_decay(&iw, y, u0.as_ref(), eta, k_end).unwrap();
+            let gd = gd_decay(&limit(&iw, y, u0.as_ref()), eta, k_end).unwrap();
             let (mut best, mut at) = (f64::NEG_INFINITY, 0);
             for k in 1..=k_end {
                 let bound = integer_power(1.0 - eta * lambda0 / 2.0, k) * e0sq;
                 let r = (traj.gd_at(eta, k) - y).squared_norm_l2() / bound;
-                assert!(rel(gd_ratio_at(&iw, y, u0.as_ref(), eta, k).unwrap(), r) < 1e-9, "η = {eta}, k = {k}");
+                assert!(rel(gd_ratio_at(&limit(&iw, y, u0.as_ref()), eta, k).unwrap(), r) < 1e-9, "η = {eta}, k = {k}");
                 if r > best {
                     (best, at) = (r, k);
                 }
@@ -648,7 +626,7 @@ mod tests {
         let brute = sample_times(t_end, intervals)
             .into_iter()
             .map(|t| {
-                let c = flow_residual_integral(&iw, data.y(), u0.as_ref(), t).unwrap();
+                let c = flow_residual_integral(&limit(&iw, data.y(), u0.as_ref()), t).unwrap();
                 (0u32..8)
                     .map(|s| {
                         let v = |i: usize| if s >> i & 1 == 1 { c[i] } else { 0.0 };
@@ -661,22 +639,22 @@ mod tests {
                     .sqrt()
             })
             .fold(0.0, f64::max);
-        let limit = ml.scaled_limit.unwrap();
+        let limit = ml.limit.unwrap().distance;
         assert!(rel(limit, brute) < 1e-12, "{limit} vs {brute}");
-        assert!(ml.max_distance * (20_000f64).sqrt() <= limit * (1.0 + 1e-12));
-        assert!(rel(ml.max_distance * (20_000f64).sqrt(), limit) < 1e-12, "every pattern is drawn at m = 20000");
-        assert!(ms.max_distance * 4.0 <= ms.scaled_limit.unwrap() * (1.0 + 1e-12));
+        assert!(ml.frozen.distance * (20_000f64).sqrt() <= limit * (1.0 + 1e-12));
+        assert!(rel(ml.frozen.distance * (20_000f64).sqrt(), limit) < 1e-12, "every pattern is drawn at m = 20000");
+        assert!(ms.frozen.distance * 4.0 <= ms.limit.unwrap().distance * (1.0 + 1e-12));
         // GD with η = T/K tends to the flow, frozen and driven alike (O(η)).
         let steps = 20_000;
         let gd = gd_movement(&iw, &data, &small, t_end / steps as f64, steps).unwrap();
-        assert!(rel(gd.max_distance, ms.max_distance) < 1e-3, "{gd:?} vs {ms:?}");
-        assert!(rel(gd.driven_distance, ms.driven_distance) < 1e-2, "{gd:?} vs {ms:?}");
+        assert!(rel(gd.frozen.distance, ms.frozen.distance) < 1e-3, "{gd:?} vs {ms:?}");
+        assert!(rel(gd.driven.distance, ms.driven.distance) < 1e-2, "{gd:?} vs {ms:?}");
         assert!(rel(gd.r_prime, 2.0 * ms.r_prime) < 1e-14);
         // Dependent inputs (n > d): not every pattern has positive probability, no limit given.
         let crowded = Dataset::sphere(4, 2, 0, 0).unwrap();
         let iw4 = InfiniteWidth::first_layer(&crowded).unwrap();
         let net2 = Network::init(32, 2, 0, 0).unwrap();
-        assert_eq!(flow_movement(&iw4, &crowded, &net2, 1.0, 4).unwrap().scaled_limit, None);
+        assert_eq!(flow_movement(&iw4, &crowded, &net2, 1.0, 4).unwrap().limit, None);
     }
 
     /// The measured margins of a first-layer flow (max decay ratio, late rate ÷ λ0, distance ÷
@@ -698,13 +676,13 @@ mod tests {
             r.points[SAMPLE_INTERVALS].lambda_min_h / lambda0,
         ];
         let u0 = net.forward(data).unwrap().u;
-        let decay = flow_decay(iw, data.y(), u0.as_ref(), t_end, SAMPLE_INTERVALS).unwrap();
+        let decay = flow_decay(&limit(iw, data.y(), u0.as_ref()), t_end, SAMPLE_INTERVALS).unwrap();
         let mv = flow_movement(iw, data, &net, t_end, SAMPLE_INTERVALS).unwrap();
         let lm = lambda_min_over_lambda0(iw, data, &net).unwrap();
-        let predicted = [decay.max_ratio, decay.late_rate_over_lambda0, mv.driven_over_r_prime, lm.kernel_limit];
+        let predicted = [decay.max_ratio, decay.late_rate_over_lambda0, mv.driven.over_r_prime, lm.kernel_limit];
         println!(
             "m = {m}: measured {measured:?}, predicted {predicted:?}, frozen distance ÷ R′ {:.5}, lazy λmin/λ0 {:.4}",
-            mv.over_r_prime, lm.lazy
+            mv.frozen.over_r_prime, lm.lazy
         );
         (measured, predicted)
     }
@@ -737,7 +715,9 @@ mod tests {
             Err(LemmaError::Config { name: got, .. }) => assert_eq!(got, name),
             other => panic!("expected a configuration error on {name}, got {other:?}"),
         };
-        let flow = |y: ColRef<'_, f64>, u: ColRef<'_, f64>, t: f64, n: usize| flow_decay(&iw, y, u, t, n).map(|_| ());
+        let flow = |y: ColRef<'_, f64>, u: ColRef<'_, f64>, t: f64, n: usize| {
+            KernelLimit::new(&iw, y, u).and_then(|l| flow_decay(&l, t, n)).map(|_| ())
+        };
         is_config(flow(y, short.as_ref(), 1.0, 40), "u0");
         is_config(flow(short.as_ref(), u0.as_ref(), 1.0, 40), "y");
         is_config(flow(y, nan.as_ref(), 1.0, 40), "u0");
@@ -746,14 +726,14 @@ mod tests {
             is_config(flow(y, u0.as_ref(), t, 40), "t_end");
         }
         is_config(flow(y, u0.as_ref(), 1.0, 1), "intervals");
-        let gd = |eta: f64, k: usize| gd_decay(&iw, y, u0.as_ref(), eta, k).map(|_| ());
+        let gd = |eta: f64, k: usize| gd_decay(&limit(&iw, y, u0.as_ref()), eta, k).map(|_| ());
         for eta in [0.0, -0.1, f64::NAN, 2.0 / iw.lambda0()] {
             is_config(gd(eta, 10), "eta");
         }
         is_config(gd(0.1, 0), "iterations");
-        is_config(gd_residual_sum(&iw, y, u0.as_ref(), f64::NAN, 3).map(|_| ()), "eta");
-        is_config(flow_residual_integral(&iw, y, u0.as_ref(), -1.0).map(|_| ()), "t");
-        is_config(flow_residual_integral(&iw, y, short.as_ref(), 1.0).map(|_| ()), "u0");
+        is_config(gd_residual_sum(&limit(&iw, y, u0.as_ref()), f64::NAN, 3).map(|_| ()), "eta");
+        is_config(flow_residual_integral(&limit(&iw, y, u0.as_ref()), -1.0).map(|_| ()), "t");
+        is_config(KernelLimit::new(&iw, y, short.as_ref()).map(|_| ()), "u0");
         let net = Network::init(8, 3, 0, 0).unwrap();
         let other = Dataset::sphere(4, 3, 0, 0).unwrap();
         is_config(flow_movement(&iw, &other, &net, 1.0, 4).map(|_| ()), "data");

@@ -81,11 +81,9 @@ impl Point {
     }
 }
 
-/// One published width bound.
+/// Where a bound was published.
 #[derive(Debug, Clone, Copy)]
-pub struct PublishedBound {
-    /// Unique key, e.g. "dzps19-thm3.2".
-    pub key: &'static str,
+pub struct Source {
     /// Authors, as on the paper.
     pub authors: &'static str,
     /// Year of the version cited.
@@ -94,8 +92,11 @@ pub struct PublishedBound {
     pub title: &'static str,
     /// Venue and arXiv identifier.
     pub venue: &'static str,
-    /// Theorem number in the paper, e.g. "Thm 3.2".
-    pub theorem: &'static str,
+}
+
+/// What a bound assumes.
+#[derive(Debug, Clone, Copy)]
+pub struct Assumptions {
     /// Which layer is trained.
     pub trained: Trained,
     /// Initialisation and its scale.
@@ -108,6 +109,19 @@ pub struct PublishedBound {
     pub dynamics: Dynamics,
     /// The step size GD needs ("none" for a flow).
     pub step_size: &'static str,
+}
+
+/// One published width bound.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishedBound {
+    /// Unique key, e.g. "dzps19-thm3.2".
+    pub key: &'static str,
+    /// The paper.
+    pub source: Source,
+    /// Theorem number in the paper, e.g. "Thm 3.2".
+    pub theorem: &'static str,
+    /// What it assumes.
+    pub assumptions: Assumptions,
     /// The statement, quoted exactly from the source (docs/theory.md §6 says how math is typeset).
     pub statement: &'static str,
     /// The width as the statement gives it.
@@ -146,17 +160,21 @@ fn log10_dzps19_order(n: f64, lambda0: f64, delta: f64, _d: f64) -> f64 {
 /// Du, Zhai, Póczos, Singh, Thm 3.2 (gradient flow, first layer). Thm 4.1 shares its assumptions.
 const DZPS19_THM32: PublishedBound = PublishedBound {
     key: "dzps19-thm3.2",
-    authors: "S. S. Du, X. Zhai, B. Póczos, A. Singh",
-    year: 2019,
-    title: "Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
-    venue: "ICLR 2019, arXiv:1810.02054",
+    source: Source {
+        authors: "S. S. Du, X. Zhai, B. Póczos, A. Singh",
+        year: 2019,
+        title: "Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
+        venue: "ICLR 2019, arXiv:1810.02054",
+    },
     theorem: "Thm 3.2",
-    trained: Trained::FirstLayer,
-    init: "w_r(0) ∼ N(0, I), a_r ∼ unif{−1, 1}; a fixed",
-    data: "‖x_i‖₂ = 1; λ0 = λmin(H∞) > 0 (Assumption 3.1; no two inputs parallel suffices, Thm 3.1)",
-    labels: "|y_i| ≤ C for some constant C",
-    dynamics: Dynamics::GradientFlow,
-    step_size: "none (flow)",
+    assumptions: Assumptions {
+        trained: Trained::FirstLayer,
+        init: "w_r(0) ∼ N(0, I), a_r ∼ unif{−1, 1}; a fixed",
+        data: "‖x_i‖₂ = 1; λ0 = λmin(H∞) > 0 (Assumption 3.1; no two inputs parallel suffices, Thm 3.1)",
+        labels: "|y_i| ≤ C for some constant C",
+        dynamics: Dynamics::GradientFlow,
+        step_size: "none (flow)",
+    },
     statement: "Theorem 3.2 (Convergence Rate of Gradient Flow). Suppose Assumption 3.1 holds and for all \
                 i ∈ [n], ‖x_i‖₂ = 1 and |y_i| ≤ C for some constant C. Then if we set the number of hidden \
                 nodes […], then with probability at least 1 − δ over the initialization, we have […] \
@@ -173,8 +191,11 @@ pub static BOUNDS: &[PublishedBound] = &[
     PublishedBound {
         key: "dzps19-thm4.1",
         theorem: "Thm 4.1",
-        dynamics: Dynamics::GradientDescent,
-        step_size: "η = O(λ0/n²)",
+        assumptions: Assumptions {
+            dynamics: Dynamics::GradientDescent,
+            step_size: "η = O(λ0/n²)",
+            ..DZPS19_THM32.assumptions
+        },
         statement: "Theorem 4.1 (Convergence Rate of Gradient Descent). Under the same assumptions as in \
                     Theorem 3.2. if we set the number of hidden nodes m = Ω(n⁶/(λ0⁴δ³)), we i.i.d. initialize \
                     w_r ∼ N(0, I), a_r ∼ unif[{−1, 1}] for r ∈ [m], and we set the step size η = O(λ0/n²) \
@@ -290,9 +311,12 @@ mod tests {
     #[test]
     fn dzps19_entries_record_their_assumptions() {
         let [flow, gd] = dzps19();
-        assert_eq!((flow.trained, flow.dynamics), (Trained::FirstLayer, Dynamics::GradientFlow));
-        assert_eq!((gd.trained, gd.dynamics), (Trained::FirstLayer, Dynamics::GradientDescent));
-        assert_eq!(gd.step_size, "η = O(λ0/n²)");
+        assert_eq!(
+            (flow.assumptions.trained, flow.assumptions.dynamics),
+            (Trained::FirstLayer, Dynamics::GradientFlow)
+        );
+        assert_eq!((gd.assumptions.trained, gd.assumptions.dynamics), (Trained::FirstLayer, Dynamics::GradientDescent));
+        assert_eq!(gd.assumptions.step_size, "η = O(λ0/n²)");
         for b in [flow, gd] {
             assert!(b.statement.contains("Ω(n⁶/(λ0⁴δ³))"), "{}: the quotation states the width", b.key);
             assert!(b.statement.starts_with(&format!("Theorem {}", &b.theorem[4..])), "{}: theorem number", b.key);
@@ -338,9 +362,12 @@ mod tests {
             assert!(!b.key.trim().is_empty());
             assert!(!b.statement.trim().is_empty(), "{}: empty quotation", b.key);
             assert!(b.theorem.chars().any(|c| c.is_ascii_digit()), "{}: no theorem number in {:?}", b.key, b.theorem);
-            for (field, text) in
-                [("authors", b.authors), ("title", b.title), ("venue", b.venue), ("width", b.width_formula)]
-            {
+            for (field, text) in [
+                ("authors", b.source.authors),
+                ("title", b.source.title),
+                ("venue", b.source.venue),
+                ("width", b.width_formula),
+            ] {
                 assert!(!text.trim().is_empty(), "{}: empty {field}", b.key);
             }
             assert!(find(b.key).is_some_and(|f| std::ptr::eq(f, b)), "{}: find returns another entry", b.key);
