@@ -817,7 +817,7 @@ impl Evaluation for Evaluator<'_> {
                     break;
                 }
                 c *= 2.0;
-                let eta = c * self.lambda0 / (n * n) as f64;
+                let eta = LearningRate::theorem_eta(c, self.lambda0, n);
                 let run = self.gd(seed, eta, iterations_for(1, eta, self.lambda0), judge, None)?;
                 if !run.statement.holds() {
                     break;
