@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::LemmaError;
 
 /// Which input data a check runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataKind {
     /// x_i uniform on the unit sphere S^{d−1}, y_i ~ N(0, 1) (the paper's Fig. 1 setup).
@@ -17,6 +17,39 @@ pub enum DataKind {
     /// the sphere streams in which some pair has |x_iᵀx_j| ≥ [`CORRELATED_MIN`] and no pair has
     /// |x_iᵀx_j| > [`CORRELATED_MAX`] (none near parallel). Needs n ≥ 2.
     Correlated,
+    /// One of the structured hard families of `model::families` (docs/theory.md §6.1), drawn with
+    /// the check's n, d and master seed, ±1 labels (or ‖y‖² = n along H∞'s bottom eigenvector).
+    /// In JSON: `{"family": {"family": "antipodal", "epsilon": 0.05}}` (`clusters` defaults to 2).
+    Family {
+        /// The family, by its name.
+        family: FamilyName,
+        /// Its closeness ε (angle of near duplicates or near antipodes; tilt of `xor`).
+        epsilon: f64,
+        /// Its number of clusters (`clusters` only).
+        #[serde(default = "two")]
+        clusters: usize,
+    },
+}
+
+fn two() -> usize {
+    2
+}
+
+/// A `model::Family`, written by its name in JSON (the model crate knows nothing of serde).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FamilyName(pub model::Family);
+
+impl Serialize for FamilyName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for FamilyName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        model::Family::from_name(&name).map(FamilyName).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Correlated data: some pair of inputs has |x_iᵀx_j| at least this.

@@ -42,10 +42,11 @@ pub mod threshold;
 pub mod trajectory;
 
 pub use claim::SeedOutcome;
-pub use config::{CheckConfig, DataKind, Solver};
+pub use config::{CheckConfig, DataKind, FamilyName, Solver};
 pub use data::{CORRELATED_TRIES, make_data, off_diagonal_range};
 pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedStore, Shard};
 pub use error::LemmaError;
+pub use model::Family;
 pub use profile::Profile;
 pub use result::ClaimResult;
 pub use stats::Verdict;

@@ -376,13 +376,19 @@ fn widths_chart(res: &ClaimResult) -> BarChart {
     }
 }
 
-fn data_word(kind: DataKind) -> &'static str {
+fn data_word(kind: DataKind) -> String {
     match kind {
-        DataKind::Sphere => "sphere: x_i uniform on the unit sphere, y_i ~ N(0, 1)",
-        DataKind::Orthonormal => "orthonormal: x_i = e_i, y_i ~ N(0, 1)",
+        DataKind::Sphere => "sphere: x_i uniform on the unit sphere, y_i ~ N(0, 1)".into(),
+        DataKind::Orthonormal => "orthonormal: x_i = e_i, y_i ~ N(0, 1)".into(),
         DataKind::Correlated => {
             "correlated: sphere draws with some |x_iᵀx_j| ≥ 0.3 and none above 0.9 (K far from diagonal), y_i ~ N(0, 1)"
+                .into()
         }
+        DataKind::Family { family, epsilon, clusters } => format!(
+            "the structured family `{}` (theory §6.1) with ε = {epsilon}{}",
+            family.0.name(),
+            if family.0 == lemmas::Family::Clusters { format!(" and {clusters} clusters") } else { String::new() }
+        ),
     }
 }
 
@@ -391,7 +397,7 @@ fn setup_table(cfg: &CheckConfig, lambda0: f64) -> String {
     let rows = [
         ("inputs n", cfg.n.to_string()),
         ("dimension d", cfg.d.to_string()),
-        ("data", data_word(cfg.data).to_string()),
+        ("data", data_word(cfg.data)),
         ("λ0 = λmin(H∞)", number(lambda0)),
         ("widths m of the sweep", widths),
         ("bisection steps", cfg.bisection_steps.to_string()),
