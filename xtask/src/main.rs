@@ -81,6 +81,12 @@ enum Command {
         allow_negative_numbers = true
     )]
     Scaling(scaling::Args),
+    /// The hardest data: width thresholds on structured data families against sphere data, the hardest family at each n (docs/hardest/).
+    #[command(
+        after_help = "Writes index.md, results.json and img/ under --out (default docs/<profile>). Exit status: 0 done, 2 bad input, 3 a sanity identity failed (a bug).",
+        allow_negative_numbers = true
+    )]
+    Hardest(scaling::Args),
     /// Times the Rust kernels against NumPy and JAX peers doing the same computations (peers/), prints ratios, checks agreement.
     #[command(allow_negative_numbers = true)]
     #[command(disable_help_flag = true)]
@@ -175,7 +181,8 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::merge(args),
         Command::Figure1(args) => figure1::run(args),
         Command::BenchPeers { args } => bench_peers(&args),
-        Command::Scaling(args) => scaling::run(args),
+        Command::Scaling(args) => scaling::run(args, scaling::Study::Scaling),
+        Command::Hardest(args) => scaling::run(args, scaling::Study::Hardest),
         Command::Kernel(args) => data::kernel(args),
         Command::Train(args) => train(args),
     };

@@ -32,10 +32,11 @@ pub const FORMAT: u32 = 1;
 /// Options of `scaling`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Profile: scaling (the record, ≤ 90 min on 2 cores, resumable), scaling-quick (n ≤ 16,
-    /// minutes), scaling-test (seconds; what the tests run).
-    #[arg(long, default_value = "scaling")]
-    pub profile: String,
+    /// Profile. `scaling`: scaling (the record, ≤ 90 min on 2 cores, resumable), scaling-quick
+    /// (n ≤ 16, minutes), scaling-test (seconds; what the tests run). `hardest`: hardest (the
+    /// record), hardest-quick (seconds). Default: the command's name.
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Output folder (default docs/<profile>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -241,9 +242,20 @@ impl PointProgress for Lines {
     }
 }
 
+/// Which study a run belongs to: `scaling` (sphere data over n, δ, d) or `hardest` (structured
+/// data families over n); the same runner, checkpoints, shards and merge serve both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Study {
+    /// `cargo xtask scaling`.
+    Scaling,
+    /// `cargo xtask hardest`.
+    Hardest,
+}
+
 /// The command that reproduces a run (without --out, --threads, --resume, --shard, --merge).
 fn canonical_command(profile: ScalingProfile, claims: &[ClaimId]) -> String {
-    let mut s = format!("cargo xtask scaling --profile {}", profile.name());
+    let command = if profile.is_hardest() { "hardest" } else { "scaling" };
+    let mut s = format!("cargo xtask {command} --profile {}", profile.name());
     if !claims.is_empty() {
         s.push_str(&format!(" --claims {}", claims.iter().map(|c| c.key()).collect::<Vec<_>>().join(",")));
     }
@@ -289,9 +301,13 @@ fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Sh
 }
 
 /// Runs `cargo xtask scaling`.
-pub fn run(args: Args) -> Result<ExitCode, CommandError> {
-    let profile = ScalingProfile::parse(&args.profile).ok_or_else(|| {
-        CommandError::Input(format!("unknown profile '{}': use scaling, scaling-quick or scaling-test", args.profile))
+pub fn run(args: Args, study: Study) -> Result<ExitCode, CommandError> {
+    let hardest = study == Study::Hardest;
+    let name = args.profile.as_deref().unwrap_or(if hardest { "hardest" } else { "scaling" });
+    let profile = ScalingProfile::parse(name).filter(|p| p.is_hardest() == hardest).ok_or_else(|| {
+        let names: Vec<&str> =
+            ScalingProfile::ALL.iter().filter(|p| p.is_hardest() == hardest).map(|p| p.name()).collect();
+        CommandError::Input(format!("unknown profile '{name}': use {}", names.join(", ")))
     })?;
     let claims: Vec<ClaimId> = args
         .claims

@@ -28,6 +28,7 @@ use crate::fit::{ExponentFit, FitPoint, fit_exponent, least_squares};
 use crate::result::{Interval, ProofWidth};
 use crate::threshold::{ClaimThreshold, SearchConfig, claim_threshold};
 use crate::{CheckConfig, ClaimId, DataKind, LemmaError};
+use inference::Threshold;
 
 /// The named scaling profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,19 +44,37 @@ pub enum ScalingProfile {
     /// A cut-down configuration (Lem 2.2 at n ∈ {4, 8}, δ ∈ {0.3, 0.2}) for the determinism and
     /// shard tests, seconds in a debug build.
     ScalingTest,
+    /// The hardest-data study (docs/theory.md §6.1): the init events with a width premise (Lem 2.2's
+    /// statement, Lem 2.3's `with-lem-2.2`) on every structured family of [`HARD_FAMILIES`] and on
+    /// sphere data at the same d, over n ∈ {4, 8, 16, 32}; the page names the hardest family at
+    /// each n (the largest refuted width).
+    Hardest,
+    /// The hardest-data pipeline end to end, seconds in a debug build: Lem 2.2 at n ∈ {4, 8}.
+    HardestQuick,
 }
 
 impl ScalingProfile {
     /// Every profile.
-    pub const ALL: [ScalingProfile; 3] =
-        [ScalingProfile::Scaling, ScalingProfile::ScalingQuick, ScalingProfile::ScalingTest];
+    pub const ALL: [ScalingProfile; 5] = [
+        ScalingProfile::Scaling,
+        ScalingProfile::ScalingQuick,
+        ScalingProfile::ScalingTest,
+        ScalingProfile::Hardest,
+        ScalingProfile::HardestQuick,
+    ];
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
         match self {
             ScalingProfile::Scaling => "scaling",
             ScalingProfile::ScalingQuick => "scaling-quick",
             ScalingProfile::ScalingTest => "scaling-test",
+            ScalingProfile::Hardest => "hardest",
+            ScalingProfile::HardestQuick => "hardest-quick",
         }
+    }
+    /// Whether it is a hardest-data profile (series over data families).
+    pub fn is_hardest(self) -> bool {
+        matches!(self, ScalingProfile::Hardest | ScalingProfile::HardestQuick)
     }
     /// Parses a name.
     pub fn parse(s: &str) -> Option<Self> {
@@ -107,6 +126,48 @@ pub struct SeriesSpec {
     pub configs: Vec<CheckConfig>,
     /// How the search runs (its `max_width` is lowered per point to what fits in memory).
     pub search: SearchConfig,
+    /// The data family of a hardest-data series ("sphere" or a family's name; empty in the
+    /// scaling profiles, whose data is the sphere's throughout).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub data: String,
+}
+
+/// The structured families the hardest-data study runs, at ε = [`HARD_EPSILON`] (docs/theory.md §6.1).
+pub const HARD_FAMILIES: [model::Family; 5] = [
+    model::Family::Antipodal,
+    model::Family::Clusters,
+    model::Family::Xor,
+    model::Family::CircleRandom,
+    model::Family::BottomEigenvector,
+];
+
+/// The closeness ε of the hardest-data families (angle of near duplicates and near antipodes).
+pub const HARD_EPSILON: f64 = 0.05;
+
+/// The input dimension of the hardest-data study (a family's own dimension where it has one).
+pub const HARD_D: usize = 3;
+
+/// The hardest-data series of `claim`'s `event` over `ns`: sphere data at d = [`HARD_D`], then each
+/// family of [`HARD_FAMILIES`].
+fn hardest_series(claim: ClaimId, event: &str, ns: &[usize], delta: f64, search: &SearchConfig) -> Vec<SeriesSpec> {
+    let mut kinds = vec![("sphere".to_string(), DataKind::Sphere, HARD_D)];
+    for family in HARD_FAMILIES {
+        let params = model::FamilyParams { d: HARD_D, epsilon: HARD_EPSILON, ..model::FamilyParams::default() };
+        let kind =
+            DataKind::Family { family: crate::FamilyName(family), epsilon: HARD_EPSILON, clusters: params.clusters };
+        kinds.push((family.name().to_string(), kind, family.dimension(&params)));
+    }
+    kinds
+        .into_iter()
+        .map(|(data, kind, d)| SeriesSpec {
+            claim,
+            event: event.to_string(),
+            axis: Axis::N,
+            configs: ns.iter().map(|&n| CheckConfig { data: kind, ..base(n, d, delta, 0) }).collect(),
+            search: search.clone(),
+            data,
+        })
+        .collect()
 }
 
 /// A scaling plan.
@@ -217,6 +278,7 @@ fn three_series(
         axis,
         configs: configs.into_iter().map(adjust).collect(),
         search: search.clone(),
+        data: String::new(),
     };
     let mut out =
         vec![s(Axis::N, ns.iter().flat_map(|&n| (0..draws).map(move |k| base(n, n, delta0, seed + k))).collect())];
@@ -271,6 +333,25 @@ impl ScalingPlan {
                 ));
                 s.extend(three_series(ClaimId::Thm21, "statement", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
                 s.extend(three_series(ClaimId::Lem25, "conclusion", &sweep(&[4, 8], 1, 4, &[], &[]), &flows, flow));
+                s
+            }
+            ScalingProfile::HardestQuick => {
+                let search = SearchConfig {
+                    start: 64,
+                    ratio: 2.0,
+                    min_width: 1,
+                    max_width: 1 << 14,
+                    bisection_steps: 1,
+                    looks: vec![24, 48],
+                    error_rate: SERIES_ERROR,
+                };
+                hardest_series(ClaimId::Lem22, "statement", &[4, 8], 0.2, &search)
+            }
+            ScalingProfile::Hardest => {
+                let init = init_search(3, vec![60, 120, 240, 480]);
+                let ns = [4, 8, 16, 32];
+                let mut s = hardest_series(ClaimId::Lem22, "statement", &ns, 0.1, &init);
+                s.extend(hardest_series(ClaimId::Lem23, "with-lem-2.2", &ns, 0.1, &init));
                 s
             }
             ScalingProfile::Scaling => {
@@ -466,6 +547,9 @@ pub struct SeriesResult {
     pub axis: Axis,
     /// The claimed probability at the first point.
     pub target: f64,
+    /// The data family of a hardest-data series (empty in the scaling profiles).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub data: String,
     /// The points, in the series' order.
     pub points: Vec<PointResult>,
     /// log m* against the regressor (none with fewer than two distinct x).
@@ -556,6 +640,91 @@ pub struct ScalingFindings {
     pub lambda0_gap_largest_n: Option<(usize, f64)>,
     /// Seeds on which a sanity identity failed (a bug when positive).
     pub sanity_failures: u64,
+    /// The hardest-data profiles: for each event and n, the family that needed the most width.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardest: Vec<HardestRow>,
+}
+
+/// The data that needed the most width for one event at one n, among the data of a hardest-data
+/// run (docs/theory.md §6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HardestRow {
+    /// Slide number and event, e.g. "Lem 2.2 (statement)".
+    pub name: String,
+    /// n.
+    pub n: usize,
+    /// The data with the largest refuted width (the lower end of its threshold); empty when no
+    /// data refuted any width at this n, so that none can be named the hardest.
+    pub data: String,
+    /// Its d and λ0.
+    pub d: usize,
+    /// λ0 of that data set.
+    pub lambda0: f64,
+    /// Its threshold interval (lower, upper].
+    pub threshold: Threshold,
+    /// The threshold on sphere data at the same n and d = [`HARD_D`] (none without sphere data).
+    pub sphere: Option<Threshold>,
+    /// λ0 of that sphere data set.
+    pub sphere_lambda0: Option<f64>,
+    /// The other data kinds whose threshold is the same as the hardest's (the seeds do not order them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ties: Vec<String>,
+    /// How many data kinds ran at this n.
+    pub kinds: usize,
+    /// The level at which "the worst data set needs more than `threshold.lower`" holds: one minus
+    /// the searches' error rates summed over every data kind at this n (the winner is chosen
+    /// among them, so each one's error counts; docs/theory.md §6.1).
+    pub level: f64,
+}
+
+/// The hardest-data rows of `series`: for each (claim, event) and n, the data kind whose threshold
+/// has the largest refuted width (ties: the larger upper end, an open one the largest).
+pub fn hardest_rows(series: &[SeriesResult]) -> Vec<HardestRow> {
+    let mut rows: Vec<HardestRow> = Vec::new();
+    let labelled: Vec<&SeriesResult> = series.iter().filter(|s| !s.data.is_empty()).collect();
+    let mut events: Vec<(ClaimId, &str)> = Vec::new();
+    for s in &labelled {
+        if !events.contains(&(s.claim, s.event.as_str())) {
+            events.push((s.claim, s.event.as_str()));
+        }
+    }
+    for (claim, event) in events {
+        let of_event: Vec<&&SeriesResult> = labelled.iter().filter(|s| s.claim == claim && s.event == event).collect();
+        let mut ns: Vec<usize> = of_event.iter().flat_map(|s| s.points.iter().map(|p| p.n)).collect();
+        ns.sort_unstable();
+        ns.dedup();
+        for n in ns {
+            let at: Vec<(&str, &PointResult)> = of_event
+                .iter()
+                .flat_map(|s| s.points.iter().filter(|p| p.n == n).map(move |p| (s.data.as_str(), p)))
+                .collect();
+            let th = |p: &PointResult| p.threshold.search.threshold.clone();
+            let key = |p: &PointResult| {
+                let t = &p.threshold.search.threshold;
+                (t.lower.unwrap_or(0), t.upper.unwrap_or(usize::MAX))
+            };
+            // `at` is not empty: n was taken from these very points. The first of equal keys wins.
+            let Some(&(data, best)) = at.iter().rev().max_by_key(|(_, p)| key(p)) else { continue };
+            let ties = at.iter().filter(|(d, p)| *d != data && key(p) == key(best)).map(|(d, _)| d.to_string());
+            let refuted = best.threshold.search.threshold.lower.is_some();
+            let sphere = at.iter().find(|(d, _)| *d == "sphere").map(|(_, p)| *p);
+            let error: f64 = at.iter().map(|(_, p)| p.threshold.search.error_rate).sum();
+            rows.push(HardestRow {
+                name: format!("{} ({event})", claim.slide()),
+                n,
+                data: if refuted { data.to_string() } else { String::new() },
+                d: best.d,
+                lambda0: best.lambda0,
+                threshold: th(best),
+                sphere: sphere.map(th),
+                sphere_lambda0: sphere.map(|p| p.lambda0),
+                ties: if refuted { ties.collect() } else { Vec::new() },
+                kinds: at.len(),
+                level: (1.0 - error).max(0.0),
+            });
+        }
+    }
+    rows
 }
 
 /// The result of a scaling run.
@@ -719,7 +888,8 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
     let sanity_failures = done.iter().map(|(_, t)| t.sanity_failures).sum();
     let seeds_total = done.iter().map(|(_, t)| t.search.seeds_total).sum();
     let seeds_without_stopping = done.iter().map(|(_, t)| t.search.seeds_without_stopping).sum();
-    let findings = findings(&series, &lambda0, sanity_failures);
+    let mut findings = findings(&series, &lambda0, sanity_failures);
+    findings.hardest = hardest_rows(&series);
     Ok(Some(ScalingResult {
         profile: plan.profile,
         confidence: FIT_CONFIDENCE,
@@ -762,6 +932,7 @@ fn series_result(s: &SeriesSpec, points: Vec<PointResult>) -> SeriesResult {
         description: first.map(|t| t.description.clone()).unwrap_or_default(),
         axis: s.axis,
         target: first.map_or(f64::NAN, |t| t.search.target),
+        data: s.data.clone(),
         fit: if distinct { fit_exponent(&fit_points, FIT_CONFIDENCE) } else { None },
         proof_slope: if orders.is_some() {
             slope_of(points.iter().map(|p| p.proof_width.ln()).collect())
@@ -783,7 +954,11 @@ fn findings(series: &[SeriesResult], lambda0: &[Lambda0Row], sanity_failures: u6
             let i = fit.interval;
             let last = s.points.last().map(|p| (p.x, p.proof_over_threshold));
             Some(SeriesFinding {
-                name: format!("{} ({})", s.slide, s.event),
+                name: if s.data.is_empty() {
+                    format!("{} ({})", s.slide, s.event)
+                } else {
+                    format!("{} ({}) on `{}` data", s.slide, s.event, s.data)
+                },
                 variable: s.axis.variable().into(),
                 measured: i,
                 slope: fit.slope,
@@ -803,7 +978,13 @@ fn findings(series: &[SeriesResult], lambda0: &[Lambda0Row], sanity_failures: u6
     };
     let lambda0_gap_smallest_n = square.iter().map(|r| r.n).min().map(gap_at);
     let lambda0_gap_largest_n = square.iter().map(|r| r.n).max().map(gap_at);
-    ScalingFindings { series: list, lambda0_gap_smallest_n, lambda0_gap_largest_n, sanity_failures }
+    ScalingFindings {
+        series: list,
+        lambda0_gap_smallest_n,
+        lambda0_gap_largest_n,
+        sanity_failures,
+        hardest: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -813,6 +994,52 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The hardest-data rows name the data with the largest refuted width, the ties, and
+    /// "undetermined" when nothing was refuted — checked on a real hardest-quick run whose
+    /// thresholds are then overwritten with contrary results.
+    #[test]
+    fn the_hardest_data_is_the_largest_refuted_width_or_undetermined() {
+        let plan = ScalingPlan::of(ScalingProfile::HardestQuick);
+        assert_eq!(plan.series.len(), 1 + HARD_FAMILIES.len());
+        for s in &plan.series {
+            for cfg in &s.configs {
+                let data = crate::make_data(cfg).expect("every hardest-quick data set draws");
+                assert_eq!(data.d(), cfg.d, "{}: the configuration's d is the data's", s.data);
+            }
+        }
+        let ctx = ScalingContext { seeds: &NoProgress, points: &NoPointProgress, store: &NoPointStore, shard: None };
+        let mut result = run_plan(&plan, &ctx).unwrap().expect("no shard");
+        let rows = hardest_rows(&result.series);
+        assert_eq!(rows.len(), 2, "one row per n");
+        assert!(rows.iter().all(|r| r.kinds == 6 && r.level > 0.9 && r.level < 1.0), "{rows:?}");
+        // Contrary results: at n = 4 sphere data alone refutes a width, and far above the rest.
+        let set = |result: &mut ScalingResult, data: &str, n: usize, lower: Option<usize>, upper: Option<usize>| {
+            for s in result.series.iter_mut().filter(|s| s.data == data) {
+                for p in s.points.iter_mut().filter(|p| p.n == n) {
+                    p.threshold.search.threshold = Threshold { lower, upper, undetermined: None };
+                }
+            }
+        };
+        for s in ["sphere", "antipodal", "clusters", "xor", "circle-random", "bottom-eigenvector"] {
+            set(&mut result, s, 4, None, Some(64));
+            set(&mut result, s, 8, None, Some(1));
+        }
+        set(&mut result, "sphere", 4, Some(4096), Some(8192));
+        set(&mut result, "xor", 8, Some(32), Some(64));
+        set(&mut result, "clusters", 8, Some(32), Some(64));
+        let rows = hardest_rows(&result.series);
+        assert_eq!((rows[0].data.as_str(), rows[0].threshold.lower), ("sphere", Some(4096)));
+        assert!(rows[0].ties.is_empty());
+        assert_eq!((rows[1].data.as_str(), rows[1].ties.clone()), ("clusters", vec!["xor".to_string()]));
+        // Nothing refuted at n = 8: no data set is named.
+        set(&mut result, "xor", 8, None, Some(64));
+        set(&mut result, "clusters", 8, None, Some(64));
+        let rows = hardest_rows(&result.series);
+        assert_eq!((rows[1].data.as_str(), rows[1].ties.len()), ("", 0), "{:?}", rows[1]);
+        // The scaling profiles have no data labels, and no hardest rows.
+        assert!(hardest_rows(&[SeriesResult { data: String::new(), ..result.series[0].clone() }]).is_empty());
+    }
 
     #[derive(Default)]
     struct Memory {

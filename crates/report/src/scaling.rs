@@ -4,7 +4,7 @@
 //! `lemmas::scaling::ScalingFindings`.
 
 use lemmas::result::Interval;
-use lemmas::scaling::{Axis, Comparison, ScalingResult, SeriesFinding, SeriesResult, proof_orders};
+use lemmas::scaling::{Axis, Comparison, HARD_D, HardestRow, ScalingResult, SeriesFinding, SeriesResult, proof_orders};
 
 use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
 use crate::claims::{provenance_section, threshold_text};
@@ -69,7 +69,58 @@ fn chart_slug(s: &SeriesResult) -> String {
         Axis::Delta => "delta",
         Axis::Lambda0 => "lambda0",
     };
-    format!("{}-{}-{axis}", s.claim.key(), s.event)
+    if s.data.is_empty() {
+        format!("{}-{}-{axis}", s.claim.key(), s.event)
+    } else {
+        format!("{}-{}-{}-{axis}", s.claim.key(), s.event, s.data)
+    }
+}
+
+/// A series' heading: claim, event, the data family (hardest-data runs) and the variable.
+fn series_title(s: &SeriesResult) -> String {
+    let on = if s.data.is_empty() { String::new() } else { format!(" on `{}` data", s.data) };
+    format!("{} ({}): `{}`{on} against {}", s.slide, s.paper, s.event, s.axis.variable())
+}
+
+/// A hardest-data finding as a sentence: the family that needed the most width at one n, beside
+/// sphere data; or why none can be named.
+pub fn hardest_sentence(r: &HardestRow) -> String {
+    let sphere = match (&r.sphere, r.sphere_lambda0) {
+        (Some(t), Some(l)) => format!("sphere data at d = {HARD_D} (λ0 = {}): m* in {}", number(l), threshold_text(t)),
+        _ => "no sphere data ran at this n".into(),
+    };
+    if r.data.is_empty() {
+        return format!(
+            "**{}** at n = {}: none of the {} data sets refuted a width, so none can be named the hardest (undetermined: every width tested was supported, or no width could be decided); {sphere}.",
+            r.name, r.n, r.kinds
+        );
+    }
+    let lower = r.threshold.lower.unwrap_or(0);
+    let mut text = format!(
+        "**{}** at n = {}: `{}` (d = {}, λ0 = {}) needs the most width of the {} data sets, m* in {}; {sphere}. The worst of them needs more than m = {lower} (at level {}%, every data set's search error counted)",
+        r.name,
+        r.n,
+        r.data,
+        r.d,
+        number(r.lambda0),
+        r.kinds,
+        threshold_text(&r.threshold),
+        number(100.0 * r.level)
+    );
+    if !r.ties.is_empty() {
+        let ties: Vec<String> = r.ties.iter().map(|t| format!("`{t}`")).collect();
+        text.push_str(&format!(
+            "; it ties with {} (the same threshold: the seeds and the widths tested do not order them).",
+            ties.join(", ")
+        ));
+    } else if r.data == "sphere" {
+        text.push_str("; sphere data is itself the hardest here.");
+    } else if r.sphere.as_ref().and_then(|t| t.upper).is_some_and(|u| u <= lower) {
+        text.push_str(", more than sphere data needs at all.");
+    } else {
+        text.push_str(", and its interval overlaps the sphere's: the seeds do not separate the two.");
+    }
+    text
 }
 
 /// The log-log chart of m* against the variable: threshold intervals as bars, the fit through the
@@ -157,8 +208,25 @@ fn ratio_chart(s: &SeriesResult) -> String {
 /// Renders the scaling record: `index.md` and its charts under `img/`.
 pub fn render_scaling(res: &ScalingResult, prov: &Provenance) -> Vec<Page> {
     let mut pages = Vec::new();
-    let mut md = String::from("# How much width is really needed\n\n");
-    md.push_str(
+    let hardest = res.profile.is_hardest();
+    let mut md = String::from(if hardest {
+        "# The hardest data: how much width structured inputs and labels need\n\n"
+    } else {
+        "# How much width is really needed\n\n"
+    });
+    if hardest {
+        md.push_str(&format!(
+            "The theorems hold for every data set with λ0 > 0 and every bounded label vector; random sphere data \
+is easy. Each series here runs one event on one data family of [theory §6.1](theory.md#61-structured-hard-data-families) \
+(or on sphere data at d = {HARD_D}, the comparison) over n, and each row is its empirical width threshold (lower, upper] \
+of [theory §3.7](theory.md#37-width-thresholds): lower is a width where the event was refuted, upper one from which \
+every tested width is supported. The hardest data at an n is the one with the largest refuted width, a lower \
+bound on what the worst data set needs; its level counts the search errors of every data set it was chosen \
+among. The exponent of a family over n is a lower bound on the worst-case exponent only for that family. λ0 \
+is given beside every point: the proofs' widths grow as λ0⁻⁴.\n\n"
+        ));
+    } else {
+        md.push_str(
         "Each row is the empirical width threshold of one event at one configuration: the interval \
 (lower, upper] of [theory §3.7](theory.md#37-width-thresholds), found by the search of \
 [theory §6](theory.md#6-scaling-of-the-needed-width) (a geometric grid extended up and down, bisection, \
@@ -168,8 +236,12 @@ widened by a Student-t term for the scatter about the line; each series searches
 each, so every exponent interval below holds at the joint level stated with it. Data: x_i uniform on the sphere, y ~ N(0, 1); \
 the n-series draw several data sets per n (d = n); the 1/λ0-series vary d at fixed n, which moves λ0 but also \
 the inputs' correlations, so its exponent is that of this family, not of λ0 alone.\n\n",
-    );
+        );
+    }
     md.push_str("## Findings\n\n");
+    for r in &res.findings.hardest {
+        md.push_str(&format!("- {}\n", hardest_sentence(r)));
+    }
     for f in &res.findings.series {
         md.push_str(&format!("- {}\n", finding_sentence(f)));
     }
@@ -212,7 +284,7 @@ later improvement (orders only, no constants); the slope of the parameter-count 
             let orders = proof_orders(s.claim, &s.event);
             vec![
                 format!("{} ({})", s.slide, s.paper),
-                format!("`{}`", s.event),
+                if s.data.is_empty() { format!("`{}`", s.event) } else { format!("`{}` on `{}`", s.event, s.data) },
                 s.axis.variable().into(),
                 s.fit.as_ref().map_or("—".into(), |f| exponent_text(&f.interval)),
                 s.fit.as_ref().map_or("—".into(), |f| opt(f.slope)),
@@ -241,22 +313,28 @@ later improvement (orders only, no constants); the slope of the parameter-count 
     ));
     md.push_str("\nImproved order: Song & Yang 2019, about n⁴ up to logarithms (matrix concentration instead of Markov), for the convergence theorems.\n\n");
 
-    md.push_str("## λ0 on the sphere\n\n");
+    if !hardest {
+        md.push_str("## λ0 on the sphere\n\n");
+    }
     let header = ["n", "d", "data seed", "λ0 = λmin(H∞)", "limit ¼ + ¼(1 − √(n/d))²", "gap"];
-    md.push_str(&table_of(&header, &res.lambda0, |r| {
-        vec![
-            r.n.to_string(),
-            r.d.to_string(),
-            r.master_seed.to_string(),
-            number(r.lambda0),
-            opt(r.limit),
-            r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
-        ]
-    }));
+    md.push_str(&if hardest {
+        String::new()
+    } else {
+        table_of(&header, &res.lambda0, |r| {
+            vec![
+                r.n.to_string(),
+                r.d.to_string(),
+                r.master_seed.to_string(),
+                number(r.lambda0),
+                opt(r.limit),
+                r.limit.map_or("—".into(), |l| format!("{}%", number(100.0 * (r.lambda0 - l) / l))),
+            ]
+        })
+    });
     md.push('\n');
 
     for s in &res.series {
-        md.push_str(&format!("## {} ({}): `{}` against {}\n\n", s.slide, s.paper, s.event, s.axis.variable()));
+        md.push_str(&format!("## {}\n\n", series_title(s)));
         md.push_str(&format!("{} Claimed probability: {}.\n\n", s.description, number(s.target)));
         let rows: Vec<Vec<String>> = (0..s.points.len())
             .map(|i| {
@@ -335,5 +413,40 @@ mod tests {
             [format!("[{na}, {nb}]"), format!("≥ {na}"), format!("≤ {nb}"), "unbounded".into()]
         );
         assert_eq!(texts(ratio_text), [format!("{na}–{nb}"), format!("≥ {na}"), format!("≤ {nb}"), "—".into()]);
+    }
+
+    /// Each hardest-data finding says what its numbers show: a family above sphere data, an
+    /// overlap, a tie, sphere data itself, and no refuted width (undetermined).
+    #[test]
+    fn hardest_sentences_follow_the_numbers() {
+        use lemmas::result::Threshold;
+        let t = |lower, upper| Threshold { lower, upper, undetermined: None };
+        let row = HardestRow {
+            name: "Lem 2.2 (statement)".into(),
+            n: 8,
+            data: "xor".into(),
+            d: 3,
+            lambda0: 0.015,
+            threshold: t(Some(4096), Some(8192)),
+            sphere: Some(t(Some(256), Some(512))),
+            sphere_lambda0: Some(0.048),
+            ties: Vec::new(),
+            kinds: 6,
+            level: 0.925,
+        };
+        let above = hardest_sentence(&row);
+        assert!(
+            above.contains("`xor` (d = 3, λ0 = 0.015)") && above.contains("more than sphere data needs"),
+            "{above}"
+        );
+        assert!(above.contains("more than m = 4096 (at level 92.5%"), "{above}");
+        let overlap = hardest_sentence(&HardestRow { sphere: Some(t(Some(2048), Some(8192))), ..row.clone() });
+        assert!(overlap.contains("overlaps the sphere's"), "{overlap}");
+        let tie = hardest_sentence(&HardestRow { ties: vec!["clusters".into()], ..row.clone() });
+        assert!(tie.contains("ties with `clusters`"), "{tie}");
+        let sphere = hardest_sentence(&HardestRow { data: "sphere".into(), ..row.clone() });
+        assert!(sphere.contains("sphere data is itself the hardest"), "{sphere}");
+        let none = hardest_sentence(&HardestRow { data: String::new(), threshold: t(None, Some(64)), ..row });
+        assert!(none.contains("undetermined") && !none.contains("more than m ="), "{none}");
     }
 }
