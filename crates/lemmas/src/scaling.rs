@@ -151,8 +151,8 @@ pub const HARD_D: usize = 3;
 /// family of [`HARD_FAMILIES`].
 fn hardest_series(claim: ClaimId, event: &str, ns: &[usize], delta: f64, search: &SearchConfig) -> Vec<SeriesSpec> {
     let mut kinds = vec![("sphere".to_string(), DataKind::Sphere, HARD_D)];
+    let params = model::FamilyParams { d: HARD_D, epsilon: HARD_EPSILON, ..model::FamilyParams::default() };
     for family in HARD_FAMILIES {
-        let params = model::FamilyParams { d: HARD_D, epsilon: HARD_EPSILON, ..model::FamilyParams::default() };
         let kind =
             DataKind::Family { family: crate::FamilyName(family), epsilon: HARD_EPSILON, clusters: params.clusters };
         kinds.push((family.name().to_string(), kind, family.dimension(&params)));
@@ -163,11 +163,25 @@ fn hardest_series(claim: ClaimId, event: &str, ns: &[usize], delta: f64, search:
             claim,
             event: event.to_string(),
             axis: Axis::N,
-            configs: ns.iter().map(|&n| CheckConfig { data: kind, ..base(n, d, delta, 0) }).collect(),
+            configs: ns
+                .iter()
+                .map(|&n| CheckConfig { data: kind, ..base(n, hard_dimension(kind, n, d), delta, 0) })
+                .collect(),
             search: search.clone(),
             data,
         })
         .collect()
+}
+
+/// The dimension of a hardest-data point: the family's own, except that `xor` needs n distinct
+/// sign patterns, so d = max(d, ⌈log₂ n⌉) there.
+fn hard_dimension(kind: DataKind, n: usize, d: usize) -> usize {
+    match kind {
+        DataKind::Family { family: crate::FamilyName(model::Family::Xor), .. } => {
+            d.max(n.next_power_of_two().trailing_zeros() as usize)
+        }
+        _ => d,
+    }
 }
 
 /// A scaling plan.
