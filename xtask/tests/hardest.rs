@@ -43,11 +43,7 @@ fn hardest_quick_is_the_same_on_one_and_two_threads_and_as_merged_shards() {
         hardest(&shards, &["--shard", k, "--threads", "1"]);
     }
     let merged = temp("hardest-merged");
-    let files = format!(
-        "{},{}",
-        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
-        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
-    );
+    let files = common::shard_checkpoints(&shards);
     let o = hardest(&merged, &["--merge", &files]);
     assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
     assert_same_tree(&one, &merged);

@@ -56,11 +56,7 @@ fn threads_resume_and_shards_give_the_same_record() {
         run(&shards, &["--shard", k]);
     }
     let merged = temp("scaling-merged");
-    let files = format!(
-        "{},{}",
-        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
-        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
-    );
+    let files = common::shard_checkpoints(&shards);
     let o = scaling("scaling-test", &merged, &["--merge", &files]);
     assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
     assert_same_tree(&one, &merged);
@@ -137,11 +133,7 @@ fn scaling_quick_is_the_same_on_two_threads_and_as_merged_one_thread_shards() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let merged = temp("scaling-quick-merged");
-    let files = format!(
-        "{},{}",
-        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
-        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
-    );
+    let files = common::shard_checkpoints(&shards);
     let o = quick(&merged, &["--merge", &files]);
     assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
     assert_same_tree(&two, &merged);

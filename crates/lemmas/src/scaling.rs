@@ -246,6 +246,20 @@ fn gd(cfg: CheckConfig) -> CheckConfig {
 /// How often Thm 3.1's audit judges a step pair in the sweeps (see [`CheckConfig::audit_every`]).
 pub const SCALING_AUDIT_EVERY: usize = 256;
 
+/// The seconds-long profiles' search (scaling-test, hardest-quick): doubling from 64 to 2¹⁴, one
+/// bisection step, looks of 24 and 48 seeds.
+fn test_search() -> SearchConfig {
+    SearchConfig {
+        start: 64,
+        ratio: 2.0,
+        min_width: 1,
+        max_width: 1 << 14,
+        bisection_steps: 1,
+        looks: vec![24, 48],
+        error_rate: SERIES_ERROR,
+    }
+}
+
 /// A geometric search from 64 for the init-only claims: up to 2²⁰, looks 60 … 960 seeds, α = 0.05.
 fn init_search(bisection_steps: u32, looks: Vec<u64>) -> SearchConfig {
     SearchConfig {
@@ -313,15 +327,7 @@ impl ScalingPlan {
         let sweep = |ns, draws, n0, deltas, ds| Sweep { ns, draws, n0, deltas, ds, delta0: 0.1 };
         let series = match profile {
             ScalingProfile::ScalingTest => {
-                let search = SearchConfig {
-                    start: 64,
-                    ratio: 2.0,
-                    min_width: 1,
-                    max_width: 1 << 14,
-                    bisection_steps: 1,
-                    looks: vec![24, 48],
-                    error_rate: SERIES_ERROR,
-                };
+                let search = test_search();
                 let sw = Sweep { ns: &[4, 8], draws: 1, n0: 4, deltas: &[0.3, 0.2], ds: &[], delta0: 0.2 };
                 three_series(ClaimId::Lem22, "statement", &sw, &search, id)
             }
@@ -350,15 +356,7 @@ impl ScalingPlan {
                 s
             }
             ScalingProfile::HardestQuick => {
-                let search = SearchConfig {
-                    start: 64,
-                    ratio: 2.0,
-                    min_width: 1,
-                    max_width: 1 << 14,
-                    bisection_steps: 1,
-                    looks: vec![24, 48],
-                    error_rate: SERIES_ERROR,
-                };
+                let search = test_search();
                 hardest_series(ClaimId::Lem22, "statement", &[4, 8], 0.2, &search)
             }
             ScalingProfile::Hardest => {

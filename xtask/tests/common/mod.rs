@@ -136,3 +136,12 @@ pub fn write_sphere(dir: &Path, n: usize, d: usize) -> model::Dataset {
     model::npy::write_vector(dir.join("y.npy"), data.y()).unwrap();
     data
 }
+
+/// The `--merge` argument of the two shard checkpoints a scaling-runner study left in `shards`.
+pub fn shard_checkpoints(shards: &Path) -> String {
+    format!(
+        "{},{}",
+        shards.join("scaling-checkpoint-shard-0-of-2.jsonl").display(),
+        shards.join("scaling-checkpoint-shard-1-of-2.jsonl").display()
+    )
+}
