@@ -453,6 +453,36 @@ fn pattern_limit(data: &Dataset, sums: &[Col<f64>]) -> Result<Option<f64>, Lemma
     Ok(Some(best.max(0.0).sqrt()))
 }
 
+/// "At m = …, the worst decay ratio was a–b over the seeds against a–b at infinite width from the
+/// same u(0)", and whether the kernel limit alone predicts the bound: from a flow claim's
+/// `decay-ratio` and `decay-ratio-kernel-limit` measures (none when either is missing).
+pub(crate) fn decay_note(measured: &crate::claim::Measurements) -> Option<String> {
+    let (seen, limit) = (measured.measure("decay-ratio")?, measured.measure("decay-ratio-kernel-limit")?);
+    let row = seen.rows.iter().rev().find(|r| r.seeds > 0)?;
+    let at = limit.rows.iter().find(|r| r.m == row.m && r.seeds > 0)?;
+    let mut s = format!(
+        "At m = {}, the worst decay ratio over the samples was {:.3}–{:.3} over {} seeds; the kernel limit from the same u(0) gives {:.3}–{:.3} (theory §3.9)",
+        row.m, row.min, row.max, row.seeds, at.min, at.max
+    );
+    if at.max < 1.0 {
+        s.push_str(&format!(
+            ". The kernel limit alone keeps every seed's ratio below 1 (at most {:.3}): where the statement is supported, that is what the infinite-width limit predicts, and the finite width adds {} to it.",
+            at.max,
+            match row.max - at.max {
+                d if d <= 0.0 => "nothing to the worst seed".to_string(),
+                d if d < 5e-4 => "less than 0.001".to_string(),
+                d => format!("up to {d:.3}"),
+            }
+        ));
+    } else {
+        s.push_str(&format!(
+            ". The kernel limit itself breaks the bound (its ratio reaches {:.3} > 1): the statement's bound is not implied by the kernel limit here.",
+            at.max
+        ));
+    }
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,5 +775,51 @@ mod tests {
         let mut broken = net.clone();
         broken.w[(0, 0)] = f64::NAN;
         assert!(matches!(lambda_min_over_lambda0(&iw, &data, &broken), Err(LemmaError::Model(_))));
+    }
+
+    /// The note beside the flow and GD margins follows the numbers: the finite width above the
+    /// kernel limit, equal to it, a kernel limit that itself breaks the bound, and nothing to say
+    /// without both measures.
+    #[test]
+    fn the_kernel_limit_note_follows_the_numbers() {
+        use crate::result::{ExpectationResult, ExpectationRow, Relation};
+        let measure = |key: &str, min: f64, max: f64| ExpectationResult {
+            key: key.into(),
+            description: String::new(),
+            relation: Relation::Report,
+            rows: vec![ExpectationRow {
+                m: 100,
+                seeds: 5,
+                mean: (min + max) / 2.0,
+                standard_error: 0.0,
+                min,
+                max,
+                reference: None,
+                slack: None,
+                verdict: None,
+            }],
+        };
+        let note = |seen: (f64, f64), limit: (f64, f64)| {
+            decay_note(&crate::claim::Measurements {
+                events: Vec::new(),
+                expectations: vec![
+                    measure("decay-ratio", seen.0, seen.1),
+                    measure("decay-ratio-kernel-limit", limit.0, limit.1),
+                ],
+                threshold: crate::result::Threshold { lower: None, upper: None, undetermined: None },
+            })
+            .expect("both measures")
+        };
+        assert!(note((0.2, 0.5), (0.1, 0.3)).contains("the finite width adds up to 0.200"));
+        assert!(note((0.1, 0.3), (0.1, 0.3)).contains("adds nothing to the worst seed"));
+        assert!(note((0.1, 0.3001), (0.1, 0.3)).contains("adds less than 0.001"));
+        let broken = note((0.5, 0.9), (0.8, 1.2));
+        assert!(broken.contains("kernel limit itself breaks the bound") && !broken.contains("alone keeps"), "{broken}");
+        let empty = crate::claim::Measurements {
+            events: Vec::new(),
+            expectations: vec![measure("decay-ratio", 0.1, 0.2)],
+            threshold: crate::result::Threshold { lower: None, upper: None, undetermined: None },
+        };
+        assert_eq!(decay_note(&empty), None);
     }
 }

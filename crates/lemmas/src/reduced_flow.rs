@@ -128,6 +128,7 @@ impl<'a> ReducedSeed<'a> {
         // The shadow starts from the same state (the same pass would give the same bits).
         let st = self.initial_state(&sys)?;
         let r0 = st.initial_residual_norm;
+        let initial_residual = st.residual().to_vec();
         let times: Vec<f64> = (0..=SAMPLE_INTERVALS)
             .map(|k| if k == SAMPLE_INTERVALS { t_end } else { t_end * k as f64 / SAMPLE_INTERVALS as f64 })
             .collect();
@@ -149,6 +150,7 @@ impl<'a> ReducedSeed<'a> {
         Ok(Run {
             points,
             initial_residual_norm: r0,
+            initial_residual,
             r_prime: r_prime(&sys, r0, lambda0),
             completed: !run.status.diverged(),
         })

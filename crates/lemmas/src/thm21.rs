@@ -10,6 +10,7 @@ use crate::bounds::{
 };
 use crate::claim::{Claim, Evaluation, Prepared};
 use crate::claim::{EventSpec, MeasureSpec, Measurements, SeedCtx, SeedOutcome};
+use crate::kernel_limit::{KernelLimit, flow_decay};
 use crate::profile::flow_profile;
 use crate::result::{Premise, ProofWidth, Relation, Role, Target};
 use crate::trajectory::rate_note;
@@ -109,6 +110,18 @@ impl Evaluation for Evaluator<'_> {
                 "rate-vs-2-lambda-min",
                 "late decay rate ÷ 2λmin(H(T)) (→ 1 as the slowest mode dominates)",
             ),
+            MeasureSpec::report(
+                "decay-ratio",
+                "max over the samples t > 0 of ‖y − u(t)‖² ÷ (e^{−λ0 t}‖y − u(0)‖²) (the statement's margin)",
+            ),
+            MeasureSpec::report(
+                "decay-ratio-kernel-limit",
+                "the same maximum at infinite width from the seed's own u(0): e(t) = e^{−H∞t}e(0) (theory §3.9)",
+            ),
+            MeasureSpec::report(
+                "decay-rate-kernel-limit",
+                "the late decay rate ÷ λ0 at infinite width from the seed's own u(0) (theory §3.9)",
+            ),
         ]
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
@@ -131,7 +144,12 @@ impl Evaluation for Evaluator<'_> {
         let rate = late_decay_rate(&r.points);
         let last = r.points.last().expect("T is sampled");
         let markov = (self.y2 + self.data.n() as f64 / 2.0) / self.cfg.delta;
-        Ok(SeedOutcome::default()
+        let u0 = faer::Col::from_fn(self.data.n(), |i| self.data.y()[i] + r.initial_residual[i]);
+        let limit = KernelLimit::new(&self.reference, self.data.y(), u0.as_ref())?;
+        // None only when u(0) = y exactly (nothing to decay): the measures then have no value.
+        let predicted = flow_decay(&limit, self.t_end, crate::trajectory::SAMPLE_INTERVALS).ok();
+        let measured = r.points.iter().filter(|p| p.t > 0.0).map(|p| p.bound_ratio).fold(f64::NEG_INFINITY, f64::max);
+        let out = SeedOutcome::default()
             .event("statement", statement)
             .event(
                 "markov-initial-residual",
@@ -139,7 +157,14 @@ impl Evaluation for Evaluator<'_> {
             )
             .value("initial-residual", r0sq)
             .value("decay-rate", rate / self.lambda0)
-            .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h)))
+            .value("rate-vs-2-lambda-min", rate / (2.0 * last.lambda_min_h))
+            .value("decay-ratio", measured);
+        Ok(match predicted {
+            Some(p) => out
+                .value("decay-ratio-kernel-limit", p.max_ratio)
+                .value("decay-rate-kernel-limit", p.late_rate_over_lambda0),
+            None => out,
+        })
     }
     fn notes(&self, measured: &Measurements) -> Vec<String> {
         let mut notes = vec![
@@ -154,6 +179,7 @@ impl Evaluation for Evaluator<'_> {
             "The bound is checked on [0, T] only; 'for all t' is outside any simulation.".into(),
         ];
         notes.extend(rate_note(measured));
+        notes.extend(crate::kernel_limit::decay_note(measured));
         notes
     }
 }

@@ -320,6 +320,8 @@ impl Look for ReducedLook<'_, '_> {
 
 /// A run's audit so far: the last iterate, the run's constants and the worst of every event.
 struct Walk {
+    /// u(0) − y.
+    e0: Vec<f64>,
     prev: Iterate,
     r0sq: f64,
     r_prime: f64,
@@ -354,6 +356,8 @@ struct GdRun {
     iterations: usize,
     per_step_ratio: f64,
     initial_residual_sq: f64,
+    /// u(0) − y.
+    initial_residual: Vec<f64>,
     audit: Audit,
     flippable_total: u64,
 }
@@ -453,6 +457,7 @@ impl Evaluator<'_> {
             iterations: walk.prev.k,
             per_step_ratio: per_step / bound_rate,
             initial_residual_sq: walk.r0sq,
+            initial_residual: walk.e0,
             audit: walk.audit,
             flippable_total: walk.flippable_total,
         })
@@ -470,6 +475,7 @@ impl Evaluator<'_> {
         }
         let max_dist = prev.audit.as_ref().map_or(0.0, |(_, d, _)| *d);
         Ok(Walk {
+            e0: prev.e.clone(),
             prev,
             r0sq,
             r_prime,
@@ -745,6 +751,18 @@ impl Evaluation for Evaluator<'_> {
                 ),
             ),
             MeasureSpec::report(
+                "decay-ratio",
+                "max over k ≥ 1 of ‖y − u(k)‖² ÷ ((1 − ηλ0/2)^k ‖y − u(0)‖²) (the statement's margin)",
+            ),
+            MeasureSpec::report(
+                "decay-ratio-kernel-limit",
+                "the same maximum at infinite width from the seed's own u(0): e(k) = (I − ηH∞)^k e(0) (theory §3.9)",
+            ),
+            MeasureSpec::report(
+                "decay-rate-kernel-limit",
+                "the decay per step ÷ the bound's at infinite width from the seed's own u(0) (theory §3.9)",
+            ),
+            MeasureSpec::report(
                 "r-prime-over-radius",
                 "R′/R₃.₁ with R′ = 4√n‖y − u(0)‖/(√m λ0): the route's per-seed premise is R′ < R₃.₁ (< 1)",
             ),
@@ -771,6 +789,10 @@ impl Evaluation for Evaluator<'_> {
         let markov = (self.y2 + n as f64 / 2.0) / self.cfg.delta;
         let flip_bound = 2.0 * m * n as f64 * self.radius / ((2.0 * PI).sqrt() * self.cfg.delta);
         let r_prime = 4.0 * (n as f64).sqrt() * r0sq.sqrt() / (m.sqrt() * self.lambda0);
+        let u0 = faer::Col::from_fn(n, |i| self.data.y()[i] + base.initial_residual[i]);
+        let limit = crate::kernel_limit::KernelLimit::new(&self.infinite, self.data.y(), u0.as_ref())?;
+        // None past the bound's own range (ηλ0 ≥ 2, a c_η set by hand): the measure then has no value.
+        let predicted = crate::kernel_limit::gd_decay(&limit, self.eta, self.iterations).ok();
         let a = &base.audit;
         let or_vacuous = |o: Option<Observation>| o.unwrap_or_else(Observation::vacuous);
         let mut out = SeedOutcome::default()
@@ -805,7 +827,11 @@ impl Evaluation for Evaluator<'_> {
             .event("i2-bound", or_vacuous(a.i2_bound))
             .event("h-perp-bound", or_vacuous(a.h_perp_bound))
             .value("decay-rate", if base.completed { base.per_step_ratio } else { 0.0 })
+            .value("decay-ratio", base.statement.measured)
             .value("r-prime-over-radius", r_prime / self.radius);
+        if let Some(p) = predicted {
+            out = out.value("decay-ratio-kernel-limit", p.max_ratio).value("decay-rate-kernel-limit", p.per_step_ratio);
+        }
         // CheckConfig::validate (run_claim, preflight, claim_threshold call it before prepare) refuses empty widths.
         if seed.m == *self.cfg.widths.last().expect("validated") && seed.m < SWEEP_MAX_WIDTH {
             // The sweep: c_η doubled until the bound fails on this seed (docs/theory.md §2.7).
@@ -882,6 +908,7 @@ impl Evaluation for Evaluator<'_> {
                 )
             });
         }
+        notes.extend(crate::kernel_limit::decay_note(measured));
         notes
     }
 }

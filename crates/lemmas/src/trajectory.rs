@@ -49,6 +49,8 @@ pub struct Run {
     pub points: Vec<Point>,
     /// ‖y − u(0)‖.
     pub initial_residual_norm: f64,
+    /// u(0) − y (the start the kernel-limit predictions of `kernel_limit` take).
+    pub initial_residual: Vec<f64>,
     /// R′ = 2√n ‖y − u(0)‖ / (√m λ0).
     pub r_prime: f64,
     /// Whether the run reached T (or the rounding level) without diverging.
@@ -105,6 +107,8 @@ impl Run {
 /// max_r ‖∂L/∂w_r‖ at a snapshot; stops the run at the rounding level.
 struct NeuronGradients {
     values: Vec<f64>,
+    /// u(0) − y, from the first sample.
+    initial_residual: Vec<f64>,
     initial_loss: f64,
     lambda0: f64,
     stop_above_ratio: Option<f64>,
@@ -114,6 +118,7 @@ impl flow::Observer<flow::Snapshot<'_>, flow::FlowError> for NeuronGradients {
     fn observe(&mut self, s: &Snapshot<'_>) -> flow::Result<flow::Control> {
         if s.sample_index == 0 {
             self.initial_loss = s.loss;
+            self.initial_residual = s.residual.iter().copied().collect();
         }
         let g = model::network::grad_w(s.data.x(), s.z, s.a, s.residual);
         let mut norms = vec![0.0f64; g.nrows()];
@@ -171,8 +176,13 @@ pub fn run_until(
     stop_above_ratio: Option<f64>,
 ) -> Result<Run, LemmaError> {
     let options = RecorderOptions { lambda_min_every: 1, keep_u: false };
-    let mut grads =
-        NeuronGradients { values: Vec::new(), initial_loss: 0.0, lambda0: reference.lambda0(), stop_above_ratio };
+    let mut grads = NeuronGradients {
+        values: Vec::new(),
+        initial_residual: Vec::new(),
+        initial_loss: 0.0,
+        lambda0: reference.lambda0(),
+        stop_above_ratio,
+    };
     let (outcome, samples, extra): (RunOutcome, Vec<flow::Sample>, Vec<Option<f64>>) = if both_layers {
         let mut rec = both_layers::recorder(reference, options);
         let out = both_layers::run(data, net, config, &mut (&mut rec, &mut grads)).map_err(dynamics)?;
@@ -227,6 +237,7 @@ pub fn run_until(
     Ok(Run {
         points,
         initial_residual_norm: r0,
+        initial_residual: grads.initial_residual,
         r_prime: 2.0 * n.sqrt() * r0 / (m.sqrt() * reference.lambda0()),
         completed: matches!(outcome.status, flow::Status::Completed | flow::Status::Stopped { .. }),
     })
