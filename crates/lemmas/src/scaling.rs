@@ -150,38 +150,28 @@ pub const HARD_D: usize = 3;
 /// The hardest-data series of `claim`'s `event` over `ns`: sphere data at d = [`HARD_D`], then each
 /// family of [`HARD_FAMILIES`].
 fn hardest_series(claim: ClaimId, event: &str, ns: &[usize], delta: f64, search: &SearchConfig) -> Vec<SeriesSpec> {
-    let mut kinds = vec![("sphere".to_string(), DataKind::Sphere, HARD_D)];
     let params = model::FamilyParams { d: HARD_D, epsilon: HARD_EPSILON, ..model::FamilyParams::default() };
-    for family in HARD_FAMILIES {
+    let sphere = ("sphere".to_string(), DataKind::Sphere, None);
+    let families = HARD_FAMILIES.into_iter().map(|family| {
         let kind =
             DataKind::Family { family: crate::FamilyName(family), epsilon: HARD_EPSILON, clusters: params.clusters };
-        kinds.push((family.name().to_string(), kind, family.dimension(&params)));
-    }
-    kinds
-        .into_iter()
-        .map(|(data, kind, d)| SeriesSpec {
-            claim,
-            event: event.to_string(),
-            axis: Axis::N,
-            configs: ns
-                .iter()
-                .map(|&n| CheckConfig { data: kind, ..base(n, hard_dimension(kind, n, d), delta, 0) })
-                .collect(),
-            search: search.clone(),
-            data,
+        (family.name().to_string(), kind, Some(family))
+    });
+    std::iter::once(sphere)
+        .chain(families)
+        .map(|(data, kind, family)| {
+            // The family's own dimension at each n (xor: 2^d ≥ n), sphere data at HARD_D.
+            let d = |n: usize| family.map_or(HARD_D, |f| f.dimension_for(n, &params));
+            SeriesSpec {
+                claim,
+                event: event.to_string(),
+                axis: Axis::N,
+                configs: ns.iter().map(|&n| CheckConfig { data: kind, ..base(n, d(n), delta, 0) }).collect(),
+                search: search.clone(),
+                data,
+            }
         })
         .collect()
-}
-
-/// The dimension of a hardest-data point: the family's own, except that `xor` needs n distinct
-/// sign patterns, so d = max(d, ⌈log₂ n⌉) there.
-fn hard_dimension(kind: DataKind, n: usize, d: usize) -> usize {
-    match kind {
-        DataKind::Family { family: crate::FamilyName(model::Family::Xor), .. } => {
-            d.max(n.next_power_of_two().trailing_zeros() as usize)
-        }
-        _ => d,
-    }
 }
 
 /// A scaling plan.

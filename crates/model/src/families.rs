@@ -113,6 +113,16 @@ impl Family {
         }
     }
 
+    /// The smallest input dimension, at least [`Family::dimension`], at which the family can draw n
+    /// points: `xor` needs n distinct sign patterns, 2^d ≥ n; every other family takes any n at its
+    /// own dimension. (`generate` itself never raises d: it refuses an `xor` with n > 2^d.)
+    pub fn dimension_for(self, n: usize, params: &FamilyParams) -> usize {
+        match self {
+            Family::Xor => params.d.max(n.next_power_of_two().trailing_zeros() as usize),
+            _ => self.dimension(params),
+        }
+    }
+
     /// Whether the family reads `params.epsilon`.
     pub fn uses_epsilon(self) -> bool {
         matches!(self, Family::Clusters | Family::Antipodal | Family::Xor)
@@ -666,6 +676,24 @@ mod tests {
         let data = generate(Family::CircleRandom, 9, &p, 7, 0).unwrap();
         let phases: Vec<f64> = (0..9).map(|i| data.x()[(i, 1)].atan2(data.x()[(i, 0)]).rem_euclid(2.0 * PI)).collect();
         assert!(phases.windows(2).all(|w| w[0] < w[1]), "{phases:?}");
+    }
+
+    /// `dimension_for` is the smallest d at which `generate` draws n points: xor at 2^d ≥ n, and
+    /// one dimension fewer is refused.
+    #[test]
+    fn dimension_for_is_the_smallest_that_generates() {
+        let p = params(3, 0.05);
+        for n in [4, 8, 9, 16, 33] {
+            let d = Family::Xor.dimension_for(n, &p);
+            assert_eq!(generate(Family::Xor, n, &params(d, 0.05), 7, 0).unwrap().d(), d, "n = {n}");
+            if d > 3 {
+                assert!(generate(Family::Xor, n, &params(d - 1, 0.05), 7, 0).is_err(), "n = {n}, d = {}", d - 1);
+            }
+        }
+        assert_eq!(Family::Xor.dimension_for(8, &p), 3);
+        assert_eq!(Family::Xor.dimension_for(9, &p), 4);
+        assert_eq!(Family::CircleRandom.dimension_for(100, &p), 2);
+        assert_eq!(Family::Antipodal.dimension_for(100, &p), 3);
     }
 
     /// The λ0 table of docs/theory.md §6.1 is this computation, to its three digits: each row's
