@@ -18,7 +18,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use lemmas::scaling::{PointProgress, PointStore, ScalingContext, ScalingPlan, ScalingProfile, run_plan};
+use lemmas::scaling::{
+    PointProgress, PointStore, ScalingContext, ScalingPlan, ScalingProfile, ScalingResult, run_plan,
+};
 use lemmas::threshold::ClaimThreshold;
 use lemmas::{ClaimId, LemmaError, SeedOutcome, Shard};
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,10 @@ pub struct Args {
     /// Keep the checkpoint after the reports are written (it is deleted otherwise).
     #[arg(long)]
     pub keep_checkpoint: bool,
+    /// Write the pages of the record in --out again from its results.json, running no seed (after
+    /// a change to the pages' wording); results.json is rewritten in the current format.
+    #[arg(long, conflicts_with_all = ["resume", "shard", "merge"])]
+    pub render: bool,
 }
 
 /// The first line of a checkpoint.
@@ -264,7 +270,12 @@ fn canonical_command(profile: ScalingProfile, claims: &[ClaimId]) -> String {
 
 /// The time forecast printed before a run: from the earlier record in `out` (its results.json)
 /// for the configurations it has, a bound for the others.
-fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Shard>) -> Result<String, CommandError> {
+fn forecast_line(
+    plan: &ScalingPlan,
+    points: &[lemmas::scaling::Point],
+    out: &Path,
+    shard: Option<Shard>,
+) -> Result<String, CommandError> {
     let record: Option<lemmas::scaling::ScalingResult> =
         std::fs::read_to_string(out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
     let mine: Vec<lemmas::scaling::Point> = points
@@ -297,7 +308,49 @@ fn forecast_line(points: &[lemmas::scaling::Point], out: &Path, shard: Option<Sh
     } else {
         String::new()
     };
-    Ok(format!("time: {known}{unknown}"))
+    let searches = match &plan.data_search {
+        Some(search) if shard.is_none() => {
+            let mut at: Vec<(ClaimId, &str, usize)> = Vec::new();
+            for sp in plan.series.iter().filter(|sp| !sp.data.is_empty()) {
+                for c in &sp.configs {
+                    if !at.contains(&(sp.claim, sp.event.as_str(), c.n)) {
+                        at.push((sp.claim, sp.event.as_str(), c.n));
+                    }
+                }
+            }
+            format!(
+                "; then up to {} data searches, each stopped at {} of flop-model time on one thread (at most {} on {threads} threads), and a fresh threshold search of each winner, costing about what its start's did",
+                at.len(),
+                crate::estimate::duration(search.budget_seconds),
+                crate::estimate::duration(at.len() as f64 * search.budget_seconds / threads as f64)
+            )
+        }
+        Some(_) => "; the data searches run in the merge, not in a shard".to_string(),
+        None => String::new(),
+    };
+    Ok(format!("time: {known}{unknown}{searches}"))
+}
+
+/// Writes a record's pages and its results.json to `out`, all or nothing.
+fn write_record(
+    out: &Path,
+    result: &ScalingResult,
+    profile: ScalingProfile,
+    claims: &[ClaimId],
+) -> Result<(), CommandError> {
+    let prov = report::Provenance {
+        command: canonical_command(profile, claims),
+        profile: profile.name().into(),
+        version: VERSION.into(),
+        seeds: 0,
+        notes: vec!["Seeds per width are chosen by the sequential tests (see each row).".into()],
+    };
+    let pages = report::render_scaling(result, &prov);
+    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
+    // null and the target is a String, so serialising cannot fail.
+    let mut json = serde_json::to_string_pretty(result).expect("serialises");
+    json.push('\n');
+    crate::files::write_pages_and(out, &pages, &[(out.join("results.json"), json.as_bytes())])
 }
 
 /// Runs `cargo xtask scaling`.
@@ -325,6 +378,26 @@ pub fn run(args: Args, study: Study) -> Result<ExitCode, CommandError> {
     let shard = args.shard.as_deref().map(crate::verify::parse_shard).transpose()?;
     crate::verify::set_threads(args.threads)?;
     let out = args.out.clone().unwrap_or_else(|| crate::files::docs_dir().join(profile.name()));
+    if args.render {
+        let _lock = crate::lock::OutputLock::acquire_named(&out, ".overparam-scaling.lock")?;
+        let path = out.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CommandError::Input(format!("--render: cannot read {} ({e})", path.display())))?;
+        let result: ScalingResult = serde_json::from_str(&text)
+            .map_err(|e| CommandError::Input(format!("--render: {} is not a scaling record ({e})", path.display())))?;
+        if result.profile != profile {
+            return Err(CommandError::Input(format!(
+                "--render: {} holds profile {}, not {}: pass --profile {}",
+                path.display(),
+                result.profile.name(),
+                profile.name(),
+                result.profile.name()
+            )));
+        }
+        write_record(&out, &result, profile, &claims)?;
+        println!("report: {} (rendered again from {})", out.join("index.md").display(), path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let points = plan.points();
     let bound: u64 = points.iter().map(|p| p.search.max_seeds()).sum();
     println!(
@@ -340,7 +413,7 @@ pub fn run(args: Args, study: Study) -> Result<ExitCode, CommandError> {
         )),
         out.display()
     );
-    println!("{}", forecast_line(&points, &out, shard)?);
+    println!("{}", forecast_line(&plan, &points, &out, shard)?);
     let lock_name = shard.map_or(".overparam-scaling.lock".to_string(), |s| {
         format!(".overparam-scaling-shard-{}-of-{}.lock", s.index, s.count)
     });
@@ -386,24 +459,21 @@ pub fn run(args: Args, study: Study) -> Result<ExitCode, CommandError> {
         );
         return Ok(ExitCode::SUCCESS);
     };
-    let prov = report::Provenance {
-        command: canonical_command(profile, &claims),
-        profile: profile.name().into(),
-        version: VERSION.into(),
-        seeds: 0,
-        notes: vec!["Seeds per width are chosen by the sequential tests (see each row).".into()],
-    };
-    let pages = report::render_scaling(&result, &prov);
-    // A derived struct of numbers, strings and enums with String-keyed maps: serde_json writes NaN/±∞ as
-    // null and the target is a String, so serialising cannot fail.
-    let mut json = serde_json::to_string_pretty(&result).expect("serialises");
-    json.push('\n');
-    crate::files::write_pages_and(&out, &pages, &[(out.join("results.json"), json.as_bytes())])?;
+    write_record(&out, &result, profile, &claims)?;
     // The checkpoint is deleted only when everything it holds is now in the results: seeds of
     // configurations outside this run's plan (other claims, another profile) would be lost.
-    let planned: std::collections::HashSet<&str> = points.iter().map(|p| p.key.as_str()).collect();
-    let foreign =
-        store.seeds.lock().map_or(0, |seeds| seeds.keys().filter(|k| !planned.contains(k.0.as_str())).count());
+    // The data searches' points (their candidates under "<point>+search/…", the winners in the
+    // `searched` series) belong to this run too.
+    let planned: std::collections::HashSet<&str> = points
+        .iter()
+        .map(|p| p.key.as_str())
+        .chain(result.series.iter().flat_map(|s| s.points.iter().map(|p| p.key.as_str())))
+        .collect();
+    let ours = |k: &str| {
+        planned.contains(k)
+            || k.split_once(lemmas::scaling::SEARCH_KEY).is_some_and(|(point, _)| planned.contains(point))
+    };
+    let foreign = store.seeds.lock().map_or(0, |seeds| seeds.keys().filter(|k| !ours(k.0.as_str())).count());
     drop(store);
     if foreign > 0 {
         println!(

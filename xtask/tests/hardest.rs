@@ -33,6 +33,13 @@ fn hardest_quick_is_the_same_on_one_and_two_threads_and_as_merged_shards() {
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(one.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["findings"]["hardest"].as_array().map(Vec::len), Some(2), "{results}");
+    // The data search: one record per n, the search's estimate beside the fresh interval, and the
+    // winners' `searched` series among the others.
+    assert!(index.contains("## The data search") && index.contains("From fresh, independent seeds"), "{index}");
+    let searches = results["searches"].as_array().expect("the searches");
+    assert_eq!(searches.len(), 2, "{results}");
+    assert!(searches.iter().any(|s| s["fresh"].is_object() && s["search"]["steps"].is_array()), "{results}");
+    assert!(index.contains("`statement` on `searched` data against n"), "{index}");
 
     let two = temp("hardest-two");
     hardest(&two, &["--threads", "2"]);
@@ -45,8 +52,22 @@ fn hardest_quick_is_the_same_on_one_and_two_threads_and_as_merged_shards() {
     let merged = temp("hardest-merged");
     let files = common::shard_checkpoints(&shards);
     let o = hardest(&merged, &["--merge", &files]);
-    assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
+    // The shards ran every family's seeds; the merge runs only the data searches (they need every
+    // family's threshold) and their winners' fresh thresholds.
+    let searched: u64 = searches.iter().map(|s| s["search"]["seeds_total"].as_u64().unwrap_or(0)).sum();
+    assert!(searched > 0 && common::stdout(&o).contains("seeds: "), "{}", common::stdout(&o));
     assert_same_tree(&one, &merged);
+    // A resume of the merged run computes nothing: the searches' seeds are in its checkpoint.
+    let again = temp("hardest-again");
+    hardest(&again, &["--threads", "2", "--keep-checkpoint"]);
+    let o = hardest(&again, &["--resume"]);
+    assert!(common::stdout(&o).contains("seeds: 0 computed"), "{}", common::stdout(&o));
+    assert_same_tree(&one, &again);
+    // --render writes the same pages again from results.json alone.
+    std::fs::remove_file(again.join("index.md")).unwrap();
+    let o = hardest(&again, &["--render"]);
+    assert!(common::stdout(&o).contains("rendered again"), "{}", common::stdout(&o));
+    assert_same_tree(&one, &again);
 }
 
 #[test]

@@ -175,23 +175,12 @@ pub struct ProofOrders {
     pub delta: f64,
     /// Exponent of 1/λ0.
     pub lambda0: f64,
-    /// A later, lower order in n (order only, no constant), with its source.
-    pub improved_n: Option<(f64, String)>,
-}
-
-/// Song & Yang 2019's lower order in n for the flows' and GD's widths (order only).
-fn song_yang() -> Option<(f64, String)> {
-    Some((4.0, "Song & Yang 2019: about n⁴ up to logarithms (matrix concentration instead of Markov)".to_string()))
 }
 
 /// The orders of Lem 2.2's width m₂.₂ (also Lem 2.3's λmin part, which needs it).
 pub fn lem22_orders() -> ProofOrders {
     ProofOrders {
-        formula: "n² log(n/δ)/λ0² (m₂.₂ = 8 n² log(2n²/δ)/λ0²)".into(),
-        n: 2.0,
-        delta: 0.0,
-        lambda0: 2.0,
-        improved_n: None,
+        formula: "n² log(n/δ)/λ0² (m₂.₂ = 8 n² log(2n²/δ)/λ0²)".into(), n: 2.0, delta: 0.0, lambda0: 2.0
     }
 }
 
@@ -202,24 +191,17 @@ pub fn lem25_orders() -> ProofOrders {
         n: 6.0,
         delta: 2.0,
         lambda0: 4.0,
-        improved_n: song_yang(),
     }
 }
 
 /// The orders of Thm 2.1's m₂.₁ and Thm 3.1's m₃.₁.
 pub fn thm21_thm31_orders() -> ProofOrders {
     ProofOrders {
-        formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(),
-        n: 6.0,
-        delta: 3.0,
-        lambda0: 4.0,
-        improved_n: song_yang(),
+        formula: "n⁶/(λ0⁴δ³) (‖y − u(0)‖² ∝ n/δ substituted)".into(), n: 6.0, delta: 3.0, lambda0: 4.0
     }
 }
 
 /// The orders of Thm 2.6's width.
 pub fn thm26_orders() -> ProofOrders {
-    ProofOrders {
-        formula: "n⁶ log(m/δ)/(λ0⁴δ³)".into(), n: 6.0, delta: 3.0, lambda0: 4.0, improved_n: song_yang()
-    }
+    ProofOrders { formula: "n⁶ log(m/δ)/(λ0⁴δ³)".into(), n: 6.0, delta: 3.0, lambda0: 4.0 }
 }

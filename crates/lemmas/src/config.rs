@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::LemmaError;
 
 /// Which input data a check runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataKind {
     /// x_i uniform on the unit sphere S^{d−1}, y_i ~ N(0, 1) (the paper's Fig. 1 setup).
@@ -29,6 +29,37 @@ pub enum DataKind {
         #[serde(default = "two")]
         clusters: usize,
     },
+    /// A data set given point by point: an instance of the hardest-data search (docs/theory.md
+    /// §6.1). In JSON: `{"given": {"origin": …, "stream": 1, "x": [...], "y": [...]}}`.
+    Given(GivenData),
+}
+
+/// Explicit inputs and labels, with the stream their initialisations are drawn from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GivenData {
+    /// Where the instance comes from, e.g. "searched from clusters".
+    pub origin: String,
+    /// The initialisation stream: two instances with the same stream (and n, d, δ) draw the same
+    /// initialisations (the search's common random numbers); the fresh re-measurement of a
+    /// search's winner takes another stream, so its seeds are independent of the search's.
+    pub stream: u64,
+    /// The inputs, row-major n × d, unit rows.
+    pub x: Vec<f64>,
+    /// The labels, n of them.
+    pub y: Vec<f64>,
+}
+
+impl GivenData {
+    /// The inputs and labels of `data`, with `origin` and `stream`.
+    pub fn of(data: &model::Dataset, origin: impl Into<String>, stream: u64) -> Self {
+        let x = data.x();
+        GivenData {
+            origin: origin.into(),
+            stream,
+            x: (0..data.n()).flat_map(|i| (0..data.d()).map(move |j| x[(i, j)])).collect(),
+            y: data.y().iter().copied().collect(),
+        }
+    }
 }
 
 fn two() -> usize {
@@ -208,6 +239,16 @@ impl CheckConfig {
         }
         if !(self.bound_scale.is_finite() && self.bound_scale > 0.0) {
             return bad("bound_scale", self.bound_scale.to_string(), "the bound scale must be positive and finite");
+        }
+        if let DataKind::Given(g) = &self.data
+            && (g.x.len() != self.n.saturating_mul(self.d) || g.y.len() != self.n)
+        {
+            let found = format!("{} inputs' coordinates and {} labels", g.x.len(), g.y.len());
+            return bad(
+                "data",
+                found,
+                &format!("given data need n·d = {} coordinates and n = {} labels", self.n * self.d, self.n),
+            );
         }
         if self.data == DataKind::Correlated && self.n < 2 {
             return bad("n", self.n.to_string(), "correlated data need at least two inputs (a pair to correlate)");

@@ -11,12 +11,23 @@ pub const CORRELATED_TRIES: u64 = 10_000;
 /// The data set of a check (trial 0 of the data streams of `master_seed`; for correlated data the
 /// first trial whose inputs qualify, see [`DataKind::Correlated`]).
 pub fn make_data(cfg: &CheckConfig) -> Result<Dataset, LemmaError> {
-    Ok(match cfg.data {
+    Ok(match &cfg.data {
         DataKind::Sphere => Dataset::sphere(cfg.n, cfg.d, cfg.master_seed, 0)?,
         DataKind::Orthonormal => Dataset::orthonormal(cfg.n, cfg.d, cfg.master_seed, 0)?,
         DataKind::Family { family, epsilon, clusters } => {
-            let params = model::FamilyParams { d: cfg.d, epsilon, clusters, scale: model::LabelScale::NormN };
+            let params = model::FamilyParams {
+                d: cfg.d,
+                epsilon: *epsilon,
+                clusters: *clusters,
+                scale: model::LabelScale::NormN,
+            };
             model::families::generate(family.0, cfg.n, &params, cfg.master_seed, 0)?
+        }
+        DataKind::Given(g) => {
+            cfg.validate()?;
+            let x = faer::Mat::from_fn(cfg.n, cfg.d, |i, j| g.x[i * cfg.d + j]);
+            let y = faer::Col::from_fn(cfg.n, |i| g.y[i]);
+            Dataset::new(x, y, model::RowNorms::default())?
         }
         DataKind::Correlated => {
             for trial in 0..CORRELATED_TRIES {

@@ -142,7 +142,7 @@ pub fn ensure_fits_in_memory(cfg: &CheckConfig) -> Result<(), LemmaError> {
 /// The seed of the initialisation streams of `claim` at width `m` under `cfg` (docs/theory.md §3.5):
 /// SplitMix64 over the claim's key (its name, never its position in the table, so inserting a
 /// claim reseeds no other), the configuration — n, d, the data kind (a family with its ε and
-/// cluster count), the data's master seed and δ —
+/// cluster count; given data by their stream), the data's master seed and δ —
 /// and the width. No two (claim, configuration, width) share or nest their draws: the points of a
 /// series (over n, d or δ) are independent, and trial t of a width is stream t of this seed.
 pub fn init_seed(cfg: &CheckConfig, claim: ClaimId, m: usize) -> u64 {
@@ -152,14 +152,17 @@ pub fn init_seed(cfg: &CheckConfig, claim: ClaimId, m: usize) -> u64 {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    let data = match cfg.data {
+    let data = match &cfg.data {
         crate::DataKind::Sphere => 1u64,
         crate::DataKind::Orthonormal => 2,
         crate::DataKind::Correlated => 3,
         crate::DataKind::Family { family, epsilon, clusters } => {
             let index = model::Family::ALL.iter().position(|f| *f == family.0).unwrap_or(usize::MAX) as u64;
-            mix(mix(mix(4 ^ (index << 8)) ^ epsilon.to_bits()) ^ clusters as u64)
+            mix(mix(mix(4 ^ (index << 8)) ^ epsilon.to_bits()) ^ *clusters as u64)
         }
+        // Given data draw from their stream only, never from their coordinates: the candidates
+        // of one search step share their initialisations (common random numbers).
+        crate::DataKind::Given(g) => mix(mix(5) ^ g.stream),
     };
     let mut h = mix(cfg.master_seed);
     for b in claim.key().bytes() {

@@ -17,6 +17,7 @@ pub mod claim;
 pub mod config;
 pub mod cost;
 pub mod data;
+pub mod data_search;
 pub mod engine;
 pub mod error;
 pub mod figure1;
@@ -42,7 +43,7 @@ pub mod threshold;
 pub mod trajectory;
 
 pub use claim::SeedOutcome;
-pub use config::{CheckConfig, DataKind, FamilyName, Solver};
+pub use config::{CheckConfig, DataKind, FamilyName, GivenData, Solver};
 pub use data::{CORRELATED_TRIES, make_data, off_diagonal_range};
 pub use engine::{NoProgress, NoStore, Progress, RunContext, SeedStore, Shard};
 pub use error::LemmaError;

@@ -32,7 +32,7 @@ impl Claim for Planted {
         1000.0 * m as f64
     }
     fn proof_orders(&self, _event: &str) -> Option<ProofOrders> {
-        Some(ProofOrders { formula: "16 (a constant)".into(), n: 0.0, delta: 0.0, lambda0: 0.0, improved_n: None })
+        Some(ProofOrders { formula: "16 (a constant)".into(), n: 0.0, delta: 0.0, lambda0: 0.0 })
     }
     fn prepare<'a>(&self, _cfg: &'a CheckConfig) -> Result<Prepared<'a>, LemmaError> {
         Ok(Prepared::new(0.5, statement(), Evaluator))

@@ -94,6 +94,15 @@ pub struct Source {
     pub venue: &'static str,
 }
 
+impl Source {
+    /// The first author's surname with "et al." when there are more, e.g. "Du et al.".
+    pub fn authors_short(&self) -> String {
+        let mut names = self.authors.split(',').map(str::trim);
+        let first = names.next().unwrap_or("").rsplit(' ').next().unwrap_or("").to_string();
+        if names.next().is_some() { format!("{first} et al.") } else { first }
+    }
+}
+
 /// What a bound assumes.
 #[derive(Debug, Clone, Copy)]
 pub struct Assumptions {
@@ -205,6 +214,23 @@ pub static BOUNDS: &[PublishedBound] = &[
     },
 ];
 
+/// The least-squares slope of ln(width) of `bound` against x over `points` (x, point): the bound's
+/// local exponent along a series, the way the pages fit the measured thresholds and the proof's
+/// widths (λ0 and δ moving with the points as they do in the series). None with fewer than two
+/// distinct x, or where the width is undefined at a point.
+pub fn series_slope(bound: &PublishedBound, points: &[(f64, Point)]) -> Option<f64> {
+    let xs: Vec<f64> = points.iter().map(|(x, _)| *x).collect();
+    let first = *xs.first()?;
+    if !xs.iter().any(|x| (x - first).abs() > 1e-12) {
+        return None;
+    }
+    let ys: Vec<f64> = points
+        .iter()
+        .map(|(_, p)| bound.log10_width_at(*p).ok().map(|l| l * std::f64::consts::LN_10))
+        .collect::<Option<_>>()?;
+    Some(inference::fit::least_squares(&xs, &ys).0)
+}
+
 /// The entry with this key.
 pub fn find(key: &str) -> Option<&'static PublishedBound> {
     BOUNDS.iter().find(|b| b.key == key)
@@ -255,6 +281,20 @@ pub fn local_slopes(bound: &PublishedBound, p: Point) -> Result<Slopes, LemmaErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Along a series over ln n at fixed λ0 and δ the slope is the bound's n-exponent, 6; with λ0
+    /// falling as 1/n along the series it is 6 + 4 = 10; with one distinct x there is none.
+    #[test]
+    fn a_bounds_slope_along_a_series_follows_its_formula() {
+        let at = |n: f64, lambda0: f64| (n.ln(), Point { n, lambda0, delta: 0.1, d: 3.0 });
+        let bound = &BOUNDS[0];
+        let fixed: Vec<_> = [4.0, 8.0, 16.0, 32.0].iter().map(|&n| at(n, 0.05)).collect();
+        assert!((series_slope(bound, &fixed).unwrap() - 6.0).abs() < 1e-12);
+        let falling: Vec<_> = [4.0, 8.0, 16.0].iter().map(|&n| at(n, 0.2 / n)).collect();
+        assert!((series_slope(bound, &falling).unwrap() - 10.0).abs() < 1e-12);
+        assert_eq!(series_slope(bound, &[at(4.0, 0.05), at(4.0, 0.01)]), None);
+        assert_eq!(series_slope(bound, &[at(4.0, 0.05), at(8.0, 0.0)]), None, "λ0 = 0 has no width");
+    }
 
     const TOL: f64 = 1e-8;
 

@@ -23,11 +23,12 @@ pub use crate::cost::{
     AUDIT_FIXED_FLOPS, ELEMENTWISE_FLOPS, FORECAST_FLOPS_PER_THREAD, NORMAL_FLOPS, REDUCED_FLOPS_PER_DRAW,
     REDUCED_FLOPS_PER_UPDATE,
 };
+use crate::data_search::{DataSearch, DataSearchConfig};
 use crate::engine::{Progress, RunContext, SeedStore, Shard, seed_state_bytes};
 use crate::fit::{ExponentFit, FitPoint, fit_exponent, least_squares};
 use crate::result::{Interval, ProofWidth};
 use crate::threshold::{ClaimThreshold, SearchConfig, claim_threshold};
-use crate::{CheckConfig, ClaimId, DataKind, LemmaError};
+use crate::{CheckConfig, ClaimId, DataKind, GivenData, LemmaError};
 use inference::Threshold;
 
 /// The named scaling profiles.
@@ -166,7 +167,7 @@ fn hardest_series(claim: ClaimId, event: &str, ns: &[usize], delta: f64, search:
                 claim,
                 event: event.to_string(),
                 axis: Axis::N,
-                configs: ns.iter().map(|&n| CheckConfig { data: kind, ..base(n, d(n), delta, 0) }).collect(),
+                configs: ns.iter().map(|&n| CheckConfig { data: kind.clone(), ..base(n, d(n), delta, 0) }).collect(),
                 search: search.clone(),
                 data,
             }
@@ -184,6 +185,78 @@ pub struct ScalingPlan {
     pub master_seed: u64,
     /// The series.
     pub series: Vec<SeriesSpec>,
+    /// The hardest-data profiles: the derivative-free search run from the hardest data of each
+    /// event and n, its winner then re-measured from fresh seeds (docs/theory.md §6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_search: Option<DataSearchConfig>,
+    /// Configurations the profile names but does not run, for their cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A configuration left out of a plan for its cost: its bound under the flop model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// Which claim.
+    pub claim: ClaimId,
+    /// Slide number and event, e.g. "Thm 2.1 (statement)".
+    pub name: String,
+    /// The data kind.
+    pub data: String,
+    /// n.
+    pub n: usize,
+    /// d.
+    pub d: usize,
+    /// λ0 of its data (none: the data could not be prepared).
+    pub lambda0: Option<f64>,
+    /// Seconds one seed takes at the search's largest width on one thread (flop model).
+    pub seed_seconds: f64,
+    /// The search's bound: every seed it may take, at the largest width, on one thread.
+    pub bound_seconds: f64,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The most a hardest-data flow configuration may cost under the flop model (every seed its search
+/// may take, at its largest width, on one thread); dearer ones are left out and listed.
+pub const HARD_POINT_BUDGET: f64 = 1000.0;
+
+/// The configurations of `series` whose search fits in `budget` seconds (flop model, one thread),
+/// and the others as [`LeftOut`].
+fn within_budget(series: &SeriesSpec, budget: f64) -> (Vec<CheckConfig>, Vec<LeftOut>) {
+    let mut kept = Vec::new();
+    let mut out = Vec::new();
+    for cfg in &series.configs {
+        let name = format!("{} ({})", series.claim.slide(), series.event);
+        let lambda0 = series.claim.claim().prepare(cfg).map(|p| p.lambda0());
+        let seed =
+            lambda0.as_ref().map_or(f64::INFINITY, |&l| seed_seconds(series.claim, cfg, l, series.search.max_width));
+        let bound = series.search.max_seeds() as f64 * seed;
+        if bound <= budget {
+            kept.push(cfg.clone());
+            continue;
+        }
+        let reason = match &lambda0 {
+            Ok(_) => format!(
+                "its search may take {} seeds at up to m = {}, {seed:.2} s each on one thread: about {bound:.0} s, over the {budget:.0} s allowed",
+                series.search.max_seeds(),
+                series.search.max_width
+            ),
+            Err(e) => format!("its data cannot be prepared: {e}"),
+        };
+        out.push(LeftOut {
+            claim: series.claim,
+            name,
+            data: series.data.clone(),
+            n: cfg.n,
+            d: cfg.d,
+            lambda0: lambda0.ok(),
+            seed_seconds: if seed.is_finite() { seed } else { 0.0 },
+            bound_seconds: if bound.is_finite() { bound } else { 0.0 },
+            reason,
+        });
+    }
+    (kept, out)
 }
 
 /// One configuration to search.
@@ -315,6 +388,7 @@ impl ScalingPlan {
         let id = |c: CheckConfig| c;
         let deltas = [0.2, 0.1, 0.05, 0.02];
         let sweep = |ns, draws, n0, deltas, ds| Sweep { ns, draws, n0, deltas, ds, delta0: 0.1 };
+        let mut left_out = Vec::new();
         let series = match profile {
             ScalingProfile::ScalingTest => {
                 let search = test_search();
@@ -356,6 +430,20 @@ impl ScalingPlan {
                 // Lem 2.3 to n = 16: on clusters its threshold passed 1.8·10⁵ at n = 16 already, and
                 // n = 32 at widths near 2²⁰ would take hours on 2 cores (docs/hardest/RUN.md).
                 s.extend(hardest_series(ClaimId::Lem23, "with-lem-2.2", &ns[..3], 0.1, &init));
+                // The flow events at n ≤ 8 and m ≤ 2¹²: a flow to λ0·T = 8 takes 80/λ0 RK4 steps,
+                // 4·10⁴ on `clusters` at n = 4 (λ0 = 0.002). Thm 3.1's GD takes 16n²/λ0² steps
+                // there, 6·10⁷: it is left out (docs/theory.md §6.1).
+                let flows = SearchConfig { start: 16, max_width: 1 << 10, looks: vec![30, 60, 120], ..init.clone() };
+                for (claim, event) in [(ClaimId::Thm21, "statement"), (ClaimId::Lem25, "conclusion")] {
+                    let mut series = hardest_series(claim, event, &ns[..2], 0.1, &flows);
+                    for sp in &mut series {
+                        sp.configs = sp.configs.drain(..).map(flow).collect();
+                        let (kept, out) = within_budget(sp, HARD_POINT_BUDGET);
+                        sp.configs = kept;
+                        left_out.extend(out);
+                    }
+                    s.extend(series.into_iter().filter(|sp| !sp.configs.is_empty()));
+                }
                 s
             }
             ScalingProfile::Scaling => {
@@ -399,13 +487,35 @@ impl ScalingPlan {
                 s
             }
         };
-        ScalingPlan { profile, master_seed: 0, series }
+        let data_search = match profile {
+            ScalingProfile::HardestQuick => Some(DataSearchConfig {
+                seeds: 24,
+                candidates: 2,
+                steps: 3,
+                sigma: 0.05,
+                sigma_min: 0.001,
+                patience: 2,
+                budget_seconds: 5.0,
+            }),
+            ScalingProfile::Hardest => Some(DataSearchConfig {
+                seeds: 64,
+                candidates: 4,
+                steps: 12,
+                sigma: 0.02,
+                sigma_min: 0.001,
+                patience: 4,
+                budget_seconds: 300.0,
+            }),
+            _ => None,
+        };
+        ScalingPlan { profile, master_seed: 0, series, data_search, left_out }
     }
 
     /// Only the series of `claims` (every series when empty).
     pub fn only(mut self, claims: &[ClaimId]) -> Self {
         if !claims.is_empty() {
             self.series.retain(|s| claims.contains(&s.claim));
+            self.left_out.retain(|l| claims.contains(&l.claim));
         }
         self
     }
@@ -457,9 +567,10 @@ impl PointStore for NoPointStore {
     }
 }
 
-struct PointView<'a> {
-    store: &'a dyn PointStore,
-    point: &'a str,
+/// One point's seeds in a [`PointStore`], as the engine's [`SeedStore`].
+pub(crate) struct PointView<'a> {
+    pub(crate) store: &'a dyn PointStore,
+    pub(crate) point: &'a str,
 }
 
 impl SeedStore for PointView<'_> {
@@ -565,8 +676,6 @@ pub struct SeriesResult {
     pub floor_slope: Option<f64>,
     /// The proof's nominal exponent on this axis (none: the event needs no width).
     pub proof_order: Option<f64>,
-    /// The improved order on this axis (orders only), when one is known.
-    pub improved_order: Option<f64>,
 }
 
 /// λ0 of one sphere data set against its large-n limit ¼ + ¼(1 − √(n/d))² (n ≤ d).
@@ -647,6 +756,9 @@ pub struct ScalingFindings {
     /// The hardest-data profiles: for each event and n, the family that needed the most width.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hardest: Vec<HardestRow>,
+    /// The hardest-data profiles: the exponent over n of the hardest data found, per event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardest_exponents: Vec<HardestExponent>,
 }
 
 /// The data that needed the most width for one event at one n, among the data of a hardest-data
@@ -679,6 +791,60 @@ pub struct HardestRow {
     /// the searches' error rates summed over every data kind at this n (the winner is chosen
     /// among them, so each one's error counts; docs/theory.md §6.1).
     pub level: f64,
+    /// Where the largest threshold among the data at this n lies: (the largest lower end, the
+    /// largest upper end], open above when any kind's is; it holds whenever every kind's
+    /// interval does, so at `level`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<Threshold>,
+    /// The error rates of the searches behind `envelope`, summed (1 − `level`, before clamping).
+    #[serde(default)]
+    pub error: f64,
+}
+
+/// The exponent over n of the hardest data found for one event: the fit of the envelopes
+/// ([`HardestRow::envelope`]) at every n (docs/theory.md §6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HardestExponent {
+    /// Slide number and event.
+    pub name: String,
+    /// The fit of ln(envelope) on ln n (none with fewer than two n).
+    pub fit: Option<ExponentFit>,
+    /// The joint level of its interval: one minus every data kind's search error at every n,
+    /// minus the t term's.
+    pub level: f64,
+}
+
+/// The exponents of the hardest data found, one per event of `rows` with at least two n.
+pub fn hardest_exponents(rows: &[HardestRow]) -> Vec<HardestExponent> {
+    let mut names: Vec<&str> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.name.as_str()) {
+            names.push(&r.name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let of: Vec<&HardestRow> = rows.iter().filter(|r| r.name == name).collect();
+            let points: Vec<FitPoint> = of
+                .iter()
+                .filter_map(|r| {
+                    let e = r.envelope.as_ref()?;
+                    Some(FitPoint {
+                        x: (r.n as f64).ln(),
+                        lower: e.lower.map_or(0.0, |l| (l as f64).ln()),
+                        upper: e.upper.map(|u| (u as f64).ln()),
+                    })
+                })
+                .collect();
+            let error: f64 = of.iter().map(|r| r.error).sum();
+            HardestExponent {
+                name: name.to_string(),
+                fit: fit_exponent(&points, FIT_CONFIDENCE),
+                level: inference::joint_confidence(error, FIT_CONFIDENCE).max(0.0),
+            }
+        })
+        .collect()
 }
 
 /// The hardest-data rows of `series`: for each (claim, event) and n, the data kind whose threshold
@@ -713,6 +879,10 @@ pub fn hardest_rows(series: &[SeriesResult]) -> Vec<HardestRow> {
             let refuted = best.threshold.search.threshold.lower.is_some();
             let sphere = at.iter().find(|(d, _)| *d == "sphere").map(|(_, p)| *p);
             let error: f64 = at.iter().map(|(_, p)| p.threshold.search.error_rate).sum();
+            let lowest = at.iter().filter_map(|(_, p)| p.threshold.search.threshold.lower).max();
+            let open = at.iter().any(|(_, p)| p.threshold.search.threshold.upper.is_none());
+            let highest = at.iter().filter_map(|(_, p)| p.threshold.search.threshold.upper).max();
+            let envelope = Threshold { lower: lowest, upper: if open { None } else { highest }, undetermined: None };
             rows.push(HardestRow {
                 name: format!("{} ({event})", claim.slide()),
                 n,
@@ -725,6 +895,8 @@ pub fn hardest_rows(series: &[SeriesResult]) -> Vec<HardestRow> {
                 ties: if refuted { ties.collect() } else { Vec::new() },
                 kinds: at.len(),
                 level: (1.0 - error).max(0.0),
+                envelope: Some(envelope),
+                error,
             });
         }
     }
@@ -751,7 +923,54 @@ pub struct ScalingResult {
     pub seeds_total: u64,
     /// Seeds the same widths would have taken without sequential stopping (each at its last look).
     pub seeds_without_stopping: u64,
+    /// The hardest-data searches, one per event and n with a hardest data set (docs/theory.md §6.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub searches: Vec<SearchRecord>,
+    /// The configurations the profile left out for their cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
 }
+
+/// The data search from the hardest data of one event at one n, and its winner re-measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRecord {
+    /// Slide number and event, e.g. "Lem 2.2 (statement)".
+    pub name: String,
+    /// Which claim.
+    pub claim: ClaimId,
+    /// Which event.
+    pub event: String,
+    /// n.
+    pub n: usize,
+    /// d.
+    pub d: usize,
+    /// The data it starts from (the hardest at this n).
+    pub start: String,
+    /// λ0 of the start: the floor of every candidate's λ0 (none: no start).
+    pub start_lambda0: Option<f64>,
+    /// The start's threshold.
+    pub start_threshold: Threshold,
+    /// The width m_s of the surrogate: the start's refuted width (the lower end of its threshold).
+    pub width: usize,
+    /// Seconds the whole budget would take on one thread under the flop model.
+    pub forecast_seconds: f64,
+    /// The search, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<DataSearch>,
+    /// Why it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// The winner's threshold from fresh seeds, independent of the search's (the sound search of
+    /// docs/theory.md §3.7, at the start's error share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh: Option<Threshold>,
+}
+
+/// The data label of the searched instances' series.
+pub const SEARCHED: &str = "searched";
+
+/// The key under which a point's data search stores its seeds starts with the point's key and this.
+pub const SEARCH_KEY: &str = "+search/";
 
 /// The large-n limit of λ0 on the sphere, ¼ + ¼(1 − √(n/d))², for n ≤ d.
 pub fn lambda0_limit(n: usize, d: usize) -> Option<f64> {
@@ -849,38 +1068,24 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
     // Without a shard every point of plan.points() ran (or ? returned early), and points() has one key
     // per series config.
     let find = |key: &str| done.iter().find(|(k, _)| k == key).map(|(_, t)| t).expect("every point ran");
-    let series: Vec<SeriesResult> = plan
+    let mut series: Vec<SeriesResult> = plan
         .series
         .iter()
         .map(|s| {
             let pts: Vec<PointResult> = s
                 .configs
                 .iter()
-                .map(|cfg| {
-                    let t = find(&point_key(s.claim, &s.event, cfg)).clone();
-                    let proof = t.proof_widths.first().map_or(f64::NAN, proof_width_value);
-                    let th = &t.search.threshold;
-                    PointResult {
-                        key: point_key(s.claim, &s.event, cfg),
-                        n: cfg.n,
-                        d: cfg.d,
-                        delta: cfg.delta,
-                        master_seed: cfg.master_seed,
-                        lambda0: t.lambda0,
-                        x: s.axis.regressor(cfg, t.lambda0),
-                        proof_width: proof,
-                        floor_width: (cfg.n as f64 / cfg.d as f64).ceil().max(1.0),
-                        proof_over_threshold: Interval {
-                            lower: th.upper.map(|u| proof / u as f64),
-                            upper: th.lower.map(|l| proof / l as f64),
-                        },
-                        threshold: t,
-                    }
-                })
+                .map(|cfg| point_result(s, cfg, find(&point_key(s.claim, &s.event, cfg)).clone()))
                 .collect();
             series_result(s, pts)
         })
         .collect();
+    let mut searches = Vec::new();
+    if let Some(search) = &plan.data_search {
+        let (records, searched) = run_searches(plan, &series, search, &points, ctx)?;
+        searches = records;
+        series.extend(searched);
+    }
     let mut lambda0: Vec<Lambda0Row> = Vec::new();
     for p in series.iter().flat_map(|s| &s.points) {
         if !lambda0.iter().any(|r| (r.n, r.d, r.master_seed) == (p.n, p.d, p.master_seed)) {
@@ -889,11 +1094,26 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
         }
     }
     lambda0.sort_by_key(|r| (r.n, r.d, r.master_seed));
-    let sanity_failures = done.iter().map(|(_, t)| t.sanity_failures).sum();
-    let seeds_total = done.iter().map(|(_, t)| t.search.seeds_total).sum();
+    let sanity_failures = done.iter().map(|(_, t)| t.sanity_failures).sum::<u64>()
+        + searches.iter().filter_map(|r| r.search.as_ref()).map(|s| s.sanity_failures).sum::<u64>()
+        + series
+            .iter()
+            .filter(|s| s.data == SEARCHED)
+            .flat_map(|s| &s.points)
+            .map(|p| p.threshold.sanity_failures)
+            .sum::<u64>();
+    let seeds_total = done.iter().map(|(_, t)| t.search.seeds_total).sum::<u64>()
+        + searches.iter().filter_map(|r| r.search.as_ref()).map(|s| s.seeds_total).sum::<u64>()
+        + series
+            .iter()
+            .filter(|s| s.data == SEARCHED)
+            .flat_map(|s| &s.points)
+            .map(|p| p.threshold.search.seeds_total)
+            .sum::<u64>();
     let seeds_without_stopping = done.iter().map(|(_, t)| t.search.seeds_without_stopping).sum();
     let mut findings = findings(&series, &lambda0, sanity_failures);
     findings.hardest = hardest_rows(&series);
+    findings.hardest_exponents = hardest_exponents(&findings.hardest);
     Ok(Some(ScalingResult {
         profile: plan.profile,
         confidence: FIT_CONFIDENCE,
@@ -903,7 +1123,161 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
         findings,
         seeds_total,
         seeds_without_stopping,
+        searches,
+        left_out: plan.left_out.clone(),
     }))
+}
+
+fn point_result(s: &SeriesSpec, cfg: &CheckConfig, t: ClaimThreshold) -> PointResult {
+    let proof = t.proof_widths.first().map_or(f64::NAN, proof_width_value);
+    let th = &t.search.threshold;
+    PointResult {
+        key: point_key(s.claim, &s.event, cfg),
+        n: cfg.n,
+        d: cfg.d,
+        delta: cfg.delta,
+        master_seed: cfg.master_seed,
+        lambda0: t.lambda0,
+        x: s.axis.regressor(cfg, t.lambda0),
+        proof_width: proof,
+        floor_width: (cfg.n as f64 / cfg.d as f64).ceil().max(1.0),
+        proof_over_threshold: Interval {
+            lower: th.upper.map(|u| proof / u as f64),
+            upper: th.lower.map(|l| proof / l as f64),
+        },
+        threshold: t,
+    }
+}
+
+/// The stream of a point's data search (FNV-1a of its key); its fresh re-measurement takes the next.
+fn search_stream(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)) & !1
+}
+
+/// The data searches of a hardest-data plan: from the hardest data of every event and n (in the
+/// order of [`hardest_rows`]), each within its budget, and the winners' thresholds from fresh seeds
+/// as one `searched` series per event.
+fn run_searches(
+    plan: &ScalingPlan,
+    series: &[SeriesResult],
+    config: &DataSearchConfig,
+    points: &[Point],
+    ctx: &ScalingContext<'_>,
+) -> Result<(Vec<SearchRecord>, Vec<SeriesResult>), LemmaError> {
+    let mut records = Vec::new();
+    let mut searched: Vec<(SeriesSpec, Vec<PointResult>)> = Vec::new();
+    let rows = hardest_rows(series);
+    let total = rows.len();
+    for (index, row) in rows.into_iter().enumerate() {
+        // The start: of the data at this n whose threshold is placed at both ends, the one with the
+        // largest refuted width (the first of equals, in plan order); that refuted width is the
+        // surrogate's m_s, where the start fails often enough for a harder candidate to show. A
+        // search from data refuted at the largest width tested could not show a harder instance.
+        let mut start: Option<(&SeriesSpec, &CheckConfig, &PointResult)> = None;
+        for (spec, result) in plan.series.iter().zip(series) {
+            let name = format!("{} ({})", spec.claim.slide(), spec.event);
+            if name != row.name || spec.data.is_empty() {
+                continue;
+            }
+            for (cfg, p) in spec.configs.iter().zip(&result.points).filter(|(c, _)| c.n == row.n) {
+                let t = &p.threshold.search.threshold;
+                let (Some(lower), Some(_)) = (t.lower, t.upper) else { continue };
+                if start.is_none_or(|(_, _, q)| q.threshold.search.threshold.lower.is_some_and(|l| lower > l)) {
+                    start = Some((spec, cfg, p));
+                }
+            }
+        }
+        let Some((spec, cfg, p)) = start else {
+            let (claim, event) = plan
+                .series
+                .iter()
+                .find(|s| format!("{} ({})", s.claim.slide(), s.event) == row.name)
+                .map(|s| (s.claim, s.event.clone()))
+                .unwrap_or((ClaimId::Lem22, String::new()));
+            records.push(SearchRecord {
+                name: row.name.clone(),
+                claim,
+                event,
+                n: row.n,
+                d: row.d,
+                start: String::new(),
+                start_lambda0: None,
+                start_threshold: row.threshold.clone(),
+                width: 0,
+                forecast_seconds: 0.0,
+                search: None,
+                skipped: Some(
+                    "no data set at this n has a threshold placed at both ends (a refuted and a supported width), so there is no width to search at"
+                        .into(),
+                ),
+                fresh: None,
+            });
+            continue;
+        };
+        let key = point_key(spec.claim, &spec.event, cfg);
+        let Some(point) = points.iter().find(|q| q.key == key) else { continue };
+        let th = &p.threshold.search.threshold;
+        let width = th.lower.unwrap_or(1);
+        let forecast_seconds = config.max_seeds() as f64 * seed_seconds(spec.claim, cfg, p.lambda0, width);
+        let mut record = SearchRecord {
+            name: row.name.clone(),
+            claim: spec.claim,
+            event: spec.event.clone(),
+            n: row.n,
+            d: cfg.d,
+            start: spec.data.clone(),
+            start_lambda0: Some(p.lambda0),
+            start_threshold: th.clone(),
+            width,
+            forecast_seconds,
+            search: None,
+            skipped: None,
+            fresh: None,
+        };
+        if forecast_seconds > config.budget_seconds {
+            record.skipped = Some(format!(
+                "its budget of {} seeds at m = {width} would take about {forecast_seconds:.0} s on one thread, over the {:.0} s allowed",
+                config.max_seeds(),
+                config.budget_seconds
+            ));
+            records.push(record);
+            continue;
+        }
+        let stream = search_stream(&key);
+        let found = crate::data_search::search_data(
+            spec.claim,
+            &spec.event,
+            cfg,
+            width,
+            config,
+            stream,
+            &key,
+            ctx.store,
+            ctx.seeds,
+        )?;
+        let fresh_data = GivenData { stream: stream | 1, ..found.winner.clone() };
+        let fresh_cfg = CheckConfig { data: DataKind::Given(fresh_data), ..cfg.clone() };
+        let fresh_key = point_key(spec.claim, &spec.event, &fresh_cfg);
+        let view = PointView { store: ctx.store, point: &fresh_key };
+        let rctx = RunContext { progress: ctx.seeds, store: &view, shard: None, plant_sanity_failure: None };
+        let t = claim_threshold(spec.claim, &spec.event, &fresh_cfg, &point.search, &rctx)?;
+        ctx.points.point_done(index, total, &format!("{fresh_key} (searched data, fresh seeds)"), &t);
+        record.fresh = Some(t.search.threshold.clone());
+        record.search = Some(found);
+        records.push(record);
+        let out = SeriesSpec { configs: Vec::new(), data: SEARCHED.to_string(), ..spec.clone() };
+        let slot = match searched.iter().position(|(s, _)| s.claim == out.claim && s.event == out.event) {
+            Some(i) => i,
+            None => {
+                searched.push((out, Vec::new()));
+                searched.len() - 1
+            }
+        };
+        let (s, pts) = &mut searched[slot];
+        s.configs.push(fresh_cfg.clone());
+        pts.push(point_result(s, &fresh_cfg, t));
+    }
+    Ok((records, searched.into_iter().map(|(s, pts)| series_result(&s, pts)).collect()))
 }
 
 fn series_result(s: &SeriesSpec, points: Vec<PointResult>) -> SeriesResult {
@@ -945,7 +1319,6 @@ fn series_result(s: &SeriesSpec, points: Vec<PointResult>) -> SeriesResult {
         },
         floor_slope: slope_of(points.iter().map(|p| p.floor_width.ln()).collect()),
         proof_order: order,
-        improved_order: orders.and_then(|o| o.improved_n).filter(|_| s.axis == Axis::N).map(|(e, _)| e),
         points,
     }
 }
@@ -988,6 +1361,7 @@ fn findings(series: &[SeriesResult], lambda0: &[Lambda0Row], sanity_failures: u6
         lambda0_gap_largest_n,
         sanity_failures,
         hardest: Vec::new(),
+        hardest_exponents: Vec::new(),
     }
 }
 
@@ -1016,7 +1390,11 @@ mod tests {
         let mut result = run_plan(&plan, &ctx).unwrap().expect("no shard");
         let rows = hardest_rows(&result.series);
         assert_eq!(rows.len(), 2, "one row per n");
-        assert!(rows.iter().all(|r| r.kinds == 6 && r.level > 0.9 && r.level < 1.0), "{rows:?}");
+        // Six data kinds at each n, and the search's winner where a search ran (it is one more kind
+        // the hardest is chosen among, so its error joins the level).
+        let searched = |n: usize| result.searches.iter().filter(|r| r.n == n && r.fresh.is_some()).count();
+        assert_eq!(searched(4), 1, "{:?}", result.searches);
+        assert!(rows.iter().all(|r| r.kinds == 6 + searched(r.n) && r.level > 0.9 && r.level < 1.0), "{rows:?}");
         // Contrary results: at n = 4 sphere data alone refutes a width, and far above the rest.
         let set = |result: &mut ScalingResult, data: &str, n: usize, lower: Option<usize>, upper: Option<usize>| {
             for s in result.series.iter_mut().filter(|s| s.data == data) {
@@ -1025,7 +1403,7 @@ mod tests {
                 }
             }
         };
-        for s in ["sphere", "antipodal", "clusters", "xor", "circle-random", "bottom-eigenvector"] {
+        for s in ["sphere", "antipodal", "clusters", "xor", "circle-random", "bottom-eigenvector", SEARCHED] {
             set(&mut result, s, 4, None, Some(64));
             set(&mut result, s, 8, None, Some(1));
         }
@@ -1036,6 +1414,17 @@ mod tests {
         assert_eq!((rows[0].data.as_str(), rows[0].threshold.lower), ("sphere", Some(4096)));
         assert!(rows[0].ties.is_empty());
         assert_eq!((rows[1].data.as_str(), rows[1].ties.clone()), ("clusters", vec!["xor".to_string()]));
+        // The envelope at each n is (largest lower, largest upper], and its exponent over n is the
+        // fit of those intervals: from (4096, 8192] at n = 4 to (32, 64] at n = 8, a box [−8, −6].
+        let t = |l, u| Some(Threshold { lower: Some(l), upper: Some(u), undetermined: None });
+        assert_eq!((rows[0].envelope.clone(), rows[1].envelope.clone()), (t(4096, 8192), t(32, 64)));
+        let exponents = hardest_exponents(&rows);
+        assert_eq!(exponents.len(), 1);
+        let fit = exponents[0].fit.as_ref().expect("two n");
+        let (lo, hi) = (fit.slope_box.lower.unwrap(), fit.slope_box.upper.unwrap());
+        assert!((lo + 8.0).abs() < 1e-9 && (hi + 6.0).abs() < 1e-9, "{fit:?}");
+        let error: f64 = rows.iter().map(|r| r.error).sum();
+        assert!((exponents[0].level - (1.0 - error - (1.0 - FIT_CONFIDENCE))).abs() < 1e-12);
         // Nothing refuted at n = 8: no data set is named.
         set(&mut result, "xor", 8, None, Some(64));
         set(&mut result, "clusters", 8, None, Some(64));
@@ -1172,5 +1561,33 @@ mod tests {
             keys.dedup();
             assert_eq!(keys.len(), points.len());
         }
+    }
+
+    /// The hardest profile runs a flow configuration only when its search fits the budget under the
+    /// flop model, and lists every other with its cost; the dearest data (clusters, λ0 ≈ 2·10⁻³ at
+    /// n = 4) are left out, sphere data at n = 4 are run; `only` keeps the claims' left-outs.
+    #[test]
+    fn the_hardest_profile_leaves_out_exactly_the_flows_over_budget() {
+        let plan = ScalingPlan::of(ScalingProfile::Hardest);
+        for p in plan.points().iter().filter(|p| matches!(p.claim, ClaimId::Thm21 | ClaimId::Lem25)) {
+            let lambda0 = p.claim.claim().prepare(&p.config).unwrap().lambda0();
+            let bound = p.search.max_seeds() as f64 * seed_seconds(p.claim, &p.config, lambda0, p.search.max_width);
+            assert!(bound <= HARD_POINT_BUDGET, "{}: {bound}", p.key);
+        }
+        assert!(!plan.left_out.is_empty());
+        for l in &plan.left_out {
+            assert!(l.bound_seconds > HARD_POINT_BUDGET && l.reason.contains("over the"), "{l:?}");
+        }
+        let left = |data: &str, n: usize| plan.left_out.iter().any(|l| l.data == data && l.n == n);
+        assert!(left("clusters", 4) && !left("sphere", 4));
+        let sphere4 = plan
+            .series
+            .iter()
+            .any(|s| s.claim == ClaimId::Thm21 && s.data == "sphere" && s.configs.iter().any(|c| c.n == 4));
+        assert!(sphere4, "sphere data at n = 4 run for Thm 2.1");
+        let only = ScalingPlan::of(ScalingProfile::Hardest).only(&[ClaimId::Lem22]);
+        assert!(only.left_out.is_empty());
+        let thm = ScalingPlan::of(ScalingProfile::Hardest).only(&[ClaimId::Thm21]);
+        assert!(thm.left_out.iter().all(|l| l.claim == ClaimId::Thm21) && !thm.left_out.is_empty());
     }
 }

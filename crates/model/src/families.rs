@@ -226,6 +226,52 @@ pub fn with_bottom_eigenvector_labels(data: &Dataset, scale: LabelScale) -> Resu
     data.with_labels(scaled(v.iter().map(|x| sign * x).collect(), scale)?)
 }
 
+/// One move of the hardest-data search (docs/theory.md §6.1): every input x_i tilted by a Gaussian
+/// step of scale σ and put back on the sphere, x_i ← (x_i + σ g_i)/‖x_i + σ g_i‖, and the labels
+/// moved by σ h and rescaled to `scale`. The draws are stream (`seed`, `trial`, `Auxiliary`), so a
+/// move is the same on any thread and in any process. σ = 0 returns the data unchanged.
+pub fn perturb(data: &Dataset, sigma: f64, scale: LabelScale, seed: u64, trial: u64) -> Result<Dataset> {
+    if !(sigma.is_finite() && sigma >= 0.0) {
+        return Err(ModelError::InvalidParameter {
+            name: "sigma",
+            value: sigma.to_string(),
+            reason: "the step of a move must be finite and non-negative".into(),
+        });
+    }
+    let (n, d) = (data.n(), data.d());
+    let mut rng = stream(seed, trial, Purpose::Auxiliary);
+    let x = data.x();
+    let y = data.y();
+    if sigma == 0.0 {
+        return Dataset::new(x.to_owned(), y.to_owned(), RowNorms::default());
+    }
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        // Tilting a unit vector by a Gaussian step of σ > 0 leaves it non-zero with probability 1;
+        // a zero sum (of probability 0) draws again.
+        loop {
+            let row: Vec<f64> = (0..d)
+                .map(|j| {
+                    let g: f64 = StandardNormal.sample(&mut rng);
+                    x[(i, j)] + sigma * g
+                })
+                .collect();
+            if row.iter().any(|v| *v != 0.0) {
+                rows.push(normalised(row));
+                break;
+            }
+        }
+    }
+    let labels: Vec<f64> = (0..n)
+        .map(|i| {
+            let g: f64 = StandardNormal.sample(&mut rng);
+            y[i] + sigma * g
+        })
+        .collect();
+    let labels = scaled(labels, scale)?;
+    dataset(rows, labels.iter().copied().collect())
+}
+
 /// Labels rescaled to `scale` (an all-zero vector is an error).
 fn scaled(y: Vec<f64>, scale: LabelScale) -> Result<Col<f64>> {
     let n = y.len();
@@ -429,6 +475,32 @@ fn xor(n: usize, d: usize, epsilon: f64, rng: &mut ChaCha8Rng) -> Result<Dataset
 mod tests {
     use super::*;
     use crate::lambda0;
+
+    /// A move keeps the inputs on the sphere and ‖y‖² = n, is the same for the same stream, differs
+    /// between streams, moves further with a larger step, and is the identity at σ = 0.
+    #[test]
+    fn a_search_move_stays_on_the_sphere_and_repeats_by_stream() {
+        let params = FamilyParams { d: 3, epsilon: 0.05, ..FamilyParams::default() };
+        let data = generate(Family::Clusters, 8, &params, 1, 0).unwrap();
+        let distance = |a: &Dataset, b: &Dataset| (a.x().to_owned() - b.x().to_owned()).norm_l2();
+        let moved = perturb(&data, 0.1, LabelScale::NormN, 7, 3).unwrap();
+        for i in 0..8 {
+            assert!((moved.x().row(i).norm_l2() - 1.0).abs() < 1e-14, "row {i} is a unit vector");
+        }
+        let norm_sq: f64 = moved.y().iter().map(|v| v * v).sum();
+        assert!((norm_sq - 8.0).abs() < 1e-12, "‖y‖² = n: {norm_sq}");
+        let again = perturb(&data, 0.1, LabelScale::NormN, 7, 3).unwrap();
+        assert_eq!(moved.x(), again.x());
+        assert_eq!(moved.y(), again.y());
+        let other = perturb(&data, 0.1, LabelScale::NormN, 7, 4).unwrap();
+        assert!(distance(&moved, &other) > 0.0, "another trial is another move");
+        let far = perturb(&data, 1.0, LabelScale::NormN, 7, 3).unwrap();
+        assert!(distance(&far, &data) > distance(&moved, &data), "a larger step moves further");
+        let still = perturb(&data, 0.0, LabelScale::NormN, 7, 3).unwrap();
+        assert_eq!(still.x(), data.x());
+        assert!(perturb(&data, f64::NAN, LabelScale::NormN, 7, 3).is_err(), "a NaN step is refused");
+        assert!(perturb(&data, -0.1, LabelScale::NormN, 7, 3).is_err(), "a negative step is refused");
+    }
 
     fn params(d: usize, epsilon: f64) -> FamilyParams {
         FamilyParams { d, epsilon, ..FamilyParams::default() }

@@ -376,7 +376,7 @@ fn widths_chart(res: &ClaimResult) -> BarChart {
     }
 }
 
-fn data_word(kind: DataKind) -> String {
+fn data_word(kind: &DataKind) -> String {
     match kind {
         DataKind::Sphere => "sphere: x_i uniform on the unit sphere, y_i ~ N(0, 1)".into(),
         DataKind::Orthonormal => "orthonormal: x_i = e_i, y_i ~ N(0, 1)".into(),
@@ -389,6 +389,7 @@ fn data_word(kind: DataKind) -> String {
             family.0.name(),
             if family.0 == lemmas::Family::Clusters { format!(" and {clusters} clusters") } else { String::new() }
         ),
+        DataKind::Given(g) => format!("given point by point ({}; theory §6.1)", g.origin),
     }
 }
 
@@ -397,7 +398,7 @@ fn setup_table(cfg: &CheckConfig, lambda0: f64) -> String {
     let rows = [
         ("inputs n", cfg.n.to_string()),
         ("dimension d", cfg.d.to_string()),
-        ("data", data_word(cfg.data)),
+        ("data", data_word(&cfg.data)),
         ("λ0 = λmin(H∞)", number(lambda0)),
         ("widths m of the sweep", widths),
         ("bisection steps", cfg.bisection_steps.to_string()),

@@ -3,8 +3,12 @@
 //! It also shows log-log charts, λ0 on the sphere against its limit, and findings worded from
 //! `lemmas::scaling::ScalingFindings`.
 
+use lemmas::registry;
 use lemmas::result::Interval;
-use lemmas::scaling::{Axis, Comparison, HARD_D, HardestRow, ScalingResult, SeriesFinding, SeriesResult, proof_orders};
+use lemmas::scaling::{
+    Axis, Comparison, HARD_D, HardestExponent, HardestRow, ScalingResult, SearchRecord, SeriesFinding, SeriesResult,
+    proof_orders,
+};
 
 use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
 use crate::claims::{provenance_section, threshold_text};
@@ -23,6 +27,29 @@ fn opt(x: Option<f64>) -> String {
 /// An interval of ratios of widths: "a–b", "≥ a", "≤ b", "—".
 fn ratio_text(i: &Interval) -> String {
     interval_in(i, |a, b| format!("{a}–{b}"), "≤", "—")
+}
+
+/// Every registered bound's slope along the series (`registry::series_slope`), or "—".
+fn published_slopes(s: &SeriesResult) -> String {
+    let points: Vec<(f64, registry::Point)> = s
+        .points
+        .iter()
+        .map(|p| (p.x, registry::Point { n: p.n as f64, lambda0: p.lambda0, delta: p.delta, d: p.d as f64 }))
+        .collect();
+    // Bounds of one paper with the same slope share one entry: "Du et al. 2019 Thm 3.2, Thm 4.1: 6".
+    let mut slopes: Vec<(String, Vec<&str>, String)> = Vec::new();
+    for b in registry::BOUNDS {
+        let Some(v) = registry::series_slope(b, &points) else { continue };
+        let (paper, value) = (format!("{} {}", b.source.authors_short(), b.source.year), number(v));
+        match slopes.iter_mut().find(|(p, _, v)| *p == paper && *v == value) {
+            Some((_, theorems, _)) => theorems.push(b.theorem),
+            None => slopes.push((paper, vec![b.theorem], value)),
+        }
+    }
+    if slopes.is_empty() {
+        return "—".into();
+    }
+    slopes.iter().map(|(p, t, v)| format!("{p} {}: {v}", t.join(", "))).collect::<Vec<_>>().join("; ")
 }
 
 /// A finding as a sentence.
@@ -121,6 +148,135 @@ pub fn hardest_sentence(r: &HardestRow) -> String {
         text.push_str(", and its interval overlaps the sphere's: the seeds do not separate the two.");
     }
     text
+}
+
+/// A data search as a sentence: what the search saw (its own, selection-biased estimate) and what
+/// fresh seeds say of its winner against the start; or why it did not run.
+pub fn search_sentence(r: &SearchRecord) -> String {
+    let (Some(found), Some(fresh)) = (&r.search, &r.fresh) else {
+        return format!(
+            "**{}** at n = {}: no data search ({}).",
+            r.name,
+            r.n,
+            r.skipped.as_deref().unwrap_or("not run")
+        );
+    };
+    let k = found.seeds_per_step;
+    let accepted = found.steps.iter().filter(|s| s.accepted).count();
+    let mut text = format!(
+        "**{}** at n = {}: from `{}` (λ0 = {}, m* in {}) the search ran {} steps and stopped because {}; ",
+        r.name,
+        r.n,
+        r.start,
+        opt(r.start_lambda0),
+        threshold_text(&r.start_threshold),
+        found.steps.len(),
+        found.stop.words()
+    );
+    if accepted == 0 {
+        text.push_str(&format!(
+            "no candidate failed more often than the start at m = {} (it failed on {} seeds of the first step's {k}), so the winner is the start itself. ",
+            r.width, found.start_failures
+        ));
+    } else {
+        text.push_str(&format!(
+            "its winner (λ0 = {}, {accepted} moves accepted) failed at m = {} on {} seeds of a step's {k}, against the start's {} on the first step — the search's own estimate, biased upward because it picks the best of its candidates on the same noise. ",
+            number(found.winner_lambda0),
+            r.width,
+            found.winner_failures,
+            found.start_failures
+        ));
+    }
+    let start = &r.start_threshold;
+    let verdict = if fresh.lower.is_some_and(|l| start.upper.is_some_and(|u| l >= u)) {
+        "entirely above the start's: fresh seeds confirm harder data at a λ0 no smaller than the start's"
+    } else if fresh.upper.is_some_and(|u| start.lower.is_some_and(|l| u <= l)) {
+        "entirely below the start's: the fresh seeds show the winner easier than the start"
+    } else {
+        "overlapping the start's: the fresh seeds do not show the winner harder than the start"
+    };
+    text.push_str(&format!(
+        "From fresh, independent seeds its threshold is m* in {}, {verdict}.",
+        threshold_text(fresh)
+    ));
+    text
+}
+
+/// The exponent of the hardest data found, as a sentence.
+pub fn hardest_exponent_sentence(e: &HardestExponent) -> String {
+    let Some(fit) = &e.fit else {
+        return format!("**{}**, the hardest data found at each n: fewer than two n, no exponent.", e.name);
+    };
+    let mut text = format!(
+        "**{}**, the hardest data found at each n (the largest threshold among the data run there, which the worst data set needs at least): exponent against n {} at joint level {}%",
+        e.name,
+        exponent_text(&fit.interval),
+        number(100.0 * e.level)
+    );
+    if let Some(a) = fit.slope {
+        text.push_str(&format!(" (midpoint fit {})", number(a)));
+    }
+    text.push_str(". It is the exponent of these data sets' envelope: the worst data need at least the envelope at every n, which bounds their widths, not their exponent.");
+    text
+}
+
+/// The data searches: how each ran, the search's estimate beside the fresh interval.
+fn search_section(searches: &[SearchRecord]) -> String {
+    if searches.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "## The data search
+
+From the hardest data at each n whose threshold is placed at both ends, a local search ([theory §6.1](theory.md#the-data-search)) moves every input on the sphere and the labels (‖y‖² = n) to make the event fail more often at the start's refuted width m_s, never taking data whose λ0 is below the start's (the comparison is at matched λ0). Every data set of a step is judged on the same seeds. The search picks its winner on that noise, so its own failure count is biased upward; the winner's threshold is therefore measured again from fresh seeds, independent of the search's, by the same sound threshold search as every other row, and it is that interval the findings and the exponents use.
+
+",
+    );
+    for r in searches {
+        md.push_str(&format!(
+            "- {}
+",
+            search_sentence(r)
+        ));
+    }
+    md.push('\n');
+    let rows: Vec<Vec<String>> = searches
+        .iter()
+        .map(|r| {
+            let found = r.search.as_ref();
+            vec![
+                r.name.clone(),
+                r.n.to_string(),
+                if r.start.is_empty() { "—".into() } else { format!("`{}`", r.start) },
+                opt(r.start_lambda0),
+                threshold_text(&r.start_threshold),
+                if r.width == 0 { "—".into() } else { r.width.to_string() },
+                found.map_or("—".into(), |f| format!("{} → {}", f.start_failures, f.winner_failures)),
+                found.map_or("—".into(), |f| number(f.winner_lambda0)),
+                found.map_or("—".into(), |f| {
+                    format!("{} ({} accepted)", f.steps.len(), f.steps.iter().filter(|s| s.accepted).count())
+                }),
+                r.fresh.as_ref().map_or_else(|| "not run".into(), threshold_text),
+            ]
+        })
+        .collect();
+    md.push_str(&markdown_table(
+        &[
+            "event",
+            "n",
+            "start",
+            "start λ0",
+            "start m* in",
+            "m_s",
+            "failures at m_s: start → winner (search's estimate)",
+            "winner λ0",
+            "steps",
+            "winner m* in (fresh seeds)",
+        ],
+        &rows,
+    ));
+    md.push('\n');
+    md
 }
 
 /// The log-log chart of m* against the variable: threshold intervals as bars, the fit through the
@@ -242,6 +398,9 @@ the inputs' correlations, so its exponent is that of this family, not of λ0 alo
     for r in &res.findings.hardest {
         md.push_str(&format!("- {}\n", hardest_sentence(r)));
     }
+    for e in &res.findings.hardest_exponents {
+        md.push_str(&format!("- {}\n", hardest_exponent_sentence(e)));
+    }
     for f in &res.findings.series {
         md.push_str(&format!("- {}\n", finding_sentence(f)));
     }
@@ -270,11 +429,32 @@ the inputs' correlations, so its exponent is that of this family, not of λ0 alo
         number(100.0 * (1.0 - res.seeds_total as f64 / res.seeds_without_stopping.max(1) as f64))
     ));
 
+    md.push_str(&search_section(&res.searches));
+    if !res.left_out.is_empty() {
+        md.push_str("## Left out for cost\n\nThe profile names these configurations but does not run them: the flop model (the forecast's) puts their search over the allowance. A flow runs to λ0·T = 8, so its cost grows as 1/λ0, and the hardest data have the smallest λ0.\n\n");
+        md.push_str(&table_of(
+            &["event", "data", "n", "d", "λ0", "s per seed at the largest width", "search bound", "why"],
+            &res.left_out,
+            |l| {
+                vec![
+                    l.name.clone(),
+                    format!("`{}`", l.data),
+                    l.n.to_string(),
+                    l.d.to_string(),
+                    opt(l.lambda0),
+                    number(l.seed_seconds),
+                    format!("{} s", number(l.bound_seconds)),
+                    l.reason.clone(),
+                ]
+            },
+        ));
+        md.push('\n');
+    }
     md.push_str("## Exponents side by side\n\n");
     md.push_str(
         "Measured α with its interval; the proof's local slope (the least-squares slope of the project's \
 proof width, constants and logarithms included, at the same points); Du et al.'s nominal exponent; a \
-later improvement (orders only, no constants); the slope of the parameter-count floor m ≥ n/d \
+published bound's slope at the same points (below); the slope of the parameter-count floor m ≥ n/d \
 (md ≥ n is necessary for λmin(H(0)) > 0).\n\n",
     );
     let rows: Vec<Vec<String>> = res
@@ -292,11 +472,26 @@ later improvement (orders only, no constants); the slope of the parameter-count 
                 orders.as_ref().map_or("— (any width)".into(), |o| {
                     format!("{} ({})", number(s.proof_order.unwrap_or(f64::NAN)), o.formula)
                 }),
-                s.improved_order.map_or("—".into(), |e| format!("{} (order only)", number(e))),
+                published_slopes(s),
                 opt(s.floor_slope),
             ]
         })
         .collect();
+    let mut rows = rows;
+    for e in &res.findings.hardest_exponents {
+        let Some(fit) = &e.fit else { continue };
+        rows.push(vec![
+            e.name.clone(),
+            "the hardest found at each n".into(),
+            "n".into(),
+            format!("{} (joint level {}%)", exponent_text(&fit.interval), number(100.0 * e.level)),
+            opt(fit.slope),
+            "—".into(),
+            "—".into(),
+            "—".into(),
+            "—".into(),
+        ]);
+    }
     md.push_str(&markdown_table(
         &[
             "claim",
@@ -306,12 +501,17 @@ later improvement (orders only, no constants); the slope of the parameter-count 
             "midpoint",
             "proof's local slope",
             "Du et al.",
-            "improved",
+            "published bounds' local slopes",
             "floor md ≥ n",
         ],
         &rows,
     ));
-    md.push_str("\nImproved order: Song & Yang 2019, about n⁴ up to logarithms (matrix concentration instead of Markov), for the convergence theorems.\n\n");
+    md.push_str(
+        "\nPublished bounds' local slopes: each bound of the registry ([theory §6.2](theory.md#62-published-width-bounds)), \
+its width evaluated at every point's n, λ0, δ and d and fitted against the same variable as the thresholds, so the λ0 \
+of each point moves it as it moves the proof's width. These are the convergence theorems' widths (order only, implicit \
+constant 1), shown beside every event for scale: a lemma's own premise is the project's proof width.\n\n",
+    );
 
     if !hardest {
         md.push_str("## λ0 on the sphere\n\n");
@@ -433,6 +633,8 @@ mod tests {
             ties: Vec::new(),
             kinds: 6,
             level: 0.925,
+            envelope: None,
+            error: 0.075,
         };
         let above = hardest_sentence(&row);
         assert!(
@@ -448,5 +650,72 @@ mod tests {
         assert!(sphere.contains("sphere data is itself the hardest"), "{sphere}");
         let none = hardest_sentence(&HardestRow { data: String::new(), threshold: t(None, Some(64)), ..row });
         assert!(none.contains("undetermined") && !none.contains("more than m ="), "{none}");
+    }
+
+    /// The hardest-found exponent says its interval and level, and that it is an envelope's.
+    #[test]
+    fn the_hardest_exponent_sentence_follows_the_numbers() {
+        use lemmas::fit::{FitPoint, fit_exponent};
+        let points = [
+            FitPoint { x: 4f64.ln(), lower: 1000f64.ln(), upper: Some(2000f64.ln()) },
+            FitPoint { x: 8f64.ln(), lower: 8000f64.ln(), upper: Some(16000f64.ln()) },
+        ];
+        let e = HardestExponent { name: "Lem 2.2 (statement)".into(), fit: fit_exponent(&points, 0.975), level: 0.9 };
+        let text = hardest_exponent_sentence(&e);
+        assert!(text.contains("exponent against n [2, 4] at joint level 90%") && text.contains("envelope"), "{text}");
+        let none = hardest_exponent_sentence(&HardestExponent { fit: None, ..e });
+        assert!(none.contains("no exponent"), "{none}");
+    }
+
+    /// A data search's sentence follows its numbers: a winner whose fresh interval lies above the
+    /// start's, overlaps it or lies below it; a search that accepted nothing; one not run.
+    #[test]
+    fn search_sentences_follow_the_numbers() {
+        use lemmas::GivenData;
+        use lemmas::data_search::{DataSearch, SearchStep, Stop};
+        use lemmas::result::Threshold;
+        let t = |lower, upper| Threshold { lower, upper, undetermined: None };
+        let step = |incumbent, best, accepted| SearchStep { sigma: 0.2, incumbent, best, accepted, below_floor: 1 };
+        let found = DataSearch {
+            seeds_per_step: 64,
+            steps: vec![step(20, Some(30), true), step(28, Some(25), false)],
+            stop: Stop::Budget,
+            winner: GivenData { origin: "searched from clusters".into(), stream: 2, x: vec![], y: vec![] },
+            winner_lambda0: 0.021,
+            start_failures: 20,
+            winner_failures: 30,
+            seeds_total: 640,
+            sanity_failures: 0,
+        };
+        let record = SearchRecord {
+            name: "Lem 2.3 (with-lem-2.2)".into(),
+            claim: lemmas::ClaimId::Lem23,
+            event: "with-lem-2.2".into(),
+            n: 8,
+            d: 3,
+            start: "clusters".into(),
+            start_lambda0: Some(0.02),
+            start_threshold: t(Some(2048), Some(4096)),
+            width: 2048,
+            forecast_seconds: 10.0,
+            search: Some(found.clone()),
+            skipped: None,
+            fresh: Some(t(Some(8192), Some(16384))),
+        };
+        let above = search_sentence(&record);
+        assert!(
+            above.contains("entirely above the start's") && above.contains("on 30 seeds of a step's 64"),
+            "{above}"
+        );
+        assert!(above.contains("against the start's 20") && above.contains("biased upward"), "{above}");
+        let overlap = search_sentence(&SearchRecord { fresh: Some(t(Some(2048), Some(8192))), ..record.clone() });
+        assert!(overlap.contains("do not show the winner harder"), "{overlap}");
+        let below = search_sentence(&SearchRecord { fresh: Some(t(Some(512), Some(1024))), ..record.clone() });
+        assert!(below.contains("easier than the start"), "{below}");
+        let still = DataSearch { steps: vec![step(20, Some(12), false)], stop: Stop::Patience, ..found };
+        let kept = search_sentence(&SearchRecord { search: Some(still), ..record.clone() });
+        assert!(kept.contains("the winner is the start itself") && kept.contains("no candidate"), "{kept}");
+        let skipped = SearchRecord { search: None, fresh: None, skipped: Some("over the budget".into()), ..record };
+        assert!(search_sentence(&skipped).contains("no data search (over the budget)"));
     }
 }

@@ -245,3 +245,21 @@ fn thresholds_print_decided_ends_only() {
         "> 10 (upper end undetermined)"
     );
 }
+
+/// The hardest-quick record's page (the families, the data search with its estimate beside the
+/// fresh interval, the published bounds' slopes) against its snapshot: a change of wording or of any
+/// number on it shows here.
+#[test]
+fn the_hardest_quick_page_matches_its_snapshot() {
+    use lemmas::scaling::{NoPointProgress, NoPointStore, ScalingContext, ScalingPlan, ScalingProfile, run_plan};
+    let plan = ScalingPlan::of(ScalingProfile::HardestQuick);
+    let ctx =
+        ScalingContext { seeds: &lemmas::NoProgress, points: &NoPointProgress, store: &NoPointStore, shard: None };
+    let result = run_plan(&plan, &ctx).unwrap().expect("no shard");
+    let pages = report::render_scaling(&result, &provenance());
+    assert_no_nan(&pages);
+    let index = page(&pages, "index.md");
+    assert!(index.contents.contains("## The data search"));
+    assert!(index.contents.contains("Du et al. 2019 Thm 3.2, Thm 4.1: "), "{}", index.contents);
+    insta::assert_snapshot!("hardest-quick-index.md", index.contents);
+}
