@@ -465,7 +465,10 @@ impl lemmas::SeedStore for CancelCheck<'_> {
 /// applied field by field.
 fn check_config(claim: lemmas::ClaimId, profile: &str, overrides: &str) -> Result<lemmas::CheckConfig, Failure> {
     let profile = lemmas::Profile::parse(profile)
-        .ok_or_else(|| Failure::Value(format!("profile {profile:?}: expected \"tiny\", \"quick\" or \"paper\"")))?;
+        .ok_or_else(|| {
+            let names: Vec<String> = lemmas::Profile::ALL.iter().map(|p| format!("{:?}", p.name())).collect();
+            Failure::Value(format!("profile {profile:?}: expected one of {}", names.join(", ")))
+        })?;
     let mut base = serde_json::to_value(profile.config(claim)).map_err(|e| Failure::Runtime(e.to_string()))?;
     let overrides: serde_json::Value = serde_json::from_str(overrides).map_err(value)?;
     let (Some(fields), Some(given)) = (base.as_object_mut(), overrides.as_object()) else {

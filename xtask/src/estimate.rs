@@ -351,9 +351,7 @@ mod tests {
     /// The profiles themselves are never refused (their estimates stay inside every limit).
     #[test]
     fn every_profile_passes_its_own_estimate() {
-        for profile in
-            [lemmas::Profile::Tiny, lemmas::Profile::Quick, lemmas::Profile::Paper, lemmas::Profile::ProofWidth]
-        {
+        for profile in lemmas::Profile::ALL {
             let claims = profile.claims().unwrap_or(ClaimId::ALL);
             let plan: Vec<_> = claims.iter().map(|&c| (c, profile.config(c))).collect();
             // Test assertions: a profile's own plan must pass its memory check and prepare.

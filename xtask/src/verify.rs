@@ -144,7 +144,8 @@ fn apply_settings(base: &CheckConfig, settings: &Map<String, Value>) -> CheckCon
 /// The configuration of each selected claim, with command-line overrides applied and validated.
 pub fn plan(args: &Args) -> Result<(Profile, Vec<(ClaimId, CheckConfig)>), CommandError> {
     let profile = Profile::parse(&args.profile).ok_or_else(|| {
-        CommandError::Input(format!("unknown profile '{}': use quick, paper, tiny or proof-width", args.profile))
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        CommandError::Input(format!("unknown profile '{}': use {}", args.profile, names.join(", ")))
     })?;
     let claims: Vec<ClaimId> = match &args.claims {
         None => profile.claims().map_or_else(|| ClaimId::ALL.to_vec(), <[ClaimId]>::to_vec),
@@ -530,7 +531,10 @@ pub fn render_with_command(
                 plan.iter().map(|(c, cfg)| format!("{} {}", c.slide(), cfg.seeds)).collect::<Vec<_>>().join(", ")
             ),
             "The paper's Fig. 1 is on its own page: [figure1.md](figure1.md) (`cargo xtask figure1`).".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(profile.notes())
+        .collect(),
     };
     (json, report::render_claims(results, &prov))
 }

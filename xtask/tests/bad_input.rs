@@ -239,7 +239,7 @@ fn delta_outside_0_1_is_named() {
 
 one_call_tests! {
     an_unknown_profile_is_named: verify_refuses(
-        "profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper, tiny or proof-width");
+        "profile", &["--profile", "huge"], "unknown profile 'huge': use quick, paper, tiny, proof-width, proof-width-hard");
     an_unknown_claim_is_named:
         verify_refuses("claim", &["--claims", "lem-9.9"], "unknown claim 'lem-9.9': use one of lem-2.2");
     zero_seeds_are_named: verify_refuses("seeds", &["--seeds", "0"], "seeds = 0: need at least one seed");

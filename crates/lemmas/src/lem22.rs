@@ -41,7 +41,7 @@ struct Evaluator<'a> {
 impl Claim for Lem22 {
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
+            Profile::Tiny | Profile::ProofWidth | Profile::ProofWidthHard => Profile::tiny_base(),
             Profile::Quick => CheckConfig {
                 bisection_steps: 4,
                 ..CheckConfig::sized(10, &[100, 1_000, 10_000, 100_000, 400_000], 100)

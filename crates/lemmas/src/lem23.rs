@@ -87,7 +87,9 @@ struct Evaluator<'a> {
 impl Claim for Lem23 {
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
-            Profile::Tiny | Profile::ProofWidth => CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() },
+            Profile::Tiny | Profile::ProofWidth | Profile::ProofWidthHard => {
+                CheckConfig { widths: vec![50, 400, 3200], ..Profile::tiny_base() }
+            }
             Profile::Quick => CheckConfig::sized(10, &[10, 100, 1_000, 10_000], 100),
             Profile::Paper => CheckConfig::sized(20, &[10, 100, 1_000, 10_000, 100_000], 400),
         }

@@ -63,6 +63,7 @@ impl Claim for Lem25 {
         match profile {
             Profile::Tiny => tiny(),
             Profile::ProofWidth => crate::proof_width::lem25(),
+            Profile::ProofWidthHard => crate::proof_width::lem25_on(crate::proof_width::hard_base()),
             // The exact reduced solver (theory §5): at these widths the full one took most of the
             // quick profile's time (about 215 of 328 s in release).
             Profile::Quick => {

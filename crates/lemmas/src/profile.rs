@@ -19,6 +19,10 @@ pub enum Profile {
     /// The proofs' own widths on the reduced solver (docs/theory.md §5): each claim of
     /// [`Profile::claims`] at a width ≥ its proof width, n = 2 (`crate::proof_width`).
     ProofWidth,
+    /// [`Profile::ProofWidth`] on labels not chosen to make the widths small: the same inputs, the
+    /// labels rescaled to ‖y‖² = n (`crate::proof_width::hard_base`); Lem 2.5 and Thm 2.1, with
+    /// what Thm 3.1 and the hardest data would cost stated in the notes.
+    ProofWidthHard,
 }
 
 impl Profile {
@@ -29,6 +33,7 @@ impl Profile {
             Profile::Paper => "paper",
             Profile::Tiny => "tiny",
             Profile::ProofWidth => "proof-width",
+            Profile::ProofWidthHard => "proof-width-hard",
         }
     }
 
@@ -36,7 +41,17 @@ impl Profile {
     pub fn claims(self) -> Option<&'static [ClaimId]> {
         match self {
             Profile::ProofWidth => Some(&[ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31]),
+            Profile::ProofWidthHard => Some(&[ClaimId::Lem25, ClaimId::Thm21]),
             _ => None,
+        }
+    }
+
+    /// What a reader of the profile's record needs beside its claims, computed (the cost of what
+    /// it leaves out).
+    pub fn notes(self) -> Vec<String> {
+        match self {
+            Profile::ProofWidthHard => crate::proof_width::hard_notes(),
+            _ => Vec::new(),
         }
     }
 
@@ -61,9 +76,13 @@ impl Profile {
         }
     }
 
-    /// Parses "quick", "paper" or "tiny".
+    /// Every profile.
+    pub const ALL: [Profile; 5] =
+        [Profile::Quick, Profile::Paper, Profile::Tiny, Profile::ProofWidth, Profile::ProofWidthHard];
+
+    /// Parses a profile's name.
     pub fn parse(s: &str) -> Option<Profile> {
-        [Profile::Quick, Profile::Paper, Profile::Tiny, Profile::ProofWidth].into_iter().find(|p| p.name() == s)
+        Profile::ALL.into_iter().find(|p| p.name() == s)
     }
 }
 
@@ -84,7 +103,7 @@ pub(crate) fn quick_flow() -> CheckConfig {
 /// The profiles the first-layer and both-layers flow claims share (Thm 2.1, Lem 2.4, Thm 2.6).
 pub(crate) fn flow_profile(profile: Profile) -> CheckConfig {
     match profile {
-        Profile::Tiny | Profile::ProofWidth => Profile::tiny_base(),
+        Profile::Tiny | Profile::ProofWidth | Profile::ProofWidthHard => Profile::tiny_base(),
         Profile::Quick => quick_flow(),
         Profile::Paper => CheckConfig { horizon: 1.0, ..CheckConfig::sized(20, &[100, 1_000, 10_000, 100_000], 100) },
     }

@@ -56,6 +56,53 @@ pub fn base() -> CheckConfig {
     CheckConfig { master_seed: master_seed(), ..unseeded() }
 }
 
+/// The data of `proof-width-hard`: the profile's inputs, with their labels rescaled to ‖y‖² = n
+/// (the label scale of the structured families), as given data. The proof widths carry
+/// (‖y‖² + n/2): at ‖y‖² = 0.028 the profile's labels were chosen to make them small.
+pub fn hard_base() -> CheckConfig {
+    let cfg = base();
+    // The profile's own data, valid by construction (see `constants`).
+    let data = make_data(&cfg).expect("the proof-width profile's data are valid");
+    let n = data.n() as f64;
+    let scale = n.sqrt() / data.y().norm_l2();
+    let mut given = crate::GivenData::of(&data, "the proof-width inputs, labels rescaled to ‖y‖² = n", 0);
+    given.y.iter_mut().for_each(|v| *v *= scale);
+    CheckConfig { data: DataKind::Given(given), ..cfg }
+}
+
+/// The notes of `proof-width-hard`: what the profile leaves out would cost, by the cost model of
+/// the forecasts (`scaling::seed_seconds`, one thread per seed, two threads).
+pub fn hard_notes() -> Vec<String> {
+    let mut notes = Vec::new();
+    let cost = |claim: crate::ClaimId, cfg: &CheckConfig| -> Option<(f64, f64, f64)> {
+        let lambda0 = claim.claim().prepare(cfg).ok()?.lambda0();
+        let m = *cfg.widths.first()?;
+        let seconds = cfg.seeds as f64 * crate::scaling::seed_seconds(claim, cfg, lambda0, m) / 2.0;
+        Some((m as f64, lambda0, seconds))
+    };
+    if let Some((m, _, seconds)) = cost(crate::ClaimId::Thm31, &thm31_on(hard_base())) {
+        notes.push(format!(
+            "Thm 3.1 is not run on these labels: its proof width is m₃.₁ = {m:.4e}, and the cost model puts its {} seeds at about {:.0} min on 2 threads.",
+            thm31_on(hard_base()).seeds,
+            seconds / 60.0
+        ));
+    }
+    // The hardest data of the hardest-data study at its smallest n (docs/hardest): near-duplicate
+    // clusters at n = 4, d = 3, ε = 0.05.
+    let params = model::FamilyParams { d: 3, epsilon: 0.05, ..model::FamilyParams::default() };
+    if let Ok(data) = model::families::generate(model::Family::Clusters, 4, &params, 0, 0)
+        && let Ok(lambda0) = model::lambda0(&data)
+    {
+        let y2 = data.y().squared_norm_l2();
+        let m21 = crate::bounds::thm21_proof_width(4, y2, 0.1, lambda0);
+        notes.push(format!(
+            "On the hardest data found at the smallest n (`clusters` at n = 4, d = 3, ε = 0.05, λ0 = {lambda0:.3e}, ‖y‖² = {y2:.0}), Thm 2.1's proof width would be m₂.₁ = {m21:.3e}: out of reach of any run here (the reduced solver's first pass alone samples n normals per neuron, about {:.0e} s of sampling at 10⁸ normals/s).",
+            4.0 * m21 / 1e8
+        ));
+    }
+    notes
+}
+
 /// The fewest seeds k for which k successes of k have a 95% anytime-valid lower bound (each side
 /// at 0.025, docs/theory.md §3.1) ≥ `target` (1 for a target the bounds cannot reach).
 pub fn seeds_to_support(target: f64) -> u64 {
@@ -77,8 +124,13 @@ fn constants(cfg: &CheckConfig) -> (usize, f64, f64) {
 
 /// Lem 2.5 at 4 × its premise width for the mean residual.
 pub fn lem25() -> CheckConfig {
+    lem25_on(base())
+}
+
+/// [`lem25`] on the data of `base`.
+pub fn lem25_on(base: CheckConfig) -> CheckConfig {
     // 1 − 2δ = 0.8 needs 27 seeds that all hold; two more leave room for vacuous seeds.
-    lem25_at(CheckConfig { seeds: seeds_to_support(0.8) + 2, ..base() }, 4.0)
+    lem25_at(CheckConfig { seeds: seeds_to_support(0.8) + 2, ..base }, 4.0)
 }
 
 /// `cfg` (on the profile's data) at one width: `multiple` × the width at which Lem 2.5's R′ < R
@@ -91,7 +143,12 @@ pub fn lem25_at(cfg: CheckConfig, multiple: f64) -> CheckConfig {
 
 /// Thm 2.1 at its proof width m₂.₁ (and Lem 2.2's m₂.₂ if larger).
 pub fn thm21() -> CheckConfig {
-    let cfg = CheckConfig { seeds: seeds_to_support(0.7), ..base() };
+    thm21_on(base())
+}
+
+/// [`thm21`] on the data of `base`.
+pub fn thm21_on(base: CheckConfig) -> CheckConfig {
+    let cfg = CheckConfig { seeds: seeds_to_support(0.7), ..base };
     let (n, lambda0, y2) = constants(&cfg);
     let m = crate::bounds::thm21_proof_width(n, y2, cfg.delta, lambda0)
         .max(crate::bounds::proof_width_spec(n, cfg.delta, lambda0));
@@ -101,11 +158,16 @@ pub fn thm21() -> CheckConfig {
 /// Thm 3.1 at its proof width m₃.₁ (and Lem 2.2's m₂.₂ if larger), with c_η = 1/4, the largest
 /// step of the explicit route.
 pub fn thm31() -> CheckConfig {
+    thm31_on(base())
+}
+
+/// [`thm31`] on the data of `base`.
+pub fn thm31_on(base: CheckConfig) -> CheckConfig {
     let cfg = CheckConfig {
         c_eta: crate::bounds::C_ETA_ROUTE,
         iterations: 1,
         seeds: seeds_to_support(1.0 - f64::from(crate::bounds::THM31_EVENTS_CHAINED) * 0.1) + 1,
-        ..base()
+        ..base
     };
     let (n, lambda0, y2) = constants(&cfg);
     let m = crate::bounds::thm31_proof_width(n, y2, cfg.delta, lambda0)
@@ -118,14 +180,37 @@ mod tests {
     use super::*;
     use crate::{ClaimId, Profile};
 
+    /// The hard variant: the same inputs, labels rescaled to ‖y‖² = n, so every proof width grows
+    /// by (n + n/2)/(‖y‖² + n/2); its notes state what it leaves out and what that would cost.
+    #[test]
+    fn the_hard_variant_takes_the_same_inputs_with_labels_at_norm_n() {
+        let (easy, hard) = (make_data(&base()).unwrap(), make_data(&hard_base()).unwrap());
+        assert_eq!(easy.x(), hard.x());
+        assert!((hard.y().squared_norm_l2() - 2.0).abs() < 1e-12);
+        let cosine = easy.y().transpose() * hard.y() / (easy.y().norm_l2() * hard.y().norm_l2());
+        assert!((cosine - 1.0).abs() < 1e-12, "the labels keep their direction");
+        let y2 = easy.y().squared_norm_l2();
+        let grow = (2.0 + 1.0) / (y2 + 1.0);
+        let (m, m_hard) = (thm21().widths[0] as f64, Profile::ProofWidthHard.config(ClaimId::Thm21).widths[0] as f64);
+        assert!((m_hard / m / grow - 1.0).abs() < 1e-6, "{m_hard} / {m} against {grow}");
+        let notes = Profile::ProofWidthHard.notes();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("Thm 3.1 is not run") && notes[0].contains("min on 2 threads"), "{notes:?}");
+        assert!(notes[1].contains("`clusters` at n = 4") && notes[1].contains("out of reach"), "{notes:?}");
+        assert!(Profile::ProofWidth.notes().is_empty());
+    }
+
     /// Each claim of the profile is configured at a width that meets its own proof width, on the
     /// reduced solver, with data far from diagonal and a target that means something.
     #[test]
     fn the_profile_runs_at_the_proof_widths() {
         assert_eq!(Profile::ProofWidth.claims(), Some(&[ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31][..]));
+        assert_eq!(Profile::ProofWidthHard.claims(), Some(&[ClaimId::Lem25, ClaimId::Thm21][..]));
         assert_eq!((seeds_to_support(0.8), seeds_to_support(0.7), seeds_to_support(0.6)), (27, 16, 11));
-        for id in [ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31] {
-            let cfg = Profile::ProofWidth.config(id);
+        let runs = [ClaimId::Lem25, ClaimId::Thm21, ClaimId::Thm31].map(|c| (Profile::ProofWidth, c));
+        let hard = [ClaimId::Lem25, ClaimId::Thm21].map(|c| (Profile::ProofWidthHard, c));
+        for (profile, id) in runs.into_iter().chain(hard) {
+            let cfg = profile.config(id);
             cfg.validate().unwrap();
             let prep = id.claim().prepare(&cfg).unwrap();
             let needed = prep.proof_widths()[0].width;

@@ -37,6 +37,7 @@ impl Claim for Thm21 {
     fn config(&self, profile: Profile) -> CheckConfig {
         match profile {
             Profile::ProofWidth => crate::proof_width::thm21(),
+            Profile::ProofWidthHard => crate::proof_width::thm21_on(crate::proof_width::hard_base()),
             _ => flow_profile(profile),
         }
     }

@@ -86,6 +86,7 @@ impl Claim for Thm31 {
         match profile {
             Profile::Tiny => CheckConfig { iterations: 50, ..Profile::tiny_base() },
             Profile::ProofWidth => crate::proof_width::thm31(),
+            Profile::ProofWidthHard => crate::proof_width::thm31_on(crate::proof_width::hard_base()),
             // Small widths too, so that the search finds a refuted width below the supported
             // ones, and as many seeds as supporting 1 − δ = 0.9 at 95% takes (docs/theory.md §3.1).
             Profile::Quick => {
