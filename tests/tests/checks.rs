@@ -139,6 +139,28 @@ fn lemma_2_5_is_supported_on_live_tiny_seeds() {
     assert_eq!(res.verdict, Verdict::Supported);
 }
 
+/// Issue 24: Lem 2.5 reports its margins' kernel limits. At m ≈ 5.6·10⁶ the flow is in the kernel
+/// regime, so the measured worst decay ratio lies within 2% of the limit from the same u(0) on the
+/// seeds' range, and the limit of λmin(H(t))/(λ0/2) is λmin(H∞)/(λ0/2) = 2 exactly.
+#[test]
+fn lemma_2_5_reports_the_kernel_limit_beside_its_margins() {
+    let res = tiny_result(ClaimId::Lem25);
+    let row = |key: &str| {
+        let m = res.expectations.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("{key}"));
+        m.rows.iter().find(|r| r.seeds > 0).cloned().unwrap_or_else(|| panic!("{key} has a row"))
+    };
+    let (seen, limit) = (row("decay-ratio"), row("decay-ratio-kernel-limit"));
+    assert_eq!(seen.seeds, limit.seeds);
+    assert!(
+        (seen.max / limit.max - 1.0).abs() < 0.02 && (seen.min / limit.min - 1.0).abs() < 0.02,
+        "{seen:?} {limit:?}"
+    );
+    assert!(limit.max < 1.0, "the kernel limit keeps the decay ratio below 1: {limit:?}");
+    let lambda = row("lambda-min-over-half-lambda0-kernel-limit");
+    assert!((lambda.min - 2.0).abs() < 1e-9 && (lambda.max - 2.0).abs() < 1e-9, "{lambda:?}");
+    assert!(res.notes.iter().any(|n| n.contains("the kernel limit from the same u(0)")), "{:?}", res.notes);
+}
+
 /// Review item 1: Lem 2.5's seeds with R′ ≥ R are vacuous, not successes; a width with no live
 /// seed is inconclusive and has no witness.
 #[test]

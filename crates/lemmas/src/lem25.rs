@@ -156,6 +156,14 @@ impl Evaluation for Evaluator<'_> {
                 "live seeds: max_t max_r ‖w_r(t) − w_r(0)‖ / R′ (≤ 1 claimed)",
             ),
             MeasureSpec::report("lambda-min-over-half-lambda0", "live seeds: min_t λmin(H(t)) / (λ0/2) (≥ 1 claimed)"),
+            MeasureSpec::report(
+                "decay-ratio-kernel-limit",
+                "live seeds: the decay ratio at infinite width from the seed's own u(0): e(t) = e^{−H∞t}e(0) (theory §3.9)",
+            ),
+            MeasureSpec::report(
+                "lambda-min-over-half-lambda0-kernel-limit",
+                "live seeds: λmin(H(t)) / (λ0/2) at infinite width, where H(t) = H∞: λmin(H∞)/(λ0/2) (theory §3.9)",
+            ),
         ]
     }
     fn evaluate(&self, seed: &SeedCtx<'_>) -> Result<SeedOutcome, LemmaError> {
@@ -199,11 +207,20 @@ impl Evaluation for Evaluator<'_> {
         }
         let max_of =
             |f: &dyn Fn(&crate::trajectory::Point) -> f64| live.iter().map(|p| f(p)).fold(f64::NEG_INFINITY, f64::max);
-        Ok(out
+        let out = out
             .event("statement", conclusion(&seed.judge("statement")))
             .value("decay-ratio", max_of(&|p| p.bound_ratio))
             .value("distance-over-r-prime", max_of(&|p| p.max_distance / r.r_prime))
-            .value("lambda-min-over-half-lambda0", -max_of(&|p| -p.lambda_min_h / (lambda0 / 2.0))))
+            .value("lambda-min-over-half-lambda0", -max_of(&|p| -p.lambda_min_h / (lambda0 / 2.0)))
+            .value("lambda-min-over-half-lambda0-kernel-limit", self.reference.lambda0() / (lambda0 / 2.0));
+        // The kernel limit from the seed's own u(0) = y + (u(0) − y).
+        let u0 = faer::Col::from_fn(n, |i| data.y()[i] + r.initial_residual[i]);
+        let limit = crate::kernel_limit::KernelLimit::new(&self.reference, data.y(), u0.as_ref())?;
+        // None only when u(0) = y exactly (nothing to decay): the measure then has no value.
+        Ok(match crate::kernel_limit::flow_decay(&limit, self.t_end, crate::trajectory::SAMPLE_INTERVALS) {
+            Ok(p) => out.value("decay-ratio-kernel-limit", p.max_ratio),
+            Err(_) => out,
+        })
     }
     fn notes(&self, measured: &Measurements) -> Vec<String> {
         let (lo, hi) = crate::off_diagonal_range(&self.data);
@@ -242,6 +259,7 @@ impl Evaluation for Evaluator<'_> {
                 });
             }
         }
+        notes.extend(crate::kernel_limit::decay_note(measured));
         notes
     }
 }
