@@ -370,7 +370,7 @@ mod tests {
     /// widest width, 10⁶, and ran far below it; paper's Thm 2.1 at `--seeds 2` took 186.5 s
     /// against 421 s for the same reason — the measured runs outside 2×, left out here and stated
     /// in CHANGELOG.md);
-    /// proof-width from its record's RUN.md (docs/proof-width).
+    /// proof-width and proof-width-hard from their records' RUN.md.
     const MEASURED: &[(&str, &[&str], Option<u64>, f64)] = &[
         ("quick", &["lem-2.2"], None, 1.4),
         ("quick", &["lem-2.3"], None, 0.2),
@@ -389,6 +389,8 @@ mod tests {
         ("paper", &["thm-2.1"], Some(2), 94.3),
         ("paper", &["thm-2.6"], Some(2), 364.6),
         ("proof-width", &[], None, 3199.0),
+        // docs/proof-width-hard/RUN.md: 17 min 9 s on 2 threads, builds and a test run alongside.
+        ("proof-width-hard", &[], None, 1028.6),
     ];
 
     /// The plan line's forecast lies within 2× of every measured run above (issue 26): the cost

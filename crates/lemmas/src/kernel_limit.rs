@@ -466,12 +466,12 @@ pub(crate) fn decay_note(measured: &crate::claim::Measurements) -> Option<String
     );
     if at.max < 1.0 {
         s.push_str(&format!(
-            ". The kernel limit alone keeps every seed's ratio below 1 (at most {:.3}): where the statement is supported, that is what the infinite-width limit predicts, and the finite width adds {} to it.",
+            ". The kernel limit alone keeps every seed's ratio below 1 (at most {:.3}): where the statement is supported, that is what the infinite-width limit predicts, and the finite width adds {}.",
             at.max,
             match row.max - at.max {
-                d if d <= 0.0 => "nothing to the worst seed".to_string(),
-                d if d < 5e-4 => "less than 0.001".to_string(),
-                d => format!("up to {d:.3}"),
+                d if d <= 0.0 => "nothing to the worst seed's ratio".to_string(),
+                d if d < 5e-4 => "less than 0.001 to it".to_string(),
+                d => format!("up to {d:.3} to it"),
             }
         ));
     } else {

@@ -95,9 +95,22 @@ pub fn hard_notes() -> Vec<String> {
     {
         let y2 = data.y().squared_norm_l2();
         let m21 = crate::bounds::thm21_proof_width(4, y2, 0.1, lambda0);
+        // The cost model at m = 10⁸ on these data, scaled linearly in m (the reduced solver's
+        // passes draw every neuron): m₂.₁ is beyond usize.
+        let family = crate::FamilyName(model::Family::Clusters);
+        let cfg = CheckConfig {
+            n: 4,
+            d: 3,
+            data: DataKind::Family { family, epsilon: 0.05, clusters: 2 },
+            widths: vec![100_000_000],
+            seeds: seeds_to_support(0.7),
+            ..base()
+        };
+        let per_seed = crate::scaling::seed_seconds(crate::ClaimId::Thm21, &cfg, lambda0, 100_000_000) * m21 / 1e8;
         notes.push(format!(
-            "On the hardest data found at the smallest n (`clusters` at n = 4, d = 3, ε = 0.05, λ0 = {lambda0:.3e}, ‖y‖² = {y2:.0}), Thm 2.1's proof width would be m₂.₁ = {m21:.3e}: out of reach of any run here (the reduced solver's first pass alone samples n normals per neuron, about {:.0e} s of sampling at 10⁸ normals/s).",
-            4.0 * m21 / 1e8
+            "On the hardest data found at the smallest n (`clusters` at n = 4, d = 3, ε = 0.05, λ0 = {lambda0:.3e}, ‖y‖² = {y2:.0}), Thm 2.1's proof width would be m₂.₁ = {m21:.3e}: out of reach of any run here (the cost model puts its {} seeds at about {:.1e} years on 2 threads).",
+            cfg.seeds,
+            cfg.seeds as f64 * per_seed / 2.0 / (365.25 * 86_400.0)
         ));
     }
     notes
@@ -196,7 +209,7 @@ mod tests {
         let notes = Profile::ProofWidthHard.notes();
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].starts_with("Thm 3.1 is not run") && notes[0].contains("min on 2 threads"), "{notes:?}");
-        assert!(notes[1].contains("`clusters` at n = 4") && notes[1].contains("out of reach"), "{notes:?}");
+        assert!(notes[1].contains("`clusters` at n = 4") && notes[1].contains("years on 2 threads"), "{notes:?}");
         assert!(Profile::ProofWidth.notes().is_empty());
     }
 
