@@ -24,7 +24,7 @@ pub mod search;
 pub mod sequence;
 pub mod verdict;
 
-pub use fit::{ExponentFit, FitPoint, fit_exponent, joint_confidence};
+pub use fit::{ExponentFit, FitPoint, FitPoint2, fit_exponent, fit_exponents2, joint_confidence};
 pub use mean::{EXPECTATION_Z, Relation, decide_mean, mean_and_standard_error};
 pub use search::{Interval, Search, SearchConfig, Threshold, WidthTest, search};
 pub use verdict::{Counts, Decision, Kind, Level, Outcome, Target, Verdict, decide, undetermined_reason};

@@ -759,6 +759,9 @@ pub struct ScalingFindings {
     /// The hardest-data profiles: the exponent over n of the hardest data found, per event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hardest_exponents: Vec<HardestExponent>,
+    /// The hardest-data profiles: every data set's thresholds against n and 1/λ0 together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lambda0_regressions: Vec<Lambda0Regression>,
 }
 
 /// The data that needed the most width for one event at one n, among the data of a hardest-data
@@ -812,6 +815,76 @@ pub struct HardestExponent {
     /// The joint level of its interval: one minus every data kind's search error at every n,
     /// minus the t term's.
     pub level: f64,
+}
+
+/// One event's thresholds over every data set of a hardest-data run, fitted against n and 1/λ0
+/// together: log m* = α log n + β log(1/λ0) + c (docs/theory.md §6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lambda0Regression {
+    /// Slide number and event.
+    pub name: String,
+    /// The proof's exponents of n and 1/λ0 for this event (none: it needs no width).
+    pub proof: Option<(f64, f64)>,
+    /// Points (data set × n) in the fit.
+    pub points: usize,
+    /// α, the exponent of n at fixed λ0 (none: no fit).
+    pub n: Option<ExponentFit>,
+    /// β, the exponent of 1/λ0 at fixed n.
+    pub lambda0: Option<ExponentFit>,
+    /// The level of each interval: one minus every point's search error, minus the t term's.
+    pub level: f64,
+}
+
+/// The λ0-regressions of the labelled series of `series`, one per event.
+pub fn lambda0_regressions(series: &[SeriesResult]) -> Vec<Lambda0Regression> {
+    let labelled: Vec<&SeriesResult> = series.iter().filter(|s| !s.data.is_empty()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for s in &labelled {
+        let name = format!("{} ({})", s.slide, s.event);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let points: Vec<&PointResult> = labelled
+                .iter()
+                .filter(|s| format!("{} ({})", s.slide, s.event) == name)
+                .flat_map(|s| &s.points)
+                .collect();
+            let fit_points: Vec<inference::FitPoint2> = points
+                .iter()
+                .map(|p| {
+                    let t = &p.threshold.search.threshold;
+                    inference::FitPoint2 {
+                        x: [(p.n as f64).ln(), (1.0 / p.lambda0).ln()],
+                        lower: t.lower.map_or(0.0, |l| (l as f64).ln()),
+                        upper: t.upper.map(|u| (u as f64).ln()),
+                    }
+                })
+                .collect();
+            let error: f64 = points.iter().map(|p| p.threshold.search.error_rate).sum();
+            let proof = labelled
+                .iter()
+                .find(|s| format!("{} ({})", s.slide, s.event) == name)
+                .and_then(|s| proof_orders(s.claim, &s.event))
+                .map(|o| (o.n, o.lambda0));
+            let fits = inference::fit_exponents2(&fit_points, FIT_CONFIDENCE);
+            let (n, lambda0) = match fits {
+                Some([a, b]) => (Some(a), Some(b)),
+                None => (None, None),
+            };
+            Lambda0Regression {
+                name,
+                proof,
+                points: points.len(),
+                n,
+                lambda0,
+                level: inference::joint_confidence(error, FIT_CONFIDENCE).max(0.0),
+            }
+        })
+        .collect()
 }
 
 /// The exponents of the hardest data found, one per event of `rows` with at least two n.
@@ -1114,6 +1187,7 @@ pub fn run_plan(plan: &ScalingPlan, ctx: &ScalingContext<'_>) -> Result<Option<S
     let mut findings = findings(&series, &lambda0, sanity_failures);
     findings.hardest = hardest_rows(&series);
     findings.hardest_exponents = hardest_exponents(&findings.hardest);
+    findings.lambda0_regressions = lambda0_regressions(&series);
     Ok(Some(ScalingResult {
         profile: plan.profile,
         confidence: FIT_CONFIDENCE,
@@ -1362,6 +1436,7 @@ fn findings(series: &[SeriesResult], lambda0: &[Lambda0Row], sanity_failures: u6
         sanity_failures,
         hardest: Vec::new(),
         hardest_exponents: Vec::new(),
+        lambda0_regressions: Vec::new(),
     }
 }
 
@@ -1425,6 +1500,30 @@ mod tests {
         assert!((lo + 8.0).abs() < 1e-9 && (hi + 6.0).abs() < 1e-9, "{fit:?}");
         let error: f64 = rows.iter().map(|r| r.error).sum();
         assert!((exponents[0].level - (1.0 - error - (1.0 - FIT_CONFIDENCE))).abs() < 1e-12);
+        // The λ0-regression recovers a planted law m* = 10·n·λ0⁻² written into every data set's
+        // threshold (to a width of 1 in m*, far below the law's own spread over the data sets).
+        let mut planted = result.clone();
+        for s in planted.series.iter_mut().filter(|s| !s.data.is_empty()) {
+            for p in &mut s.points {
+                let v = (10.0 * p.n as f64 / p.lambda0.powi(2)).floor() as usize;
+                p.threshold.search.threshold = Threshold { lower: Some(v), upper: Some(v + 1), undetermined: None };
+            }
+        }
+        let regressions = lambda0_regressions(&planted.series);
+        assert_eq!(regressions.len(), 1);
+        let r = &regressions[0];
+        assert_eq!((r.points, r.proof), (13, Some((2.0, 2.0))), "6 kinds at two n and one searched winner");
+        let (n, l) = (r.n.as_ref().unwrap(), r.lambda0.as_ref().unwrap());
+        assert!((n.slope.unwrap() - 1.0).abs() < 1e-3 && (l.slope.unwrap() - 2.0).abs() < 1e-3, "{n:?} {l:?}");
+        assert!(n.interval.lower.unwrap() <= 1.0 && 1.0 <= n.interval.upper.unwrap());
+        let error: f64 = planted
+            .series
+            .iter()
+            .filter(|s| !s.data.is_empty())
+            .flat_map(|s| &s.points)
+            .map(|p| p.threshold.search.error_rate)
+            .sum();
+        assert!((r.level - (1.0 - error - (1.0 - FIT_CONFIDENCE))).abs() < 1e-12, "{}", r.level);
         // Nothing refuted at n = 8: no data set is named.
         set(&mut result, "xor", 8, None, Some(64));
         set(&mut result, "clusters", 8, None, Some(64));

@@ -6,8 +6,8 @@
 use lemmas::registry;
 use lemmas::result::Interval;
 use lemmas::scaling::{
-    Axis, Comparison, HARD_D, HardestExponent, HardestRow, ScalingResult, SearchRecord, SeriesFinding, SeriesResult,
-    proof_orders,
+    Axis, Comparison, HARD_D, HardestExponent, HardestRow, Lambda0Regression, ScalingResult, SearchRecord,
+    SeriesFinding, SeriesResult, proof_orders,
 };
 
 use crate::chart::{ErrorBar, ErrorBars, LineChart, Series, render_line_chart};
@@ -220,6 +220,40 @@ pub fn hardest_exponent_sentence(e: &HardestExponent) -> String {
     text
 }
 
+/// The fit against n and 1/λ0 together, as a sentence.
+pub fn lambda0_regression_sentence(r: &Lambda0Regression) -> String {
+    let (Some(n), Some(l)) = (&r.n, &r.lambda0) else {
+        return format!(
+            "**{}** against n and 1/λ0 together: no fit (fewer than three points, or n and λ0 do not vary independently).",
+            r.name
+        );
+    };
+    let mut text = format!(
+        "**{}** over {} thresholds (every data set at every n) against n and 1/λ0 together: the exponent of n at fixed λ0 is {}, that of 1/λ0 at fixed n {} (each at level {}%)",
+        r.name,
+        r.points,
+        exponent_text(&n.interval),
+        exponent_text(&l.interval),
+        number(100.0 * r.level)
+    );
+    if let Some((pn, pl)) = r.proof {
+        let side = |i: &Interval, o: f64| match Comparison::of(*i, o) {
+            Comparison::Below => "below",
+            Comparison::Above => "above",
+            Comparison::Contains => "consistent with",
+        };
+        text.push_str(&format!(
+            "; the proof's exponents are {} and {}: the measured ones are {} and {} them",
+            number(pn),
+            number(pl),
+            side(&n.interval, pn),
+            side(&l.interval, pl)
+        ));
+    }
+    text.push('.');
+    text
+}
+
 /// The data searches: how each ran, the search's estimate beside the fresh interval.
 fn search_section(searches: &[SearchRecord]) -> String {
     if searches.is_empty() {
@@ -401,6 +435,9 @@ the inputs' correlations, so its exponent is that of this family, not of λ0 alo
     for e in &res.findings.hardest_exponents {
         md.push_str(&format!("- {}\n", hardest_exponent_sentence(e)));
     }
+    for r in &res.findings.lambda0_regressions {
+        md.push_str(&format!("- {}\n", lambda0_regression_sentence(r)));
+    }
     for f in &res.findings.series {
         md.push_str(&format!("- {}\n", finding_sentence(f)));
     }
@@ -491,6 +528,24 @@ published bound's slope at the same points (below); the slope of the parameter-c
             "—".into(),
             "—".into(),
         ]);
+    }
+    for r in &res.findings.lambda0_regressions {
+        for (fit, against, order) in
+            [(&r.n, "n at fixed λ0", r.proof.map(|p| p.0)), (&r.lambda0, "1/λ0 at fixed n", r.proof.map(|p| p.1))]
+        {
+            let Some(fit) = fit else { continue };
+            rows.push(vec![
+                r.name.clone(),
+                "every data set, λ0 a regressor".into(),
+                against.into(),
+                format!("{} (level {}%)", exponent_text(&fit.interval), number(100.0 * r.level)),
+                opt(fit.slope),
+                "—".into(),
+                order.map_or("—".into(), number),
+                "—".into(),
+                "—".into(),
+            ]);
+        }
     }
     md.push_str(&markdown_table(
         &[
@@ -665,6 +720,35 @@ mod tests {
         assert!(text.contains("exponent against n [2, 4] at joint level 90%") && text.contains("envelope"), "{text}");
         let none = hardest_exponent_sentence(&HardestExponent { fit: None, ..e });
         assert!(none.contains("no exponent"), "{none}");
+    }
+
+    /// The λ0-regression sentence says both exponents, their level and where each lies against
+    /// the proof's.
+    #[test]
+    fn the_lambda0_regression_sentence_follows_the_numbers() {
+        let fit = |lo: f64, hi: f64| lemmas::fit::ExponentFit {
+            points: 12,
+            slope: Some((lo + hi) / 2.0),
+            intercept: Some(0.0),
+            slope_box: Interval { lower: Some(lo), upper: Some(hi) },
+            standard_error: 0.0,
+            t: 0.0,
+            confidence: 0.975,
+            interval: Interval { lower: Some(lo), upper: Some(hi) },
+        };
+        let r = Lambda0Regression {
+            name: "Lem 2.2 (statement)".into(),
+            proof: Some((2.0, 2.0)),
+            points: 12,
+            n: Some(fit(0.5, 1.0)),
+            lambda0: Some(fit(1.5, 2.5)),
+            level: 0.9,
+        };
+        let text = lambda0_regression_sentence(&r);
+        assert!(text.contains("exponent of n at fixed λ0 is [0.5, 1]") && text.contains("each at level 90%"), "{text}");
+        assert!(text.contains("are below and consistent with them"), "{text}");
+        let none = lambda0_regression_sentence(&Lambda0Regression { n: None, lambda0: None, ..r });
+        assert!(none.contains("no fit"), "{none}");
     }
 
     /// A data search's sentence follows its numbers: a winner whose fresh interval lies above the
