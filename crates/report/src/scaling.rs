@@ -238,15 +238,15 @@ pub fn lambda0_regression_sentence(r: &Lambda0Regression) -> String {
     );
     if let Some((pn, pl)) = r.proof {
         let side = |i: &Interval, o: f64| match Comparison::of(*i, o) {
-            Comparison::Below => "below",
-            Comparison::Above => "above",
-            Comparison::Contains => "consistent with",
+            Comparison::Below => "the measured one lies below it",
+            Comparison::Above => "the measured one lies above it",
+            Comparison::Contains => "the measured one is consistent with it",
         };
         text.push_str(&format!(
-            "; the proof's exponents are {} and {}: the measured ones are {} and {} them",
+            "; the proof's are {} for n ({}) and {} for 1/λ0 ({})",
             number(pn),
-            number(pl),
             side(&n.interval, pn),
+            number(pl),
             side(&l.interval, pl)
         ));
     }
@@ -746,7 +746,8 @@ mod tests {
         };
         let text = lambda0_regression_sentence(&r);
         assert!(text.contains("exponent of n at fixed λ0 is [0.5, 1]") && text.contains("each at level 90%"), "{text}");
-        assert!(text.contains("are below and consistent with them"), "{text}");
+        assert!(text.contains("2 for n (the measured one lies below it)"), "{text}");
+        assert!(text.contains("2 for 1/λ0 (the measured one is consistent with it)"), "{text}");
         let none = lambda0_regression_sentence(&Lambda0Regression { n: None, lambda0: None, ..r });
         assert!(none.contains("no fit"), "{none}");
     }
