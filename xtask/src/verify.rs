@@ -533,7 +533,7 @@ pub fn render_with_command(
             "The paper's Fig. 1 is on its own page: [figure1.md](figure1.md) (`cargo xtask figure1`).".into(),
         ]
         .into_iter()
-        .chain(profile.notes())
+        .chain(lemmas::proof_width::notes(profile))
         .collect(),
     };
     (json, report::render_claims(results, &prov))

@@ -23,10 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::LemmaError;
-use crate::config::{CheckConfig, ClaimId, DataKind, GivenData};
-use crate::engine::{Progress, RunContext, evaluate_seeds};
-use crate::result::{Outcome, Role};
-use crate::scaling::{PointStore, PointView};
+use crate::config::GivenData;
 
 /// σ grows by this factor after a replacement.
 pub const GROW: f64 = 1.5;
@@ -145,68 +142,6 @@ pub struct DataSearch {
     pub sanity_failures: u64,
 }
 
-/// Searches from `start` (a configuration with its data) for data on which `event` of `claim`
-/// fails more often at width `width`, with initialisation stream `stream`; every seed goes through
-/// `store` under `"{key}+search/{fingerprint of the data}"`, so an interrupted search resumes.
-#[allow(clippy::too_many_arguments)]
-pub fn search_data(
-    claim: ClaimId,
-    event: &str,
-    start: &CheckConfig,
-    width: usize,
-    config: &DataSearchConfig,
-    stream: u64,
-    key: &str,
-    store: &dyn PointStore,
-    progress: &dyn Progress,
-) -> Result<DataSearch, LemmaError> {
-    config.validate()?;
-    let first = crate::data::make_data(start)?;
-    let floor = model::lambda0(&first)?;
-    let origin = start_word(start);
-    let as_config = |data: &model::Dataset| CheckConfig {
-        data: DataKind::Given(GivenData::of(data, origin.clone(), stream)),
-        widths: vec![width],
-        ..start.clone()
-    };
-    let mut seeds_total = 0u64;
-    let mut sanity_failures = 0u64;
-    let mut failures = |data: &model::Dataset, step: u64| -> Result<u64, LemmaError> {
-        let cfg = as_config(data);
-        let prepared = claim.claim().prepare(&cfg)?;
-        let specs = prepared.events();
-        if !specs.iter().any(|s| s.key == event) {
-            return Err(LemmaError::Config {
-                name: "event",
-                value: event.to_string(),
-                reason: format!("{} has no such event", claim.slide()),
-            });
-        }
-        let point = format!("{key}+search/{}", crate::config::fingerprint(claim, &cfg));
-        let view = PointView { store, point: &point };
-        let rctx = RunContext { progress, store: &view, shard: None, plant_sanity_failure: None };
-        let trials = step * config.seeds..(step + 1) * config.seeds;
-        let outs = evaluate_seeds(claim, &prepared, &specs, &cfg, width, trials, &rctx)?;
-        let sanity: Vec<&str> = specs.iter().filter(|s| s.role == Role::Sanity).map(|s| s.key).collect();
-        seeds_total += outs.len() as u64;
-        sanity_failures +=
-            outs.iter().filter(|o| sanity.iter().any(|k| o.events[*k].outcome == Outcome::Fails)).count() as u64;
-        Ok(outs.iter().filter(|o| o.events[event].outcome == Outcome::Fails).count() as u64)
-    };
-    let climb = climb(&first, floor, config, stream, |data, step| failures(data, step))?;
-    Ok(DataSearch {
-        seeds_per_step: config.seeds,
-        steps: climb.steps,
-        stop: climb.stop,
-        winner: GivenData::of(&climb.winner, format!("searched from {origin}"), stream),
-        winner_lambda0: climb.winner_lambda0,
-        start_failures: climb.start_failures,
-        winner_failures: climb.winner_failures,
-        seeds_total,
-        sanity_failures,
-    })
-}
-
 /// What [`climb`] found.
 pub struct Climb {
     /// Its steps.
@@ -303,22 +238,9 @@ pub fn climb(
     })
 }
 
-/// A data kind in a few words (the origin of a searched instance).
-fn start_word(cfg: &CheckConfig) -> String {
-    match &cfg.data {
-        DataKind::Sphere => "sphere".into(),
-        DataKind::Orthonormal => "orthonormal".into(),
-        DataKind::Correlated => "correlated".into(),
-        DataKind::Family { family, .. } => family.0.name().into(),
-        DataKind::Given(g) => g.origin.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::NoProgress;
-    use crate::scaling::NoPointStore;
 
     fn quick() -> DataSearchConfig {
         DataSearchConfig {
@@ -330,43 +252,6 @@ mod tests {
             patience: 3,
             budget_seconds: 60.0,
         }
-    }
-
-    /// Antipodal pairs at n = 4, d = 3 (±1 labels, ‖y‖² = n); Lem 2.2 needs m* in (1024, 2896] on them.
-    fn start() -> CheckConfig {
-        let data = DataKind::Family { family: crate::FamilyName(model::Family::Antipodal), epsilon: 0.05, clusters: 2 };
-        CheckConfig { n: 4, d: 3, data, widths: vec![1], delta: 0.2, seeds: 1, ..CheckConfig::default() }
-    }
-
-    /// The search never moves below the start's λ0, replaces the incumbent only on strictly more
-    /// failures on the same seeds, keeps its winner on the sphere with ‖y‖² = n, and is the same on
-    /// one thread and on two.
-    #[test]
-    fn the_search_climbs_at_matched_lambda0_and_repeats_on_any_thread() {
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                search_data(ClaimId::Lem22, "statement", &start(), 1024, &quick(), 11, "k", &NoPointStore, &NoProgress)
-                    .unwrap()
-            })
-        };
-        let one = run(1);
-        assert_eq!(one, run(2), "the same search on 1 and 2 threads");
-        let floor = model::lambda0(&crate::data::make_data(&start()).unwrap()).unwrap();
-        assert!(one.winner_lambda0 >= floor, "{} < {floor}", one.winner_lambda0);
-        for s in &one.steps {
-            assert_eq!(s.accepted, s.best.is_some_and(|b| b > s.incumbent), "{s:?}");
-        }
-        let n = 4;
-        let given = &one.winner;
-        for i in 0..n {
-            let norm: f64 = given.x[i * 3..i * 3 + 3].iter().map(|v| v * v).sum::<f64>().sqrt();
-            assert!((norm - 1.0).abs() < 1e-12);
-        }
-        let norm_sq: f64 = given.y.iter().map(|v| v * v).sum();
-        assert!((norm_sq - n as f64).abs() < 1e-9);
-        assert!(one.winner_failures >= one.start_failures);
-        assert_eq!(one.sanity_failures, 0);
     }
 
     /// A planted landscape: "seed k fails" when the mean of x_{i,3}² exceeds (k + ½)/K, so the
@@ -396,31 +281,5 @@ mod tests {
         assert!(matched.winner_lambda0 >= floor);
         assert!((model::lambda0(&matched.winner).unwrap() - matched.winner_lambda0).abs() < 1e-15);
         assert!(matched.steps.iter().any(|s| s.below_floor > 0), "some moves lower λ0 and are refused");
-    }
-
-    /// At a width where the event holds on every seed, nothing beats the incumbent: the search
-    /// stops for patience and returns the start itself.
-    #[test]
-    fn where_nothing_fails_the_search_keeps_the_start() {
-        let out =
-            search_data(ClaimId::Lem22, "statement", &start(), 1 << 18, &quick(), 3, "k", &NoPointStore, &NoProgress);
-        let out = out.unwrap();
-        assert_eq!(out.stop, Stop::Patience);
-        assert!(out.steps.iter().all(|s| !s.accepted && s.incumbent == 0));
-        let first = crate::data::make_data(&start()).unwrap();
-        assert_eq!(out.winner, GivenData::of(&first, "searched from antipodal", 3));
-    }
-
-    #[test]
-    fn a_search_that_cannot_run_is_refused() {
-        let bad = DataSearchConfig { steps: 0, ..quick() };
-        let err = search_data(ClaimId::Lem22, "statement", &start(), 64, &bad, 1, "k", &NoPointStore, &NoProgress);
-        assert!(err.unwrap_err().to_string().contains("steps"));
-        let bad = DataSearchConfig { sigma_min: 1.0, ..quick() };
-        assert!(
-            search_data(ClaimId::Lem22, "statement", &start(), 64, &bad, 1, "k", &NoPointStore, &NoProgress).is_err()
-        );
-        let err = search_data(ClaimId::Lem22, "nothing", &start(), 64, &quick(), 1, "k", &NoPointStore, &NoProgress);
-        assert!(err.unwrap_err().to_string().contains("nothing"));
     }
 }

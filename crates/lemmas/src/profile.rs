@@ -46,15 +46,6 @@ impl Profile {
         }
     }
 
-    /// What a reader of the profile's record needs beside its claims, computed (the cost of what
-    /// it leaves out).
-    pub fn notes(self) -> Vec<String> {
-        match self {
-            Profile::ProofWidthHard => crate::proof_width::hard_notes(),
-            _ => Vec::new(),
-        }
-    }
-
     /// The configuration of `claim` under this profile (from the claim's own file).
     pub fn config(self, claim: ClaimId) -> CheckConfig {
         claim.claim().config(self)

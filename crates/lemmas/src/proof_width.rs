@@ -70,14 +70,29 @@ pub fn hard_base() -> CheckConfig {
     CheckConfig { data: DataKind::Given(given), ..cfg }
 }
 
+/// Seconds one seed takes on one thread under the forecasts' cost model (the claim's flops at
+/// [`crate::cost::FORECAST_FLOPS_PER_THREAD`], as `scaling::seed_seconds`).
+fn seed_seconds(claim: crate::ClaimId, cfg: &CheckConfig, lambda0: f64, m: usize) -> f64 {
+    claim.claim().seed_flops(cfg, lambda0, m) / crate::cost::FORECAST_FLOPS_PER_THREAD
+}
+
+/// What a reader of a profile's record needs beside its claims, computed: for `proof-width-hard`,
+/// what it leaves out would cost; nothing for the other profiles.
+pub fn notes(profile: crate::Profile) -> Vec<String> {
+    match profile {
+        crate::Profile::ProofWidthHard => hard_notes(),
+        _ => Vec::new(),
+    }
+}
+
 /// The notes of `proof-width-hard`: what the profile leaves out would cost, by the cost model of
-/// the forecasts (`scaling::seed_seconds`, one thread per seed, two threads).
-pub fn hard_notes() -> Vec<String> {
+/// the forecasts (one thread per seed, two threads).
+fn hard_notes() -> Vec<String> {
     let mut notes = Vec::new();
     let cost = |claim: crate::ClaimId, cfg: &CheckConfig| -> Option<(f64, f64, f64)> {
         let lambda0 = claim.claim().prepare(cfg).ok()?.lambda0();
         let m = *cfg.widths.first()?;
-        let seconds = cfg.seeds as f64 * crate::scaling::seed_seconds(claim, cfg, lambda0, m) / 2.0;
+        let seconds = cfg.seeds as f64 * seed_seconds(claim, cfg, lambda0, m) / 2.0;
         Some((m as f64, lambda0, seconds))
     };
     if let Some((m, _, seconds)) = cost(crate::ClaimId::Thm31, &thm31_on(hard_base())) {
@@ -106,7 +121,7 @@ pub fn hard_notes() -> Vec<String> {
             seeds: seeds_to_support(0.7),
             ..base()
         };
-        let per_seed = crate::scaling::seed_seconds(crate::ClaimId::Thm21, &cfg, lambda0, 100_000_000) * m21 / 1e8;
+        let per_seed = seed_seconds(crate::ClaimId::Thm21, &cfg, lambda0, 100_000_000) * m21 / 1e8;
         notes.push(format!(
             "On the hardest data found at the smallest n (`clusters` at n = 4, d = 3, ε = 0.05, λ0 = {lambda0:.3e}, ‖y‖² = {y2:.0}), Thm 2.1's proof width would be m₂.₁ = {m21:.3e}: out of reach of any run here (the cost model puts its {} seeds at about {:.1e} years on 2 threads).",
             cfg.seeds,
@@ -206,11 +221,11 @@ mod tests {
         let grow = (2.0 + 1.0) / (y2 + 1.0);
         let (m, m_hard) = (thm21().widths[0] as f64, Profile::ProofWidthHard.config(ClaimId::Thm21).widths[0] as f64);
         assert!((m_hard / m / grow - 1.0).abs() < 1e-6, "{m_hard} / {m} against {grow}");
-        let notes = Profile::ProofWidthHard.notes();
-        assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes[0].starts_with("Thm 3.1 is not run") && notes[0].contains("min on 2 threads"), "{notes:?}");
-        assert!(notes[1].contains("`clusters` at n = 4") && notes[1].contains("years on 2 threads"), "{notes:?}");
-        assert!(Profile::ProofWidth.notes().is_empty());
+        let said = notes(Profile::ProofWidthHard);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].starts_with("Thm 3.1 is not run") && said[0].contains("min on 2 threads"), "{said:?}");
+        assert!(said[1].contains("`clusters` at n = 4") && said[1].contains("years on 2 threads"), "{said:?}");
+        assert!(notes(Profile::ProofWidth).is_empty());
     }
 
     /// Each claim of the profile is configured at a width that meets its own proof width, on the
