@@ -239,10 +239,11 @@ pub fn climb(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn quick() -> DataSearchConfig {
+    /// A small search for tests: 24 seeds, 3 candidates, 6 steps.
+    pub(crate) fn quick() -> DataSearchConfig {
         DataSearchConfig {
             seeds: 24,
             candidates: 3,

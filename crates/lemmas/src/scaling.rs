@@ -1757,20 +1757,9 @@ mod tests {
 #[cfg(test)]
 mod data_search_tests {
     use super::*;
+    use crate::data_search::tests::quick;
     use crate::data_search::{DataSearchConfig, Stop};
     use crate::engine::NoProgress;
-
-    fn quick() -> DataSearchConfig {
-        DataSearchConfig {
-            seeds: 24,
-            candidates: 3,
-            steps: 6,
-            sigma: 0.3,
-            sigma_min: 0.01,
-            patience: 3,
-            budget_seconds: 60.0,
-        }
-    }
 
     /// Antipodal pairs at n = 4, d = 3 (±1 labels, ‖y‖² = n); Lem 2.2 needs m* in (1024, 2896] on them.
     fn start() -> CheckConfig {
